@@ -1,0 +1,352 @@
+//! Checks of a connector manifest: the meta-schema first, then the rules a JSON Schema cannot
+//! say. Every problem carries the JSON pointer of the manifest part at fault.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::definition::{
+    Condition, ConfigRule, ConnectorDefinition, HttpCheck, PUBLIC_ENV_PREFIX, RequestBody, Sensitivity,
+};
+use crate::registry::ManifestProblem;
+
+/// The meta-schema every manifest must satisfy (`connectors/schema.json`).
+pub const META_SCHEMA: &str = include_str!("../../../connectors/schema.json");
+
+fn meta_validator() -> Result<&'static jsonschema::Validator, String> {
+    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| {
+            let schema: Value = serde_json::from_str(META_SCHEMA)
+                .map_err(|e| format!("connectors/schema.json is not valid JSON: {e}"))?;
+            jsonschema::validator_for(&schema)
+                .map_err(|e| format!("connectors/schema.json is not a valid JSON Schema: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Problems of `manifest` against the meta-schema.
+pub(crate) fn check_against_meta_schema(manifest: &Value) -> Vec<ManifestProblem> {
+    let validator = match meta_validator() {
+        Ok(v) => v,
+        Err(reason) => {
+            return vec![ManifestProblem {
+                pointer: String::new(),
+                reason,
+            }];
+        }
+    };
+    validator
+        .iter_errors(manifest)
+        .map(|e| ManifestProblem {
+            pointer: e.instance_path().to_string(),
+            reason: e.to_string(),
+        })
+        .collect()
+}
+
+/// Whether `path` is relative, non-empty and stays inside its base folder.
+pub(crate) fn is_safe_relative_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains('\\')
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// Escapes one JSON pointer token (`/` -> `~1`, `~` -> `~0`).
+pub(crate) fn escape_pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// The pointers of the leaf properties of a config schema (`/apiKeys/ios`). Object properties
+/// with their own `properties` are descended into; every other property is a leaf.
+pub(crate) fn config_leaves(schema: &Value) -> Vec<String> {
+    fn walk(schema: &Value, prefix: &str, out: &mut Vec<String>) {
+        let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+            return;
+        };
+        for (name, sub) in props {
+            let pointer = format!("{prefix}/{}", escape_pointer_token(name));
+            if sub.get("properties").is_some_and(Value::is_object) {
+                walk(sub, &pointer, out);
+            } else {
+                out.push(pointer);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, "", &mut out);
+    out
+}
+
+/// The `{{...}}` placeholders in a template string.
+pub(crate) fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split("{{")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("}}").map(|(name, _)| name.trim()))
+}
+
+struct Checker<'a> {
+    def: &'a ConnectorDefinition,
+    leaves: BTreeSet<String>,
+    features: BTreeSet<&'a str>,
+    problems: Vec<ManifestProblem>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, pointer: impl Into<String>, reason: impl Into<String>) {
+        self.problems.push(ManifestProblem {
+            pointer: pointer.into(),
+            reason: reason.into(),
+        });
+    }
+
+    fn condition(&mut self, at: &str, condition: &Condition) {
+        self.field_known(&format!("{at}/pointer"), &condition.pointer);
+        if let Some(pattern) = &condition.matches
+            && let Err(e) = regex::Regex::new(pattern)
+        {
+            self.problem(format!("{at}/matches"), e.to_string());
+        }
+    }
+
+    fn field_known(&mut self, at: &str, pointer: &str) {
+        if !self.def.fields.contains_key(pointer) {
+            self.problem(at, format!("`{pointer}` is not a config field listed in /fields"));
+        }
+    }
+
+    fn when(&mut self, at: &str, when: &[String]) {
+        for (i, feature) in when.iter().enumerate() {
+            if !self.features.contains(feature.as_str()) {
+                self.problem(
+                    format!("{at}/when/{i}"),
+                    format!("unknown feature `{feature}`; declare it in /features"),
+                );
+            }
+        }
+    }
+
+    fn fields(&mut self) {
+        let mut env_names: BTreeMap<&str, &str> = BTreeMap::new();
+        let leaves = self.leaves.clone();
+        for leaf in &leaves {
+            if !self.def.fields.contains_key(leaf) {
+                self.problem(
+                    "/fields",
+                    format!("config field `{leaf}` is not classified public or secret"),
+                );
+            }
+        }
+        for (pointer, field) in &self.def.fields {
+            let at = format!("/fields/{}", escape_pointer_token(pointer));
+            if !leaves.contains(pointer) {
+                self.problem(
+                    at.clone(),
+                    format!("`{pointer}` is not a property of /configSchema"),
+                );
+            }
+            let Some(env) = field.env.as_deref() else {
+                continue;
+            };
+            if field.sensitivity == Sensitivity::Secret && env.starts_with(PUBLIC_ENV_PREFIX) {
+                self.problem(
+                    format!("{at}/env"),
+                    format!(
+                        "secret field `{pointer}` must not use a {PUBLIC_ENV_PREFIX}* name: Expo \
+                         inlines those into the client bundle"
+                    ),
+                );
+            }
+            if let Some(other) = env_names.insert(env, pointer) {
+                self.problem(
+                    format!("{at}/env"),
+                    format!("env variable `{env}` is also used by `{other}`"),
+                );
+            }
+        }
+    }
+
+    fn http_check(&mut self, at: &str, check: &HttpCheck, params: Option<&BTreeSet<&str>>) {
+        let mut texts: Vec<&str> = vec![&check.url];
+        texts.extend(check.headers.values().map(String::as_str));
+        let mut json_strings = Vec::new();
+        match &check.body {
+            Some(RequestBody::Form(pairs)) => texts.extend(pairs.values().map(String::as_str)),
+            Some(RequestBody::Json(value)) => collect_strings(value, &mut json_strings),
+            None => {}
+        }
+        texts.extend(json_strings.iter().map(String::as_str));
+        for text in texts {
+            for name in placeholders(text) {
+                self.placeholder(at, name, params);
+            }
+        }
+        for (i, mapping) in check.errors.iter().enumerate() {
+            if let Some(field) = &mapping.field {
+                self.field_known(&format!("{at}/errors/{i}/field"), field);
+            }
+        }
+        if let Some(when) = &check.when {
+            self.condition(&format!("{at}/when"), when);
+        }
+    }
+
+    fn placeholder(&mut self, at: &str, name: &str, params: Option<&BTreeSet<&str>>) {
+        if name == "apiBase" {
+            if self.def.api_base.is_none() {
+                self.problem(at, "uses {{apiBase}} but /apiBase is not set");
+            }
+        } else if name.starts_with('/') {
+            self.field_known(at, name);
+        } else if let Some(param) = name.strip_prefix("param.") {
+            if !params.is_some_and(|p| p.contains(param)) {
+                self.problem(at, format!("unknown parameter `{param}` in {{{{{name}}}}}"));
+            }
+        } else if name.strip_prefix("step.").is_none_or(str::is_empty) {
+            self.problem(at, format!("unknown placeholder {{{{{name}}}}}"));
+        }
+    }
+
+    fn rules(&mut self) {
+        for (i, rule) in self.def.rules.iter().enumerate() {
+            let at = format!("/rules/{i}");
+            match rule {
+                ConfigRule::SameCapture {
+                    fields,
+                    pattern,
+                    group,
+                    ..
+                } => {
+                    for field in fields {
+                        self.field_known(&format!("{at}/fields"), field);
+                    }
+                    match regex::Regex::new(pattern) {
+                        Ok(re) if *group == 0 || *group >= re.captures_len() => self.problem(
+                            format!("{at}/group"),
+                            format!("pattern has no capture group {group}"),
+                        ),
+                        Ok(_) => {}
+                        Err(e) => self.problem(format!("{at}/pattern"), e.to_string()),
+                    }
+                }
+                ConfigRule::JwtClaimNot { field, .. } => {
+                    self.field_known(&format!("{at}/field"), field);
+                }
+                ConfigRule::Prefix { fields, .. } => {
+                    for field in fields {
+                        self.field_known(&format!("{at}/fields"), field);
+                    }
+                }
+            }
+        }
+    }
+
+    fn run(mut self) -> Vec<ManifestProblem> {
+        let def = self.def;
+        self.fields();
+        let mut seen = BTreeSet::new();
+        for (i, feature) in def.features.iter().enumerate() {
+            if !seen.insert(feature.id.as_str()) {
+                self.problem(format!("/features/{i}/id"), "duplicate feature id");
+            }
+            self.condition(&format!("/features/{i}/enabledWhen"), &feature.enabled_when);
+        }
+        let mut packages = BTreeSet::new();
+        for (i, dep) in def.dependencies.iter().enumerate() {
+            self.when(&format!("/dependencies/{i}"), &dep.when);
+            if !packages.insert(dep.package.as_str()) {
+                self.problem(format!("/dependencies/{i}/package"), "duplicate package");
+            }
+        }
+        for (i, plugin) in def.plugins.iter().enumerate() {
+            let at = format!("/plugins/{i}");
+            self.when(&at, &plugin.when);
+            let mut strings = Vec::new();
+            if let Some(options) = &plugin.options {
+                collect_strings(options, &mut strings);
+            }
+            for name in strings.iter().flat_map(|s| placeholders(s)) {
+                if let Some(feature) = name.strip_prefix("feature.") {
+                    if !self.features.contains(feature) {
+                        self.problem(format!("{at}/options"), format!("unknown feature `{feature}`"));
+                    }
+                    continue;
+                }
+                match def.fields.get(name) {
+                    Some(f) if f.sensitivity == Sensitivity::Public => {}
+                    Some(_) => self.problem(
+                        format!("{at}/options"),
+                        format!("secret field `{name}` cannot go into app.json"),
+                    ),
+                    None => self.problem(
+                        format!("{at}/options"),
+                        format!("`{name}` is not a config field listed in /fields"),
+                    ),
+                }
+            }
+        }
+        let mut targets = BTreeSet::new();
+        for (i, template) in def.templates.iter().enumerate() {
+            let at = format!("/templates/{i}");
+            self.when(&at, &template.when);
+            for (key, path) in [("source", &template.source), ("target", &template.target)] {
+                if !is_safe_relative_path(path) {
+                    self.problem(
+                        format!("{at}/{key}"),
+                        format!("`{path}` must be a relative path inside its folder"),
+                    );
+                }
+            }
+            if !targets.insert((template.target.as_str(), template.when.clone())) {
+                self.problem(format!("{at}/target"), "two templates write this file");
+            }
+        }
+        self.rules();
+        for (i, check) in def.validation.iter().enumerate() {
+            self.http_check(&format!("/validation/{i}"), check, None);
+        }
+        let mut action_ids = BTreeSet::new();
+        for (i, action) in def.test_actions.iter().enumerate() {
+            let at = format!("/testActions/{i}");
+            if !action_ids.insert(action.id.as_str()) {
+                self.problem(format!("{at}/id"), "duplicate test action id");
+            }
+            if let Some(requires) = &action.requires {
+                self.condition(&format!("{at}/requires"), requires);
+            }
+            let params: BTreeSet<&str> = action.params.keys().map(String::as_str).collect();
+            for (j, step) in action.steps.iter().enumerate() {
+                self.http_check(&format!("{at}/steps/{j}"), step, Some(&params));
+            }
+            for (j, step) in action.cleanup.iter().enumerate() {
+                self.http_check(&format!("{at}/cleanup/{j}"), step, Some(&params));
+            }
+        }
+        self.problems
+    }
+}
+
+fn collect_strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// Problems of a parsed definition that the meta-schema cannot find.
+pub(crate) fn check_definition(def: &ConnectorDefinition) -> Vec<ManifestProblem> {
+    Checker {
+        def,
+        leaves: config_leaves(&def.config_schema).into_iter().collect(),
+        features: def.features.iter().map(|f| f.id.as_str()).collect(),
+        problems: Vec::new(),
+    }
+    .run()
+}
