@@ -1,0 +1,307 @@
+//! Registry: the built-in manifests, run-time loading, rejection of bad manifests, search.
+
+use std::fs;
+use std::path::Path;
+
+use mobigen_connectors::definition::Category;
+use mobigen_connectors::{Origin, Registry, RegistryError};
+use serde_json::{Value, json};
+
+const BUILTIN: [&str; 5] = ["firebase", "onesignal", "revenuecat", "stripe", "supabase"];
+
+fn connectors_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../connectors"))
+}
+
+#[test]
+fn every_builtin_manifest_satisfies_the_meta_schema() {
+    let meta: Value = serde_json::from_str(mobigen_connectors::META_SCHEMA).expect("meta-schema");
+    let validator = jsonschema::validator_for(&meta).expect("meta-schema compiles");
+    for id in BUILTIN {
+        let path = connectors_dir().join(id).join("manifest.json");
+        let manifest: Value =
+            serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+        let errors: Vec<String> = validator
+            .iter_errors(&manifest)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+    }
+}
+
+#[test]
+fn builtin_registry_has_the_five_with_their_categories() {
+    let registry = Registry::builtin().expect("built-in connectors load");
+    let ids: Vec<&str> = registry.list(None).iter().map(|c| c.id()).collect();
+    assert_eq!(ids, BUILTIN);
+    let category = |id: &str| registry.get(id).expect(id).definition().category;
+    assert_eq!(category("stripe"), Category::Payments);
+    assert_eq!(category("firebase"), Category::Auth);
+    assert_eq!(category("supabase"), Category::Database);
+    assert_eq!(category("revenuecat"), Category::Iap);
+    assert_eq!(category("onesignal"), Category::Push);
+    let payments: Vec<&str> = registry
+        .list(Some(Category::Payments))
+        .iter()
+        .map(|c| c.id())
+        .collect();
+    assert_eq!(payments, ["stripe"]);
+    assert!(registry.list(Some(Category::Monitoring)).is_empty());
+    for connector in registry.list(None) {
+        assert_eq!(connector.origin(), &Origin::Builtin);
+        for template in &connector.definition().templates {
+            let body = connector
+                .template(&template.source)
+                .expect("template embedded");
+            assert!(!body.trim().is_empty(), "{} is empty", template.source);
+        }
+    }
+}
+
+#[test]
+fn builtin_folders_load_from_disk_the_same_as_embedded() {
+    let embedded = Registry::builtin().expect("builtin");
+    for id in BUILTIN {
+        let from_disk =
+            mobigen_connectors::Connector::from_dir(&connectors_dir().join(id)).expect(id);
+        assert_eq!(
+            from_disk.definition(),
+            embedded.get(id).expect(id).definition()
+        );
+    }
+}
+
+/// A minimal valid connector folder, written to `dir/<id>/`.
+fn write_connector(dir: &Path, id: &str, manifest: &Value) {
+    let folder = dir.join(id);
+    fs::create_dir_all(folder.join("templates")).expect("mkdir");
+    fs::write(
+        folder.join("manifest.json"),
+        serde_json::to_string_pretty(manifest).expect("json"),
+    )
+    .expect("write manifest");
+    fs::write(
+        folder.join("templates/sentry.ts"),
+        "import * as Sentry from '@sentry/react-native';\nexport { Sentry };\n",
+    )
+    .expect("write template");
+}
+
+fn sentry_manifest() -> Value {
+    json!({
+        "id": "sentry",
+        "name": "Sentry",
+        "description": "Error and performance monitoring.",
+        "category": "monitoring",
+        "logo": "https://assets.example.com/sentry.svg",
+        "setupDifficulty": "easy",
+        "authTypes": ["api-key"],
+        "configSchema": {
+            "type": "object",
+            "required": ["dsn"],
+            "properties": {
+                "dsn": {"type": "string", "pattern": "^https://"},
+                "authToken": {"type": "string"},
+                "tracesSampleRate": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.2}
+            }
+        },
+        "fields": {
+            "/dsn": {"sensitivity": "public", "env": "EXPO_PUBLIC_SENTRY_DSN"},
+            "/authToken": {"sensitivity": "secret", "env": "SENTRY_AUTH_TOKEN"},
+            "/tracesSampleRate": {"sensitivity": "public"}
+        },
+        "capabilities": ["crash-reporting", "performance"],
+        "dependencies": [{"package": "@sentry/react-native", "sdkVersions": {"56": "~7.2.0"}, "defaultRange": "^7.2.0"}],
+        "plugins": [{"name": "@sentry/react-native/expo"}],
+        "templates": [{"source": "templates/sentry.ts", "target": "src/services/sentry.ts", "kind": "service"}],
+        "docsUrl": "https://docs.example.com/sentry",
+        "setupGuideUrl": "https://docs.sentry.io/platforms/react-native/"
+    })
+}
+
+#[test]
+fn a_sixth_connector_loads_from_a_folder_without_rust_changes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_connector(tmp.path(), "sentry", &sentry_manifest());
+    let registry = Registry::from_dir(tmp.path()).expect("loads");
+    assert_eq!(registry.len(), 6);
+    let sentry = registry.lookup("sentry").expect("registered");
+    assert_eq!(sentry.origin(), &Origin::Dir(tmp.path().join("sentry")));
+    assert!(sentry.template("templates/sentry.ts").is_some());
+    assert_eq!(registry.search("sentry")[0].connector.id(), "sentry");
+    assert_eq!(registry.list(Some(Category::Monitoring))[0].id(), "sentry");
+    let valid = sentry
+        .validate_config(&json!({"dsn": "https://abc@o1.ingest.sentry.io/1"}))
+        .expect("valid");
+    assert_eq!(valid.values()["tracesSampleRate"], json!(0.2));
+    let err = sentry
+        .validate_config(&json!({"dsn": "http://insecure"}))
+        .expect_err("pattern");
+    assert_eq!(err.issues[0].pointer, "/dsn");
+}
+
+/// Loads `manifest` from a temp folder and returns the error's problems as `pointer: reason`.
+fn problems_of(manifest: &Value) -> (String, Vec<String>) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_connector(tmp.path(), "sentry", manifest);
+    let mut registry = Registry::empty();
+    match registry.load_dir(tmp.path()) {
+        Err(RegistryError::Invalid { path, problems }) => {
+            assert!(registry.is_empty(), "nothing registered on failure");
+            (
+                path.display().to_string(),
+                problems.iter().map(ToString::to_string).collect(),
+            )
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+fn assert_problem(manifest: Value, pointer: &str, reason_part: &str) {
+    let (path, problems) = problems_of(&manifest);
+    assert!(path.ends_with("sentry/manifest.json"), "{path}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with(&format!("{pointer}: ")) && p.contains(reason_part)),
+        "no `{pointer}: ...{reason_part}...` in {problems:#?}"
+    );
+}
+
+#[test]
+fn bad_manifests_are_rejected_with_file_pointer_and_reason() {
+    let mut m = sentry_manifest();
+    m["category"] = json!("games");
+    assert_problem(m, "/category", "games");
+
+    let mut m = sentry_manifest();
+    m.as_object_mut().expect("object").remove("docsUrl");
+    assert_problem(m, "(root)", "docsUrl");
+
+    let mut m = sentry_manifest();
+    m["fields"]["/authToken"]["env"] = json!("EXPO_PUBLIC_SENTRY_AUTH_TOKEN");
+    assert_problem(m, "/fields/~1authToken/env", "must not use a EXPO_PUBLIC_");
+
+    let mut m = sentry_manifest();
+    m["fields"]
+        .as_object_mut()
+        .expect("object")
+        .remove("/tracesSampleRate");
+    assert_problem(m, "/fields", "`/tracesSampleRate` is not classified");
+
+    let mut m = sentry_manifest();
+    m["fields"]["/nope"] = json!({"sensitivity": "public"});
+    assert_problem(m, "/fields/~1nope", "not a property of /configSchema");
+
+    let mut m = sentry_manifest();
+    m["dependencies"][0]["when"] = json!(["tracing"]);
+    assert_problem(m, "/dependencies/0/when/0", "unknown feature `tracing`");
+
+    let mut m = sentry_manifest();
+    m["templates"][0]["source"] = json!("templates/missing.ts");
+    assert_problem(m, "/templates/0/source", "cannot be read");
+
+    let mut m = sentry_manifest();
+    m["templates"][0]["target"] = json!("../outside.ts");
+    assert_problem(m, "/templates/0/target", "");
+
+    let mut m = sentry_manifest();
+    m["plugins"][0]["options"] = json!({"token": "{{/authToken}}"});
+    assert_problem(
+        m,
+        "/plugins/0/options",
+        "secret field `/authToken` cannot go into app.json",
+    );
+
+    let mut m = sentry_manifest();
+    m["configSchema"]["properties"]["dsn"]["pattern"] = json!("(unclosed");
+    assert_problem(m, "/configSchema", "not a valid JSON Schema");
+
+    let mut m = sentry_manifest();
+    m["id"] = json!("sentry-io");
+    assert_problem(m, "/id", "differs from its folder name");
+}
+
+#[test]
+fn malformed_manifest_json_names_file_line_and_column() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let folder = tmp.path().join("broken");
+    fs::create_dir_all(&folder).expect("mkdir");
+    fs::write(
+        folder.join("manifest.json"),
+        "{\n  \"id\": \"broken\",\n  oops\n}",
+    )
+    .expect("write");
+    let err = Registry::empty()
+        .load_dir(tmp.path())
+        .expect_err("malformed");
+    match &err {
+        RegistryError::Json { path, line, .. } => {
+            assert!(path.ends_with("broken/manifest.json"));
+            assert_eq!(*line, 3);
+        }
+        other => panic!("expected Json, got {other:?}"),
+    }
+    assert!(err.to_string().contains("broken/manifest.json:3:"));
+}
+
+#[test]
+fn duplicate_ids_are_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut stripe = sentry_manifest();
+    stripe["id"] = json!("stripe");
+    write_connector(tmp.path(), "stripe", &stripe);
+    let err = Registry::from_dir(tmp.path()).expect_err("duplicate");
+    assert!(matches!(err, RegistryError::Duplicate { ref id } if id == "stripe"));
+    assert_eq!(err.to_string(), "connector `stripe` is already registered");
+}
+
+#[test]
+fn unknown_ids_suggest_the_closest() {
+    let registry = Registry::builtin().expect("builtin");
+    let err = registry.lookup("strpe").expect_err("unknown");
+    assert_eq!(
+        err.to_string(),
+        "unknown connector `strpe`; did you mean `stripe`?"
+    );
+    let err = registry.lookup("twilio").expect_err("unknown");
+    assert_eq!(err.to_string(), "unknown connector `twilio`");
+}
+
+fn top(registry: &Registry, query: &str) -> Vec<String> {
+    registry
+        .search(query)
+        .iter()
+        .map(|h| h.connector.id().to_string())
+        .collect()
+}
+
+#[test]
+fn search_ranks_names_first_and_tolerates_typos() {
+    let registry = Registry::builtin().expect("builtin");
+    assert_eq!(top(&registry, "strpe")[0], "stripe");
+    assert_eq!(top(&registry, "STRIPE")[0], "stripe");
+    assert_eq!(top(&registry, "firebse")[0], "firebase");
+    assert_eq!(top(&registry, "one signal")[0], "onesignal");
+    assert_eq!(top(&registry, "revenue")[0], "revenuecat");
+    // A capability: subscriptions are offered by stripe and revenuecat, not by the others.
+    let subs = top(&registry, "subscriptions");
+    assert_eq!(subs[..2], ["revenuecat", "stripe"]);
+    // "push" is onesignal's category and capability.
+    assert_eq!(top(&registry, "push")[0], "onesignal");
+    // "postgres" is a capability of supabase only.
+    assert_eq!(top(&registry, "postgres"), ["supabase"]);
+    // Name beats capability: "firebase" also matches nothing else by name.
+    assert_eq!(top(&registry, "firebase")[0], "firebase");
+    assert!(top(&registry, "zzzz").is_empty());
+    assert!(top(&registry, "  ").is_empty());
+}
+
+#[test]
+fn name_matches_outrank_description_matches() {
+    let registry = Registry::builtin().expect("builtin");
+    let hits = registry.search("stripe payments");
+    assert_eq!(hits[0].connector.id(), "stripe");
+    let stripe_score = hits[0].score;
+    assert!(hits.iter().skip(1).all(|h| h.score < stripe_score));
+}
