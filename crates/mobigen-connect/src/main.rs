@@ -1,1 +1,82 @@
-fn main() {}
+//! `mobigen-connect`: the command-line interface of Mobigen connectors.
+//!
+//! Exit status: 0 on success, 1 when the command ran but the answer is "no" (an invalid config, an
+//! unknown connector, a file that cannot be read), 2 for a usage error.
+
+mod catalog;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use mobigen_connectors::Registry;
+
+/// Add third-party services (Stripe, Firebase, Supabase, RevenueCat, OneSignal) to Expo apps.
+#[derive(Debug, Parser)]
+#[command(name = "mobigen-connect", version, about, long_about = None)]
+struct Cli {
+    /// Also load the connector folders found in DIR (each a folder with a manifest.json).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "MOBIGEN_CONNECTORS_DIR"
+    )]
+    connectors: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the available connectors.
+    List(catalog::ListArgs),
+    /// Search connectors by name, capability or description (typos are tolerated).
+    Search(catalog::SearchArgs),
+    /// Show one connector: description, config fields and schema, features, what it adds.
+    Show(catalog::ShowArgs),
+    /// Check a config file against a connector's schema and rules, without side effects.
+    CheckConfig(catalog::CheckConfigArgs),
+}
+
+/// What a command reports when it fails: the message, printed as `error: <first line>` plus any
+/// further lines of detail.
+pub(crate) type CommandResult = anyhow::Result<ExitCode>;
+
+fn run(cli: Cli) -> CommandResult {
+    let registry = match &cli.connectors {
+        Some(dir) => Registry::from_dir(dir)?,
+        None => Registry::builtin()?,
+    };
+    match cli.command {
+        Command::List(args) => catalog::list(&registry, &args),
+        Command::Search(args) => catalog::search(&registry, &args),
+        Command::Show(args) => catalog::show(&registry, &args),
+        Command::CheckConfig(args) => catalog::check_config(&registry, &args),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            report(&error);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints an error as one line of cause, then its details and causes.
+fn report(error: &anyhow::Error) {
+    let text = error.to_string();
+    let mut lines = text.lines();
+    eprintln!("error: {}", lines.next().unwrap_or("unknown error"));
+    for line in lines {
+        eprintln!("{line}");
+    }
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}

@@ -41,7 +41,7 @@ impl fmt::Display for ConfigIssue {
         };
         write!(f, "{level}: {pointer}: {}", self.message)?;
         if let Some(suggestion) = &self.suggestion {
-            write!(f, " ({suggestion})")?;
+            write!(f, "\n    hint: {suggestion}")?;
         }
         Ok(())
     }
