@@ -1,7 +1,7 @@
 //! Connector definitions: the data a connector folder's `manifest.json` holds.
 //!
 //! The JSON form uses the PRD's field names (camelCase). Every manifest is checked against the
-//! meta-schema `connectors/schema.json` and then by [`ConnectorDefinition::check`] for the rules a
+//! meta-schema `connectors/schema.json` and then for the rules a
 //! JSON Schema cannot say (every config field classified, pointers that resolve, env names that keep
 //! secrets out of the client bundle).
 
