@@ -22,6 +22,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod apply;
 pub mod config;
 pub mod definition;
 mod manifest_check;
