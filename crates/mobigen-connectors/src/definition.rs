@@ -51,6 +51,9 @@ pub struct ConnectorDefinition {
     /// Files generated into the app.
     #[serde(default)]
     pub templates: Vec<Template>,
+    /// What the connector adds to the generated root module (providers, start-up code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<RootContribution>,
     /// Cross-field config rules that a JSON Schema cannot express.
     #[serde(default)]
     pub rules: Vec<ConfigRule>,
@@ -325,13 +328,44 @@ pub enum TemplateKind {
 pub struct Template {
     /// Template path relative to the connector folder (`templates/services/stripe.ts`).
     pub source: String,
-    /// Path in the app, relative to the project root (`src/services/stripe.ts`).
+    /// Path in the app, relative to the project root (`src/services/stripe.ts`). For `server`
+    /// templates it is relative to the project's server folder: `app/` under Expo Router (API
+    /// routes), `server/` otherwise (`api/stripe/payment-intent+api.ts`).
     pub target: String,
     /// What the file is.
     pub kind: TemplateKind,
     /// Features that must all be on for this file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub when: Vec<String>,
+}
+
+/// A connector's part of the generated root module (`src/connectors.tsx`), which wraps the app's
+/// root component in every enabled connector's provider and runs their start-up code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RootContribution {
+    /// Provider nesting: a lower order wraps outside a higher one; ties go by connector id.
+    #[serde(default)]
+    pub order: i32,
+    /// Import statements, with paths relative to the generated module's folder (`src/`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<String>,
+    /// A provider wrapping the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderWrap>,
+    /// Statements run once when the app loads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub startup: Vec<String>,
+}
+
+/// The opening and closing JSX of a provider (`<StripeProvider ...>` / `</StripeProvider>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProviderWrap {
+    /// Opening tag, with its props.
+    pub open: String,
+    /// Closing tag.
+    pub close: String,
 }
 
 /// A cross-field config rule.

@@ -25,6 +25,7 @@
 pub mod apply;
 pub mod config;
 pub mod definition;
+pub mod generate;
 mod manifest_check;
 pub mod registry;
 pub mod search;

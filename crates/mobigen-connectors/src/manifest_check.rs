@@ -347,6 +347,52 @@ fn collect_strings(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Client code (root contribution, non-server templates) naming a secret field's env variable:
+/// that code would ship the secret, or try to, in the app bundle (invariant I6).
+pub(crate) fn check_client_code(
+    def: &ConnectorDefinition,
+    templates: &BTreeMap<String, String>,
+) -> Vec<ManifestProblem> {
+    let secret_envs: Vec<&str> = def
+        .fields
+        .values()
+        .filter(|f| f.sensitivity == Sensitivity::Secret)
+        .filter_map(|f| f.env.as_deref())
+        .collect();
+    let mut problems = Vec::new();
+    let mut check = |pointer: String, text: &str| {
+        for env in &secret_envs {
+            if text.contains(env) {
+                problems.push(ManifestProblem {
+                    pointer: pointer.clone(),
+                    reason: format!(
+                        "client code names the secret variable `{env}`; read secrets only in server templates"
+                    ),
+                });
+            }
+        }
+    };
+    if let Some(root) = &def.root {
+        for (i, line) in root.imports.iter().enumerate() {
+            check(format!("/root/imports/{i}"), line);
+        }
+        for (i, line) in root.startup.iter().enumerate() {
+            check(format!("/root/startup/{i}"), line);
+        }
+        if let Some(provider) = &root.provider {
+            check("/root/provider/open".into(), &provider.open);
+        }
+    }
+    for (i, template) in def.templates.iter().enumerate() {
+        if template.kind != crate::definition::TemplateKind::Server
+            && let Some(body) = templates.get(&template.source)
+        {
+            check(format!("/templates/{i}/source"), body);
+        }
+    }
+    problems
+}
+
 /// Problems of a parsed definition that the meta-schema cannot find.
 pub(crate) fn check_definition(def: &ConnectorDefinition) -> Vec<ManifestProblem> {
     Checker {

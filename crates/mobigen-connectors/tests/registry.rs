@@ -305,3 +305,26 @@ fn name_matches_outrank_description_matches() {
     let stripe_score = hits[0].score;
     assert!(hits.iter().skip(1).all(|h| h.score < stripe_score));
 }
+
+#[test]
+fn client_code_naming_a_secret_variable_is_refused() {
+    let mut m = sentry_manifest();
+    m["root"] = json!({"startup": ["console.log(process.env.SENTRY_AUTH_TOKEN);"]});
+    assert_problem(m, "/root/startup/0", "secret variable `SENTRY_AUTH_TOKEN`");
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_connector(tmp.path(), "sentry", &sentry_manifest());
+    fs::write(
+        tmp.path().join("sentry/templates/sentry.ts"),
+        "export const token = process.env.SENTRY_AUTH_TOKEN;\n",
+    )
+    .expect("write");
+    let err = Registry::empty()
+        .load_dir(tmp.path())
+        .expect_err("secret in client template");
+    assert!(
+        err.to_string()
+            .contains("/templates/0/source: client code names the secret variable"),
+        "{err}"
+    );
+}
