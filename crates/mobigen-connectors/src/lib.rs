@@ -27,6 +27,7 @@ pub mod config;
 pub mod definition;
 pub mod generate;
 mod manifest_check;
+pub mod project;
 pub mod registry;
 pub mod search;
 
