@@ -1,7 +1,8 @@
 //! Transactional, exclusive writes to a project: every file of one operation changes together or
 //! not at all.
 //!
-//! [`apply_changes`] takes the project lock (an advisory lock on `.mobigen/project.lock`), then:
+//! [`apply_changes`] takes the project lock (an advisory lock on the project folder itself, so no
+//! lock file is left behind), then:
 //! 1. writes every new content to a temporary file under `.mobigen/journal/` and syncs it;
 //! 2. copies every file it will replace or delete to a backup there, and syncs it;
 //! 3. writes `journal.json` naming each target, its backup and its temporary file — from this point
@@ -24,7 +25,6 @@ use serde::{Deserialize, Serialize};
 pub const STATE_DIR: &str = ".mobigen";
 const JOURNAL_DIR: &str = ".mobigen/journal";
 const JOURNAL_FILE: &str = ".mobigen/journal/journal.json";
-const LOCK_FILE: &str = ".mobigen/project.lock";
 
 /// One file to write or delete, by path relative to the project root (`/`-separated).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub enum ApplyError {
     },
     /// Another add/remove holds the project lock.
     #[error(
-        "project {} is busy: another operation holds {LOCK_FILE}; try again when it has finished",
+        "project {} is busy: another add or remove is running on it; try again when it has finished",
         project.display()
     )]
     Busy {
@@ -227,15 +227,10 @@ impl ProjectLock {
                 source,
             }
         };
-        let state = project.join(STATE_DIR);
-        std::fs::create_dir_all(&state).map_err(io_err("creating", &state))?;
-        let path = project.join(LOCK_FILE);
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io_err("opening", &path))?;
+        // An advisory lock on the project folder itself: nothing is created in the project, and
+        // the lock goes away with the process.
+        let path = project.to_path_buf();
+        let file = File::open(&path).map_err(io_err("opening", &path))?;
         let deadline = Instant::now() + timeout;
         loop {
             match file.try_lock() {
@@ -285,7 +280,7 @@ fn is_safe(path: &str) -> bool {
         && Path::new(path)
             .components()
             .all(|c| matches!(c, std::path::Component::Normal(_)))
-        && !path.starts_with(STATE_DIR)
+        && !path.starts_with(JOURNAL_DIR)
 }
 
 /// What [`recover`] did.
@@ -469,6 +464,7 @@ pub fn apply_changes_locked(
         };
     }
     let _ = fs.remove_dir_all(&journal_dir);
+    let _ = fs.remove_empty_dir(&project.join(STATE_DIR));
     Ok(())
 }
 
@@ -561,6 +557,8 @@ fn roll_back(fs: &dyn FileSystem, project: &Path, journal: &Journal) -> Result<(
     let journal_dir = project.join(JOURNAL_DIR);
     fs.remove_dir_all(&journal_dir)
         .map_err(io("deleting", &journal_dir))?;
+    fs.remove_empty_dir(&project.join(STATE_DIR))
+        .map_err(io("deleting", &project.join(STATE_DIR)))?;
     Ok(())
 }
 
