@@ -4,6 +4,7 @@
 //! unknown connector, a file that cannot be read), 2 for a usage error.
 
 mod catalog;
+mod project_cmds;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +39,12 @@ enum Command {
     Show(catalog::ShowArgs),
     /// Check a config file against a connector's schema and rules, without side effects.
     CheckConfig(catalog::CheckConfigArgs),
+    /// Add a connector to an Expo project (or update it when its config changed).
+    Add(project_cmds::AddArgs),
+    /// Remove a connector from an Expo project, restoring what was there before.
+    Remove(project_cmds::RemoveArgs),
+    /// Show the connectors enabled in a project and any drift from what was generated.
+    Status(project_cmds::StatusArgs),
 }
 
 /// What a command reports when it fails: the message, printed as `error: <first line>` plus any
@@ -54,6 +61,9 @@ fn run(cli: Cli) -> CommandResult {
         Command::Search(args) => catalog::search(&registry, &args),
         Command::Show(args) => catalog::show(&registry, &args),
         Command::CheckConfig(args) => catalog::check_config(&registry, &args),
+        Command::Add(args) => project_cmds::add(&registry, &args),
+        Command::Remove(args) => project_cmds::remove(&registry, &args),
+        Command::Status(args) => project_cmds::status(&registry, &args),
     }
 }
 
