@@ -24,6 +24,8 @@
 
 pub mod config;
 pub mod definition;
+pub mod edit_env;
+pub mod edit_json;
 mod manifest_check;
 pub mod registry;
 pub mod search;
