@@ -151,6 +151,16 @@ pub enum ContainerOrigin {
     },
 }
 
+/// Of two records of the same container, the one describing the state before both.
+fn strongest(current: ContainerOrigin, other: &ContainerOrigin) -> ContainerOrigin {
+    match (&current, other) {
+        (ContainerOrigin::Created { .. }, _) => current,
+        (_, ContainerOrigin::Created { .. })
+        | (ContainerOrigin::Existing, ContainerOrigin::WasEmpty { .. }) => other.clone(),
+        _ => current,
+    }
+}
+
 /// Builds nested objects for `path[from..]` around `leaf`.
 fn nest(path: &[String], leaf: Value) -> Value {
     path.iter().rev().fold(leaf, |inner, key| {
@@ -278,8 +288,13 @@ fn lowest_version(range: &str) -> Option<LowVersion> {
     range
         .split("||")
         .map(|alternative| {
-            let first = alternative.split_whitespace().next()?;
-            parse_bound(first)
+            // `>= 1.2` is `>=1.2`: glue a lone operator to the version after it.
+            let mut words = alternative.split_whitespace();
+            let mut first = words.next()?.to_owned();
+            if first.chars().all(|c| "<>=~^".contains(c)) {
+                first.push_str(words.next()?);
+            }
+            parse_bound(&first)
         })
         .collect::<Option<Vec<_>>>()?
         .into_iter()
@@ -576,13 +591,7 @@ pub fn remove_dependencies(text: &str, changes: &[DepChange]) -> Result<String, 
             } = change
                 && *d == dev
             {
-                match (section, &best) {
-                    (ContainerOrigin::Created { .. }, _) => best = section.clone(),
-                    (ContainerOrigin::WasEmpty { .. }, ContainerOrigin::Existing) => {
-                        best = section.clone();
-                    }
-                    _ => {}
-                }
+                best = strongest(best, section);
             }
         }
         best
@@ -1071,6 +1080,13 @@ pub fn remove_plugins(
     let file = APP_JSON;
     parse(file, text)?;
     let mut out = text.to_owned();
+    // The state of `plugins` before any connector: Created wins over WasEmpty over Existing.
+    let mut origin = ContainerOrigin::Existing;
+    for change in changes {
+        if let PluginChange::Added { plugins, .. } = change {
+            origin = strongest(origin, plugins);
+        }
+    }
     let mut ordered: Vec<&PluginChange> = changes.iter().collect();
     ordered.sort_by(|a, b| a.name().cmp(b.name()));
     for change in ordered {
@@ -1095,10 +1111,8 @@ pub fn remove_plugins(
         };
         match change {
             PluginChange::AlreadyPresent { .. } => {}
-            PluginChange::Added {
-                options, plugins, ..
-            } => match &keep_options {
-                None => out = remove_entry(file, &out, name, plugins)?,
+            PluginChange::Added { options, .. } => match &keep_options {
+                None => out = remove_entry(file, &out, name, &origin)?,
                 Some(keep_options) => {
                     let mut ours = Vec::new();
                     if let Some(o) = options {
@@ -1128,7 +1142,8 @@ pub fn remove_plugins(
                 let (root, _) = parse(file, &out)?;
                 let (_, plugins, index) = find_plugin(file, &root, &out, name)?;
                 if let (Some(Node::Array { items, .. }), Some(i)) = (plugins, index)
-                    && items[i].value(&out) == original_value
+                    && without_empty_options(items[i].value(&out))
+                        == without_empty_options(original_value)
                 {
                     let entry = &items[i];
                     out = Edit {
@@ -1142,6 +1157,19 @@ pub fn remove_plugins(
         }
     }
     Ok(out)
+}
+
+/// `["name"]` and `["name", {}]` mean the same as `"name"`.
+fn without_empty_options(entry: Value) -> Value {
+    match entry {
+        Value::Array(items)
+            if items.len() <= 2
+                && items.get(1).is_none_or(|o| meaningful(Some(o)).is_none()) =>
+        {
+            items.into_iter().next().unwrap_or(Value::Null)
+        }
+        other => other,
+    }
 }
 
 fn replace_entry(file: &str, text: &str, name: &str, with: &str) -> Result<String, JsonEditError> {
@@ -1401,3 +1429,6 @@ pub fn set_expo_config(
     let full: Vec<&str> = full.iter().map(String::as_str).collect();
     set_path(APP_JSON, text, &full, value)
 }
+
+#[cfg(test)]
+mod tests;
