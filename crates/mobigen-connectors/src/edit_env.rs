@@ -372,7 +372,9 @@ pub fn set_env_block(
         } else if target == EnvTarget::Public && !var.key.starts_with(PUBLIC_ENV_PREFIX) {
             Some("public values in .env must use the EXPO_PUBLIC_ prefix")
         } else if target == EnvTarget::Secret && var.key.starts_with(PUBLIC_ENV_PREFIX) {
-            Some("secret values must not use the EXPO_PUBLIC_ prefix (it puts them in the app bundle)")
+            Some(
+                "secret values must not use the EXPO_PUBLIC_ prefix (it puts them in the app bundle)",
+            )
         } else {
             None
         };
@@ -506,10 +508,16 @@ pub fn remove_env_block(
     let sep = format!("{eol}{eol}");
     let cut = |from: usize, to: usize| format!("{}{}", &text[..from], &text[to..]);
     // Neighbouring blocks, joined by exactly one blank line.
-    if let Some(prev) = blocks.iter().find(|b| text[b.end..block.start] == sep) {
+    if let Some(prev) = blocks
+        .iter()
+        .find(|b| b.end <= block.start && text[b.end..block.start] == sep)
+    {
         return Ok(cut(prev.end, block.end));
     }
-    if let Some(next) = blocks.iter().find(|b| text[block.end..b.start] == sep) {
+    if let Some(next) = blocks
+        .iter()
+        .find(|b| b.start >= block.end && text[block.end..b.start] == sep)
+    {
         return Ok(cut(block.start, next.start));
     }
     let after = &text[block.end..];
@@ -600,5 +608,240 @@ pub fn remove_gitignore(text: &str, change: &GitignoreChange) -> String {
         format!("{}{}", &text[..line.start - eol.len()], after)
     } else {
         format!("{}{}", &text[..line.start], after)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // In tests a panic is the failure report.
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn var(key: &str, value: &str) -> EnvVar {
+        EnvVar {
+            key: key.to_owned(),
+            value: value.to_owned(),
+        }
+    }
+
+    fn stripe() -> Vec<EnvVar> {
+        vec![var("EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY", "pk_test_51Hx")]
+    }
+
+    fn supabase() -> Vec<EnvVar> {
+        vec![
+            var("EXPO_PUBLIC_SUPABASE_URL", "https://abc.supabase.co"),
+            var("EXPO_PUBLIC_SUPABASE_KEY", "sb_publishable_x"),
+        ]
+    }
+
+    fn onesignal() -> Vec<EnvVar> {
+        vec![var("EXPO_PUBLIC_ONESIGNAL_APP_ID", "a b#c")]
+    }
+
+    fn set(text: &str, id: &str, vars: &[EnvVar]) -> String {
+        set_env_block(EnvTarget::Public, text, id, vars)
+            .expect("set")
+            .0
+    }
+
+    fn remove(text: &str, id: &str) -> String {
+        remove_env_block(EnvTarget::Public, text, id).expect("remove")
+    }
+
+    fn vars_of(i: usize) -> (&'static str, Vec<EnvVar>) {
+        match i {
+            0 => ("stripe", stripe()),
+            1 => ("supabase", supabase()),
+            _ => ("onesignal", onesignal()),
+        }
+    }
+
+    #[test]
+    fn block_layout() {
+        let out = set("API_URL=x\n", "stripe", &stripe());
+        assert_eq!(
+            out,
+            "API_URL=x\n\n# >>> mobigen:stripe (generated; edit values in the connector config)\nEXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY=pk_test_51Hx\n# <<< mobigen:stripe\n"
+        );
+        let both = set(&out, "onesignal", &onesignal());
+        assert!(both.contains("# <<< mobigen:onesignal\n\n# >>> mobigen:stripe"));
+        assert!(both.contains("EXPO_PUBLIC_ONESIGNAL_APP_ID='a b#c'"));
+    }
+
+    #[test]
+    fn conflicts_name_file_and_key_not_value() {
+        let text = "EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY=pk_live_other\n";
+        let err = set_env_block(EnvTarget::Public, text, "stripe", &stripe()).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with(".env:1: `EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY`"),
+            "{message}"
+        );
+        assert!(!message.contains("pk_"));
+        let same = "export EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY=\"pk_test_51Hx\" # mine\n";
+        let (out, change) = set_env_block(EnvTarget::Public, same, "stripe", &stripe()).unwrap();
+        assert_eq!(out, same);
+        assert_eq!(
+            change.reused,
+            vec!["EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY".to_owned()]
+        );
+    }
+
+    #[test]
+    fn secrets_only_in_env_local_without_public_prefix() {
+        let err = set_env_block(EnvTarget::Secret, "", "stripe", &stripe()).unwrap_err();
+        assert!(matches!(err, EnvEditError::InvalidKey { .. }));
+        let err = set_env_block(
+            EnvTarget::Public,
+            "",
+            "stripe",
+            &[var("STRIPE_SECRET_KEY", "sk")],
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with(".env: `STRIPE_SECRET_KEY`"));
+        let (out, _) = set_env_block(
+            EnvTarget::Secret,
+            "",
+            "stripe",
+            &[var("STRIPE_SECRET_KEY", "sk_test_1")],
+        )
+        .unwrap();
+        assert!(out.contains("\nSTRIPE_SECRET_KEY=sk_test_1\n"));
+        assert!(!format!("{:?}", var("K", "sk_test_1")).contains("sk_test_1"));
+    }
+
+    #[test]
+    fn update_in_place_and_damaged_markers() {
+        let out = set("", "stripe", &stripe());
+        let updated = set(
+            &out,
+            "stripe",
+            &[var("EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY", "pk_test_2")],
+        );
+        assert!(updated.contains("=pk_test_2\n") && !updated.contains("51Hx"));
+        let damaged = out.replace("# <<< mobigen:stripe\n", "");
+        let err = set_env_block(EnvTarget::Public, &damaged, "supabase", &supabase()).unwrap_err();
+        assert_eq!(
+            err,
+            EnvEditError::DamagedBlock {
+                file: ".env".into(),
+                line: 1,
+                connector: "stripe".into()
+            }
+        );
+    }
+
+    #[test]
+    fn value_quoting() {
+        let f = |v: &str| format_value(".env", "K", v).unwrap();
+        assert_eq!(f("pk_test_1"), "pk_test_1");
+        assert_eq!(f("https://a.co/x?y=1"), "https://a.co/x?y=1");
+        assert_eq!(f("a b"), "'a b'");
+        assert_eq!(f("a$b"), "'a$b'");
+        assert_eq!(f("it's"), "\"it's\"");
+        assert_eq!(f("l1\nl2"), "\"l1\\nl2\"");
+        assert_eq!(f("q\"'\n"), "`q\"'\n`");
+        assert!(format_value(".env", "K", "`\"'\n").is_err());
+        for v in ["a b", "a$b", "it's", "l1\nl2", "x # y", ""] {
+            let line = format!("K={}", f(v));
+            assert_eq!(
+                parse_assignment(&line).map(|(_, v)| v).as_deref(),
+                Some(v),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn gitignore_coverage() {
+        for covered in [
+            "node_modules\n.env*.local\n",
+            "*.local\n",
+            "/.env.local",
+            ".env*\n",
+        ] {
+            let (out, change) = ensure_gitignore(covered);
+            assert_eq!(out, covered);
+            assert!(matches!(change, GitignoreChange::AlreadyCovered { .. }));
+        }
+        for text in ["", "node_modules\n", "node_modules", "a\r\nb\r\n", "a\r\nb"] {
+            let (out, change) = ensure_gitignore(text);
+            assert!(out.lines().any(|l| l == GITIGNORE_PATTERN));
+            assert_eq!(ensure_gitignore(&out).0, out);
+            assert_eq!(remove_gitignore(&out, &change), text);
+        }
+    }
+
+    fn env_strategy() -> impl Strategy<Value = String> {
+        let lines = proptest::collection::vec(
+            prop_oneof![
+                Just("API_URL=https://example.com".to_owned()),
+                Just("# my settings".to_owned()),
+                Just(String::new()),
+                Just("EXPO_PUBLIC_SUPABASE_URL=https://abc.supabase.co".to_owned()),
+                Just("export DEBUG=\"1\"".to_owned()),
+            ],
+            0..6,
+        );
+        (lines, prop_oneof![Just("\n"), Just("\r\n")], any::<bool>()).prop_map(
+            |(lines, eol, final_newline)| {
+                let mut text = lines.join(eol);
+                if final_newline && !text.is_empty() {
+                    text.push_str(eol);
+                }
+                text
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn i2_idempotent_env_blocks(text in env_strategy(), i in 0usize..3) {
+            let (id, vars) = vars_of(i);
+            let once = set(&text, id, &vars);
+            prop_assert_eq!(set(&once, id, &vars), once);
+        }
+
+        #[test]
+        fn i3_reversible_env_blocks(text in env_strategy(), i in 0usize..3) {
+            let (id, vars) = vars_of(i);
+            prop_assert_eq!(remove(&set(&text, id, &vars), id), text);
+        }
+
+        #[test]
+        fn i4_independent_env_blocks(text in env_strategy(), a in 0usize..3, b in 0usize..3) {
+            prop_assume!(a != b);
+            let (ida, va) = vars_of(a);
+            let (idb, vb) = vars_of(b);
+            let both = set(&set(&text, ida, &va), idb, &vb);
+            prop_assert_eq!(remove(&both, ida), set(&text, idb, &vb));
+        }
+
+        #[test]
+        fn i5_order_free_env_blocks(text in env_strategy(), a in 0usize..3, b in 0usize..3, c in 0usize..3) {
+            let apply = |order: [usize; 3]| {
+                order.iter().fold(text.clone(), |t, i| {
+                    let (id, vars) = vars_of(*i);
+                    set(&t, id, &vars)
+                })
+            };
+            prop_assert_eq!(apply([a, b, c]), apply([c, b, a]));
+        }
+
+        #[test]
+        fn i3_reversible_gitignore(text in env_strategy()) {
+            let (out, change) = ensure_gitignore(&text);
+            prop_assert_eq!(remove_gitignore(&out, &change), text);
+        }
+
+        #[test]
+        fn i7_bad_input_never_panics(text in "(.|\n|# >>> mobigen:stripe|# <<< mobigen:stripe){0,20}") {
+            let _ = set_env_block(EnvTarget::Public, &text, "stripe", &stripe());
+            let _ = remove_env_block(EnvTarget::Public, &text, "stripe");
+        }
     }
 }

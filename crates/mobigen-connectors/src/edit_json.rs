@@ -31,7 +31,6 @@
 
 mod syntax;
 
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -187,7 +186,12 @@ fn create_path(
             None => {
                 let value = nest(&path[depth + 1..], leaf);
                 let indent = child_indent(text, node, &style);
-                let child = format!("{}{}{}", quote(key), style.colon, render(&value, &indent, &style));
+                let child = format!(
+                    "{}{}{}",
+                    quote(key),
+                    style.colon,
+                    render(&value, &indent, &style)
+                );
                 let index = member_position(node, key, &path[..depth]);
                 let (edit, parent_was_empty) = insert_child(text, node, index, &child, &style);
                 return Ok(Some((
@@ -343,12 +347,14 @@ fn parse_bound(token: &str) -> Option<LowVersion> {
 /// file is not valid JSON.
 pub fn expo_sdk_major(text: &str) -> Option<u32> {
     let root = parse_document(PACKAGE_JSON, text).ok()?;
-    ["dependencies", "devDependencies"].iter().find_map(|section| {
-        let node = lookup(&root, &[(*section).to_owned(), "expo".to_owned()])?;
-        let range = node.value(text);
-        let low = lowest_version(range.as_str()?)?;
-        u32::try_from(low.major).ok()
-    })
+    ["dependencies", "devDependencies"]
+        .iter()
+        .find_map(|section| {
+            let node = lookup(&root, &[(*section).to_owned(), "expo".to_owned()])?;
+            let range = node.value(text);
+            let low = lowest_version(range.as_str()?)?;
+            u32::try_from(low.major).ok()
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,7 +426,11 @@ impl DepChange {
 }
 
 fn section_name(dev: bool) -> &'static str {
-    if dev { "devDependencies" } else { "dependencies" }
+    if dev {
+        "devDependencies"
+    } else {
+        "dependencies"
+    }
 }
 
 /// Adds npm dependencies to `package.json` text.
@@ -525,8 +535,11 @@ pub fn add_dependencies(
             None => {
                 match existing {
                     Some(section_node) => {
-                        let keys: Vec<&str> =
-                            section_node.members().iter().map(|m| m.key.as_str()).collect();
+                        let keys: Vec<&str> = section_node
+                            .members()
+                            .iter()
+                            .map(|m| m.key.as_str())
+                            .collect();
                         let index = canonical_position(&keys, 0, &request.package);
                         let child = format!(
                             "{}{}{}",
@@ -603,7 +616,12 @@ pub fn remove_dependencies(text: &str, changes: &[DepChange]) -> Result<String, 
         let (root, _) = parse(file, &out)?;
         match change {
             DepChange::AlreadyPresent { .. } => {}
-            DepChange::Upgraded { package, from, to, dev } => {
+            DepChange::Upgraded {
+                package,
+                from,
+                to,
+                dev,
+            } => {
                 let path = [section_name(*dev).to_owned(), package.clone()];
                 if let Some(node @ Node::Scalar { start, end }) = lookup(&root, &path)
                     && node.value(&out).as_str() == Some(to.as_str())
@@ -792,11 +810,21 @@ pub fn merge_plugin_options(
     merge(first.1, second.1, "").map_err(|pointer| JsonEditError::PluginOptionConflict {
         file: APP_JSON.to_owned(),
         plugin: plugin.to_owned(),
-        pointer: if pointer.is_empty() { "/".to_owned() } else { pointer },
+        pointer: if pointer.is_empty() {
+            "/".to_owned()
+        } else {
+            pointer
+        },
         connector: second.0.to_owned(),
         other: format!("connector `{}`", first.0),
     })
 }
+
+/// Path of `plugins`, the array (when present) and the index of an entry.
+type PluginSite<'n> = (Vec<String>, Option<&'n Node>, Option<usize>);
+
+/// Plugin name, options with the connector that asked first, `first` flag.
+type MergedRequest = (String, Option<(String, Value)>, bool);
 
 /// Finds the plugins array and the index of the entry named `name`.
 fn find_plugin<'n>(
@@ -804,7 +832,7 @@ fn find_plugin<'n>(
     root: &'n Node,
     text: &str,
     name: &str,
-) -> Result<(Vec<String>, Option<&'n Node>, Option<usize>), JsonEditError> {
+) -> Result<PluginSite<'n>, JsonEditError> {
     let mut path = config_path(file, root)?;
     path.push("plugins".to_owned());
     let plugins = lookup(root, &path);
@@ -844,7 +872,7 @@ pub fn add_plugins(
 ) -> Result<(String, Vec<PluginChange>), JsonEditError> {
     let file = APP_JSON;
     // One request per name, options merged (a clash between two requests is a conflict).
-    let mut merged: Vec<(String, Option<(String, Value)>, bool)> = Vec::new();
+    let mut merged: Vec<MergedRequest> = Vec::new();
     for request in requests {
         if request.name.is_empty() {
             return Err(JsonEditError::InvalidRequest {
@@ -949,7 +977,11 @@ pub fn add_plugins(
         let conflict = |pointer: String| JsonEditError::PluginOptionConflict {
             file: file.to_owned(),
             plugin: name.clone(),
-            pointer: if pointer.is_empty() { "/".to_owned() } else { pointer },
+            pointer: if pointer.is_empty() {
+                "/".to_owned()
+            } else {
+                pointer
+            },
             connector: connector.clone(),
             other: "the existing entry".to_owned(),
         };
@@ -983,16 +1015,20 @@ pub fn add_plugins(
                 let mut added = Vec::new();
                 for (parent, key, value) in additions {
                     let (root, style) = parse(file, &out)?;
-                    let Some(object) = options_node(file, &root, &out, &name)?
-                        .and_then(|o| lookup(o, &parent))
+                    let Some(object) =
+                        options_node(file, &root, &out, &name)?.and_then(|o| lookup(o, &parent))
                     else {
                         continue;
                     };
                     let keys: Vec<&str> = object.members().iter().map(|m| m.key.as_str()).collect();
                     let position = canonical_position(&keys, 0, &key);
                     let indent = child_indent(&out, object, &style);
-                    let child =
-                        format!("{}{}{}", quote(&key), style.colon, render(&value, &indent, &style));
+                    let child = format!(
+                        "{}{}{}",
+                        quote(&key),
+                        style.colon,
+                        render(&value, &indent, &style)
+                    );
                     let (edit, _) = insert_child(&out, object, position, &child, &style);
                     out = edit.apply(&out);
                     let prefix: String = parent
@@ -1022,7 +1058,9 @@ fn plan_merge(
     out: &mut Vec<(Vec<String>, String, Value)>,
 ) -> Result<(), String> {
     let pointer = |path: &[String]| -> String {
-        path.iter().map(|k| format!("/{}", pointer_escape(k))).collect()
+        path.iter()
+            .map(|k| format!("/{}", pointer_escape(k)))
+            .collect()
     };
     match (theirs, ours) {
         (Value::Object(t), Value::Object(o)) => {
@@ -1118,7 +1156,8 @@ pub fn remove_plugins(
                     if let Some(o) = options {
                         leaves("", o, &mut ours);
                     }
-                    out = remove_option_leaves(file, &out, name, &ours, keep_options, &Value::Null)?;
+                    out =
+                        remove_option_leaves(file, &out, name, &ours, keep_options, &Value::Null)?;
                     let (root, _) = parse(file, &out)?;
                     if let Some(Node::Object { members, .. }) =
                         options_node(file, &root, &out, name)?
@@ -1131,14 +1170,20 @@ pub fn remove_plugins(
             PluginChange::Merged {
                 original, added, ..
             } => {
-                let original_value: Value =
-                    serde_json::from_str(original).unwrap_or(Value::Null);
+                let original_value: Value = serde_json::from_str(original).unwrap_or(Value::Null);
                 let original_options = match &original_value {
                     Value::Array(items) => items.get(1).cloned().unwrap_or(Value::Null),
                     _ => Value::Null,
                 };
                 let keep_options = keep_options.clone().unwrap_or(Value::Null);
-                out = remove_option_leaves(file, &out, name, added, &keep_options, &original_options)?;
+                out = remove_option_leaves(
+                    file,
+                    &out,
+                    name,
+                    added,
+                    &keep_options,
+                    &original_options,
+                )?;
                 let (root, _) = parse(file, &out)?;
                 let (_, plugins, index) = find_plugin(file, &root, &out, name)?;
                 if let (Some(Node::Array { items, .. }), Some(i)) = (plugins, index)
@@ -1163,8 +1208,7 @@ pub fn remove_plugins(
 fn without_empty_options(entry: Value) -> Value {
     match entry {
         Value::Array(items)
-            if items.len() <= 2
-                && items.get(1).is_none_or(|o| meaningful(Some(o)).is_none()) =>
+            if items.len() <= 2 && items.get(1).is_none_or(|o| meaningful(Some(o)).is_none()) =>
         {
             items.into_iter().next().unwrap_or(Value::Null)
         }
@@ -1239,12 +1283,10 @@ fn remove_option_leaves(
             continue;
         }
         let mut segments = pointer_segments(pointer);
-        loop {
-            let Some((key, parent)) = segments.split_last() else {
-                break;
-            };
+        while let Some((key, parent)) = segments.split_last() {
             let (root, _) = parse(file, &out)?;
-            let Some(object) = options_node(file, &root, &out, name)?.and_then(|o| lookup(o, parent))
+            let Some(object) =
+                options_node(file, &root, &out, name)?.and_then(|o| lookup(o, parent))
             else {
                 break;
             };
@@ -1253,8 +1295,10 @@ fn remove_option_leaves(
             };
             out = remove_child(&out, object, index, "").apply(&out);
             // Walk up while the parent is now empty and was ours alone.
-            let parent_pointer: String =
-                parent.iter().map(|k| format!("/{}", pointer_escape(k))).collect();
+            let parent_pointer: String = parent
+                .iter()
+                .map(|k| format!("/{}", pointer_escape(k)))
+                .collect();
             let (root, _) = parse(file, &out)?;
             let emptied = options_node(file, &root, &out, name)?
                 .and_then(|o| lookup(o, parent))
@@ -1431,4 +1475,5 @@ pub fn set_expo_config(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // In tests a panic is the failure report.
 mod tests;

@@ -38,7 +38,10 @@ fn sdk_major_from_ranges() {
         assert_eq!(expo_sdk_major(&text), major, "{range}");
     }
     assert_eq!(expo_sdk_major("{"), None);
-    assert_eq!(expo_sdk_major(r#"{"devDependencies":{"expo":"^54.0.1"}}"#), Some(54));
+    assert_eq!(
+        expo_sdk_major(r#"{"devDependencies":{"expo":"^54.0.1"}}"#),
+        Some(54)
+    );
 }
 
 #[test]
@@ -49,9 +52,11 @@ fn adds_in_sorted_position_and_removes_exactly() {
         "\"dependencies\": {\n    \"@stripe/stripe-react-native\": \"0.64.0\",\n    \"expo\""
     ));
     assert_eq!(remove_dependencies(&out, &changes).unwrap(), PKG);
-    let (out, changes) = add_dependencies(PKG, &[dep("react-native-purchases", "10.10.2", false)])
-        .unwrap();
-    assert!(out.contains("\"react-native\": \"0.81.4\",\n    \"react-native-purchases\": \"10.10.2\"\n  }"));
+    let (out, changes) =
+        add_dependencies(PKG, &[dep("react-native-purchases", "10.10.2", false)]).unwrap();
+    assert!(out.contains(
+        "\"react-native\": \"0.81.4\",\n    \"react-native-purchases\": \"10.10.2\"\n  }"
+    ));
     assert_eq!(remove_dependencies(&out, &changes).unwrap(), PKG);
 }
 
@@ -69,12 +74,15 @@ fn unsorted_deps_get_appended() {
 #[test]
 fn creates_dev_dependencies_after_dependencies() {
     let (out, changes) = add_dependencies(PKG, &[dep("typescript", "~5.9.2", true)]).unwrap();
-    assert!(out.ends_with(
-        "  },\n  \"devDependencies\": {\n    \"typescript\": \"~5.9.2\"\n  }\n}\n"
-    ));
+    assert!(
+        out.ends_with("  },\n  \"devDependencies\": {\n    \"typescript\": \"~5.9.2\"\n  }\n}\n")
+    );
     assert!(matches!(
         &changes[0],
-        DepChange::Added { section: ContainerOrigin::Created { .. }, .. }
+        DepChange::Added {
+            section: ContainerOrigin::Created { .. },
+            ..
+        }
     ));
     assert_eq!(remove_dependencies(&out, &changes).unwrap(), PKG);
 }
@@ -111,8 +119,8 @@ fn empty_sections_and_inline_objects() {
         "{}",
         "\u{feff}{\"name\": \"x\"}",
     ] {
-        let (out, changes) = add_dependencies(text, &[dep("a", "1.0.0", false), dep("c", "1", true)])
-            .unwrap();
+        let (out, changes) =
+            add_dependencies(text, &[dep("a", "1.0.0", false), dep("c", "1", true)]).unwrap();
         parse_document("t", &out).unwrap();
         assert_eq!(remove_dependencies(&out, &changes).unwrap(), text, "{out}");
     }
@@ -127,7 +135,18 @@ fn malformed_json_is_refused_with_position() {
     );
     let err = add_dependencies(r#"{"dependencies": []}"#, &[dep("x", "1", false)]).unwrap_err();
     assert!(matches!(err, JsonEditError::UnexpectedType { .. }), "{err}");
-    for bad in ["", "[", "{\"a\":}", "{\"a\" 1}", "01", "\"\\x\"", "{}}", "nul", "1.", "-"] {
+    for bad in [
+        "",
+        "[",
+        "{\"a\":}",
+        "{\"a\" 1}",
+        "01",
+        "\"\\x\"",
+        "{}}",
+        "nul",
+        "1.",
+        "-",
+    ] {
         assert!(add_dependencies(bad, &[]).is_err(), "{bad}");
     }
     let deep = "[".repeat(10_000);
@@ -217,13 +236,18 @@ fn option_clash_is_a_conflict_naming_both() {
     )];
     let (out, _) = add_plugins(APP, &firebase(), PINNED).unwrap();
     let err = add_plugins(&out, &other, PINNED).unwrap_err();
-    assert!(matches!(&err, JsonEditError::PluginOptionConflict { pointer, connector, .. }
-        if pointer == "/ios/useFrameworks" && connector == "supabase"));
+    assert!(
+        matches!(&err, JsonEditError::PluginOptionConflict { pointer, connector, .. }
+        if pointer == "/ios/useFrameworks" && connector == "supabase")
+    );
     let mut both = firebase();
     both.extend(other);
     let err = add_plugins(APP, &both, PINNED).unwrap_err();
     let message = err.to_string();
-    assert!(message.contains("`firebase`") && message.contains("`supabase`"), "{message}");
+    assert!(
+        message.contains("`firebase`") && message.contains("`supabase`"),
+        "{message}"
+    );
     assert!(!message.contains("dynamic") && !message.contains("static"));
 }
 
@@ -241,7 +265,12 @@ fn users_own_entry_survives_removal() {
 
 #[test]
 fn creates_expo_and_plugins() {
-    for text in ["{}", "{\n  \"expo\": {}\n}\n", "{\"expo\": {\"name\": \"a\"}}", "{\"name\": \"bare\"}"] {
+    for text in [
+        "{}",
+        "{\n  \"expo\": {}\n}\n",
+        "{\"expo\": {\"name\": \"a\"}}",
+        "{\"name\": \"bare\"}",
+    ] {
         let (out, changes) = add_plugins(text, &stripe(), PINNED).unwrap();
         let value: Value = serde_json::from_str(&out).unwrap();
         let plugins = value
@@ -265,17 +294,28 @@ fn revenuecat_style_connector_without_plugins_changes_nothing() {
 #[test]
 fn set_path_adds_replaces_and_undoes() {
     let (out, change) = set_expo_config(APP, &["web", "output"], &json!("server")).unwrap();
-    assert!(out.contains("\"web\": {\n      \"output\": \"server\"\n    }"), "{out}");
+    assert!(
+        out.contains("\"web\": {\n      \"output\": \"server\"\n    }"),
+        "{out}"
+    );
     assert_eq!(unset_path(APP_JSON, &out, &change).unwrap(), APP);
     let text = "{\"expo\": {\"web\": {\"output\": \"static\", \"bundler\": \"metro\"}}}";
     let (out, change) = set_expo_config(text, &["web", "output"], &json!("server")).unwrap();
     assert!(matches!(change, SetChange::Replaced { .. }));
     assert_eq!(unset_path(APP_JSON, &out, &change).unwrap(), text);
-    let (out, change) =
-        set_expo_config(text, &["android", "googleServicesFile"], &json!("./google-services.json"))
-            .unwrap();
+    let (out, change) = set_expo_config(
+        text,
+        &["android", "googleServicesFile"],
+        &json!("./google-services.json"),
+    )
+    .unwrap();
     assert_eq!(unset_path(APP_JSON, &out, &change).unwrap(), text);
-    let (same, change) = set_expo_config(&out, &["android", "googleServicesFile"], &json!("./google-services.json")).unwrap();
+    let (same, change) = set_expo_config(
+        &out,
+        &["android", "googleServicesFile"],
+        &json!("./google-services.json"),
+    )
+    .unwrap();
     assert_eq!(same, out);
     assert!(matches!(change, SetChange::AlreadyPresent { .. }));
 }
@@ -313,14 +353,22 @@ fn write(value: &Value, f: &Format, depth: usize) -> String {
                 .iter()
                 .map(|(k, v)| format!("{pad}{}: {}", quote(k), write(v, f, depth + 1)))
                 .collect();
-            format!("{{{eol}{}{eol}{end}}}", parts.join(&format!(",{}", f.eol)), eol = f.eol)
+            format!(
+                "{{{eol}{}{eol}{end}}}",
+                parts.join(&format!(",{}", f.eol)),
+                eol = f.eol
+            )
         }
         Value::Array(a) if !a.is_empty() => {
             let parts: Vec<String> = a
                 .iter()
                 .map(|v| format!("{pad}{}", write(v, f, depth + 1)))
                 .collect();
-            format!("[{eol}{}{eol}{end}]", parts.join(&format!(",{}", f.eol)), eol = f.eol)
+            format!(
+                "[{eol}{}{eol}{end}]",
+                parts.join(&format!(",{}", f.eol)),
+                eol = f.eol
+            )
         }
         other => other.to_string(),
     }
@@ -362,8 +410,10 @@ fn package_strategy() -> impl Strategy<Value = String> {
             root.insert("name".into(), json!("app"));
             root.insert("main".into(), json!("expo-router/entry"));
             if has_deps {
-                let map: Map<String, Value> =
-                    deps.into_iter().map(|(k, v)| (k.to_owned(), json!(v))).collect();
+                let map: Map<String, Value> = deps
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), json!(v)))
+                    .collect();
                 root.insert("dependencies".into(), Value::Object(map));
             }
             match dev_shape {
