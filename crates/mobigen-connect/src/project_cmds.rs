@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use mobigen_connectors::Registry;
 use mobigen_connectors::definition::Sensitivity;
 use mobigen_connectors::ops::{self, FileState, Mode};
 use mobigen_connectors::plan::{Plan, PlanKind, PlanOptions};
-use mobigen_connectors::Registry;
 use serde_json::{Value, json};
 
 use crate::CommandResult;
@@ -166,7 +166,11 @@ fn report_plan(plan: &Plan, name: &str, dry_run: bool, json: bool) -> anyhow::Re
     if plan.kind != PlanKind::UpToDate {
         out.push_str(&format!(
             " Files: {added} added, {modified} modified, {deleted} deleted{}.",
-            if dry_run { " (dry run: nothing written)" } else { "" }
+            if dry_run {
+                " (dry run: nothing written)"
+            } else {
+                ""
+            }
         ));
     }
     out.push('\n');
@@ -202,10 +206,17 @@ pub(crate) fn add(registry: &Registry, args: &AddArgs) -> CommandResult {
         write_secret_env: !args.no_secret_env,
         force: args.force,
     };
-    let mode = if args.dry_run { Mode::DryRun } else { Mode::Apply };
+    let mode = if args.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Apply
+    };
     let plan = ops::add(registry, &args.project, &valid, options, mode)?;
     let verb = if args.dry_run { "Planning" } else { "Adding" };
-    done(quiet, &format!("{verb} {name} in {}", args.project.display()));
+    done(
+        quiet,
+        &format!("{verb} {name} in {}", args.project.display()),
+    );
     report_plan(&plan, &name, args.dry_run, args.json)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -219,10 +230,21 @@ pub(crate) fn remove(registry: &Registry, args: &RemoveArgs) -> CommandResult {
         write_secret_env: true,
         force: args.force,
     };
-    let mode = if args.dry_run { Mode::DryRun } else { Mode::Apply };
+    let mode = if args.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Apply
+    };
     let plan = ops::remove(registry, &args.project, &args.id, options, mode)?;
-    let verb = if args.dry_run { "Planning the removal of" } else { "Removing" };
-    done(quiet, &format!("{verb} {name} in {}", args.project.display()));
+    let verb = if args.dry_run {
+        "Planning the removal of"
+    } else {
+        "Removing"
+    };
+    done(
+        quiet,
+        &format!("{verb} {name} in {}", args.project.display()),
+    );
     report_plan(&plan, &name, args.dry_run, args.json)?;
     Ok(ExitCode::SUCCESS)
 }

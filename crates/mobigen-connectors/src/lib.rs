@@ -25,6 +25,8 @@
 pub mod apply;
 pub mod config;
 pub mod definition;
+pub mod edit_env;
+pub mod edit_json;
 pub mod generate;
 mod manifest_check;
 pub mod project;

@@ -1,0 +1,599 @@
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::*;
+
+fn dep(package: &str, version: &str, dev: bool) -> DepRequest {
+    DepRequest {
+        package: package.to_owned(),
+        version: version.to_owned(),
+        dev,
+    }
+}
+
+const PKG: &str = r#"{
+  "name": "app",
+  "main": "expo-router/entry",
+  "dependencies": {
+    "expo": "~56.0.23",
+    "react": "19.1.0",
+    "react-native": "0.81.4"
+  }
+}
+"#;
+
+#[test]
+fn sdk_major_from_ranges() {
+    for (range, major) in [
+        ("~56.0.23", Some(56)),
+        ("^56.0.0", Some(56)),
+        ("56.0.0", Some(56)),
+        (">=56", Some(56)),
+        (">= 55.1 <57", Some(55)),
+        ("55.x || 56.x", Some(55)),
+        ("*", None),
+        ("latest", None),
+    ] {
+        let text = format!(r#"{{"dependencies": {{"expo": "{range}"}}}}"#);
+        assert_eq!(expo_sdk_major(&text), major, "{range}");
+    }
+    assert_eq!(expo_sdk_major("{"), None);
+    assert_eq!(
+        expo_sdk_major(r#"{"devDependencies":{"expo":"^54.0.1"}}"#),
+        Some(54)
+    );
+}
+
+#[test]
+fn adds_in_sorted_position_and_removes_exactly() {
+    let (out, changes) =
+        add_dependencies(PKG, &[dep("@stripe/stripe-react-native", "0.64.0", false)]).unwrap();
+    assert!(out.contains(
+        "\"dependencies\": {\n    \"@stripe/stripe-react-native\": \"0.64.0\",\n    \"expo\""
+    ));
+    assert_eq!(remove_dependencies(&out, &changes).unwrap(), PKG);
+    let (out, changes) =
+        add_dependencies(PKG, &[dep("react-native-purchases", "10.10.2", false)]).unwrap();
+    assert!(out.contains(
+        "\"react-native\": \"0.81.4\",\n    \"react-native-purchases\": \"10.10.2\"\n  }"
+    ));
+    assert_eq!(remove_dependencies(&out, &changes).unwrap(), PKG);
+}
+
+#[test]
+fn unsorted_deps_get_appended() {
+    let text = "{\n\t\"dependencies\": {\n\t\t\"react\": \"19\",\n\t\t\"expo\": \"56\"\n\t}\n}";
+    let (out, changes) = add_dependencies(text, &[dep("axios", "1.0.0", false)]).unwrap();
+    assert_eq!(
+        out,
+        "{\n\t\"dependencies\": {\n\t\t\"react\": \"19\",\n\t\t\"axios\": \"1.0.0\",\n\t\t\"expo\": \"56\"\n\t}\n}"
+    );
+    assert_eq!(remove_dependencies(&out, &changes).unwrap(), text);
+}
+
+#[test]
+fn creates_dev_dependencies_after_dependencies() {
+    let (out, changes) = add_dependencies(PKG, &[dep("typescript", "~5.9.2", true)]).unwrap();
+    assert!(
+        out.ends_with("  },\n  \"devDependencies\": {\n    \"typescript\": \"~5.9.2\"\n  }\n}\n")
+    );
+    assert!(matches!(
+        &changes[0],
+        DepChange::Added {
+            section: ContainerOrigin::Created { .. },
+            ..
+        }
+    ));
+    assert_eq!(remove_dependencies(&out, &changes).unwrap(), PKG);
+}
+
+#[test]
+fn never_downgrades_and_restores_upgrades() {
+    let (out, changes) = add_dependencies(PKG, &[dep("react", "18.0.0", false)]).unwrap();
+    assert_eq!(out, PKG);
+    assert_eq!(
+        changes,
+        vec![DepChange::AlreadyPresent {
+            package: "react".into(),
+            version: "19.1.0".into(),
+            dev: false
+        }]
+    );
+    let (out, changes) = add_dependencies(PKG, &[dep("react", "^19.2.0", false)]).unwrap();
+    assert!(out.contains("\"react\": \"^19.2.0\""));
+    assert!(matches!(&changes[0], DepChange::Upgraded { from, .. } if from == "19.1.0"));
+    assert_eq!(remove_dependencies(&out, &changes).unwrap(), PKG);
+    // Tags and URLs are never replaced.
+    let text = r#"{"dependencies":{"react":"latest"}}"#;
+    let (out, _) = add_dependencies(text, &[dep("react", "19.0.0", false)]).unwrap();
+    assert_eq!(out, text);
+}
+
+#[test]
+fn empty_sections_and_inline_objects() {
+    for text in [
+        "{\"dependencies\": {}}",
+        "{\"dependencies\": { }}\n",
+        "{\r\n  \"dependencies\": {\r\n  }\r\n}",
+        "{\"name\": \"a\", \"dependencies\": {\"b\": \"1\"}}",
+        "{}",
+        "\u{feff}{\"name\": \"x\"}",
+    ] {
+        let (out, changes) =
+            add_dependencies(text, &[dep("a", "1.0.0", false), dep("c", "1", true)]).unwrap();
+        parse_document("t", &out).unwrap();
+        assert_eq!(remove_dependencies(&out, &changes).unwrap(), text, "{out}");
+    }
+}
+
+#[test]
+fn malformed_json_is_refused_with_position() {
+    let err = add_dependencies("{\n  \"a\": 1,\n}", &[dep("x", "1", false)]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "package.json:3:1: not valid JSON: expected a string key; fix the file and try again (it was not changed)"
+    );
+    let err = add_dependencies(r#"{"dependencies": []}"#, &[dep("x", "1", false)]).unwrap_err();
+    assert!(matches!(err, JsonEditError::UnexpectedType { .. }), "{err}");
+    for bad in [
+        "",
+        "[",
+        "{\"a\":}",
+        "{\"a\" 1}",
+        "01",
+        "\"\\x\"",
+        "{}}",
+        "nul",
+        "1.",
+        "-",
+    ] {
+        assert!(add_dependencies(bad, &[]).is_err(), "{bad}");
+    }
+    let deep = "[".repeat(10_000);
+    assert!(parse_document("x", &deep).is_err());
+}
+
+const APP: &str = r#"{
+  "expo": {
+    "name": "app",
+    "slug": "app",
+    "plugins": [
+      "expo-router",
+      [
+        "expo-build-properties",
+        {
+          "android": {
+            "minSdkVersion": 24
+          }
+        }
+      ]
+    ]
+  }
+}
+"#;
+
+fn plugin(connector: &str, name: &str, options: Option<Value>, first: bool) -> PluginRequest {
+    PluginRequest {
+        connector: connector.to_owned(),
+        name: name.to_owned(),
+        options,
+        first,
+    }
+}
+
+fn onesignal() -> Vec<PluginRequest> {
+    vec![plugin(
+        "onesignal",
+        "onesignal-expo-plugin",
+        Some(json!({"mode": "development"})),
+        true,
+    )]
+}
+
+fn stripe() -> Vec<PluginRequest> {
+    vec![plugin(
+        "stripe",
+        "@stripe/stripe-react-native",
+        Some(json!({"merchantIdentifier": "merchant.x", "enableGooglePay": true})),
+        false,
+    )]
+}
+
+fn firebase() -> Vec<PluginRequest> {
+    vec![
+        plugin("firebase", "@react-native-firebase/app", None, false),
+        plugin(
+            "firebase",
+            "expo-build-properties",
+            Some(json!({"ios": {"useFrameworks": "static"}})),
+            false,
+        ),
+    ]
+}
+
+const PINNED: &[&str] = &["onesignal-expo-plugin"];
+
+#[test]
+fn first_plugin_goes_first_and_options_merge() {
+    let (out, changes) = add_plugins(APP, &onesignal(), PINNED).unwrap();
+    assert!(out.contains(
+        "\"plugins\": [\n      [\n        \"onesignal-expo-plugin\",\n        {\n          \"mode\": \"development\"\n        }\n      ],\n      \"expo-router\""
+    ), "{out}");
+    assert_eq!(remove_plugins(&out, &changes, &[]).unwrap(), APP);
+
+    let (out, changes) = add_plugins(APP, &firebase(), PINNED).unwrap();
+    assert!(out.contains("\"android\": {\n            \"minSdkVersion\": 24\n          },\n          \"ios\": {\n            \"useFrameworks\": \"static\"\n          }"), "{out}");
+    assert_eq!(remove_plugins(&out, &changes, &[]).unwrap(), APP);
+}
+
+#[test]
+fn option_clash_is_a_conflict_naming_both() {
+    let other = vec![plugin(
+        "supabase",
+        "expo-build-properties",
+        Some(json!({"ios": {"useFrameworks": "dynamic"}})),
+        false,
+    )];
+    let (out, _) = add_plugins(APP, &firebase(), PINNED).unwrap();
+    let err = add_plugins(&out, &other, PINNED).unwrap_err();
+    assert!(
+        matches!(&err, JsonEditError::PluginOptionConflict { pointer, connector, .. }
+        if pointer == "/ios/useFrameworks" && connector == "supabase")
+    );
+    let mut both = firebase();
+    both.extend(other);
+    let err = add_plugins(APP, &both, PINNED).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("`firebase`") && message.contains("`supabase`"),
+        "{message}"
+    );
+    assert!(!message.contains("dynamic") && !message.contains("static"));
+}
+
+#[test]
+fn users_own_entry_survives_removal() {
+    let text = "{\"expo\": {\"plugins\": [\"@stripe/stripe-react-native\"]}}";
+    let (out, changes) = add_plugins(text, &stripe(), PINNED).unwrap();
+    assert!(matches!(&changes[0], PluginChange::Merged { .. }));
+    assert!(out.contains("merchant.x"));
+    assert_eq!(remove_plugins(&out, &changes, &[]).unwrap(), text);
+    let (again, changes2) = add_plugins(&out, &stripe(), PINNED).unwrap();
+    assert_eq!(again, out);
+    assert!(matches!(&changes2[0], PluginChange::AlreadyPresent { .. }));
+}
+
+#[test]
+fn creates_expo_and_plugins() {
+    for text in [
+        "{}",
+        "{\n  \"expo\": {}\n}\n",
+        "{\"expo\": {\"name\": \"a\"}}",
+        "{\"name\": \"bare\"}",
+    ] {
+        let (out, changes) = add_plugins(text, &stripe(), PINNED).unwrap();
+        let value: Value = serde_json::from_str(&out).unwrap();
+        let plugins = value
+            .pointer("/expo/plugins")
+            .or_else(|| value.pointer("/plugins"))
+            .unwrap();
+        assert_eq!(plugins[0][0], "@stripe/stripe-react-native");
+        assert_eq!(remove_plugins(&out, &changes, &[]).unwrap(), text, "{out}");
+    }
+    let err = add_plugins("{\"expo\": {\"plugins\": {}}}", &stripe(), PINNED).unwrap_err();
+    assert!(err.to_string().contains("expo.plugins"), "{err}");
+}
+
+#[test]
+fn revenuecat_style_connector_without_plugins_changes_nothing() {
+    let (out, changes) = add_plugins(APP, &[], PINNED).unwrap();
+    assert_eq!(out, APP);
+    assert!(changes.is_empty());
+}
+
+#[test]
+fn set_path_adds_replaces_and_undoes() {
+    let (out, change) = set_expo_config(APP, &["web", "output"], &json!("server")).unwrap();
+    assert!(
+        out.contains("\"web\": {\n      \"output\": \"server\"\n    }"),
+        "{out}"
+    );
+    assert_eq!(unset_path(APP_JSON, &out, &change).unwrap(), APP);
+    let text = "{\"expo\": {\"web\": {\"output\": \"static\", \"bundler\": \"metro\"}}}";
+    let (out, change) = set_expo_config(text, &["web", "output"], &json!("server")).unwrap();
+    assert!(matches!(change, SetChange::Replaced { .. }));
+    assert_eq!(unset_path(APP_JSON, &out, &change).unwrap(), text);
+    let (out, change) = set_expo_config(
+        text,
+        &["android", "googleServicesFile"],
+        &json!("./google-services.json"),
+    )
+    .unwrap();
+    assert_eq!(unset_path(APP_JSON, &out, &change).unwrap(), text);
+    let (same, change) = set_expo_config(
+        &out,
+        &["android", "googleServicesFile"],
+        &json!("./google-services.json"),
+    )
+    .unwrap();
+    assert_eq!(same, out);
+    assert!(matches!(change, SetChange::AlreadyPresent { .. }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties over generated formattings.
+
+#[derive(Debug, Clone)]
+struct Format {
+    indent: &'static str,
+    eol: &'static str,
+    final_newline: bool,
+}
+
+fn format_strategy() -> impl Strategy<Value = Format> {
+    (
+        prop_oneof![Just("  "), Just("    "), Just("\t")],
+        prop_oneof![Just("\n"), Just("\r\n")],
+        any::<bool>(),
+    )
+        .prop_map(|(indent, eol, final_newline)| Format {
+            indent,
+            eol,
+            final_newline,
+        })
+}
+
+/// Renders like an editor would (keys in the given order).
+fn write(value: &Value, f: &Format, depth: usize) -> String {
+    let pad = f.indent.repeat(depth + 1);
+    let end = f.indent.repeat(depth);
+    match value {
+        Value::Object(m) if !m.is_empty() => {
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{pad}{}: {}", quote(k), write(v, f, depth + 1)))
+                .collect();
+            format!(
+                "{{{eol}{}{eol}{end}}}",
+                parts.join(&format!(",{}", f.eol)),
+                eol = f.eol
+            )
+        }
+        Value::Array(a) if !a.is_empty() => {
+            let parts: Vec<String> = a
+                .iter()
+                .map(|v| format!("{pad}{}", write(v, f, depth + 1)))
+                .collect();
+            format!(
+                "[{eol}{}{eol}{end}]",
+                parts.join(&format!(",{}", f.eol)),
+                eol = f.eol
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+fn document(value: &Value, f: &Format) -> String {
+    let mut text = write(value, f, 0);
+    if f.final_newline {
+        text.push_str(f.eol);
+    }
+    text
+}
+
+const USER_DEPS: &[(&str, &str)] = &[
+    ("expo", "~56.0.23"),
+    ("react", "19.1.0"),
+    ("react-native", "0.81.4"),
+    ("@react-native-async-storage/async-storage", "2.2.0"),
+    ("zustand", "^5.0.0"),
+    ("react-native-purchases", "^9.0.0"),
+    ("@stripe/stripe-react-native", "0.70.0"),
+];
+
+fn package_strategy() -> impl Strategy<Value = String> {
+    (
+        format_strategy(),
+        proptest::sample::subsequence(USER_DEPS.to_vec(), 0..USER_DEPS.len()),
+        any::<bool>(),
+        0u8..3,
+        any::<bool>(),
+    )
+        .prop_map(|(f, mut deps, sorted, dev_shape, has_deps)| {
+            if sorted {
+                deps.sort();
+            } else {
+                deps.reverse();
+            }
+            let mut root = Map::new();
+            root.insert("name".into(), json!("app"));
+            root.insert("main".into(), json!("expo-router/entry"));
+            if has_deps {
+                let map: Map<String, Value> = deps
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), json!(v)))
+                    .collect();
+                root.insert("dependencies".into(), Value::Object(map));
+            }
+            match dev_shape {
+                0 => {}
+                1 => {
+                    root.insert("devDependencies".into(), json!({}));
+                }
+                _ => {
+                    root.insert("devDependencies".into(), json!({"typescript": "~5.9.2"}));
+                }
+            }
+            root.insert("private".into(), json!(true));
+            document(&Value::Object(root), &f)
+        })
+}
+
+fn deps_a() -> Vec<DepRequest> {
+    vec![
+        dep("@stripe/stripe-react-native", "0.64.0", false),
+        dep("stripe-mock", "1.0.0", true),
+    ]
+}
+
+fn deps_b() -> Vec<DepRequest> {
+    vec![
+        dep("react-native-purchases", "10.10.2", false),
+        dep("@types/jest", "29.5.0", true),
+        dep("react-native-url-polyfill", "^2.0.0", false),
+    ]
+}
+
+fn add_deps(text: &str, r: &[DepRequest]) -> (String, Vec<DepChange>) {
+    add_dependencies(text, r).expect("add")
+}
+
+const APP_PLUGINS: &[&str] = &[
+    "expo-router",
+    "expo-font",
+    "@stripe/stripe-react-native",
+    "expo-build-properties",
+    "expo-secure-store",
+];
+
+fn app_strategy() -> impl Strategy<Value = String> {
+    (
+        format_strategy(),
+        proptest::sample::subsequence(APP_PLUGINS.to_vec(), 0..APP_PLUGINS.len()),
+        any::<bool>(),
+        0u8..3,
+    )
+        .prop_map(|(f, mut plugins, sorted, shape)| {
+            if sorted {
+                plugins.sort();
+            } else {
+                plugins.reverse();
+            }
+            let entries: Vec<Value> = plugins
+                .into_iter()
+                .map(|p| {
+                    if p == "expo-build-properties" {
+                        json!([p, {"android": {"minSdkVersion": 24}}])
+                    } else {
+                        json!(p)
+                    }
+                })
+                .collect();
+            let mut expo = Map::new();
+            expo.insert("name".into(), json!("app"));
+            expo.insert("slug".into(), json!("app"));
+            match shape {
+                0 => {}
+                1 => {
+                    expo.insert("plugins".into(), Value::Array(entries));
+                }
+                _ => {
+                    expo.insert("ios".into(), json!({"bundleIdentifier": "com.x"}));
+                    expo.insert("plugins".into(), Value::Array(entries));
+                    expo.insert("android".into(), json!({"package": "com.x"}));
+                }
+            }
+            document(&json!({ "expo": expo }), &f)
+        })
+}
+
+fn plugins_of(i: usize) -> Vec<PluginRequest> {
+    match i {
+        0 => onesignal(),
+        1 => stripe(),
+        _ => firebase(),
+    }
+}
+
+fn add_p(text: &str, r: &[PluginRequest]) -> (String, Vec<PluginChange>) {
+    add_plugins(text, r, PINNED).expect("add plugins")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn i2_idempotent_dependencies(text in package_strategy()) {
+        let (once, _) = add_deps(&text, &deps_a());
+        let (twice, _) = add_deps(&once, &deps_a());
+        prop_assert_eq!(once, twice);
+    }
+
+    #[test]
+    fn i3_reversible_dependencies(text in package_strategy()) {
+        for requests in [deps_a(), deps_b()] {
+            let (added, changes) = add_deps(&text, &requests);
+            prop_assert!(parse_document("t", &added).is_ok());
+            prop_assert_eq!(&remove_dependencies(&added, &changes).unwrap(), &text);
+        }
+    }
+
+    #[test]
+    fn i4_independent_dependencies(text in package_strategy()) {
+        for (a, b) in [(deps_a(), deps_b()), (deps_b(), deps_a())] {
+            let (with_a, changes_a) = add_deps(&text, &a);
+            let (with_ab, _) = add_deps(&with_a, &b);
+            let (b_alone, _) = add_deps(&text, &b);
+            prop_assert_eq!(remove_dependencies(&with_ab, &changes_a).unwrap(), b_alone);
+        }
+    }
+
+    #[test]
+    fn i5_order_free_dependencies(text in package_strategy()) {
+        let (ab, _) = add_deps(&add_deps(&text, &deps_a()).0, &deps_b());
+        let (ba, _) = add_deps(&add_deps(&text, &deps_b()).0, &deps_a());
+        prop_assert_eq!(ab, ba);
+    }
+
+    #[test]
+    fn i2_idempotent_plugins(text in app_strategy(), i in 0usize..3) {
+        let (once, _) = add_p(&text, &plugins_of(i));
+        let (twice, _) = add_p(&once, &plugins_of(i));
+        prop_assert_eq!(once, twice);
+    }
+
+    #[test]
+    fn i3_reversible_plugins(text in app_strategy(), i in 0usize..3) {
+        let (added, changes) = add_p(&text, &plugins_of(i));
+        prop_assert!(parse_document("t", &added).is_ok());
+        prop_assert_eq!(remove_plugins(&added, &changes, &[]).unwrap(), text);
+    }
+
+    #[test]
+    fn i4_independent_plugins(text in app_strategy(), a in 0usize..3, b in 0usize..3) {
+        prop_assume!(a != b);
+        let (with_a, changes_a) = add_p(&text, &plugins_of(a));
+        let (with_ab, _) = add_p(&with_a, &plugins_of(b));
+        let (b_alone, _) = add_p(&text, &plugins_of(b));
+        prop_assert_eq!(remove_plugins(&with_ab, &changes_a, &plugins_of(b)).unwrap(), b_alone);
+    }
+
+    #[test]
+    fn i5_order_free_plugins(text in app_strategy(), a in 0usize..3, b in 0usize..3) {
+        let (ab, _) = add_p(&add_p(&text, &plugins_of(a)).0, &plugins_of(b));
+        let (ba, _) = add_p(&add_p(&text, &plugins_of(b)).0, &plugins_of(a));
+        prop_assert_eq!(ab, ba);
+    }
+
+    #[test]
+    fn i3_reversible_set_path(text in app_strategy()) {
+        let (added, change) = set_expo_config(&text, &["web", "output"], &json!("server")).unwrap();
+        prop_assert_eq!(unset_path(APP_JSON, &added, &change).unwrap(), text);
+    }
+
+    #[test]
+    fn i7_bad_input_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = add_dependencies(&text, &deps_a());
+        let _ = add_plugins(&text, &stripe(), PINNED);
+        let _ = expo_sdk_major(&text);
+    }
+
+    #[test]
+    fn i7_truncated_json_is_refused(text in app_strategy(), cut in 1usize..40) {
+        let end = text.trim_end().len().saturating_sub(cut);
+        let broken = &text[..end];
+        prop_assert!(add_plugins(broken, &stripe(), PINNED).is_err());
+    }
+}
