@@ -24,12 +24,14 @@
 
 pub mod config;
 pub mod definition;
+pub mod inject;
 mod manifest_check;
 pub mod registry;
 pub mod search;
 
 pub use config::{ConfigError, ConfigIssue, ValidConfig};
 pub use definition::ConnectorDefinition;
+pub use inject::InjectError;
 pub use manifest_check::META_SCHEMA;
 pub use registry::{Connector, ManifestProblem, Origin, Registry, RegistryError};
 pub use search::SearchHit;
