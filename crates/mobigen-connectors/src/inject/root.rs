@@ -874,9 +874,9 @@ fn header_end(source: &str, start: usize, first: usize) -> usize {
         if rest.starts_with("//") {
             group.get_or_insert_with(|| line_start(pos));
             pos = rest.find('\n').map_or(first, |i| pos + i);
-        } else if rest.starts_with("/*") {
+        } else if let Some(comment) = rest.strip_prefix("/*") {
             group.get_or_insert_with(|| line_start(pos));
-            match rest[2..].find("*/") {
+            match comment.find("*/") {
                 Some(i) => pos += i + 4,
                 None => return first,
             }
