@@ -288,6 +288,12 @@ impl Ord for LowVersion {
 
 /// Lowest version of an npm range (`~56.0.23`, `^0.64.0`, `>=56`, `1.x`, `1 - 2`, `a || b`).
 /// `None` for anything that is not a plain version range (`*`, `latest`, URLs, `npm:` aliases).
+/// Compares two version ranges by their lowest version (`^0.64.0` < `0.65.1`); a range that is
+/// not a plain version range (a tag, a URL) counts as lowest.
+pub fn compare_ranges(a: &str, b: &str) -> std::cmp::Ordering {
+    lowest_version(a).cmp(&lowest_version(b))
+}
+
 fn lowest_version(range: &str) -> Option<LowVersion> {
     range
         .split("||")

@@ -28,13 +28,18 @@ pub mod definition;
 pub mod edit_env;
 pub mod edit_json;
 pub mod generate;
+pub mod inject;
+pub mod lockfile;
 mod manifest_check;
+pub mod ops;
+pub mod plan;
 pub mod project;
 pub mod registry;
 pub mod search;
 
 pub use config::{ConfigError, ConfigIssue, ValidConfig};
 pub use definition::ConnectorDefinition;
+pub use inject::InjectError;
 pub use manifest_check::META_SCHEMA;
 pub use registry::{Connector, ManifestProblem, Origin, Registry, RegistryError};
 pub use search::SearchHit;

@@ -208,7 +208,11 @@ pub fn status(registry: &Registry, dir: &Path) -> Result<Status, OpError> {
             name,
             features: entry.features.clone(),
             files,
-            dependencies: entry.dependencies.iter().map(|d| d.package.clone()).collect(),
+            dependencies: entry
+                .dependencies
+                .iter()
+                .map(|d| d.package.clone())
+                .collect(),
             env: entry
                 .public_env
                 .iter()

@@ -120,7 +120,10 @@ pub enum PlanError {
     #[error(transparent)]
     Env(#[from] EnvEditError),
     /// The connector to remove is not enabled.
-    #[error("connector `{id}` is not enabled in this project{}", enabled_list(enabled))]
+    #[error(
+        "connector `{id}` is not enabled in this project{}",
+        enabled_list(enabled)
+    )]
     NotEnabled {
         /// The id.
         id: String,
@@ -142,14 +145,6 @@ pub enum PlanError {
         specifier: String,
         /// Import specifier of the root module from the root file.
         module: String,
-    },
-    /// The root editor answered in a way this planner does not know.
-    #[error("{file}: unsupported root file edit ({what}); edit the root file by hand")]
-    Unsupported {
-        /// The root file.
-        file: String,
-        /// What the editor answered.
-        what: String,
     },
     /// Files the plan would overwrite or delete that the user changed.
     #[error("{} conflict{} (nothing was written; --force overrides):{}", conflicts.len(), if conflicts.len() == 1 { "" } else { "s" }, conflicts.iter().map(|c| format!("\n  {c}")).collect::<String>())]
@@ -383,10 +378,9 @@ fn connector_entry(
             Sensitivity::Secret => {}
         }
     }
-    let has_secrets = def
-        .fields
-        .iter()
-        .any(|(p, f)| f.sensitivity == Sensitivity::Secret && f.env.is_some() && values.pointer(p).is_some());
+    let has_secrets = def.fields.iter().any(|(p, f)| {
+        f.sensitivity == Sensitivity::Secret && f.env.is_some() && values.pointer(p).is_some()
+    });
     let entry = ConnectorEntry {
         config_hash: generate::content_hash(&values.to_string()),
         features: features.iter().map(|f| f.to_string()).collect(),
@@ -457,7 +451,12 @@ impl<'a> Builder<'a> {
 
     /// Checks that an owned file can be replaced or deleted: it is missing, or unmodified since
     /// generation, or `force` is on.
-    fn check_owned(&mut self, path: &str, action: &str, warnings: &mut Vec<String>) -> Result<(), PlanError> {
+    fn check_owned(
+        &mut self,
+        path: &str,
+        action: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), PlanError> {
         if let Some(text) = self.snapshot.text(path)?
             && !generate::is_unmodified(text)
         {
@@ -477,7 +476,12 @@ impl<'a> Builder<'a> {
     }
 
     /// Writes `files` as `id`'s owned files, deleting those it owned before and no longer has.
-    fn owned_files(&mut self, id: &str, files: &[GeneratedFile], warnings: &mut Vec<String>) -> Result<(), PlanError> {
+    fn owned_files(
+        &mut self,
+        id: &str,
+        files: &[GeneratedFile],
+        warnings: &mut Vec<String>,
+    ) -> Result<(), PlanError> {
         let old: BTreeSet<String> = self
             .before
             .connectors
@@ -500,12 +504,16 @@ impl<'a> Builder<'a> {
                 self.check_owned(&file.path, "overwritten", warnings)?;
             } else if existing.is_some() || owned_by_others.contains(&file.path) {
                 if self.options.force {
-                    warnings.push(format!("{}: replaced an existing file (--force)", file.path));
+                    warnings.push(format!(
+                        "{}: replaced an existing file (--force)",
+                        file.path
+                    ));
                 } else {
                     self.conflicts.push(Conflict {
                         path: file.path.clone(),
                         reason: "a file that mobigen did not generate is in the way".into(),
-                        manual_step: "rename or move it, or run again with --force to replace it".into(),
+                        manual_step: "rename or move it, or run again with --force to replace it"
+                            .into(),
                     });
                 }
             }
@@ -531,7 +539,9 @@ impl<'a> Builder<'a> {
             let text = self.current(file)?;
             let base = text.clone().unwrap_or_default();
             let new = match vars {
-                Some(vars) if !vars.is_empty() => edit_env::set_env_block(target, &base, id, vars)?.0,
+                Some(vars) if !vars.is_empty() => {
+                    edit_env::set_env_block(target, &base, id, vars)?.0
+                }
                 _ => edit_env::remove_env_block(target, &base, id)?,
             };
             self.set_created(file, text.as_deref(), new);
@@ -638,7 +648,8 @@ impl<'a> Builder<'a> {
         for change in self.before.project.app_json_settings.iter().rev() {
             baseline = edit_json::unset_path("app.json", &baseline, change)?;
         }
-        baseline = edit_json::remove_plugins(&baseline, &self.before.project.app_json_plugins, &[])?;
+        baseline =
+            edit_json::remove_plugins(&baseline, &self.before.project.app_json_plugins, &[])?;
         let pinned: Vec<&str> = plugins
             .iter()
             .filter(|p| p.first)
@@ -666,7 +677,11 @@ impl<'a> Builder<'a> {
 
     /// .gitignore covers `.env*.local` while any connector has secrets in it.
     fn gitignore(&mut self) -> Result<(), PlanError> {
-        let needs = self.after.connectors.values().any(|e| !e.secret_env.is_empty());
+        let needs = self
+            .after
+            .connectors
+            .values()
+            .any(|e| !e.secret_env.is_empty());
         let text = self.current(".gitignore")?;
         let base = text.clone().unwrap_or_default();
         let baseline = match &self.before.project.gitignore {
@@ -698,7 +713,9 @@ impl<'a> Builder<'a> {
                             self.conflicts.push(Conflict {
                                 path: ROOT_MODULE.into(),
                                 reason: "a file that mobigen did not generate is in the way".into(),
-                                manual_step: "rename or move it, or run again with --force to replace it".into(),
+                                manual_step:
+                                    "rename or move it, or run again with --force to replace it"
+                                        .into(),
                             });
                         }
                     }
@@ -707,7 +724,9 @@ impl<'a> Builder<'a> {
                 self.after.project.root_module_hash = Some(body_hash(&module.contents));
             }
             None => {
-                if self.before.project.root_module_hash.is_some() && self.snapshot.exists(ROOT_MODULE) {
+                if self.before.project.root_module_hash.is_some()
+                    && self.snapshot.exists(ROOT_MODULE)
+                {
                     self.check_owned(ROOT_MODULE, "deleted", warnings)?;
                     self.set(ROOT_MODULE, None);
                 }
@@ -744,12 +763,6 @@ impl<'a> Builder<'a> {
                         module,
                     });
                 }
-                other => {
-                    return Err(PlanError::Unsupported {
-                        file: location.file,
-                        what: format!("{other:?}"),
-                    });
-                }
             };
             self.after.project.root = Some(RootRecord {
                 file: location.file,
@@ -771,12 +784,14 @@ impl<'a> Builder<'a> {
                     } else {
                         self.conflicts.push(Conflict {
                             path: conflict.file,
-                            reason: format!("{} was changed since it was inserted", conflict.anchor),
+                            reason: format!(
+                                "{} was changed since it was inserted",
+                                conflict.anchor
+                            ),
                             manual_step: conflict.manual_step,
                         });
                     }
                 }
-                _ => {}
             }
             self.after.project.root = None;
         }
@@ -804,7 +819,11 @@ impl<'a> Builder<'a> {
         for (path, after) in std::mem::take(&mut self.texts) {
             let before = self.snapshot.text(&path)?.map(str::to_string);
             if before != after {
-                changes.push(FileChange { path, before, after });
+                changes.push(FileChange {
+                    path,
+                    before,
+                    after,
+                });
             }
         }
         let kind = if kind == PlanKind::UpToDate && changes.iter().all(|c| c.path == LOCK_FILE) {
@@ -851,12 +870,30 @@ impl Plan {
                 if redact { redact_env(&t) } else { t }
             };
             let (before, after) = (text(&change.before), text(&change.after));
-            let old = if change.before.is_some() { format!("a/{}", change.path) } else { "/dev/null".into() };
-            let new = if change.after.is_some() { format!("b/{}", change.path) } else { "/dev/null".into() };
+            let old = if change.before.is_some() {
+                format!("a/{}", change.path)
+            } else {
+                "/dev/null".into()
+            };
+            let new = if change.after.is_some() {
+                format!("b/{}", change.path)
+            } else {
+                "/dev/null".into()
+            };
             let diff = similar::TextDiff::from_lines(&before, &after);
-            let rendered = diff.unified_diff().context_radius(3).header(&old, &new).to_string();
+            let rendered = diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&old, &new)
+                .to_string();
             for line in rendered.split_inclusive('\n') {
-                let paint = |code: &str| format!("\x1b[{code}m{}\x1b[0m{}", line.trim_end_matches('\n'), if line.ends_with('\n') { "\n" } else { "" });
+                let paint = |code: &str| {
+                    format!(
+                        "\x1b[{code}m{}\x1b[0m{}",
+                        line.trim_end_matches('\n'),
+                        if line.ends_with('\n') { "\n" } else { "" }
+                    )
+                };
                 let line = if !color {
                     line.to_string()
                 } else if line.starts_with("+++") || line.starts_with("---") {

@@ -1,0 +1,1379 @@
+//! The root component file: one import of the generated connectors module and one wrap of the
+//! root component, by insertion only, and the exact inverse.
+//!
+//! # Shapes and what is inserted
+//!
+//! | root shape | after the edit |
+//! | --- | --- |
+//! | `export default App;` (any identifier, call such as `Sentry.wrap(App)` / `memo(App)`, member, arrow, function or class expression, `as`/`satisfies`) | `export default withConnectors(App);` |
+//! | `export default function App() {}`, `App` not used elsewhere; anonymous functions and classes | `export default withConnectors(function App() {})` |
+//! | `export default function App() {}`, `App` used elsewhere | `export default withConnectors(App); function App() {}` (the declaration stays a hoisted declaration) |
+//! | `export { App as default };` | `export { AppWithConnectors as default };` + `const AppWithConnectors = withConnectors(App);` at the end |
+//! | `registerRootComponent(App);` (entry file) | `registerRootComponent(withConnectors(App));` |
+//! | `AppRegistry.registerComponent(name, () => App);` | `AppRegistry.registerComponent(name, () => withConnectors(App));` |
+//! | `export { default } from './pages';` | [`RootInsert::FollowReExport`]: the caller edits that file instead |
+//!
+//! Refused with a manual step: a default-exported *class* declaration whose name is used
+//! elsewhere (a class is not hoisted, so neither the expression form nor a statement before it
+//! keeps the meaning), default exports that are not components (objects, literals, TS
+//! interfaces), `export { X as default } from '...'` re-exports of a named export, and files
+//! where the wrapper's name is already taken.
+//!
+//! "Used elsewhere" is decided on the text (the name as a whole word outside the declaration,
+//! in code, strings or comments alike): a false "used" only picks the separate-statement form,
+//! which is also correct, so the check errs on the safe side.
+
+use std::ops::Range;
+
+use swc_common::{BytePos, Span, Spanned};
+use swc_ecma_ast::{
+    Callee, Decl, DefaultDecl, EsVersion, ExportSpecifier, Expr, ImportSpecifier, Module,
+    ModuleDecl, ModuleExportName, ModuleItem, Pat, Stmt, VarDeclKind,
+};
+use swc_ecma_parser::{EsSyntax, Parser, StringInput, Syntax, TsSyntax, lexer::Lexer};
+
+use super::InjectError;
+use super::edit::{Edit, apply_edits};
+use super::style::{BOM, Style};
+
+/// The language of a source file, from its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceSyntax {
+    /// `.js`, `.mjs`, `.cjs`: JavaScript with JSX (React Native allows JSX in `.js`).
+    JavaScript,
+    /// `.jsx`.
+    Jsx,
+    /// `.ts`, `.mts`, `.cts`: TypeScript without JSX.
+    TypeScript,
+    /// `.tsx`.
+    Tsx,
+}
+
+impl SourceSyntax {
+    /// The syntax of `path`, from its extension.
+    ///
+    /// # Errors
+    /// [`InjectError::UnsupportedFileType`] for any other extension.
+    pub fn from_path(path: &str) -> Result<SourceSyntax, InjectError> {
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        let extension = name.rsplit_once('.').map_or("", |(_, ext)| ext);
+        match extension.to_ascii_lowercase().as_str() {
+            "js" | "mjs" | "cjs" => Ok(SourceSyntax::JavaScript),
+            "jsx" => Ok(SourceSyntax::Jsx),
+            "ts" | "mts" | "cts" => Ok(SourceSyntax::TypeScript),
+            "tsx" => Ok(SourceSyntax::Tsx),
+            _ => Err(InjectError::UnsupportedFileType {
+                file: path.to_owned(),
+                extension: extension.to_owned(),
+            }),
+        }
+    }
+
+    fn swc(self) -> Syntax {
+        match self {
+            SourceSyntax::JavaScript | SourceSyntax::Jsx => Syntax::Es(EsSyntax {
+                jsx: true,
+                ..EsSyntax::default()
+            }),
+            SourceSyntax::TypeScript => Syntax::Typescript(TsSyntax {
+                tsx: false,
+                decorators: true,
+                ..TsSyntax::default()
+            }),
+            SourceSyntax::Tsx => Syntax::Typescript(TsSyntax {
+                tsx: true,
+                decorators: true,
+                ..TsSyntax::default()
+            }),
+        }
+    }
+}
+
+/// What to insert: the generated module's import specifier and the wrapper it exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrapSpec<'a> {
+    /// Import specifier of the generated module, relative to the root file (`./src/connectors`).
+    pub module_specifier: &'a str,
+    /// Name of the higher-order component it exports (`withConnectors`).
+    pub wrapper: &'a str,
+}
+
+impl WrapSpec<'_> {
+    /// The suffix that names a wrapped binding: `withConnectors` -> `WithConnectors`.
+    fn binding_suffix(&self) -> String {
+        let mut chars = self.wrapper.chars();
+        chars.next().map_or_else(String::new, |first| {
+            first.to_uppercase().chain(chars).collect::<String>()
+        })
+    }
+}
+
+/// Which of the root shapes was edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootShape {
+    /// `export default <expression>`.
+    DefaultExpression,
+    /// `export default function/class ...` turned into a wrapped expression.
+    DefaultDeclarationInline,
+    /// `export default function App` kept as a declaration, the wrap as its own statement.
+    DefaultDeclarationKept,
+    /// `export { App as default }`.
+    DefaultSpecifier,
+    /// `registerRootComponent(App)` in an entry file.
+    RegisterRootComponent,
+    /// `AppRegistry.registerComponent(name, () => App)`.
+    AppRegistry,
+    /// Only the import was missing; the wrap was already there.
+    ImportOnly,
+}
+
+/// What one inserted snippet is, so it can be found and taken out again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InsertionKind {
+    /// The import line, with the line break or space that separates it.
+    Import,
+    /// `withConnectors(` before the wrapped expression.
+    WrapOpen,
+    /// `)` after it.
+    WrapClose,
+    /// `withConnectors(App); ` between `export default ` and a kept function declaration.
+    DefaultStatement,
+    /// `WithConnectors` appended to the local name in `export { App as default }`.
+    RenameSuffix,
+    /// `const AppWithConnectors = withConnectors(App);` appended to the file.
+    WrappedBinding,
+}
+
+/// One inserted snippet, as recorded in the lock file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Insertion {
+    /// What it is.
+    pub kind: InsertionKind,
+    /// Its exact text.
+    pub text: String,
+}
+
+/// A planned edit of a root file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootEdit {
+    /// Which shape was edited.
+    pub shape: RootShape,
+    /// The edits, sorted, against the input text.
+    pub edits: Vec<Edit>,
+    /// The input with the edits applied (checked to parse).
+    pub output: String,
+    /// The inserted snippets, for the lock file (empty for a removal).
+    pub insertions: Vec<Insertion>,
+}
+
+/// A default re-export that points at the real root file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReExport {
+    /// The module specifier as written (`./pages`); the caller resolves it to a file.
+    pub specifier: String,
+    /// 1-based line of the re-export.
+    pub line: usize,
+    /// 1-based column of the re-export.
+    pub column: usize,
+}
+
+/// The answer to "add the connectors root to this file".
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RootInsert {
+    /// The edits to make.
+    Applied(RootEdit),
+    /// The import and the wrap are both there already: nothing to do.
+    AlreadyPresent,
+    /// The file re-exports its default export from another module: edit that one instead.
+    FollowReExport(ReExport),
+}
+
+/// Why the insertions cannot be taken out automatically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootConflict {
+    /// The file.
+    pub file: String,
+    /// What was looked for (`the import of withConnectors from './src/connectors'`).
+    pub anchor: String,
+    /// What to do by hand.
+    pub manual_step: String,
+}
+
+impl std::fmt::Display for RootConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} was changed since it was inserted; {}",
+            self.file, self.anchor, self.manual_step
+        )
+    }
+}
+
+/// The answer to "take the connectors root out of this file".
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RootRemove {
+    /// The edits that restore the file (exactly, when it was not touched since).
+    Removed(RootEdit),
+    /// Neither the import nor the wrap is there.
+    NotPresent,
+    /// Something was inserted but is no longer there verbatim.
+    Conflict(RootConflict),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing: the only place where SWC positions become byte offsets.
+
+/// Position of the first byte handed to SWC (`BytePos(0)` is reserved for dummy spans).
+const START: BytePos = BytePos(1);
+
+struct Parsed<'s> {
+    source: &'s str,
+    /// Bytes before what SWC saw: the BOM, when there is one.
+    body_start: usize,
+    module: Module,
+}
+
+impl Parsed<'_> {
+    /// Byte offset in the whole source of an SWC position. Every conversion goes through here.
+    fn offset(&self, pos: BytePos) -> usize {
+        (pos.0 - START.0) as usize + self.body_start
+    }
+
+    fn range(&self, span: Span) -> Range<usize> {
+        self.offset(span.lo)..self.offset(span.hi)
+    }
+}
+
+/// Parses `source` as a module, without collecting comments. The BOM is not shown to SWC.
+fn parse<'s>(file: &str, source: &'s str, syntax: SourceSyntax) -> Result<Parsed<'s>, InjectError> {
+    let body_start = if source.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    };
+    let body = &source[body_start..];
+    let end = u32::try_from(body.len())
+        .ok()
+        .and_then(|len| len.checked_add(START.0))
+        .ok_or_else(|| InjectError::TooLarge {
+            file: file.to_owned(),
+            len: source.len(),
+        })?;
+    let lexer = Lexer::new(
+        syntax.swc(),
+        EsVersion::latest(),
+        StringInput::new(body, START, BytePos(end)),
+        None,
+    );
+    let mut parser = Parser::new_from(lexer);
+    let result = parser.parse_module();
+    let recovered = parser.take_errors();
+    let at = |pos: BytePos| -> (usize, usize) {
+        let offset = pos.0.saturating_sub(START.0) as usize + body_start;
+        line_column(source, offset.min(source.len()))
+    };
+    match result {
+        Ok(module) => match recovered.into_iter().next() {
+            None => Ok(Parsed {
+                source,
+                body_start,
+                module,
+            }),
+            Some(error) => {
+                let (line, column) = at(error.span().lo);
+                Err(InjectError::Parse {
+                    file: file.to_owned(),
+                    line,
+                    column,
+                    message: error.kind().msg().into_owned(),
+                })
+            }
+        },
+        Err(error) => {
+            let (line, column) = at(error.span().lo);
+            Err(InjectError::Parse {
+                file: file.to_owned(),
+                line,
+                column,
+                message: error.kind().msg().into_owned(),
+            })
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
+    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or_else(
+        || {
+            if before.starts_with(BOM) {
+                BOM.len()
+            } else {
+                0
+            }
+        },
+        |i| i + 1,
+    );
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// Re-parses an edited text; a failure is a bug in the edit, reported as such.
+fn check_output(file: &str, output: &str, syntax: SourceSyntax) -> Result<(), InjectError> {
+    match parse(file, output, syntax) {
+        Ok(_) => Ok(()),
+        Err(InjectError::Parse {
+            file,
+            line,
+            column,
+            message,
+        }) => Err(InjectError::BrokenOutput {
+            file,
+            line,
+            column,
+            message,
+        }),
+        Err(other) => Err(other),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AST queries.
+
+/// An expression with parentheses and TypeScript type wrappers taken off.
+fn bare(mut expr: &Expr) -> &Expr {
+    loop {
+        expr = match expr {
+            Expr::Paren(e) => &e.expr,
+            Expr::TsAs(e) => &e.expr,
+            Expr::TsSatisfies(e) => &e.expr,
+            Expr::TsNonNull(e) => &e.expr,
+            Expr::TsTypeAssertion(e) => &e.expr,
+            _ => return expr,
+        };
+    }
+}
+
+/// `wrapper(arg)` with exactly one plain argument: the call's span and the argument.
+fn wrapper_call<'e>(expr: &'e Expr, wrapper: &str) -> Option<(Span, &'e Expr)> {
+    let Expr::Call(call) = expr else { return None };
+    let Callee::Expr(callee) = &call.callee else {
+        return None;
+    };
+    let Expr::Ident(name) = &**callee else {
+        return None;
+    };
+    if &*name.sym != wrapper || call.args.len() != 1 || call.type_args.is_some() {
+        return None;
+    }
+    let arg = &call.args[0];
+    if arg.spread.is_some() {
+        return None;
+    }
+    Some((call.span, &arg.expr))
+}
+
+/// A short description of an expression kind, for messages.
+fn describe(expr: &Expr) -> &'static str {
+    match expr {
+        Expr::Object(_) => "an object literal",
+        Expr::Array(_) => "an array literal",
+        Expr::Lit(_) | Expr::Tpl(_) => "a literal",
+        Expr::Unary(_) | Expr::Bin(_) | Expr::Update(_) => "an operator expression",
+        Expr::Assign(_) => "an assignment",
+        Expr::New(_) => "a `new` expression",
+        Expr::Seq(_) => "a comma expression",
+        Expr::JSXElement(_) | Expr::JSXFragment(_) => "a JSX element (not a component)",
+        _ => "an expression that is not a component",
+    }
+}
+
+/// Whether an expression can be a component and so be wrapped.
+fn wrappable(expr: &Expr) -> bool {
+    matches!(
+        bare(expr),
+        Expr::Ident(_)
+            | Expr::Call(_)
+            | Expr::Arrow(_)
+            | Expr::Fn(_)
+            | Expr::Class(_)
+            | Expr::Member(_)
+            | Expr::Cond(_)
+            | Expr::OptChain(_)
+    )
+}
+
+/// Whether `name` occurs as a whole word in `text`. Only ASCII identifier characters count as
+/// word characters, so any doubt answers "yes" (the safe side).
+fn mentions(text: &str, name: &str) -> bool {
+    first_mention(text, name).is_some()
+}
+
+fn first_mention(text: &str, name: &str) -> Option<usize> {
+    word_positions(text, name).next()
+}
+
+/// Every offset where `name` occurs as a whole word (see [`mentions`]).
+fn word_positions<'t>(text: &'t str, name: &'t str) -> impl Iterator<Item = usize> + 't {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    text.match_indices(name)
+        .map(|(at, _)| at)
+        .filter(move |&at| {
+            let end = at + name.len();
+            !name.is_empty()
+                && (at == 0 || !is_word(bytes[at - 1]))
+                && (end == bytes.len() || !is_word(bytes[end]))
+        })
+}
+
+/// The import of the wrapper from the generated module, if any: the declaration's range and
+/// whether it imports nothing else.
+fn wrapper_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>) -> Option<(Range<usize>, bool)> {
+    parsed.module.body.iter().find_map(|item| {
+        let ModuleItem::ModuleDecl(ModuleDecl::Import(import)) = item else {
+            return None;
+        };
+        if import.type_only
+            || import.src.value.as_atom().map(|a| &**a) != Some(spec.module_specifier)
+        {
+            return None;
+        }
+        let found = import.specifiers.iter().any(|s| match s {
+            ImportSpecifier::Named(named) => {
+                !named.is_type_only
+                    && &*named.local.sym == spec.wrapper
+                    && match &named.imported {
+                        None => true,
+                        Some(ModuleExportName::Ident(i)) => &*i.sym == spec.wrapper,
+                        Some(ModuleExportName::Str(s)) => {
+                            s.value.as_atom().map(|a| &**a) == Some(spec.wrapper)
+                        }
+                    }
+            }
+            _ => false,
+        });
+        found.then(|| (parsed.range(import.span), import.specifiers.len() == 1))
+    })
+}
+
+/// Whether another import binds the wrapper's name.
+fn wrapper_name_imported_elsewhere(
+    parsed: &Parsed<'_>,
+    spec: &WrapSpec<'_>,
+) -> Option<Range<usize>> {
+    parsed.module.body.iter().find_map(|item| {
+        let ModuleItem::ModuleDecl(ModuleDecl::Import(import)) = item else {
+            return None;
+        };
+        if import.src.value.as_atom().map(|a| &**a) == Some(spec.module_specifier) {
+            return None;
+        }
+        import.specifiers.iter().find_map(|s| {
+            let local = match s {
+                ImportSpecifier::Named(n) => &n.local,
+                ImportSpecifier::Default(d) => &d.local,
+                ImportSpecifier::Namespace(n) => &n.local,
+            };
+            (&*local.sym == spec.wrapper).then(|| parsed.range(local.span))
+        })
+    })
+}
+
+/// The anchor the wrap goes around.
+enum Target {
+    /// An expression (default export, `registerRootComponent` argument, `AppRegistry` arrow body).
+    Expr {
+        shape: RootShape,
+        range: Range<usize>,
+        wrapped: bool,
+    },
+    /// `export default function|class ...`.
+    Decl {
+        range: Range<usize>,
+        name: Option<String>,
+        is_class: bool,
+        next_item: Option<usize>,
+    },
+    /// `export { X as default }`: the local name's range.
+    Specifier {
+        local: String,
+        range: Range<usize>,
+        wrapped: bool,
+    },
+    /// `export { default } from '...'`.
+    ReExport(ReExport),
+}
+
+/// `registerRootComponent(X)` or `AppRegistry.registerComponent(name, () => X)` as a top-level
+/// statement.
+fn register_call<'m>(parsed: &'m Parsed<'_>) -> Option<(RootShape, &'m Expr)> {
+    parsed.module.body.iter().find_map(|item| {
+        let ModuleItem::Stmt(Stmt::Expr(stmt)) = item else {
+            return None;
+        };
+        let Expr::Call(call) = bare(&stmt.expr) else {
+            return None;
+        };
+        let Callee::Expr(callee) = &call.callee else {
+            return None;
+        };
+        let callee_name = match &**callee {
+            Expr::Ident(i) => Some(&*i.sym),
+            Expr::Member(m) => m.prop.as_ident().map(|p| &*p.sym),
+            _ => None,
+        }?;
+        if call.args.iter().any(|a| a.spread.is_some()) {
+            return None;
+        }
+        match (callee_name, call.args.as_slice()) {
+            ("registerRootComponent", [arg]) => {
+                Some((RootShape::RegisterRootComponent, &*arg.expr))
+            }
+            ("registerComponent", [_, factory]) => {
+                let Expr::Arrow(arrow) = bare(&factory.expr) else {
+                    return None;
+                };
+                arrow
+                    .body
+                    .as_expr()
+                    .map(|body| (RootShape::AppRegistry, &**body))
+            }
+            _ => None,
+        }
+    })
+}
+
+/// Finds the anchor of the wrap.
+fn find_target(
+    file: &str,
+    parsed: &Parsed<'_>,
+    spec: &WrapSpec<'_>,
+) -> Result<Target, InjectError> {
+    let at = |offset: usize| line_column(parsed.source, offset);
+    if let Some((shape, expr)) = register_call(parsed) {
+        let wrapped = wrapper_call(bare(expr), spec.wrapper).is_some();
+        if !wrapped && !wrappable(expr) {
+            let (line, column) = at(parsed.offset(expr.span().lo));
+            return Err(InjectError::UnsupportedRootShape {
+                file: file.to_owned(),
+                line,
+                column,
+                anchor: format!("the root component argument ({})", describe(bare(expr))),
+                manual_step: manual_step(spec),
+            });
+        }
+        return Ok(Target::Expr {
+            shape,
+            range: parsed.range(expr.span()),
+            wrapped,
+        });
+    }
+    let body = &parsed.module.body;
+    for (index, item) in body.iter().enumerate() {
+        let ModuleItem::ModuleDecl(decl) = item else {
+            continue;
+        };
+        match decl {
+            ModuleDecl::ExportDefaultExpr(export) => {
+                let expr = &*export.expr;
+                let wrapped = wrapper_call(bare(expr), spec.wrapper).is_some();
+                if !wrapped && !wrappable(expr) {
+                    let (line, column) = at(parsed.offset(expr.span().lo));
+                    return Err(InjectError::UnsupportedRootShape {
+                        file: file.to_owned(),
+                        line,
+                        column,
+                        anchor: format!("the default export ({})", describe(bare(expr))),
+                        manual_step: manual_step(spec),
+                    });
+                }
+                return Ok(Target::Expr {
+                    shape: RootShape::DefaultExpression,
+                    range: parsed.range(expr.span()),
+                    wrapped,
+                });
+            }
+            ModuleDecl::ExportDefaultDecl(export) => {
+                let (span, name, is_class) = match &export.decl {
+                    DefaultDecl::Fn(f) => (
+                        f.function.span,
+                        f.ident.as_ref().map(|i| i.sym.to_string()),
+                        false,
+                    ),
+                    DefaultDecl::Class(c) => (
+                        c.class.span,
+                        c.ident.as_ref().map(|i| i.sym.to_string()),
+                        true,
+                    ),
+                    DefaultDecl::TsInterfaceDecl(_) => {
+                        let (line, column) = at(parsed.offset(export.span.lo));
+                        return Err(InjectError::UnsupportedRootShape {
+                            file: file.to_owned(),
+                            line,
+                            column,
+                            anchor: "the default export (a TypeScript interface, not a component)"
+                                .to_owned(),
+                            manual_step: manual_step(spec),
+                        });
+                    }
+                };
+                let range = parsed.range(span);
+                let export_range = parsed.range(export.span);
+                let keyword_ok = ["function", "async", "class"]
+                    .iter()
+                    .any(|k| parsed.source[range.start..].starts_with(k));
+                if !keyword_ok || range.end != export_range.end || range.start <= export_range.start
+                {
+                    let (line, column) = at(export_range.start);
+                    return Err(InjectError::UnsupportedRootShape {
+                        file: file.to_owned(),
+                        line,
+                        column,
+                        anchor:
+                            "the default-exported declaration (decorated or of an unexpected form)"
+                                .to_owned(),
+                        manual_step: manual_step(spec),
+                    });
+                }
+                let next_item = body
+                    .get(index + 1)
+                    .map(|next| parsed.offset(next.span().lo));
+                return Ok(Target::Decl {
+                    range,
+                    name,
+                    is_class,
+                    next_item,
+                });
+            }
+            ModuleDecl::ExportNamed(named) => {
+                for specifier in &named.specifiers {
+                    let ExportSpecifier::Named(s) = specifier else {
+                        continue;
+                    };
+                    let name_of = |n: &ModuleExportName| match n {
+                        ModuleExportName::Ident(i) => Some(i.sym.to_string()),
+                        ModuleExportName::Str(s) => s.value.as_atom().map(|a| a.to_string()),
+                    };
+                    let orig = name_of(&s.orig);
+                    let exported = s.exported.as_ref().map_or_else(|| orig.clone(), name_of);
+                    if exported.as_deref() != Some("default") || s.is_type_only || named.type_only {
+                        continue;
+                    }
+                    let (line, column) = at(parsed.offset(named.span.lo));
+                    if let Some(src) = &named.src {
+                        if orig.as_deref() == Some("default") {
+                            if let Some(specifier) = src.value.as_atom() {
+                                return Ok(Target::ReExport(ReExport {
+                                    specifier: specifier.to_string(),
+                                    line,
+                                    column,
+                                }));
+                            }
+                        }
+                        return Err(InjectError::UnsupportedRootShape {
+                            file: file.to_owned(),
+                            line,
+                            column,
+                            anchor:
+                                "a default export re-exported from a named export of another module"
+                                    .to_owned(),
+                            manual_step: format!(
+                                "wrap the component where it is defined, or write `import {{ X }} from '...'; export default {}(X);` here and add `import {{ {} }} from '{}'`",
+                                spec.wrapper, spec.wrapper, spec.module_specifier
+                            ),
+                        });
+                    }
+                    let ModuleExportName::Ident(local) = &s.orig else {
+                        return Err(InjectError::UnsupportedRootShape {
+                            file: file.to_owned(),
+                            line,
+                            column,
+                            anchor: "a default export named by a string".to_owned(),
+                            manual_step: manual_step(spec),
+                        });
+                    };
+                    let local_name = local.sym.to_string();
+                    let wrapped = wrapped_binding(parsed, &local_name, spec).is_some();
+                    return Ok(Target::Specifier {
+                        local: local_name,
+                        range: parsed.range(local.span),
+                        wrapped,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Err(InjectError::NoRootComponent {
+        file: file.to_owned(),
+        manual_step: manual_step(spec),
+    })
+}
+
+/// A top-level `const NAME = wrapper(ARG);`: the statement's range and `ARG`'s name and range.
+fn wrapped_binding(
+    parsed: &Parsed<'_>,
+    name: &str,
+    spec: &WrapSpec<'_>,
+) -> Option<(Range<usize>, String)> {
+    parsed.module.body.iter().find_map(|item| {
+        let ModuleItem::Stmt(Stmt::Decl(Decl::Var(var))) = item else {
+            return None;
+        };
+        if var.kind != VarDeclKind::Const || var.decls.len() != 1 {
+            return None;
+        }
+        let declarator = &var.decls[0];
+        let Pat::Ident(binding) = &declarator.name else {
+            return None;
+        };
+        if &*binding.id.sym != name {
+            return None;
+        }
+        let (_, arg) = wrapper_call(declarator.init.as_deref()?, spec.wrapper)?;
+        let Expr::Ident(arg) = arg else { return None };
+        Some((parsed.range(var.span), arg.sym.to_string()))
+    })
+}
+
+fn manual_step(spec: &WrapSpec<'_>) -> String {
+    format!(
+        "add `import {{ {w} }} from '{m}';` and wrap the root component by hand, e.g. `export default {w}(App);`",
+        w = spec.wrapper,
+        m = spec.module_specifier
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering and placement.
+
+fn render_import(spec: &WrapSpec<'_>, style: &Style, force_semicolon: bool) -> String {
+    let q = style.quote.as_char();
+    let mut specifier = String::with_capacity(spec.module_specifier.len());
+    for c in spec.module_specifier.chars() {
+        if c == q || c == '\\' {
+            specifier.push('\\');
+        }
+        specifier.push(c);
+    }
+    let semi = if style.semicolons || force_semicolon {
+        ";"
+    } else {
+        ""
+    };
+    format!("import {{ {} }} from {q}{specifier}{q}{semi}", spec.wrapper)
+}
+
+/// Where the text after a statement ending at `end` lets a new line go.
+enum AfterLine {
+    /// At this offset, the start of the next line.
+    NextLine(usize),
+    /// The statement's line is the last one and has no line break.
+    EndOfFile,
+    /// More code follows on the same line.
+    SameLine,
+}
+
+fn after_line(source: &str, end: usize) -> AfterLine {
+    let line_end = source[end..].find('\n').map_or(source.len(), |i| end + i);
+    let rest = source[end..line_end].trim_end_matches('\r').trim();
+    let only_trivia = rest.is_empty()
+        || rest.starts_with("//")
+        || (rest.starts_with("/*")
+            && rest
+                .find("*/")
+                .is_some_and(|close| close + 2 == rest.len() && !rest[2..close].contains("*/")));
+    match (only_trivia, line_end < source.len()) {
+        (true, true) => AfterLine::NextLine(line_end + 1),
+        (true, false) => AfterLine::EndOfFile,
+        (false, _) => AfterLine::SameLine,
+    }
+}
+
+/// The import insertion: offset and text.
+fn place_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>, style: &Style) -> (usize, String) {
+    let source = parsed.source;
+    let eol = style.line_ending.as_str();
+    let body = &parsed.module.body;
+    let last_import = body.iter().rev().find_map(|item| match item {
+        ModuleItem::ModuleDecl(ModuleDecl::Import(import)) => Some(import.span),
+        _ => None,
+    });
+    let last_directive = || {
+        body.iter()
+            .take_while(|item| {
+                matches!(item, ModuleItem::Stmt(Stmt::Expr(e)) if matches!(&*e.expr, Expr::Lit(swc_ecma_ast::Lit::Str(_))))
+            })
+            .last()
+            .map(Spanned::span)
+    };
+    if let Some(span) = last_import.or_else(last_directive) {
+        let end = parsed.offset(span.hi);
+        return match after_line(source, end) {
+            AfterLine::NextLine(at) => (at, format!("{}{eol}", render_import(spec, style, false))),
+            AfterLine::EndOfFile => (
+                source.len(),
+                format!("{eol}{}", render_import(spec, style, false)),
+            ),
+            AfterLine::SameLine => (end, format!(" {}", render_import(spec, style, true))),
+        };
+    }
+    // No import: at the top, after a shebang and a header comment separated by a blank line.
+    let first = body
+        .first()
+        .map_or(source.len(), |item| parsed.offset(item.span().lo));
+    let mut start = parsed.body_start;
+    if source[start..].starts_with("#!") {
+        start = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i + 1);
+    }
+    let at = header_end(source, start, first);
+    if at == source.len() && !source.is_empty() && !source.ends_with('\n') {
+        return (at, format!("{eol}{}", render_import(spec, style, false)));
+    }
+    (at, format!("{}{eol}", render_import(spec, style, false)))
+}
+
+/// Where a new first line goes in the leading trivia `source[start..first]`: before the comment
+/// group attached to the first statement, or at the start of the first statement's line.
+fn header_end(source: &str, start: usize, first: usize) -> usize {
+    if first < start {
+        return start;
+    }
+    let bytes = source.as_bytes();
+    let line_start = |p: usize| {
+        source[start..p]
+            .rfind('\n')
+            .map_or(start, |i| start + i + 1)
+    };
+    let mut pos = start;
+    let mut group: Option<usize> = None;
+    loop {
+        let ws = pos;
+        while pos < first && matches!(bytes[pos], b' ' | b'\t' | b'\r' | b'\n') {
+            pos += 1;
+        }
+        if source[ws..pos].matches('\n').count() >= 2 {
+            group = None;
+        }
+        if pos >= first {
+            break;
+        }
+        let rest = &source[pos..first];
+        if rest.starts_with("//") {
+            group.get_or_insert_with(|| line_start(pos));
+            pos = rest.find('\n').map_or(first, |i| pos + i);
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            group.get_or_insert_with(|| line_start(pos));
+            match comment.find("*/") {
+                Some(i) => pos += i + 4,
+                None => return first,
+            }
+        } else {
+            // Something unexpected (a non-ASCII space): the statement start is always safe.
+            return first;
+        }
+    }
+    let at = group.unwrap_or_else(|| line_start(first));
+    // The start of the first statement's line is safe only when nothing but spaces precede it
+    // there; otherwise insert right at the statement.
+    if group.is_none() && !source[at..first].trim().is_empty() {
+        return first;
+    }
+    at
+}
+
+// ---------------------------------------------------------------------------------------------
+// Insert.
+
+/// Plans the insertion of the connectors root into a root file: one import of
+/// `spec.wrapper` from `spec.module_specifier` and one wrap of the root component.
+///
+/// `file` names the file in messages and gives the syntax (by extension); `source` is its
+/// whole text. The result's `output` has been re-parsed.
+///
+/// # Errors
+/// [`InjectError::UnsupportedFileType`], [`InjectError::Parse`] (with line:column) when the
+/// input does not parse, [`InjectError::NoRootComponent`] / [`InjectError::UnsupportedRootShape`]
+/// with a manual step when there is nothing safe to wrap, [`InjectError::NameClash`] when the
+/// wrapper's name is taken, [`InjectError::BrokenOutput`] if the edited text would not parse.
+pub fn plan_root_insert(
+    file: &str,
+    source: &str,
+    spec: &WrapSpec<'_>,
+) -> Result<RootInsert, InjectError> {
+    let syntax = SourceSyntax::from_path(file)?;
+    let parsed = parse(file, source, syntax)?;
+    let target = find_target(file, &parsed, spec)?;
+    let import = wrapper_import(&parsed, spec);
+    let style = Style::detect(source);
+
+    let mut edits: Vec<Edit> = Vec::with_capacity(4);
+    let mut insertions: Vec<Insertion> = Vec::with_capacity(4);
+    let mut push = |edits: &mut Vec<Edit>, kind: InsertionKind, at: usize, text: String| {
+        insertions.push(Insertion {
+            kind,
+            text: text.clone(),
+        });
+        edits.push(Edit::insertion(at, text));
+    };
+    let open = format!("{}(", spec.wrapper);
+
+    let (shape, wrapped) = match target {
+        Target::ReExport(re_export) => return Ok(RootInsert::FollowReExport(re_export)),
+        Target::Expr { shape, wrapped, .. } if wrapped => (shape, true),
+        Target::Specifier { wrapped: true, .. } => (RootShape::DefaultSpecifier, true),
+        Target::Expr { shape, range, .. } => {
+            push(&mut edits, InsertionKind::WrapOpen, range.start, open);
+            push(
+                &mut edits,
+                InsertionKind::WrapClose,
+                range.end,
+                ")".to_owned(),
+            );
+            (shape, false)
+        }
+        Target::Decl {
+            range,
+            name,
+            is_class,
+            next_item,
+        } => {
+            let used_elsewhere = name.as_deref().is_some_and(|name| {
+                mentions(&source[..range.start], name) || mentions(&source[range.end..], name)
+            });
+            let asi_hazard = next_item.is_some_and(|next| {
+                matches!(
+                    source.as_bytes().get(next),
+                    Some(b'(' | b'[' | b'`' | b'+' | b'-' | b'/' | b'<')
+                )
+            });
+            match (used_elsewhere || asi_hazard, name, is_class) {
+                (false, _, _) => {
+                    push(&mut edits, InsertionKind::WrapOpen, range.start, open);
+                    push(
+                        &mut edits,
+                        InsertionKind::WrapClose,
+                        range.end,
+                        ")".to_owned(),
+                    );
+                    (RootShape::DefaultDeclarationInline, false)
+                }
+                (true, Some(name), false) => {
+                    let text = format!("{}({name}); ", spec.wrapper);
+                    push(
+                        &mut edits,
+                        InsertionKind::DefaultStatement,
+                        range.start,
+                        text,
+                    );
+                    (RootShape::DefaultDeclarationKept, false)
+                }
+                (true, name, is_class) => {
+                    let (line, column) = line_column(source, range.start);
+                    let component = name.unwrap_or_else(|| "App".to_owned());
+                    let anchor = if is_class {
+                        format!(
+                            "the default-exported class `{component}`, which is used elsewhere in the module (a class is not hoisted, so it cannot be wrapped in place)"
+                        )
+                    } else {
+                        "the anonymous default-exported function, followed by a line that would continue the wrapped expression".to_owned()
+                    };
+                    return Err(InjectError::UnsupportedRootShape {
+                        file: file.to_owned(),
+                        line,
+                        column,
+                        anchor,
+                        manual_step: format!(
+                            "change `export default class {component}` to `class {component}`, add `export default {w}({component});` after it and `import {{ {w} }} from '{m}';` at the top",
+                            w = spec.wrapper,
+                            m = spec.module_specifier
+                        ),
+                    });
+                }
+            }
+        }
+        Target::Specifier { local, range, .. } => {
+            let suffix = spec.binding_suffix();
+            let binding = format!("{local}{suffix}");
+            if let Some(at) = first_mention(source, &binding) {
+                let (line, column) = line_column(source, at);
+                return Err(InjectError::NameClash {
+                    file: file.to_owned(),
+                    line,
+                    column,
+                    name: binding,
+                    manual_step: manual_step(spec),
+                });
+            }
+            push(&mut edits, InsertionKind::RenameSuffix, range.end, suffix);
+            let semi = if style.semicolons { ";" } else { "" };
+            let statement = format!("const {binding} = {}({local}){semi}", spec.wrapper);
+            let eol = style.line_ending.as_str();
+            let text = if source.is_empty() || source.ends_with('\n') {
+                format!("{statement}{eol}")
+            } else {
+                format!("{eol}{statement}")
+            };
+            push(
+                &mut edits,
+                InsertionKind::WrappedBinding,
+                source.len(),
+                text,
+            );
+            (RootShape::DefaultSpecifier, false)
+        }
+    };
+
+    if import.is_none() {
+        if let Some(range) = wrapper_name_imported_elsewhere(&parsed, spec) {
+            let (line, column) = line_column(source, range.start);
+            return Err(InjectError::NameClash {
+                file: file.to_owned(),
+                line,
+                column,
+                name: spec.wrapper.to_owned(),
+                manual_step: format!(
+                    "rename the other `{w}` in this file, then run again (or import `{w}` from '{m}' under another name and wrap the root by hand)",
+                    w = spec.wrapper,
+                    m = spec.module_specifier
+                ),
+            });
+        }
+        // Without our import the name must not be declared in the file at all; the wrap we
+        // found (if any) is the only use allowed.
+        let mut uses = word_positions(source, spec.wrapper);
+        let allowed = usize::from(wrapped);
+        if let Some(at) = uses.nth(allowed) {
+            let (line, column) = line_column(source, at);
+            return Err(InjectError::NameClash {
+                file: file.to_owned(),
+                line,
+                column,
+                name: spec.wrapper.to_owned(),
+                manual_step: format!(
+                    "rename the other `{w}` in this file, then run again",
+                    w = spec.wrapper
+                ),
+            });
+        }
+        let (at, text) = place_import(&parsed, spec, &style);
+        push(&mut edits, InsertionKind::Import, at, text);
+    } else if wrapped {
+        return Ok(RootInsert::AlreadyPresent);
+    }
+    let shape = if wrapped {
+        RootShape::ImportOnly
+    } else {
+        shape
+    };
+
+    drop(parsed);
+    edits.sort_by_key(|e| e.range.start);
+    let output = apply_edits(source, &edits)?;
+    check_output(file, &output, syntax)?;
+    Ok(RootInsert::Applied(RootEdit {
+        shape,
+        edits,
+        output,
+        insertions,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Remove.
+
+/// Plans taking the connectors root out of a root file again: the import and the wrap that
+/// [`plan_root_insert`] put there.
+///
+/// With `recorded` (the [`Insertion`]s of the insert, from the lock file) each snippet must be
+/// found verbatim where the AST says it belongs; without it the snippets are the ones the insert
+/// would render for this file. Either way the result restores the original bytes exactly when
+/// the file was not edited around the insertions since; anything else is a
+/// [`RootRemove::Conflict`].
+///
+/// # Errors
+/// [`InjectError::UnsupportedFileType`], [`InjectError::Parse`] when the current text does not
+/// parse, [`InjectError::BrokenOutput`] if the result would not parse.
+pub fn plan_root_remove(
+    file: &str,
+    source: &str,
+    spec: &WrapSpec<'_>,
+    recorded: Option<&[Insertion]>,
+) -> Result<RootRemove, InjectError> {
+    let syntax = SourceSyntax::from_path(file)?;
+    let parsed = parse(file, source, syntax)?;
+    let style = Style::detect(source);
+    let recorded_text = |kind: InsertionKind| {
+        recorded
+            .and_then(|r| r.iter().find(|i| i.kind == kind))
+            .map(|i| i.text.as_str())
+    };
+    let expects = |kind: InsertionKind| recorded.is_none_or(|r| r.iter().any(|i| i.kind == kind));
+    let conflict = |anchor: String| {
+        Ok(RootRemove::Conflict(RootConflict {
+            file: file.to_owned(),
+            anchor,
+            manual_step: format!(
+                "remove the import of `{w}` from '{m}' and the `{w}(...)` wrap by hand",
+                w = spec.wrapper,
+                m = spec.module_specifier
+            ),
+        }))
+    };
+
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut found_any = false;
+    let mut missing: Option<String> = None;
+
+    // The import.
+    if expects(InsertionKind::Import) {
+        match wrapper_import(&parsed, spec) {
+            Some((range, true)) => {
+                found_any = true;
+                let decl = &source[range.clone()];
+                let eol = style.line_ending.as_str();
+                let candidates: Vec<String> = match recorded_text(InsertionKind::Import) {
+                    Some(text) => vec![text.to_owned()],
+                    None => vec![
+                        format!("{decl}{eol}"),
+                        format!("{eol}{decl}"),
+                        format!(" {decl}"),
+                    ],
+                };
+                let hit = candidates.iter().find_map(|text| {
+                    let inner = text.find(decl)?;
+                    let start = range.start.checked_sub(inner)?;
+                    let end = start + text.len();
+                    let line_ok =
+                        inner > 0 || start == parsed.body_start || source[..start].ends_with('\n');
+                    (end <= source.len()
+                        && source.get(start..end) == Some(text.as_str())
+                        && line_ok)
+                        .then_some(start..end)
+                });
+                match hit {
+                    Some(range) => edits.push(Edit::deletion(range)),
+                    None => {
+                        missing = Some(format!(
+                            "the import of `{}` from '{}'",
+                            spec.wrapper, spec.module_specifier
+                        ))
+                    }
+                }
+            }
+            Some((_, false)) => {
+                found_any = true;
+                missing = Some(format!(
+                    "the import of `{}` from '{}' (other names were added to it)",
+                    spec.wrapper, spec.module_specifier
+                ));
+            }
+            None => {
+                if recorded.is_some() {
+                    missing = Some(format!(
+                        "the import of `{}` from '{}'",
+                        spec.wrapper, spec.module_specifier
+                    ));
+                }
+            }
+        }
+    }
+
+    // The wrap.
+    let wrap_kinds = [
+        InsertionKind::WrapOpen,
+        InsertionKind::DefaultStatement,
+        InsertionKind::RenameSuffix,
+    ];
+    if wrap_kinds.iter().any(|k| expects(*k)) {
+        match find_wrap_removal(&parsed, spec, &style, recorded) {
+            WrapFound::Edits(wrap_edits) => {
+                found_any = true;
+                edits.extend(wrap_edits);
+            }
+            WrapFound::Changed(anchor) => {
+                found_any = true;
+                missing.get_or_insert(anchor);
+            }
+            WrapFound::Absent => {
+                if recorded.is_some() {
+                    missing.get_or_insert_with(|| {
+                        format!("the `{}(...)` wrap of the root component", spec.wrapper)
+                    });
+                }
+            }
+        }
+    }
+
+    if !found_any {
+        return Ok(RootRemove::NotPresent);
+    }
+    if let Some(anchor) = missing {
+        return conflict(anchor);
+    }
+    drop(parsed);
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    let output = apply_edits(source, &edits)?;
+    check_output(file, &output, syntax)?;
+    Ok(RootRemove::Removed(RootEdit {
+        shape: RootShape::DefaultExpression,
+        edits,
+        output,
+        insertions: Vec::new(),
+    }))
+}
+
+enum WrapFound {
+    Edits(Vec<Edit>),
+    /// Something that looks like the wrap is there, but not verbatim.
+    Changed(String),
+    Absent,
+}
+
+fn find_wrap_removal(
+    parsed: &Parsed<'_>,
+    spec: &WrapSpec<'_>,
+    style: &Style,
+    recorded: Option<&[Insertion]>,
+) -> WrapFound {
+    let source = parsed.source;
+    let text_of = |kind: InsertionKind| {
+        recorded
+            .and_then(|r| r.iter().find(|i| i.kind == kind))
+            .map(|i| i.text.clone())
+    };
+    let open = text_of(InsertionKind::WrapOpen).unwrap_or_else(|| format!("{}(", spec.wrapper));
+    let close = text_of(InsertionKind::WrapClose).unwrap_or_else(|| ")".to_owned());
+    let wants = |kind: InsertionKind| recorded.is_none_or(|r| r.iter().any(|i| i.kind == kind));
+    let changed = || {
+        WrapFound::Changed(format!(
+            "the `{}(...)` wrap of the root component",
+            spec.wrapper
+        ))
+    };
+
+    // Around an expression: verify `open` + arg + `close` is exactly the call.
+    let unwrap_call = |call: Span, arg: &Expr| -> WrapFound {
+        let call = parsed.range(call);
+        let arg = parsed.range(arg.span());
+        if source.get(call.start..arg.start) == Some(open.as_str())
+            && source.get(arg.end..call.end) == Some(close.as_str())
+        {
+            WrapFound::Edits(vec![
+                Edit::deletion(call.start..arg.start),
+                Edit::deletion(arg.end..call.end),
+            ])
+        } else {
+            changed()
+        }
+    };
+
+    if let Some((_, expr)) = register_call(parsed) {
+        return match wrapper_call(bare(expr), spec.wrapper) {
+            Some((call, arg)) if wants(InsertionKind::WrapOpen) => unwrap_call(call, arg),
+            _ => WrapFound::Absent,
+        };
+    }
+    let body = &parsed.module.body;
+    for (index, item) in body.iter().enumerate() {
+        let ModuleItem::ModuleDecl(decl) = item else {
+            continue;
+        };
+        match decl {
+            ModuleDecl::ExportDefaultExpr(export) => {
+                let Some((call, arg)) = wrapper_call(bare(&export.expr), spec.wrapper) else {
+                    return WrapFound::Absent;
+                };
+                // The kept-declaration form: `withConnectors(App); function App`.
+                if let (Expr::Ident(name), Some(ModuleItem::Stmt(Stmt::Decl(Decl::Fn(function))))) =
+                    (arg, body.get(index + 1))
+                {
+                    if function.ident.sym == name.sym && wants(InsertionKind::DefaultStatement) {
+                        let statement = text_of(InsertionKind::DefaultStatement)
+                            .unwrap_or_else(|| format!("{}({}); ", spec.wrapper, name.sym));
+                        let start = parsed.offset(call.lo);
+                        let end = parsed.offset(function.function.span.lo);
+                        if source.get(start..end) == Some(statement.as_str()) {
+                            return WrapFound::Edits(vec![Edit::deletion(start..end)]);
+                        }
+                        if recorded.is_some() {
+                            return changed();
+                        }
+                    }
+                }
+                if !wants(InsertionKind::WrapOpen) {
+                    return changed();
+                }
+                return unwrap_call(call, arg);
+            }
+            ModuleDecl::ExportNamed(named) if named.src.is_none() => {
+                for specifier in &named.specifiers {
+                    let ExportSpecifier::Named(s) = specifier else {
+                        continue;
+                    };
+                    let exported_default = match &s.exported {
+                        Some(ModuleExportName::Ident(i)) => &*i.sym == "default",
+                        Some(ModuleExportName::Str(s)) => {
+                            s.value.as_atom().is_some_and(|a| &**a == "default")
+                        }
+                        None => false,
+                    };
+                    let ModuleExportName::Ident(local) = &s.orig else {
+                        continue;
+                    };
+                    if !exported_default {
+                        continue;
+                    }
+                    let Some((statement, original)) = wrapped_binding(parsed, &local.sym, spec)
+                    else {
+                        return WrapFound::Absent;
+                    };
+                    let suffix = text_of(InsertionKind::RenameSuffix)
+                        .unwrap_or_else(|| spec.binding_suffix());
+                    let local_range = parsed.range(local.span);
+                    let local_text = &source[local_range.clone()];
+                    if local_text != format!("{original}{suffix}") {
+                        return changed();
+                    }
+                    let statement_text = &source[statement.clone()];
+                    let eol = style.line_ending.as_str();
+                    let candidates = match text_of(InsertionKind::WrappedBinding) {
+                        Some(text) => vec![text],
+                        None => vec![
+                            format!("{statement_text}{eol}"),
+                            format!("{eol}{statement_text}"),
+                        ],
+                    };
+                    let hit = candidates.iter().find_map(|text| {
+                        let inner = text.find(statement_text)?;
+                        let start = statement.start.checked_sub(inner)?;
+                        let end = start + text.len();
+                        (end == source.len() && source.get(start..end) == Some(text.as_str()))
+                            .then_some(start..end)
+                    });
+                    return match hit {
+                        Some(range) => WrapFound::Edits(vec![
+                            Edit::deletion(local_range.end - suffix.len()..local_range.end),
+                            Edit::deletion(range),
+                        ]),
+                        None => changed(),
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    WrapFound::Absent
+}

@@ -1,0 +1,419 @@
+//! The root-file edit over a corpus of root shapes: a snapshot of the diff per shape, and the
+//! invariants (I1 parse, I2 idempotent, I3 reversible, insertion only) as properties over the
+//! corpus and its mutations.
+
+use std::path::{Path, PathBuf};
+
+use mobigen_connectors::inject::{
+    InjectError, Insertion, RootInsert, RootRemove, WrapSpec, plan_root_insert, plan_root_remove,
+};
+use proptest::prelude::*;
+
+const SPEC: WrapSpec<'static> = WrapSpec {
+    module_specifier: "./src/connectors",
+    wrapper: "withConnectors",
+};
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/roots")
+}
+
+/// Every root fixture: (file name, text).
+fn corpus() -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(fixtures_dir())
+        .expect("fixtures dir")
+        .filter_map(|entry| {
+            let path = entry.expect("dir entry").path();
+            path.is_file().then(|| {
+                let name = path
+                    .file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned();
+                let text = std::fs::read_to_string(&path).expect("fixture is UTF-8");
+                (name, text)
+            })
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn unified_diff(name: &str, before: &str, after: &str) -> String {
+    // Show line endings and the BOM, which the diff would otherwise hide.
+    let visible = |s: &str| s.replace('\u{feff}', "<BOM>").replace('\r', "\\r");
+    let (before, after) = (visible(before), visible(after));
+    similar::TextDiff::from_lines(&before, &after)
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+fn applied(name: &str, text: &str) -> (String, Vec<Insertion>) {
+    match plan_root_insert(name, text, &SPEC) {
+        Ok(RootInsert::Applied(edit)) => {
+            assert!(
+                edit.edits.iter().all(|e| e.is_insertion()),
+                "{name}: insertions only"
+            );
+            (edit.output, edit.insertions)
+        }
+        other => panic!("{name}: expected Applied, got {other:?}"),
+    }
+}
+
+/// Whether `needle` is a subsequence of `haystack` (bytes).
+fn is_subsequence(needle: &str, haystack: &str) -> bool {
+    let mut rest = haystack.bytes();
+    needle.bytes().all(|b| rest.any(|h| h == b))
+}
+
+#[test]
+fn corpus_has_at_least_25_shapes() {
+    assert!(corpus().len() >= 25, "{} fixtures", corpus().len());
+}
+
+#[test]
+fn snapshot_of_each_root_shape() {
+    for (name, text) in corpus() {
+        let shown = match plan_root_insert(&name, &text, &SPEC) {
+            Ok(RootInsert::Applied(edit)) => {
+                format!(
+                    "shape: {:?}\n{}",
+                    edit.shape,
+                    unified_diff(&name, &text, &edit.output)
+                )
+            }
+            other => format!("{other:?}"),
+        };
+        insta::assert_snapshot!(name.replace('.', "_"), shown);
+    }
+}
+
+#[test]
+fn every_corpus_shape_round_trips() {
+    for (name, text) in corpus() {
+        if let Ok(RootInsert::FollowReExport(re_export)) = plan_root_insert(&name, &text, &SPEC) {
+            assert_eq!(re_export.specifier, "./src/pages/Root");
+            continue;
+        }
+        let (output, insertions) = applied(&name, &text);
+        assert!(
+            is_subsequence(&text, &output),
+            "{name}: original is a subsequence"
+        );
+        assert_eq!(
+            plan_root_insert(&name, &output, &SPEC),
+            Ok(RootInsert::AlreadyPresent),
+            "{name}"
+        );
+        for recorded in [Some(insertions.as_slice()), None] {
+            match plan_root_remove(&name, &output, &SPEC, recorded) {
+                Ok(RootRemove::Removed(edit)) => assert_eq!(
+                    edit.output,
+                    text,
+                    "{name}: remove (recorded: {})",
+                    recorded.is_some()
+                ),
+                other => panic!("{name}: expected Removed, got {other:?}"),
+            }
+        }
+        assert_eq!(
+            plan_root_remove(&name, &text, &SPEC, None),
+            Ok(RootRemove::NotPresent),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn an_edited_wrap_is_a_conflict_not_a_guess() {
+    let name = "02-default-function.tsx";
+    let text = std::fs::read_to_string(fixtures_dir().join(name)).expect("fixture");
+    let (output, insertions) = applied(name, &text);
+    let edited = output.replace(
+        "withConnectors(function App",
+        "withConnectors(/* mine */ function App",
+    );
+    match plan_root_remove(name, &edited, &SPEC, Some(&insertions)) {
+        Ok(RootRemove::Conflict(conflict)) => {
+            assert!(
+                conflict.to_string().contains("withConnectors"),
+                "{conflict}"
+            );
+        }
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    let no_import = output.replace("import { withConnectors } from './src/connectors';\n", "");
+    assert!(matches!(
+        plan_root_remove(name, &no_import, &SPEC, Some(&insertions)),
+        Ok(RootRemove::Conflict(_))
+    ));
+}
+
+fn refused(name: &str) -> InjectError {
+    let text = std::fs::read_to_string(fixtures_dir().join("refused").join(name)).expect("fixture");
+    match plan_root_insert(name, &text, &SPEC) {
+        Err(error) => error,
+        Ok(other) => panic!("{name}: expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_inputs_are_typed_errors_with_a_place_and_a_manual_step() {
+    let error = refused("unparsable.tsx");
+    assert!(
+        matches!(
+            error,
+            InjectError::Parse {
+                line: 6,
+                column: 1,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("unparsable.tsx:6:1: does not parse"),
+        "{error}"
+    );
+
+    let error = refused("no-default-export.tsx");
+    assert!(
+        matches!(error, InjectError::NoRootComponent { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("export default withConnectors(App)"),
+        "{error}"
+    );
+
+    let error = refused("commonjs.js");
+    assert!(
+        matches!(error, InjectError::NoRootComponent { .. }),
+        "{error:?}"
+    );
+
+    let error = refused("object-default-export.ts");
+    assert!(
+        matches!(
+            error,
+            InjectError::UnsupportedRootShape {
+                line: 1,
+                column: 16,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("object literal"), "{error}");
+
+    let error = refused("class-referenced-elsewhere.jsx");
+    assert!(
+        matches!(error, InjectError::UnsupportedRootShape { line: 3, .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("class App"), "{error}");
+
+    let error = refused("wrapper-name-taken.tsx");
+    assert!(
+        matches!(
+            error,
+            InjectError::NameClash {
+                line: 1,
+                column: 10,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+
+    let error = refused("named-re-export.ts");
+    assert!(
+        matches!(error, InjectError::UnsupportedRootShape { .. }),
+        "{error:?}"
+    );
+
+    let error = plan_root_insert("App.vue", "<template/>", &SPEC);
+    assert!(
+        matches!(error, Err(InjectError::UnsupportedFileType { .. })),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn the_bom_stays_first_and_offsets_account_for_it() {
+    let text = "\u{feff}export default App;\nfunction App() { return null; }\n";
+    let (output, _) = applied("App.tsx", text);
+    assert_eq!(
+        output,
+        "\u{feff}import { withConnectors } from './src/connectors';\nexport default withConnectors(App);\nfunction App() { return null; }\n"
+    );
+}
+
+#[test]
+fn parse_errors_after_a_bom_count_columns_from_the_line_start() {
+    let error = plan_root_insert("App.tsx", "\u{feff}export default (;\n", &SPEC);
+    assert!(
+        matches!(
+            error,
+            Err(InjectError::Parse {
+                line: 1,
+                column: 17,
+                ..
+            })
+        ),
+        "{error:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties over the corpus and its mutations.
+
+#[derive(Debug, Clone)]
+struct Mutation {
+    fixture: usize,
+    crlf: Option<bool>,
+    bom: Option<bool>,
+    tabs: Option<bool>,
+    /// (line index, text) pairs inserted as whole lines.
+    extra_lines: Vec<(usize, &'static str)>,
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let extra = prop::sample::select(vec![
+        "",
+        "// an extra comment",
+        "/* extra */",
+        "  ",
+        "/** doc\n * more\n */",
+    ]);
+    (
+        0..corpus().len(),
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(any::<bool>()),
+        prop::collection::vec((0usize..40, extra), 0..4),
+    )
+        .prop_map(|(fixture, crlf, bom, tabs, extra_lines)| Mutation {
+            fixture,
+            crlf,
+            bom,
+            tabs,
+            extra_lines,
+        })
+}
+
+fn mutate(text: &str, m: &Mutation) -> String {
+    let had_bom = text.starts_with('\u{feff}');
+    let body = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    let ends_with_newline = body.ends_with('\n');
+    let mut lines: Vec<String> = body.lines().map(str::to_owned).collect();
+    if let Some(tabs) = m.tabs {
+        for line in &mut lines {
+            let trimmed = line.trim_start_matches([' ', '\t']);
+            let depth = (line.len() - trimmed.len()) / 2;
+            let indent = if tabs {
+                "\t".repeat(depth)
+            } else {
+                "    ".repeat(depth)
+            };
+            *line = format!("{indent}{trimmed}");
+        }
+    }
+    for (at, extra) in &m.extra_lines {
+        let at = (*at).min(lines.len());
+        lines.insert(at, (*extra).to_owned());
+    }
+    let eol = match m.crlf {
+        Some(true) => "\r\n",
+        Some(false) => "\n",
+        None if text.contains("\r\n") => "\r\n",
+        None => "\n",
+    };
+    let mut out = String::new();
+    if m.bom.unwrap_or(had_bom) {
+        out.push('\u{feff}');
+    }
+    out.push_str(&lines.join(eol));
+    if ends_with_newline {
+        out.push_str(eol);
+    }
+    out.replace('\n', eol).replace("\r\r\n", "\r\n")
+}
+
+/// The mutated fixture, when it still is an insertable root (a mutation may land inside a
+/// template literal or JSX text: that still parses; anything else is skipped).
+fn insertable(m: &Mutation) -> Option<(String, String, String, Vec<Insertion>)> {
+    let (name, text) = corpus().swap_remove(m.fixture);
+    let mutated = mutate(&text, m);
+    match plan_root_insert(&name, &mutated, &SPEC) {
+        Ok(RootInsert::Applied(edit)) => Some((name, mutated, edit.output, edit.insertions)),
+        _ => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    #[test]
+    fn i1_output_parses(m in mutation()) {
+        if let Some((name, _, output, _)) = insertable(&m) {
+            // Re-planning parses the output again: an unparsable output would be an error here.
+            let again = plan_root_insert(&name, &output, &SPEC);
+            prop_assert_eq!(again, Ok(RootInsert::AlreadyPresent));
+        }
+    }
+
+    #[test]
+    fn i2_applying_twice_is_applying_once(m in mutation()) {
+        if let Some((name, _, output, _)) = insertable(&m) {
+            let second = plan_root_insert(&name, &output, &SPEC);
+            prop_assert_eq!(second, Ok(RootInsert::AlreadyPresent));
+        }
+    }
+
+    #[test]
+    fn i3_remove_after_apply_restores_every_byte(m in mutation()) {
+        if let Some((name, original, output, insertions)) = insertable(&m) {
+            for recorded in [Some(insertions.as_slice()), None] {
+                match plan_root_remove(&name, &output, &SPEC, recorded) {
+                    Ok(RootRemove::Removed(edit)) => prop_assert_eq!(&edit.output, &original),
+                    other => prop_assert!(false, "{}: {:?}", name, other),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn insertion_only_keeps_the_original_as_a_subsequence(m in mutation()) {
+        if let Some((_, original, output, _)) = insertable(&m) {
+            prop_assert!(is_subsequence(&original, &output));
+            prop_assert_eq!(output.starts_with('\u{feff}'), original.starts_with('\u{feff}'));
+            // The inserted text follows the file's line ending.
+            if original.contains("\r\n") {
+                prop_assert_eq!(output.matches('\n').count(), output.matches("\r\n").count());
+            }
+        }
+    }
+
+    #[test]
+    fn i7_truncated_or_arbitrary_input_never_panics(m in mutation(), cut in 0usize..4000, noise in ".{0,64}") {
+        let (name, text) = corpus().swap_remove(m.fixture);
+        let mut cut = cut.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        for input in [format!("{}{noise}", &text[..cut]), noise.clone()] {
+            if let Ok(RootInsert::Applied(edit)) = plan_root_insert(&name, &input, &SPEC) {
+                prop_assert!(is_subsequence(&input, &edit.output));
+            }
+            let _ = plan_root_remove(&name, &input, &SPEC, None);
+        }
+    }
+}

@@ -1,0 +1,521 @@
+//! End to end on copies of the sample app: add and remove through `ops`, holding the invariants
+//! I2-I7 of DESIGN.md byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use mobigen_connectors::ops::{self, Mode, OpError};
+use mobigen_connectors::plan::{PlanError, PlanKind, PlanOptions};
+use mobigen_connectors::{Registry, ValidConfig};
+
+const ALL: [&str; 5] = ["firebase", "onesignal", "revenuecat", "stripe", "supabase"];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn registry() -> Registry {
+    Registry::builtin().expect("builtin")
+}
+
+/// Every file under `dir` (relative path -> bytes).
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            let rel = path
+                .strip_prefix(base)
+                .expect("prefix")
+                .to_string_lossy()
+                .replace('\\', "/");
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                out.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// A fresh copy of examples/sample-app.
+fn sample_app() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&root().join("examples/sample-app"), dir.path());
+    dir
+}
+
+fn config(registry: &Registry, id: &str) -> ValidConfig {
+    let path = root().join(format!("examples/sample-configs/{id}.json"));
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    registry
+        .lookup(id)
+        .expect("id")
+        .validate_config(&value)
+        .expect("valid")
+}
+
+fn add(registry: &Registry, dir: &Path, id: &str) -> mobigen_connectors::plan::Plan {
+    ops::add(
+        registry,
+        dir,
+        &config(registry, id),
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .unwrap_or_else(|e| panic!("add {id}: {e}"))
+}
+
+fn remove(registry: &Registry, dir: &Path, id: &str) {
+    ops::remove(registry, dir, id, PlanOptions::default(), Mode::Apply)
+        .unwrap_or_else(|e| panic!("remove {id}: {e}"));
+}
+
+fn text(files: &BTreeMap<String, Vec<u8>>, path: &str) -> String {
+    String::from_utf8(
+        files
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} missing"))
+            .clone(),
+    )
+    .expect("utf-8")
+}
+
+#[test]
+fn adding_stripe_wires_the_sample_app() {
+    let registry = registry();
+    let app = sample_app();
+    let plan = add(&registry, app.path(), "stripe");
+    assert_eq!(plan.kind, PlanKind::Add);
+    let after = files(app.path());
+    let index = text(&after, "index.ts");
+    assert!(
+        index.contains("import { withConnectors } from './src/connectors';"),
+        "{index}"
+    );
+    assert!(
+        index.contains("registerRootComponent(withConnectors(App));"),
+        "{index}"
+    );
+    assert_eq!(
+        after["App.tsx"],
+        std::fs::read(root().join("examples/sample-app/App.tsx")).expect("read")
+    );
+    let module = text(&after, "src/connectors.tsx");
+    assert!(module.contains(
+        "<StripeProvider publishableKey={process.env.EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY!}>"
+    ));
+    assert!(text(&after, "package.json").contains("\"@stripe/stripe-react-native\": \"0.64.0\""));
+    assert!(text(&after, "app.json").contains("@stripe/stripe-react-native"));
+    assert!(after.contains_key("src/services/stripe.ts"));
+    assert!(after.contains_key("server/api/stripe/payment-intent+api.ts"));
+    assert!(text(&after, ".env").contains("EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY=pk_test_"));
+    assert!(text(&after, ".env.local").contains("STRIPE_SECRET_KEY=sk_test_"));
+    assert!(text(&after, ".gitignore").contains(".env*.local"));
+    assert!(after.contains_key(".mobigen/connectors.lock.json"));
+}
+
+/// I6: no secret value of any connector's sample config is in any file but .env.local.
+#[test]
+fn secrets_reach_only_env_local_for_all_five() {
+    let registry = registry();
+    let app = sample_app();
+    for id in ALL {
+        add(&registry, app.path(), id);
+    }
+    let after = files(app.path());
+    for id in ALL {
+        let connector = registry.lookup(id).expect("id");
+        let values = config(&registry, id).values().clone();
+        for pointer in connector.definition().secret_fields() {
+            let Some(secret) = values.pointer(pointer).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            for (path, bytes) in &after {
+                let found = String::from_utf8_lossy(bytes).contains(secret);
+                assert_eq!(
+                    found,
+                    path == ".env.local",
+                    "{id}{pointer} in {path}: {found}"
+                );
+            }
+        }
+    }
+    let env = text(&after, ".env");
+    assert!(
+        env.lines()
+            .filter(|l| l.contains('='))
+            .all(|l| l.starts_with("EXPO_PUBLIC_")),
+        "{env}"
+    );
+}
+
+/// I2: adding the same connector with the same config twice changes nothing the second time.
+#[test]
+fn adding_twice_changes_nothing_the_second_time() {
+    let registry = registry();
+    for id in ALL {
+        let app = sample_app();
+        add(&registry, app.path(), id);
+        let once = files(app.path());
+        let plan = add(&registry, app.path(), id);
+        assert_eq!(plan.kind, PlanKind::UpToDate, "{id}");
+        assert!(plan.changes.is_empty(), "{id}");
+        assert_eq!(files(app.path()), once, "{id}");
+    }
+}
+
+/// I3: removing right after adding restores every file byte for byte.
+#[test]
+fn remove_after_add_restores_every_byte() {
+    let registry = registry();
+    for id in ALL {
+        let app = sample_app();
+        let before = files(app.path());
+        add(&registry, app.path(), id);
+        remove(&registry, app.path(), id);
+        assert_eq!(files(app.path()), before, "{id}");
+    }
+}
+
+/// I4: add A, add B, remove A == add B alone, for every ordered pair.
+#[test]
+fn pairs_are_independent() {
+    let registry = registry();
+    let mut alone = BTreeMap::new();
+    for id in ALL {
+        let app = sample_app();
+        add(&registry, app.path(), id);
+        alone.insert(id, files(app.path()));
+    }
+    for a in ALL {
+        for b in ALL {
+            if a == b {
+                continue;
+            }
+            let app = sample_app();
+            add(&registry, app.path(), a);
+            add(&registry, app.path(), b);
+            remove(&registry, app.path(), a);
+            let got = files(app.path());
+            let want = &alone[b];
+            for (path, bytes) in want {
+                assert_eq!(
+                    got.get(path),
+                    Some(bytes),
+                    "add {a}, add {b}, remove {a}: {path} differs"
+                );
+            }
+            assert_eq!(
+                got.keys().collect::<Vec<_>>(),
+                want.keys().collect::<Vec<_>>(),
+                "add {a}, add {b}, remove {a}"
+            );
+        }
+    }
+}
+
+/// I5: the result depends on the set, not the order.
+#[test]
+fn all_five_in_any_order_give_the_same_bytes_and_remove_cleanly() {
+    let registry = registry();
+    let forward = sample_app();
+    let before = files(forward.path());
+    for id in ALL {
+        add(&registry, forward.path(), id);
+    }
+    let backward = sample_app();
+    for id in ALL.iter().rev() {
+        add(&registry, backward.path(), id);
+    }
+    assert_eq!(files(forward.path()), files(backward.path()));
+    for id in [ALL[2], ALL[0], ALL[4], ALL[1], ALL[3]] {
+        remove(&registry, forward.path(), id);
+    }
+    assert_eq!(files(forward.path()), before);
+}
+
+#[test]
+fn dry_run_writes_nothing_and_shows_a_diff_without_secrets() {
+    let registry = registry();
+    let app = sample_app();
+    let before = files(app.path());
+    let plan = ops::add(
+        &registry,
+        app.path(),
+        &config(&registry, "stripe"),
+        PlanOptions::default(),
+        Mode::DryRun,
+    )
+    .expect("plan");
+    assert_eq!(files(app.path()), before);
+    let diff = plan.unified_diff(false);
+    assert!(diff.contains("+++ b/index.ts"), "{diff}");
+    assert!(
+        diff.contains("+registerRootComponent(withConnectors(App));"),
+        "{diff}"
+    );
+    assert!(diff.contains("+STRIPE_SECRET_KEY=[redacted]"), "{diff}");
+    assert!(!diff.contains("sk_test_51Sample"), "{diff}");
+}
+
+#[test]
+fn no_secret_env_writes_no_secret_anywhere() {
+    let registry = registry();
+    let app = sample_app();
+    let options = PlanOptions {
+        write_secret_env: false,
+        force: false,
+    };
+    ops::add(
+        &registry,
+        app.path(),
+        &config(&registry, "stripe"),
+        options,
+        Mode::Apply,
+    )
+    .expect("add");
+    let after = files(app.path());
+    assert!(!after.contains_key(".env.local"));
+    for (path, bytes) in &after {
+        assert!(
+            !String::from_utf8_lossy(bytes).contains("sk_test_51Sample"),
+            "{path}"
+        );
+    }
+}
+
+fn assert_unchanged_after_error(dir: &Path, before: &BTreeMap<String, Vec<u8>>, err: &OpError) {
+    assert_eq!(&files(dir), before, "files changed after: {err}");
+}
+
+#[test]
+fn a_root_file_that_does_not_parse_is_refused_and_nothing_changes() {
+    let registry = registry();
+    let app = sample_app();
+    std::fs::write(
+        app.path().join("index.ts"),
+        "import App from './App';\nregisterRootComponent(App;\n",
+    )
+    .expect("w");
+    let before = files(app.path());
+    let err = ops::add(
+        &registry,
+        app.path(),
+        &config(&registry, "stripe"),
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect_err("broken root");
+    let message = err.to_string();
+    assert!(message.contains("index.ts:2:"), "{message}");
+    assert_unchanged_after_error(app.path(), &before, &err);
+}
+
+#[test]
+fn malformed_json_and_missing_projects_are_refused() {
+    let registry = registry();
+    let app = sample_app();
+    std::fs::write(app.path().join("app.json"), "{ \"expo\": { \"name\": } }").expect("w");
+    let before = files(app.path());
+    let err = ops::add(
+        &registry,
+        app.path(),
+        &config(&registry, "stripe"),
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect_err("broken app.json");
+    assert!(err.to_string().contains("app.json:1:"), "{err}");
+    assert_unchanged_after_error(app.path(), &before, &err);
+
+    let empty = tempfile::tempdir().expect("tempdir");
+    let err = ops::add(
+        &registry,
+        empty.path(),
+        &config(&registry, "stripe"),
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect_err("no project");
+    assert!(err.to_string().contains("no package.json"), "{err}");
+    assert!(files(empty.path()).is_empty());
+}
+
+#[test]
+fn removing_a_connector_that_is_not_enabled_is_a_clear_error() {
+    let registry = registry();
+    let app = sample_app();
+    add(&registry, app.path(), "stripe");
+    let err = ops::remove(
+        &registry,
+        app.path(),
+        "supabase",
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect_err("not enabled");
+    assert!(matches!(err, OpError::Plan(PlanError::NotEnabled { .. })));
+    assert_eq!(
+        err.to_string(),
+        "connector `supabase` is not enabled in this project; enabled: stripe"
+    );
+}
+
+#[test]
+fn an_edited_generated_file_is_a_conflict_unless_forced() {
+    let registry = registry();
+    let app = sample_app();
+    add(&registry, app.path(), "stripe");
+    let service = app.path().join("src/services/stripe.ts");
+    let mut edited = std::fs::read_to_string(&service).expect("read");
+    edited.push_str("// my change\n");
+    std::fs::write(&service, &edited).expect("w");
+    let before = files(app.path());
+    let err = ops::remove(
+        &registry,
+        app.path(),
+        "stripe",
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect_err("conflict");
+    assert!(
+        err.to_string()
+            .contains("src/services/stripe.ts: this generated file was edited"),
+        "{err}"
+    );
+    assert_unchanged_after_error(app.path(), &before, &err);
+    let status = ops::status(&registry, app.path()).expect("status");
+    assert!(
+        status
+            .problems
+            .iter()
+            .any(|p| p.starts_with("src/services/stripe.ts: edited")),
+        "{:?}",
+        status.problems
+    );
+    let forced = PlanOptions {
+        write_secret_env: true,
+        force: true,
+    };
+    ops::remove(&registry, app.path(), "stripe", forced, Mode::Apply).expect("forced remove");
+    assert!(!service.exists());
+}
+
+#[test]
+fn a_changed_config_updates_in_place() {
+    let registry = registry();
+    let app = sample_app();
+    add(&registry, app.path(), "stripe");
+    let mut value = config(&registry, "stripe").values().clone();
+    value["subscriptionEnabled"] = serde_json::json!(false);
+    value["paymentMethods"] = serde_json::json!(["card"]);
+    let valid = registry
+        .lookup("stripe")
+        .expect("stripe")
+        .validate_config(&value)
+        .expect("valid");
+    let plan = ops::add(
+        &registry,
+        app.path(),
+        &valid,
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect("update");
+    assert_eq!(plan.kind, PlanKind::Update);
+    let app_json = std::fs::read_to_string(app.path().join("app.json")).expect("read");
+    assert!(
+        app_json.contains("\"enableGooglePay\": false"),
+        "{app_json}"
+    );
+}
+
+#[test]
+fn status_lists_enabled_connectors() {
+    let registry = registry();
+    let app = sample_app();
+    assert!(
+        ops::status(&registry, app.path())
+            .expect("status")
+            .connectors
+            .is_empty()
+    );
+    add(&registry, app.path(), "supabase");
+    add(&registry, app.path(), "onesignal");
+    let status = ops::status(&registry, app.path()).expect("status");
+    let ids: Vec<&str> = status.connectors.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["onesignal", "supabase"]);
+    assert_eq!(status.root_file.as_deref(), Some("index.ts"));
+    assert!(status.problems.is_empty(), "{:?}", status.problems);
+}
+
+#[test]
+fn a_dynamic_app_config_gets_a_manual_step() {
+    let registry = registry();
+    let app = sample_app();
+    std::fs::write(
+        app.path().join("app.config.ts"),
+        "export default ({ config }) => config;\n",
+    )
+    .expect("w");
+    let plan = add(&registry, app.path(), "onesignal");
+    assert!(
+        plan.manual_steps
+            .iter()
+            .any(|s| s.contains("app.config.ts") && s.contains("onesignal-expo-plugin")),
+        "{:?}",
+        plan.manual_steps
+    );
+    assert_eq!(
+        std::fs::read(app.path().join("app.json")).expect("read"),
+        std::fs::read(root().join("examples/sample-app/app.json")).expect("read")
+    );
+}
+
+#[test]
+fn expo_router_projects_get_api_routes_and_server_output() {
+    let registry = registry();
+    let app = sample_app();
+    let package = std::fs::read_to_string(app.path().join("package.json")).expect("read");
+    std::fs::write(
+        app.path().join("package.json"),
+        package.replace("\"main\": \"index.ts\"", "\"main\": \"expo-router/entry\""),
+    )
+    .expect("w");
+    std::fs::create_dir_all(app.path().join("app")).expect("mkdir");
+    std::fs::write(
+        app.path().join("app/_layout.tsx"),
+        "import { Stack } from 'expo-router';\n\nexport default function RootLayout() {\n  return <Stack />;\n}\n",
+    )
+    .expect("w");
+    let before = files(app.path());
+    add(&registry, app.path(), "stripe");
+    let after = files(app.path());
+    assert!(after.contains_key("app/api/stripe/payment-intent+api.ts"));
+    let layout = text(&after, "app/_layout.tsx");
+    assert!(
+        layout.contains("import { withConnectors } from '../src/connectors';"),
+        "{layout}"
+    );
+    assert!(text(&after, "app.json").contains("\"output\": \"server\""));
+    remove(&registry, app.path(), "stripe");
+    assert_eq!(files(app.path()), before);
+}
