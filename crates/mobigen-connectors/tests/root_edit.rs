@@ -99,6 +99,10 @@ fn every_corpus_shape_round_trips() {
             continue;
         }
         let (output, insertions) = applied(&name, &text);
+        let shape = match plan_root_insert(&name, &text, &SPEC) {
+            Ok(RootInsert::Applied(edit)) => edit.shape,
+            other => panic!("{name}: {other:?}"),
+        };
         assert!(
             is_subsequence(&text, &output),
             "{name}: original is a subsequence"
@@ -110,12 +114,15 @@ fn every_corpus_shape_round_trips() {
         );
         for recorded in [Some(insertions.as_slice()), None] {
             match plan_root_remove(&name, &output, &SPEC, recorded) {
-                Ok(RootRemove::Removed(edit)) => assert_eq!(
-                    edit.output,
-                    text,
-                    "{name}: remove (recorded: {})",
-                    recorded.is_some()
-                ),
+                Ok(RootRemove::Removed(edit)) => {
+                    let recorded = recorded.is_some();
+                    assert_eq!(edit.output, text, "{name}: remove (recorded: {recorded})");
+                    assert_eq!(edit.shape, shape, "{name}");
+                    assert!(
+                        edit.edits.iter().all(|e| !e.is_insertion()),
+                        "{name}: deletions only"
+                    );
+                }
                 other => panic!("{name}: expected Removed, got {other:?}"),
             }
         }

@@ -158,7 +158,8 @@ pub struct Insertion {
 /// A planned edit of a root file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootEdit {
-    /// Which shape was edited.
+    /// Which shape was edited (for a removal: the shape the wrap was found in, or
+    /// [`RootShape::ImportOnly`] when only the import was taken out).
     pub shape: RootShape,
     /// The edits, sorted, against the input text.
     pub edits: Vec<Edit>,
@@ -1135,6 +1136,7 @@ pub fn plan_root_remove(
 
     let mut edits: Vec<Edit> = Vec::new();
     let mut found_any = false;
+    let mut shape = RootShape::ImportOnly;
     let mut missing: Option<String> = None;
 
     // The import.
@@ -1199,7 +1201,8 @@ pub fn plan_root_remove(
     ];
     if wrap_kinds.iter().any(|k| expects(*k)) {
         match find_wrap_removal(&parsed, spec, &style, recorded) {
-            WrapFound::Edits(wrap_edits) => {
+            WrapFound::Edits(wrap_edits, wrap_shape) => {
+                shape = wrap_shape;
                 found_any = true;
                 edits.extend(wrap_edits);
             }
@@ -1228,7 +1231,7 @@ pub fn plan_root_remove(
     let output = apply_edits(source, &edits)?;
     check_output(file, &output, syntax)?;
     Ok(RootRemove::Removed(RootEdit {
-        shape: RootShape::DefaultExpression,
+        shape,
         edits,
         output,
         insertions: Vec::new(),
@@ -1236,7 +1239,7 @@ pub fn plan_root_remove(
 }
 
 enum WrapFound {
-    Edits(Vec<Edit>),
+    Edits(Vec<Edit>, RootShape),
     /// Something that looks like the wrap is there, but not verbatim.
     Changed(String),
     Absent,
@@ -1265,24 +1268,27 @@ fn find_wrap_removal(
     };
 
     // Around an expression: verify `open` + arg + `close` is exactly the call.
-    let unwrap_call = |call: Span, arg: &Expr| -> WrapFound {
+    let unwrap_call = |call: Span, arg: &Expr, shape: RootShape| -> WrapFound {
         let call = parsed.range(call);
         let arg = parsed.range(arg.span());
         if source.get(call.start..arg.start) == Some(open.as_str())
             && source.get(arg.end..call.end) == Some(close.as_str())
         {
-            WrapFound::Edits(vec![
-                Edit::deletion(call.start..arg.start),
-                Edit::deletion(arg.end..call.end),
-            ])
+            WrapFound::Edits(
+                vec![
+                    Edit::deletion(call.start..arg.start),
+                    Edit::deletion(arg.end..call.end),
+                ],
+                shape,
+            )
         } else {
             changed()
         }
     };
 
-    if let Some((_, expr)) = register_call(parsed) {
+    if let Some((shape, expr)) = register_call(parsed) {
         return match wrapper_call(bare(expr), spec.wrapper) {
-            Some((call, arg)) if wants(InsertionKind::WrapOpen) => unwrap_call(call, arg),
+            Some((call, arg)) if wants(InsertionKind::WrapOpen) => unwrap_call(call, arg, shape),
             _ => WrapFound::Absent,
         };
     }
@@ -1306,7 +1312,10 @@ fn find_wrap_removal(
                         let start = parsed.offset(call.lo);
                         let end = parsed.offset(function.function.span.lo);
                         if source.get(start..end) == Some(statement.as_str()) {
-                            return WrapFound::Edits(vec![Edit::deletion(start..end)]);
+                            return WrapFound::Edits(
+                                vec![Edit::deletion(start..end)],
+                                RootShape::DefaultDeclarationKept,
+                            );
                         }
                         if recorded.is_some() {
                             return changed();
@@ -1316,7 +1325,12 @@ fn find_wrap_removal(
                 if !wants(InsertionKind::WrapOpen) {
                     return changed();
                 }
-                return unwrap_call(call, arg);
+                let shape = if matches!(bare(arg), Expr::Fn(_) | Expr::Class(_)) {
+                    RootShape::DefaultDeclarationInline
+                } else {
+                    RootShape::DefaultExpression
+                };
+                return unwrap_call(call, arg, shape);
             }
             ModuleDecl::ExportNamed(named) if named.src.is_none() => {
                 for specifier in &named.specifiers {
@@ -1364,10 +1378,13 @@ fn find_wrap_removal(
                             .then_some(start..end)
                     });
                     return match hit {
-                        Some(range) => WrapFound::Edits(vec![
-                            Edit::deletion(local_range.end - suffix.len()..local_range.end),
-                            Edit::deletion(range),
-                        ]),
+                        Some(range) => WrapFound::Edits(
+                            vec![
+                                Edit::deletion(local_range.end - suffix.len()..local_range.end),
+                                Edit::deletion(range),
+                            ],
+                            RootShape::DefaultSpecifier,
+                        ),
                         None => changed(),
                     };
                 }
@@ -1376,4 +1393,42 @@ fn find_wrap_removal(
         }
     }
     WrapFound::Absent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swc_positions_become_byte_offsets_with_and_without_a_bom() -> Result<(), InjectError> {
+        for source in ["export default App;\n", "\u{feff}export default App;\n"] {
+            let parsed = parse("App.ts", source, SourceSyntax::TypeScript)?;
+            let Some(ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(export))) =
+                parsed.module.body.first()
+            else {
+                panic!("expected a default export in {source:?}");
+            };
+            let range = parsed.range(export.expr.span());
+            assert_eq!(&source[range.clone()], "App", "{source:?}");
+            assert_eq!(range.start, parsed.body_start + "export default ".len());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn whole_word_mentions_only() {
+        assert!(mentions("x = <App />", "App"));
+        assert!(!mentions("AppRegistry.x; MyApp; App_2", "App"));
+        assert!(
+            mentions("ÄApp", "App"),
+            "non-ASCII neighbours count as a mention (safe side)"
+        );
+    }
+
+    #[test]
+    fn the_header_comment_stays_above_the_first_import() {
+        let source = "// header\n\n/** doc */\nexport default App;\n";
+        let first = source.find("/** doc").unwrap_or(0);
+        assert_eq!(header_end(source, 0, first + "/** doc */\n".len()), first);
+    }
 }
