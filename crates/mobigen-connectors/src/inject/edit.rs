@@ -74,13 +74,13 @@ pub fn apply_edits(source: &str, edits: &[Edit]) -> Result<String, InjectError> 
     let mut copied_to = 0;
     let mut previous: Option<&Range<usize>> = None;
     for edit in order {
-        if let Some(previous) = previous {
-            if edit.range.start < previous.end {
-                return Err(InjectError::OverlappingEdits {
-                    first: previous.clone(),
-                    second: edit.range.clone(),
-                });
-            }
+        if let Some(previous) = previous
+            && edit.range.start < previous.end
+        {
+            return Err(InjectError::OverlappingEdits {
+                first: previous.clone(),
+                second: edit.range.clone(),
+            });
         }
         output.push_str(&source[copied_to..edit.range.start]);
         output.push_str(&edit.text);

@@ -672,14 +672,14 @@ fn find_target(
                     }
                     let (line, column) = at(parsed.offset(named.span.lo));
                     if let Some(src) = &named.src {
-                        if orig.as_deref() == Some("default") {
-                            if let Some(specifier) = src.value.as_atom() {
-                                return Ok(Target::ReExport(ReExport {
-                                    specifier: specifier.to_string(),
-                                    line,
-                                    column,
-                                }));
-                            }
+                        if orig.as_deref() == Some("default")
+                            && let Some(specifier) = src.value.as_atom()
+                        {
+                            return Ok(Target::ReExport(ReExport {
+                                specifier: specifier.to_string(),
+                                line,
+                                column,
+                            }));
                         }
                         return Err(InjectError::UnsupportedRootShape {
                             file: file.to_owned(),
@@ -1305,21 +1305,21 @@ fn find_wrap_removal(
                 // The kept-declaration form: `withConnectors(App); function App`.
                 if let (Expr::Ident(name), Some(ModuleItem::Stmt(Stmt::Decl(Decl::Fn(function))))) =
                     (arg, body.get(index + 1))
+                    && function.ident.sym == name.sym
+                    && wants(InsertionKind::DefaultStatement)
                 {
-                    if function.ident.sym == name.sym && wants(InsertionKind::DefaultStatement) {
-                        let statement = text_of(InsertionKind::DefaultStatement)
-                            .unwrap_or_else(|| format!("{}({}); ", spec.wrapper, name.sym));
-                        let start = parsed.offset(call.lo);
-                        let end = parsed.offset(function.function.span.lo);
-                        if source.get(start..end) == Some(statement.as_str()) {
-                            return WrapFound::Edits(
-                                vec![Edit::deletion(start..end)],
-                                RootShape::DefaultDeclarationKept,
-                            );
-                        }
-                        if recorded.is_some() {
-                            return changed();
-                        }
+                    let statement = text_of(InsertionKind::DefaultStatement)
+                        .unwrap_or_else(|| format!("{}({}); ", spec.wrapper, name.sym));
+                    let start = parsed.offset(call.lo);
+                    let end = parsed.offset(function.function.span.lo);
+                    if source.get(start..end) == Some(statement.as_str()) {
+                        return WrapFound::Edits(
+                            vec![Edit::deletion(start..end)],
+                            RootShape::DefaultDeclarationKept,
+                        );
+                    }
+                    if recorded.is_some() {
+                        return changed();
                     }
                 }
                 if !wants(InsertionKind::WrapOpen) {

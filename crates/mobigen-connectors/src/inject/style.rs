@@ -99,10 +99,11 @@ impl Style {
             bom: source.starts_with(BOM),
             ..Style::default()
         };
-        if let Some(newline) = source.find('\n') {
-            if newline > 0 && source.as_bytes()[newline - 1] == b'\r' {
-                style.line_ending = LineEnding::CrLf;
-            }
+        if let Some(newline) = source.find('\n')
+            && newline > 0
+            && source.as_bytes()[newline - 1] == b'\r'
+        {
+            style.line_ending = LineEnding::CrLf;
         }
 
         let mut tab_lines = 0usize;
