@@ -30,7 +30,11 @@ pub struct ConfigIssue {
 
 impl fmt::Display for ConfigIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pointer = if self.pointer.is_empty() { "(config)" } else { &self.pointer };
+        let pointer = if self.pointer.is_empty() {
+            "(config)"
+        } else {
+            &self.pointer
+        };
         let level = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -78,6 +82,16 @@ impl ValidConfig {
     /// Findings that did not refuse the config.
     pub fn warnings(&self) -> &[ConfigIssue] {
         &self.warnings
+    }
+
+    /// JSON pointers of the fields classified secret by the connector's definition.
+    pub fn secret_pointers(&self) -> &[String] {
+        &self.secret_pointers
+    }
+
+    /// The connector id, the values and the secret pointers, taken apart.
+    pub(crate) fn into_parts(self) -> (String, Value, Vec<String>) {
+        (self.connector, self.values, self.secret_pointers)
     }
 
     /// The values with every secret field replaced by [`REDACTED`], safe to print.
@@ -198,8 +212,8 @@ fn schema_issue(def: &ConnectorDefinition, error: &jsonschema::ValidationError<'
         Kind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             let pointer = format!("{at}/{}", crate::manifest_check::escape_pointer_token(name));
-            let suggestion = field_hint(def, &pointer)
-                .or_else(|| Some(format!("add `{name}` to the config")));
+            let suggestion =
+                field_hint(def, &pointer).or_else(|| Some(format!("add `{name}` to the config")));
             issue(pointer, "is required but missing".into(), suggestion)
         }
         Kind::AdditionalProperties { unexpected } => {
@@ -210,12 +224,12 @@ fn schema_issue(def: &ConnectorDefinition, error: &jsonschema::ValidationError<'
                 .unwrap_or_default();
             let hints: Vec<String> = unexpected
                 .iter()
-                .map(|name| {
-                    match crate::search::closest_id(known.iter().copied(), name) {
+                .map(
+                    |name| match crate::search::closest_id(known.iter().copied(), name) {
                         Some(k) => format!("`{name}`: did you mean `{k}`?"),
                         None => format!("`{name}`: remove it"),
-                    }
-                })
+                    },
+                )
                 .collect();
             issue(
                 at,
@@ -292,7 +306,12 @@ fn rule_issues(def: &ConnectorDefinition, values: &Value) -> Vec<ConfigIssue> {
                     .pointer(field)
                     .and_then(Value::as_str)
                     .and_then(jwt_claims)
-                    .and_then(|claims| claims.get(claim).and_then(Value::as_str).map(str::to_string));
+                    .and_then(|claims| {
+                        claims
+                            .get(claim)
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    });
                 if claim_value.is_some_and(|v| forbidden.contains(&v)) {
                     issues.push(ConfigIssue {
                         pointer: field.clone(),
@@ -367,10 +386,16 @@ mod tests {
         });
         let mut config = json!({});
         fill_defaults(&schema, &mut config);
-        assert_eq!(config, json!({"currency": "usd", "features": {"auth": true}}));
+        assert_eq!(
+            config,
+            json!({"currency": "usd", "features": {"auth": true}})
+        );
         let mut config = json!({"currency": "eur", "features": {"auth": false}});
         fill_defaults(&schema, &mut config);
-        assert_eq!(config, json!({"currency": "eur", "features": {"auth": false}}));
+        assert_eq!(
+            config,
+            json!({"currency": "eur", "features": {"auth": false}})
+        );
     }
 
     #[test]

@@ -22,11 +22,14 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod config;
 pub mod definition;
 mod manifest_check;
 pub mod registry;
 pub mod search;
+pub mod secret;
+pub mod vault;
 
 pub use config::{ConfigError, ConfigIssue, ValidConfig};
 pub use definition::ConnectorDefinition;

@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::definition::{
-    Condition, ConfigRule, ConnectorDefinition, HttpCheck, PUBLIC_ENV_PREFIX, RequestBody, Sensitivity,
+    Condition, ConfigRule, ConnectorDefinition, HttpCheck, PUBLIC_ENV_PREFIX, RequestBody,
+    Sensitivity,
 };
 use crate::registry::ManifestProblem;
 
@@ -116,7 +117,10 @@ impl Checker<'_> {
 
     fn field_known(&mut self, at: &str, pointer: &str) {
         if !self.def.fields.contains_key(pointer) {
-            self.problem(at, format!("`{pointer}` is not a config field listed in /fields"));
+            self.problem(
+                at,
+                format!("`{pointer}` is not a config field listed in /fields"),
+            );
         }
     }
 
@@ -273,7 +277,10 @@ impl Checker<'_> {
             for name in strings.iter().flat_map(|s| placeholders(s)) {
                 if let Some(feature) = name.strip_prefix("feature.") {
                     if !self.features.contains(feature) {
-                        self.problem(format!("{at}/options"), format!("unknown feature `{feature}`"));
+                        self.problem(
+                            format!("{at}/options"),
+                            format!("unknown feature `{feature}`"),
+                        );
                     }
                     continue;
                 }

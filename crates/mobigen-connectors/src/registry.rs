@@ -79,7 +79,11 @@ pub struct ManifestProblem {
 
 impl std::fmt::Display for ManifestProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pointer = if self.pointer.is_empty() { "(root)" } else { &self.pointer };
+        let pointer = if self.pointer.is_empty() {
+            "(root)"
+        } else {
+            &self.pointer
+        };
         write!(f, "{pointer}: {}", self.reason)
     }
 }
@@ -89,7 +93,9 @@ fn format_problems(problems: &[ManifestProblem]) -> String {
 }
 
 fn did_you_mean(suggestion: Option<&str>) -> String {
-    suggestion.map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
+    suggestion
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
 }
 
 /// A loaded, checked connector: its definition, its template files and its compiled config schema.
@@ -156,13 +162,12 @@ impl Connector {
         if !problems.is_empty() {
             return Err(invalid(problems));
         }
-        let definition: ConnectorDefinition =
-            serde_json::from_value(raw).map_err(|e| {
-                invalid(vec![ManifestProblem {
-                    pointer: String::new(),
-                    reason: e.to_string(),
-                }])
-            })?;
+        let definition: ConnectorDefinition = serde_json::from_value(raw).map_err(|e| {
+            invalid(vec![ManifestProblem {
+                pointer: String::new(),
+                reason: e.to_string(),
+            }])
+        })?;
         let mut problems = manifest_check::check_definition(&definition);
         if definition.id != folder_name {
             problems.push(ManifestProblem {
@@ -304,7 +309,8 @@ impl Registry {
         }
         let ids = loaded.iter().map(|c| c.id().to_string()).collect();
         for connector in loaded {
-            self.connectors.insert(connector.id().to_string(), connector);
+            self.connectors
+                .insert(connector.id().to_string(), connector);
         }
         Ok(ids)
     }
@@ -319,7 +325,8 @@ impl Registry {
                 id: connector.id().to_string(),
             });
         }
-        self.connectors.insert(connector.id().to_string(), connector);
+        self.connectors
+            .insert(connector.id().to_string(), connector);
         Ok(())
     }
 
@@ -377,12 +384,14 @@ fn builtin_connectors() -> Result<Vec<Connector>, RegistryError> {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        let text = manifest.contents_utf8().ok_or_else(|| RegistryError::Json {
-            path: builtin_path(manifest.path()),
-            line: 1,
-            column: 1,
-            message: "not UTF-8".into(),
-        })?;
+        let text = manifest
+            .contents_utf8()
+            .ok_or_else(|| RegistryError::Json {
+                path: builtin_path(manifest.path()),
+                line: 1,
+                column: 1,
+                message: "not UTF-8".into(),
+            })?;
         let connector = Connector::from_parts(
             &builtin_path(manifest.path()),
             text,

@@ -1,0 +1,3 @@
+//! Vault benchmarks (placeholder until the store lands).
+
+fn main() {}
