@@ -29,6 +29,7 @@ mod manifest_check;
 pub mod registry;
 pub mod search;
 pub mod secret;
+pub mod store;
 pub mod vault;
 
 pub use config::{ConfigError, ConfigIssue, ValidConfig};

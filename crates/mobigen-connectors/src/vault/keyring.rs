@@ -21,7 +21,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::provider::{DataKey, GeneratedDataKey, KeyId, KeyInfo, KeyProvider};
 use super::random::Rng;
 use super::{NONCE_LEN, TAG_LEN, VaultError};
-use crate::clock::{DAY, Timestamp};
+use crate::clock::Timestamp;
 
 /// Environment variable holding the active key (base64 of 32 bytes).
 pub const ENV_KEY: &str = "MOBIGEN_VAULT_KEY";
@@ -681,10 +681,4 @@ pub fn keys_due_for_rotation(
         .collect();
     found.sort_by_key(|f| std::cmp::Reverse(f.age));
     found
-}
-
-/// Whole days in `duration`, for messages.
-#[allow(dead_code)] // used by the store's messages
-pub(crate) fn whole_days(duration: Duration) -> u64 {
-    duration.as_secs() / DAY.as_secs()
 }

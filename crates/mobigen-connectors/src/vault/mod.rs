@@ -40,6 +40,7 @@ use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
 pub use envelope::{
     ALGORITHM_AES256GCM, Envelope, FORMAT_VERSION, MAGIC, NONCE_LEN, TAG_LEN, TEXT_PREFIX,
 };
+pub(crate) use keyring::hex as hex_lower;
 pub use keyring::{
     DEFAULT_KEY_MAX_AGE, ENV_KEY, ENV_KEY_ID, ENV_KEYRING_PATH, ENV_PREVIOUS_KEYS, KeyAgeFinding,
     LocalKeyring, keys_due_for_rotation,
