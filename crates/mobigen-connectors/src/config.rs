@@ -84,6 +84,16 @@ impl ValidConfig {
         &self.warnings
     }
 
+    /// JSON pointers of the fields classified secret by the connector's definition.
+    pub fn secret_pointers(&self) -> &[String] {
+        &self.secret_pointers
+    }
+
+    /// The connector id, the values and the secret pointers, taken apart.
+    pub(crate) fn into_parts(self) -> (String, Value, Vec<String>) {
+        (self.connector, self.values, self.secret_pointers)
+    }
+
     /// The values with every secret field replaced by [`REDACTED`], safe to print.
     pub fn redacted(&self) -> Value {
         redact(&self.values, &self.secret_pointers)

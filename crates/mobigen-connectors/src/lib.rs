@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apply;
+pub mod clock;
 pub mod config;
 pub mod definition;
 pub mod edit_env;
@@ -36,6 +37,9 @@ pub mod plan;
 pub mod project;
 pub mod registry;
 pub mod search;
+pub mod secret;
+pub mod store;
+pub mod vault;
 
 pub use config::{ConfigError, ConfigIssue, ValidConfig};
 pub use definition::ConnectorDefinition;
