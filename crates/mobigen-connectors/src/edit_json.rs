@@ -12,7 +12,7 @@
 //! result must depend only on the *set* of enabled connectors. That needs full control of the
 //! separator text around every inserted entry, so that removal is the exact inverse of insertion.
 //! A CST library (`jsonc-parser`) chooses that text itself and may change between versions. A
-//! strict JSON parser that records byte spans is about 300 lines ([`syntax`] module), has no
+//! strict JSON parser that records byte spans is about 300 lines (the private `syntax` module), has no
 //! dependencies, never panics on any input (it is depth-limited) and reports `line:column`.
 //!
 //! # Canonical placement
