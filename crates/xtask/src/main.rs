@@ -110,25 +110,82 @@ fn sample() -> anyhow::Result<()> {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let cli = target.join("debug/mobigen-connect");
+    let cli = cli.to_str().context("non UTF-8 path")?;
     let work = tempfile::Builder::new()
         .prefix("mobigen-sample-")
         .tempdir()
         .context("cannot create a temporary folder")?;
     let app = work.path().join("sample-app");
     copy_dir(&root.join("examples/sample-app"), &app)?;
-    println!(
-        "Working on a copy of examples/sample-app in {}",
-        app.display()
-    );
+    let app_arg = app.to_str().context("non UTF-8 path")?;
+    println!("Working on a copy of examples/sample-app in {app_arg}");
     let configs = root.join("examples/sample-configs");
+    let config = |id: &str| -> anyhow::Result<String> {
+        Ok(configs
+            .join(format!("{id}.json"))
+            .to_str()
+            .context("non UTF-8 path")?
+            .to_string())
+    };
+    // What adding Stripe would change, as a diff (secret values redacted), without writing.
+    println!();
+    let stripe = config("stripe")?;
+    run(
+        cli,
+        &[
+            "add",
+            "stripe",
+            "--project",
+            app_arg,
+            "--config",
+            &stripe,
+            "--dry-run",
+        ],
+        &[],
+    )?;
     for id in ["stripe", "firebase", "supabase", "revenuecat", "onesignal"] {
-        let config = configs.join(format!("{id}.json"));
-        let config = config.to_str().context("non UTF-8 path")?;
         println!();
-        let cli = cli.to_str().context("non UTF-8 path")?;
-        run(cli, &["check-config", id, "--config", config], &[])?;
+        let config = config(id)?;
+        run(
+            cli,
+            &["add", id, "--project", app_arg, "--config", &config],
+            &[],
+        )?;
     }
+    println!();
+    run(cli, &["status", "--project", app_arg], &[])?;
+    println!();
+    // And out again: the copy is byte for byte the sample app once more.
+    for id in ["onesignal", "stripe", "firebase", "revenuecat", "supabase"] {
+        run(cli, &["remove", id, "--project", app_arg], &[])?;
+    }
+    println!();
+    if read_tree(&app)? != read_tree(&root.join("examples/sample-app"))? {
+        bail!("after removing every connector the copy differs from examples/sample-app");
+    }
+    println!("After removing them all, the copy is byte for byte the sample app again.");
+    println!("The temporary copy is deleted; examples/sample-app was never touched.");
     Ok(())
+}
+
+/// Every file below `dir`: relative path -> bytes.
+fn read_tree(dir: &Path) -> anyhow::Result<std::collections::BTreeMap<PathBuf, Vec<u8>>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder)
+            .with_context(|| format!("cannot read {}", folder.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path)?;
+                out.insert(path.strip_prefix(dir)?.to_path_buf(), bytes);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
