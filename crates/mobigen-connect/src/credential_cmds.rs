@@ -18,9 +18,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use mobigen_connectors::ops::{self, Mode};
 use mobigen_connectors::plan::{Plan, PlanKind, PlanOptions};
-use mobigen_connectors::store::{
-    CredentialVersion, InstanceRecord, Status, Store, StoreError,
-};
+use mobigen_connectors::store::{CredentialVersion, InstanceRecord, Status, Store, StoreError};
 use mobigen_connectors::{Registry, ValidConfig};
 use serde_json::{Value, json};
 
@@ -81,12 +79,10 @@ pub(crate) fn store_for_add(
             valid.clone(),
             &actor,
         )?)),
-        Some(existing) if existing.status == Status::Installed => {
-            Ok(StoreWrite::Replaced {
-                previous: existing.credentials_version,
-                record: service.put(project_id, valid.clone(), &actor)?,
-            })
-        }
+        Some(existing) if existing.status == Status::Installed => Ok(StoreWrite::Replaced {
+            previous: existing.credentials_version,
+            record: service.put(project_id, valid.clone(), &actor)?,
+        }),
         Some(existing) if kind == PlanKind::UpToDate => Ok(StoreWrite::Unchanged(existing)),
         Some(existing) => Ok(StoreWrite::Replaced {
             previous: existing.credentials_version,
@@ -325,7 +321,13 @@ fn rotate(registry: &Registry, location: &StoreLocation, args: &RotateArgs) -> C
     };
     let mut service = location.open_service(Access::Existing)?;
     let existing = live_instance(service.store(), &args.project, &args.id)?;
-    let planned = ops::add(registry, &args.project.project, &valid, options, Mode::DryRun)?;
+    let planned = ops::add(
+        registry,
+        &args.project.project,
+        &valid,
+        options,
+        Mode::DryRun,
+    )?;
     if planned.kind == PlanKind::Add {
         bail!(
             "connector `{}` is not in project {}: use `mobigen-connect add` to add it",

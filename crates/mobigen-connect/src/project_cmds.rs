@@ -144,7 +144,12 @@ pub(crate) fn plan_json(plan: &Plan, dry_run: bool) -> Value {
     })
 }
 
-pub(crate) fn report_plan(plan: &Plan, name: &str, dry_run: bool, json: bool) -> anyhow::Result<()> {
+pub(crate) fn report_plan(
+    plan: &Plan,
+    name: &str,
+    dry_run: bool,
+    json: bool,
+) -> anyhow::Result<()> {
     if json {
         let mut text = serde_json::to_string_pretty(&plan_json(plan, dry_run))?;
         text.push('\n');
@@ -247,11 +252,9 @@ pub(crate) fn add(registry: &Registry, location: &StoreLocation, args: &AddArgs)
     let project_id = args.project.id()?;
     let mut service = location.open_service(Access::Create)?;
     let write = credential_cmds::store_for_add(&mut service, &project_id, &valid, planned.kind)?;
-    done(
-        quiet,
-        &format!("Storing {name} config (secrets encrypted)"),
-    );
-    let plan = credential_cmds::inject_or_undo(&mut service, registry, dir, &valid, options, &write)?;
+    done(quiet, &format!("Storing {name} config (secrets encrypted)"));
+    let plan =
+        credential_cmds::inject_or_undo(&mut service, registry, dir, &valid, options, &write)?;
     done(quiet, &format!("Adding {name} in {}", dir.display()));
     let store = (
         credential_cmds::store_json(&write),
@@ -297,7 +300,9 @@ pub(crate) fn remove(
         None => None,
     };
     if let Some(record) = &stored
-        && !record.status.can_become(mobigen_connectors::store::Status::Removed)
+        && !record
+            .status
+            .can_become(mobigen_connectors::store::Status::Removed)
     {
         bail!(
             "connector `{}` is `{}` in the store and must be disabled before it is removed\nrun `mobigen-connect disable {} --project {}` first; nothing was changed",
@@ -361,7 +366,9 @@ pub(crate) fn remove(
                 text.push('\n');
                 emit(&text)?;
             } else {
-                emit(&format!("{name} was no longer in the project's code. {line}"))?;
+                emit(&format!(
+                    "{name} was no longer in the project's code. {line}"
+                ))?;
             }
         }
     }

@@ -104,8 +104,7 @@ impl StoreLocation {
     /// use with [`Access::Create`]).
     pub(crate) fn open_keyring(&self, access: Access) -> anyhow::Result<LocalKeyring> {
         let (_, keyring) = self.paths()?;
-        if access == Access::Existing && std::env::var_os(ENV_KEY).is_none() && !keyring.is_file()
-        {
+        if access == Access::Existing && std::env::var_os(ENV_KEY).is_none() && !keyring.is_file() {
             bail!(
                 "no vault keyring at {}: nothing has been stored yet, or the keyring was moved\n--keyring PATH, MOBIGEN_KEYRING or MOBIGEN_VAULT_KEY point to it",
                 keyring.display()

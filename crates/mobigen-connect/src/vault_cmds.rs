@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use mobigen_connectors::clock::{Clock, DAY, SystemClock};
-use mobigen_connectors::store::{AuditEntry, CiphertextSlot, ChainBreak, Store};
+use mobigen_connectors::store::{AuditEntry, ChainBreak, CiphertextSlot, Store};
 use mobigen_connectors::vault::{DEFAULT_KEY_MAX_AGE, ENV_KEY, KeyProvider, keys_due_for_rotation};
 use serde_json::{Value, json};
 
