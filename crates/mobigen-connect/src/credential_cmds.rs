@@ -132,13 +132,15 @@ pub(crate) fn inject_or_undo(
         }
     };
     let record = write.record();
+    // The cause first (`error: <why the code change failed>`), then what became of the store.
     Err(match undo {
-        Ok(undone) => anyhow::Error::new(error)
-            .context(format!("the project was left unchanged and {undone}")),
-        Err(undo_error) => anyhow::Error::new(error).context(format!(
-            "the project was left unchanged, but undoing the store write failed ({undo_error:#}): the store holds credentials version {} for instance {} ({}); run the command again to reconcile them",
-            record.credentials_version, record.id, record.status
-        )),
+        Ok(undone) => anyhow::anyhow!("{error}\nthe project was left unchanged, and {undone}"),
+        Err(undo_error) => anyhow::anyhow!(
+            "{error}\nthe project was left unchanged, but undoing the store write failed ({undo_error:#}): the store holds credentials version {} for instance {} ({}); run the command again to reconcile them",
+            record.credentials_version,
+            record.id,
+            record.status
+        ),
     })
 }
 

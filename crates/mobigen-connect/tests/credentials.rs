@@ -728,7 +728,11 @@ fn a_failed_injection_undoes_a_new_store_record() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
-        err.starts_with("error: the project was left unchanged and the stored instance"),
+        err.starts_with("error: project ") && err.contains("is busy"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the project was left unchanged, and the stored instance"),
         "{err}"
     );
     assert!(
