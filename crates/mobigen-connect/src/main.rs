@@ -4,7 +4,10 @@
 //! unknown connector, a file that cannot be read), 2 for a usage error.
 
 mod catalog;
+mod credential_cmds;
 mod project_cmds;
+mod store_access;
+mod vault_cmds;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +28,16 @@ struct Cli {
     )]
     connectors: Option<PathBuf>,
 
+    /// The connector store (SQLite): default `connectors.db` in the user's data directory
+    /// ($XDG_DATA_HOME/mobigen, ~/.local/share/mobigen).
+    #[arg(long, global = true, value_name = "PATH", env = "MOBIGEN_STORE")]
+    store: Option<PathBuf>,
+
+    /// The vault keyring file: default `vault-keyring.json` next to the store (also
+    /// MOBIGEN_VAULT_KEYRING; MOBIGEN_VAULT_KEY replaces the file with a key from the environment).
+    #[arg(long, global = true, value_name = "PATH", env = "MOBIGEN_KEYRING")]
+    keyring: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -39,12 +52,26 @@ enum Command {
     Show(catalog::ShowArgs),
     /// Check a config file against a connector's schema and rules, without side effects.
     CheckConfig(catalog::CheckConfigArgs),
-    /// Add a connector to an Expo project (or update it when its config changed).
+    /// Add a connector to an Expo project (or update it when its config changed), and store its
+    /// config in the connector store (secrets encrypted; status `configured`).
     Add(project_cmds::AddArgs),
-    /// Remove a connector from an Expo project, restoring what was there before.
+    /// Remove a connector from an Expo project, restoring what was there before, and delete its
+    /// stored credentials.
     Remove(project_cmds::RemoveArgs),
     /// Show the connectors enabled in a project and any drift from what was generated.
     Status(project_cmds::StatusArgs),
+    /// Stored credentials of a connector: rotate them, show their metadata.
+    #[command(subcommand)]
+    Credentials(credential_cmds::CredentialsCommand),
+    /// The vault's key-encryption keys: list, rotate, rewrap stored records.
+    #[command(subcommand)]
+    Keys(vault_cmds::KeysCommand),
+    /// Show the audit log of credential access and changes, or verify its hash chain.
+    Audit(vault_cmds::AuditArgs),
+    /// Switch an active connector off in the store; its credentials and code stay in place.
+    Disable(credential_cmds::SwitchArgs),
+    /// Switch a validated or disabled connector on (`active`) in the store.
+    Enable(credential_cmds::SwitchArgs),
 }
 
 /// What a command reports when it fails: the message, printed as `error: <first line>` plus any
@@ -56,14 +83,22 @@ fn run(cli: Cli) -> CommandResult {
         Some(dir) => Registry::from_dir(dir)?,
         None => Registry::builtin()?,
     };
+    let location = store_access::StoreLocation::resolve(cli.store, cli.keyring);
     match cli.command {
         Command::List(args) => catalog::list(&registry, &args),
         Command::Search(args) => catalog::search(&registry, &args),
         Command::Show(args) => catalog::show(&registry, &args),
         Command::CheckConfig(args) => catalog::check_config(&registry, &args),
-        Command::Add(args) => project_cmds::add(&registry, &args),
-        Command::Remove(args) => project_cmds::remove(&registry, &args),
+        Command::Add(args) => project_cmds::add(&registry, &location, &args),
+        Command::Remove(args) => project_cmds::remove(&registry, &location, &args),
         Command::Status(args) => project_cmds::status(&registry, &args),
+        Command::Credentials(command) => {
+            credential_cmds::credentials(&registry, &location, &command)
+        }
+        Command::Keys(command) => vault_cmds::keys(&location, &command),
+        Command::Audit(args) => vault_cmds::audit(&location, &args),
+        Command::Disable(args) => credential_cmds::switch(&location, &args, false),
+        Command::Enable(args) => credential_cmds::switch(&location, &args, true),
     }
 }
 

@@ -14,14 +14,15 @@ use serde_json::{Value, json};
 
 use crate::CommandResult;
 use crate::catalog::{emit, read_json};
+use crate::credential_cmds;
+use crate::store_access::{Access, ProjectArgs, StoreLocation, actor};
 
 #[derive(Debug, Args)]
 pub(crate) struct AddArgs {
     /// Connector id (see `list`).
     id: String,
-    /// The Expo project folder (holds package.json).
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    project: PathBuf,
+    #[command(flatten)]
+    project: ProjectArgs,
     /// JSON config file, or `-` for standard input. Secrets belong here, never in --set.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -29,7 +30,7 @@ pub(crate) struct AddArgs {
     /// JSON when it parses as JSON, a string otherwise. Refused for secret fields.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Print the changes as a unified diff and write nothing.
+    /// Print the changes as a unified diff and write nothing (neither the project nor the store).
     #[arg(long)]
     dry_run: bool,
     /// Write no secret value to disk at all (not even .env.local).
@@ -38,7 +39,9 @@ pub(crate) struct AddArgs {
     /// Overwrite generated files you edited, and files in the way.
     #[arg(long)]
     force: bool,
-    /// Print JSON: {"connector", "kind", "dryRun", "codeChanges", "files", "manualSteps", "warnings"}.
+    /// Print JSON: {"connector", "kind", "dryRun", "codeChanges", "files", "manualSteps",
+    /// "warnings", "store": {action, instanceId, projectId, status, credentialsVersion, keyId} or
+    /// null on a dry run}.
     #[arg(long)]
     json: bool,
 }
@@ -47,16 +50,15 @@ pub(crate) struct AddArgs {
 pub(crate) struct RemoveArgs {
     /// Connector id.
     id: String,
-    /// The Expo project folder.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    project: PathBuf,
-    /// Print the changes as a unified diff and write nothing.
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Print the changes as a unified diff and write nothing (neither the project nor the store).
     #[arg(long)]
     dry_run: bool,
     /// Delete generated files even when you edited them.
     #[arg(long)]
     force: bool,
-    /// Print JSON, as for `add`.
+    /// Print JSON, as for `add` ("store": {action: "removed", instanceId, ...} or null).
     #[arg(long)]
     json: bool,
 }
@@ -117,7 +119,7 @@ fn apply_sets(
     Ok(())
 }
 
-fn plan_json(plan: &Plan, dry_run: bool) -> Value {
+pub(crate) fn plan_json(plan: &Plan, dry_run: bool) -> Value {
     let (added, modified, deleted) = plan.counts();
     let files: Vec<Value> = plan
         .changes
@@ -142,7 +144,12 @@ fn plan_json(plan: &Plan, dry_run: bool) -> Value {
     })
 }
 
-fn report_plan(plan: &Plan, name: &str, dry_run: bool, json: bool) -> anyhow::Result<()> {
+pub(crate) fn report_plan(
+    plan: &Plan,
+    name: &str,
+    dry_run: bool,
+    json: bool,
+) -> anyhow::Result<()> {
     if json {
         let mut text = serde_json::to_string_pretty(&plan_json(plan, dry_run))?;
         text.push('\n');
@@ -191,7 +198,36 @@ fn done(quiet: bool, what: &str) {
     }
 }
 
-pub(crate) fn add(registry: &Registry, args: &AddArgs) -> CommandResult {
+/// Prints the result of `add` or `remove`: the plan, and what happened in the store.
+fn report_with_store(
+    plan: &Plan,
+    name: &str,
+    dry_run: bool,
+    json: bool,
+    store: Option<(Value, String)>,
+) -> anyhow::Result<()> {
+    if json {
+        let mut value = plan_json(plan, dry_run);
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "store".into(),
+                store.as_ref().map_or(Value::Null, |(v, _)| v.clone()),
+            );
+        }
+        let mut text = serde_json::to_string_pretty(&value)?;
+        text.push('\n');
+        return emit(&text);
+    }
+    report_plan(plan, name, dry_run, false)?;
+    match store {
+        Some((_, line)) => emit(&line),
+        None => Ok(()),
+    }
+}
+
+/// `add`: validates the config, then (see [`credential_cmds`] for the order) stores it and
+/// injects the code. A dry run touches neither the project nor the store.
+pub(crate) fn add(registry: &Registry, location: &StoreLocation, args: &AddArgs) -> CommandResult {
     let connector = registry.lookup(&args.id)?;
     let name = connector.definition().name.clone();
     let quiet = args.json || !std::io::stderr().is_terminal();
@@ -206,22 +242,37 @@ pub(crate) fn add(registry: &Registry, args: &AddArgs) -> CommandResult {
         write_secret_env: !args.no_secret_env,
         force: args.force,
     };
-    let mode = if args.dry_run {
-        Mode::DryRun
-    } else {
-        Mode::Apply
-    };
-    let plan = ops::add(registry, &args.project, &valid, options, mode)?;
-    let verb = if args.dry_run { "Planning" } else { "Adding" };
-    done(
-        quiet,
-        &format!("{verb} {name} in {}", args.project.display()),
+    let dir = &args.project.project;
+    let planned = ops::add(registry, dir, &valid, options, Mode::DryRun)?;
+    if args.dry_run {
+        done(quiet, &format!("Planning {name} in {}", dir.display()));
+        report_with_store(&planned, &name, true, args.json, None)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let project_id = args.project.id()?;
+    let mut service = location.open_service(Access::Create)?;
+    let write = credential_cmds::store_for_add(&mut service, &project_id, &valid, planned.kind)?;
+    done(quiet, &format!("Storing {name} config (secrets encrypted)"));
+    let plan =
+        credential_cmds::inject_or_undo(&mut service, registry, dir, &valid, options, &write)?;
+    done(quiet, &format!("Adding {name} in {}", dir.display()));
+    let store = (
+        credential_cmds::store_json(&write),
+        credential_cmds::store_line(&write),
     );
-    report_plan(&plan, &name, args.dry_run, args.json)?;
+    report_with_store(&plan, &name, false, args.json, Some(store))?;
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn remove(registry: &Registry, args: &RemoveArgs) -> CommandResult {
+/// `remove`: removes the code first (transactional), then deletes the stored credentials. A
+/// connector the store does not allow to be removed (an `active` one) is refused before any file
+/// is touched. If deleting the credentials fails after the code is gone, the error says so, and
+/// running `remove` again finishes the job (the code step is skipped then).
+pub(crate) fn remove(
+    registry: &Registry,
+    location: &StoreLocation,
+    args: &RemoveArgs,
+) -> CommandResult {
     let name = registry
         .get(&args.id)
         .map_or_else(|| args.id.clone(), |c| c.definition().name.clone());
@@ -230,22 +281,97 @@ pub(crate) fn remove(registry: &Registry, args: &RemoveArgs) -> CommandResult {
         write_secret_env: true,
         force: args.force,
     };
-    let mode = if args.dry_run {
-        Mode::DryRun
-    } else {
-        Mode::Apply
+    let dir = &args.project.project;
+    if args.dry_run {
+        let plan = ops::remove(registry, dir, &args.id, options, Mode::DryRun)?;
+        done(
+            quiet,
+            &format!("Planning the removal of {name} in {}", dir.display()),
+        );
+        report_with_store(&plan, &name, true, args.json, None)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut service = match location.existing_store() {
+        Some(_) => Some(location.open_service(Access::Existing)?),
+        None => None,
     };
-    let plan = ops::remove(registry, &args.project, &args.id, options, mode)?;
-    let verb = if args.dry_run {
-        "Planning the removal of"
-    } else {
-        "Removing"
+    let stored = match &service {
+        Some(service) => service.find(&args.project.id()?, &args.id)?,
+        None => None,
     };
-    done(
-        quiet,
-        &format!("{verb} {name} in {}", args.project.display()),
-    );
-    report_plan(&plan, &name, args.dry_run, args.json)?;
+    if let Some(record) = &stored
+        && !record
+            .status
+            .can_become(mobigen_connectors::store::Status::Removed)
+    {
+        bail!(
+            "connector `{}` is `{}` in the store and must be disabled before it is removed\nrun `mobigen-connect disable {} --project {}` first; nothing was changed",
+            args.id,
+            record.status,
+            args.id,
+            dir.display()
+        );
+    }
+    let enabled = ops::status(registry, dir)?
+        .connectors
+        .iter()
+        .any(|c| c.id == args.id);
+    let plan = if enabled || stored.is_none() {
+        let plan = ops::remove(registry, dir, &args.id, options, Mode::Apply)?;
+        done(quiet, &format!("Removing {name} in {}", dir.display()));
+        Some(plan)
+    } else {
+        None
+    };
+    let store = match (&mut service, &stored) {
+        (Some(service), Some(record)) => {
+            let removed = service.remove(&record.id, &actor()).with_context(|| {
+                format!(
+                    "{}, but its stored credentials (instance {}) could not be deleted; run `remove` again to finish",
+                    if plan.is_some() { "the code was removed" } else { "the code was already gone" },
+                    record.id
+                )
+            })?;
+            Some((
+                json!({
+                    "action": "removed",
+                    "instanceId": removed.id,
+                    "projectId": removed.project_id,
+                    "status": removed.status.as_str(),
+                }),
+                format!(
+                    "Deleted the stored credentials of instance {} (every version).\n",
+                    removed.id
+                ),
+            ))
+        }
+        _ => None,
+    };
+    match plan {
+        Some(plan) => report_with_store(&plan, &name, false, args.json, store)?,
+        None => {
+            // Only the store still had the connector (an earlier removal stopped half-way).
+            let (value, line) = store.unwrap_or_default();
+            if args.json {
+                let mut text = serde_json::to_string_pretty(&json!({
+                    "connector": args.id,
+                    "kind": "remove",
+                    "dryRun": false,
+                    "codeChanges": {"filesAdded": 0, "filesModified": 0, "filesDeleted": 0},
+                    "files": [],
+                    "manualSteps": [],
+                    "warnings": [],
+                    "store": value,
+                }))?;
+                text.push('\n');
+                emit(&text)?;
+            } else {
+                emit(&format!(
+                    "{name} was no longer in the project's code. {line}"
+                ))?;
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,242 @@
+//! Where the connector store and the vault keyring live, how a project folder is named in the
+//! store, and opening them.
+//!
+//! - Store: `--store PATH`, else `$MOBIGEN_STORE`, else `connectors.db` in the user's data
+//!   directory (`$XDG_DATA_HOME/mobigen`, `~/.local/share/mobigen`, `%APPDATA%\mobigen`).
+//! - Keyring: `--keyring PATH`, else `$MOBIGEN_KEYRING`, else `$MOBIGEN_VAULT_KEYRING`, else
+//!   `vault-keyring.json` next to the store. `$MOBIGEN_VAULT_KEY` (the library's environment
+//!   keyring) replaces the key file altogether.
+//! - Project id: `--project-id ID`, else `prj-` and the first 128 bits (hex) of the SHA-256 of the
+//!   project folder's canonical path. Nothing is written into the project for it (its lock file
+//!   holds no random id), so moving the folder changes the id: pass `--project-id` to keep one.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use mobigen_connectors::clock::{Clock, SystemClock};
+use mobigen_connectors::store::{CredentialService, SqliteStore};
+use mobigen_connectors::vault::{ENV_KEY, ENV_KEYRING_PATH, LocalKeyring, Vault};
+use sha2::{Digest, Sha256};
+
+/// The credential service as the CLI uses it.
+pub(crate) type Service = CredentialService<SqliteStore, LocalKeyring, SystemClock>;
+
+/// File name of the store in the data directory.
+const STORE_FILE: &str = "connectors.db";
+/// File name of the keyring next to the store.
+const KEYRING_FILE: &str = "vault-keyring.json";
+
+/// The store and keyring paths, resolved (`None` when no data directory is known and no path was
+/// given: only commands that use the store report that).
+#[derive(Debug, Clone)]
+pub(crate) struct StoreLocation {
+    paths: Option<(PathBuf, PathBuf)>,
+}
+
+/// Whether opening may create the store and keyring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Create them on first use (commands that store credentials).
+    Create,
+    /// They must exist already (commands that read or change what is stored).
+    Existing,
+}
+
+fn var(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+impl StoreLocation {
+    /// Resolves the paths from the global flags (clap has already applied `MOBIGEN_STORE` and
+    /// `MOBIGEN_KEYRING`) and the defaults.
+    pub(crate) fn resolve(store: Option<PathBuf>, keyring: Option<PathBuf>) -> StoreLocation {
+        let store = store.or_else(|| {
+            let dir = var("XDG_DATA_HOME")
+                .or_else(|| var("HOME").map(|h| h.join(".local").join("share")))
+                .or_else(|| var("APPDATA"))?;
+            Some(dir.join("mobigen").join(STORE_FILE))
+        });
+        let paths = store.map(|store| {
+            let keyring = keyring
+                .or_else(|| var(ENV_KEYRING_PATH))
+                .unwrap_or_else(|| keyring_next_to(&store));
+            (store, keyring)
+        });
+        StoreLocation { paths }
+    }
+
+    fn paths(&self) -> anyhow::Result<(&Path, &Path)> {
+        let (store, keyring) = self.paths.as_ref().context(
+            "cannot find a data directory for the connector store (no XDG_DATA_HOME, HOME or APPDATA)\npass --store PATH or set MOBIGEN_STORE",
+        )?;
+        Ok((store, keyring))
+    }
+
+    /// The store file, if it exists.
+    pub(crate) fn existing_store(&self) -> Option<&Path> {
+        self.paths
+            .as_ref()
+            .map(|(store, _)| store.as_path())
+            .filter(|store| store.is_file())
+    }
+
+    fn missing_store(store: &Path) -> anyhow::Error {
+        anyhow::anyhow!(
+            "no connector store at {}: nothing has been stored yet\n`add` creates it; --store PATH or MOBIGEN_STORE choose another one",
+            store.display()
+        )
+    }
+
+    /// Opens the store only (no keys): for commands that read metadata or the audit log.
+    pub(crate) fn open_store(&self) -> anyhow::Result<SqliteStore> {
+        let (store, _) = self.paths()?;
+        if !store.is_file() {
+            return Err(StoreLocation::missing_store(store));
+        }
+        SqliteStore::open(store)
+            .with_context(|| format!("cannot open the connector store {}", store.display()))
+    }
+
+    /// Opens the keyring: from `MOBIGEN_VAULT_KEY` if set, else the key file (created on first
+    /// use with [`Access::Create`]).
+    pub(crate) fn open_keyring(&self, access: Access) -> anyhow::Result<LocalKeyring> {
+        let (_, keyring) = self.paths()?;
+        if access == Access::Existing && std::env::var_os(ENV_KEY).is_none() && !keyring.is_file() {
+            bail!(
+                "no vault keyring at {}: nothing has been stored yet, or the keyring was moved\n--keyring PATH, MOBIGEN_KEYRING or MOBIGEN_VAULT_KEY point to it",
+                keyring.display()
+            );
+        }
+        LocalKeyring::from_environment_or_file(keyring, SystemClock.now())
+            .context("cannot open the vault keyring")
+    }
+
+    /// Opens the credential service (store and keyring).
+    pub(crate) fn open_service(&self, access: Access) -> anyhow::Result<Service> {
+        let (store, _) = self.paths()?;
+        if access == Access::Existing && !store.is_file() {
+            return Err(StoreLocation::missing_store(store));
+        }
+        if let Some(parent) = store.parent().filter(|p| !p.as_os_str().is_empty()) {
+            create_private_dir(parent).with_context(|| {
+                format!("cannot create the store's folder {}", parent.display())
+            })?;
+        }
+        let keyring = self.open_keyring(access)?;
+        create_private_file(store)
+            .with_context(|| format!("cannot create the connector store {}", store.display()))?;
+        let store = SqliteStore::open(store)
+            .with_context(|| format!("cannot open the connector store {}", store.display()))?;
+        Ok(CredentialService::new(
+            store,
+            Vault::new(keyring),
+            SystemClock,
+        ))
+    }
+}
+
+/// The default keyring file: `vault-keyring.json` in the store's folder.
+fn keyring_next_to(store: &Path) -> PathBuf {
+    store
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(KEYRING_FILE)
+}
+
+/// Creates `path` empty with permissions 0600 unless it exists (SQLite then initialises it, and
+/// gives its -wal and -shm files the same permissions).
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// The project a command works on: its folder, and how the store names it.
+#[derive(Debug, Args)]
+pub(crate) struct ProjectArgs {
+    /// The Expo project folder (holds package.json).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) project: PathBuf,
+    /// The project's id in the connector store; default: derived from the folder's canonical
+    /// path (pass it to keep the stored credentials when the folder moves).
+    #[arg(long, value_name = "ID")]
+    pub(crate) project_id: Option<String>,
+}
+
+impl ProjectArgs {
+    /// The store's id of the project.
+    pub(crate) fn id(&self) -> anyhow::Result<String> {
+        if let Some(id) = &self.project_id {
+            if id.trim().is_empty() {
+                bail!("--project-id must not be empty");
+            }
+            return Ok(id.clone());
+        }
+        let canonical = std::fs::canonicalize(&self.project)
+            .with_context(|| format!("project folder {}", self.project.display()))?;
+        Ok(project_id_for(&canonical))
+    }
+}
+
+/// `prj-` and the first 16 bytes, in hex, of the SHA-256 of `canonical` (the path's bytes).
+pub(crate) fn project_id_for(canonical: &Path) -> String {
+    let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("prj-{hex}")
+}
+
+/// Who the audit log names: `mobigen-connect` and the OS user when known.
+pub(crate) fn actor() -> String {
+    match std::env::var("USER").or_else(|_| std::env::var("USERNAME")) {
+        Ok(user) if !user.is_empty() => format!("mobigen-connect ({user})"),
+        _ => "mobigen-connect".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_id_is_stable_and_path_dependent() {
+        let a = project_id_for(Path::new("/home/ann/app"));
+        assert_eq!(a, project_id_for(Path::new("/home/ann/app")));
+        assert_ne!(a, project_id_for(Path::new("/home/ann/app2")));
+        assert!(a.starts_with("prj-") && a.len() == 4 + 32, "{a}");
+    }
+
+    #[test]
+    fn keyring_defaults_next_to_the_store() {
+        assert_eq!(
+            keyring_next_to(Path::new("/x/y/c.db")),
+            PathBuf::from("/x/y").join(KEYRING_FILE)
+        );
+        assert_eq!(
+            keyring_next_to(Path::new("c.db")),
+            PathBuf::from("").join(KEYRING_FILE)
+        );
+    }
+}

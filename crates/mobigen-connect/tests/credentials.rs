@@ -1,0 +1,800 @@
+//! The stored side of the CLI: `add` and `remove` with the connector store, `credentials`,
+//! `keys`, `audit`, `enable`/`disable`. Every test works in its own temporary folder: the store,
+//! the keyring and HOME all point into it, never at the real home.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use mobigen_connectors::clock::SystemClock;
+use mobigen_connectors::store::{CredentialService, SqliteStore};
+use mobigen_connectors::vault::{LocalKeyring, Vault};
+use serde_json::{Value, json};
+
+const SECRET_1: &str = "sk_test_51FirstSecretValue0001";
+const SECRET_2: &str = "sk_test_51SecondSecretValue002";
+const PUBLISHABLE: &str = "pk_test_51PublishableKey000001";
+
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn stdout_json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("stdout is not JSON: {}", text(&output.stdout)))
+}
+
+fn stripe_config(secret: &str) -> String {
+    json!({"publishableKey": PUBLISHABLE, "secretKey": secret}).to_string()
+}
+
+impl Sandbox {
+    /// A temporary folder with a copy of the sample app in `app/`.
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-app");
+        copy_dir(&sample, &dir.path().join("app"));
+        Sandbox { dir }
+    }
+
+    fn app(&self) -> PathBuf {
+        self.dir.path().join("app")
+    }
+
+    fn app_arg(&self) -> String {
+        self.app().to_str().expect("utf-8").to_string()
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir.path().join("data/connectors.db")
+    }
+
+    fn keyring(&self) -> PathBuf {
+        self.dir.path().join("data/vault-keyring.json")
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let home = self.dir.path().join("home");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mobigen-connect"))
+            .args(args)
+            .env("MOBIGEN_STORE", self.store())
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env_remove("MOBIGEN_KEYRING")
+            .env_remove("MOBIGEN_VAULT_KEYRING")
+            .env_remove("MOBIGEN_VAULT_KEY")
+            .env_remove("MOBIGEN_VAULT_KEY_ID")
+            .env_remove("MOBIGEN_VAULT_PREVIOUS_KEYS")
+            .env_remove("MOBIGEN_CONNECTORS_DIR")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut pipe = child.stdin.take().expect("stdin");
+        pipe.write_all(stdin.unwrap_or("").as_bytes())
+            .expect("write stdin");
+        drop(pipe);
+        let output = child.wait_with_output().expect("wait");
+        for secret in [SECRET_1, SECRET_2] {
+            assert!(
+                !text(&output.stdout).contains(secret) && !text(&output.stderr).contains(secret),
+                "a secret was printed by {args:?}"
+            );
+        }
+        output
+    }
+
+    /// `add stripe` with `secret`, config from a file; returns the JSON.
+    fn add_stripe(&self, secret: &str) -> Value {
+        let config = self.dir.path().join("stripe.json");
+        std::fs::write(&config, stripe_config(secret)).expect("write config");
+        let out = self.run(
+            &[
+                "add",
+                "stripe",
+                "--project",
+                &self.app_arg(),
+                "--config",
+                config.to_str().expect("utf-8"),
+                "--json",
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        stdout_json(&out)
+    }
+
+    fn rotate_stripe(&self, secret: &str) -> Output {
+        self.run(
+            &[
+                "credentials",
+                "rotate",
+                "stripe",
+                "--project",
+                &self.app_arg(),
+                "--config",
+                "-",
+                "--json",
+            ],
+            Some(&stripe_config(secret)),
+        )
+    }
+
+    fn show(&self) -> Output {
+        self.run(
+            &[
+                "credentials",
+                "show",
+                "stripe",
+                "--project",
+                &self.app_arg(),
+                "--json",
+            ],
+            None,
+        )
+    }
+
+    /// The store's files (database, -wal, -shm) that exist, with their bytes.
+    fn store_bytes(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| PathBuf::from(format!("{}{suffix}", self.store().display())))
+            .filter(|p| p.exists())
+            .map(|p| {
+                let bytes = std::fs::read(&p).expect("read store");
+                (p, bytes)
+            })
+            .collect()
+    }
+
+    fn assert_store_has_no(&self, secret: &str) {
+        let files = self.store_bytes();
+        assert!(!files.is_empty(), "no store file");
+        for (path, bytes) in files {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} holds a plaintext secret",
+                path.display()
+            );
+        }
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.store()).expect("open store")
+    }
+
+    /// The current secret key of the instance, decrypted through the library.
+    fn decrypted_secret(&self, instance_id: &str) -> String {
+        let keyring = LocalKeyring::open(&self.keyring()).expect("keyring");
+        let store = SqliteStore::open(&self.store()).expect("store");
+        let mut service = CredentialService::new(store, Vault::new(keyring), SystemClock);
+        let opened = service
+            .get(instance_id, "test reads the stored secret", "test")
+            .expect("decrypt");
+        opened
+            .config
+            .secret("/secretKey")
+            .and_then(|s| s.expose_str())
+            .expect("secretKey")
+            .to_string()
+    }
+
+    fn env_local(&self) -> String {
+        std::fs::read_to_string(self.app().join(".env.local")).expect(".env.local")
+    }
+}
+
+#[test]
+fn add_stores_the_instance_with_secrets_encrypted() {
+    let sandbox = Sandbox::new();
+    let json = sandbox.add_stripe(SECRET_1);
+    assert_eq!(json["kind"], "add");
+    let store = &json["store"];
+    assert_eq!(store["action"], "created");
+    assert_eq!(store["status"], "configured");
+    assert_eq!(store["credentialsVersion"], 1);
+    let id = store["instanceId"].as_str().expect("instanceId");
+    assert!(
+        store["projectId"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("prj-"))
+    );
+
+    let shown = sandbox.show();
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let shown = stdout_json(&shown);
+    assert_eq!(shown["instance"]["id"], id);
+    assert_eq!(shown["instance"]["keyId"], store["keyId"]);
+    assert_eq!(shown["instance"]["expiringVersions"], json!([]));
+
+    sandbox.assert_store_has_no(SECRET_1);
+    let public: String = sandbox
+        .db()
+        .query_row(
+            "SELECT config FROM connector_instances WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .expect("row");
+    assert!(public.contains(PUBLISHABLE), "public config stored plain");
+    assert_eq!(sandbox.decrypted_secret(id), SECRET_1);
+    assert!(sandbox.env_local().contains(SECRET_1));
+
+    // Adding again with the same config changes neither the project nor the store.
+    let again = sandbox.add_stripe(SECRET_1);
+    assert_eq!(again["kind"], "upToDate");
+    assert_eq!(again["store"]["action"], "unchanged");
+    assert_eq!(again["store"]["credentialsVersion"], 1);
+}
+
+#[test]
+fn store_file_is_private() {
+    let sandbox = Sandbox::new();
+    sandbox.add_stripe(SECRET_1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for path in [sandbox.store(), sandbox.keyring()] {
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{} is {mode:o}", path.display());
+        }
+    }
+    assert!(sandbox.keyring().is_file(), "keyring next to the store");
+}
+
+#[test]
+fn dry_run_touches_neither_project_nor_store() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(
+        &[
+            "add",
+            "stripe",
+            "--project",
+            &sandbox.app_arg(),
+            "--config",
+            "-",
+            "--dry-run",
+            "--json",
+        ],
+        Some(&stripe_config(SECRET_1)),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = stdout_json(&out);
+    assert_eq!(json["dryRun"], true);
+    assert_eq!(json["store"], Value::Null);
+    assert!(!sandbox.store().exists());
+    assert!(!sandbox.keyring().exists());
+    assert!(!sandbox.app().join(".mobigen").exists());
+}
+
+#[test]
+fn rotate_keeps_the_old_version_expiring_and_updates_env_local() {
+    let sandbox = Sandbox::new();
+    let id = sandbox.add_stripe(SECRET_1)["store"]["instanceId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let out = sandbox.rotate_stripe(SECRET_2);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = stdout_json(&out);
+    assert_eq!(json["instance"]["id"], id.as_str());
+    assert_eq!(json["instance"]["credentialsVersion"], 2);
+    assert_eq!(json["previousVersion"]["version"], 1);
+    assert_eq!(
+        json["instance"]["expiringVersions"][0]["status"],
+        "expiring"
+    );
+    assert_eq!(json["code"]["kind"], "update");
+
+    let (replaced, expires): (i64, i64) = sandbox
+        .db()
+        .query_row(
+            "SELECT created_at, expires_at FROM credential_versions WHERE instance_id = ?1 AND version = 1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("version 1 kept");
+    assert_eq!(expires - replaced, 7 * 86_400_000, "kept for 7 days");
+
+    let env = sandbox.env_local();
+    assert!(
+        env.contains(SECRET_2) && !env.contains(SECRET_1),
+        "{}",
+        env.len()
+    );
+    assert_eq!(sandbox.decrypted_secret(&id), SECRET_2);
+    sandbox.assert_store_has_no(SECRET_1);
+    sandbox.assert_store_has_no(SECRET_2);
+
+    // Secrets come from --config only: the flag is required.
+    let out = sandbox.run(
+        &[
+            "credentials",
+            "rotate",
+            "stripe",
+            "--project",
+            &sandbox.app_arg(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--config <FILE>"));
+}
+
+#[test]
+fn rotate_refuses_an_invalid_config_and_a_connector_not_stored() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.rotate_stripe(SECRET_2);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("error: no connector store at"),
+        "{}",
+        text(&out.stderr)
+    );
+    sandbox.add_stripe(SECRET_1);
+    let out = sandbox.run(
+        &[
+            "credentials",
+            "rotate",
+            "stripe",
+            "--project",
+            &sandbox.app_arg(),
+            "--config",
+            "-",
+        ],
+        Some(&json!({"publishableKey": PUBLISHABLE, "secretKey": "pk_test_wrongKind"}).to_string()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("/secretKey"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = sandbox.run(
+        &[
+            "credentials",
+            "show",
+            "supabase",
+            "--project",
+            &sandbox.app_arg(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("connector `supabase` has no stored instance"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn keys_rotate_and_rewrap_keep_records_readable() {
+    let sandbox = Sandbox::new();
+    let added = sandbox.add_stripe(SECRET_1);
+    let id = added["store"]["instanceId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let first_key = added["store"]["keyId"].as_str().expect("key").to_string();
+    assert!(sandbox.rotate_stripe(SECRET_2).status.success());
+
+    let out = sandbox.run(&["keys", "rotate", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rotated = stdout_json(&out);
+    assert_eq!(rotated["previousKeyId"], first_key.as_str());
+    let new_key = rotated["keyId"].as_str().expect("keyId").to_string();
+    assert_ne!(new_key, first_key);
+    // Not yet re-wrapped: still readable under the old key.
+    assert_eq!(sandbox.decrypted_secret(&id), SECRET_2);
+
+    let out = sandbox.run(&["keys", "rewrap", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = stdout_json(&out);
+    assert_eq!(report["keyId"], new_key.as_str());
+    assert_eq!(report["rewrapped"], 2, "current credentials and version 1");
+    assert_eq!(report["failed"], json!([]));
+
+    let shown = stdout_json(&sandbox.show());
+    assert_eq!(shown["instance"]["keyId"], new_key.as_str());
+    assert_eq!(
+        shown["instance"]["expiringVersions"][0]["keyId"],
+        new_key.as_str()
+    );
+    assert_eq!(sandbox.decrypted_secret(&id), SECRET_2);
+    sandbox.assert_store_has_no(SECRET_2);
+
+    let out = sandbox.run(&["keys", "list", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list = stdout_json(&out);
+    let keys = list["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 2);
+    let active: Vec<&Value> = keys.iter().filter(|k| k["active"] == true).collect();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0]["id"], new_key.as_str());
+    assert!(keys.iter().all(|k| k["dueForRotation"] == false));
+    assert_eq!(list["maxAgeDays"], 90);
+}
+
+#[test]
+fn keys_list_flags_keys_older_than_90_days() {
+    let sandbox = Sandbox::new();
+    sandbox.add_stripe(SECRET_1);
+    // Backdate the key by 100 days in the key file.
+    let path = sandbox.keyring();
+    let mut file: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    let created = file["keys"][0]["createdAt"].as_i64().expect("createdAt");
+    file["keys"][0]["createdAt"] = json!(created - 100 * 86_400_000);
+    std::fs::write(&path, file.to_string()).expect("write");
+
+    let out = sandbox.run(&["keys", "list", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let key = &stdout_json(&out)["keys"][0];
+    assert_eq!(key["dueForRotation"], true);
+    assert_eq!(key["ageDays"], 100);
+    let out = sandbox.run(&["keys", "list"], None);
+    assert!(
+        text(&out.stdout).contains("older than 90 days: rotate"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn audit_verify_passes_then_detects_an_edited_and_a_deleted_row() {
+    let sandbox = Sandbox::new();
+    sandbox.add_stripe(SECRET_1);
+    assert!(sandbox.rotate_stripe(SECRET_2).status.success());
+
+    let out = sandbox.run(&["audit", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let actions: Vec<String> = stdout_json(&out)["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action").to_string())
+        .collect();
+    assert_eq!(actions, ["encrypt", "rotate-credentials"]);
+
+    let out = sandbox.run(&["audit", "--verify"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("Audit log intact: 2 entries"));
+
+    sandbox
+        .db()
+        .execute(
+            "UPDATE audit_log SET detail = 'nothing happened' WHERE seq = 1",
+            [],
+        )
+        .expect("tamper");
+    let out = sandbox.run(&["audit", "--verify"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with(
+            "error: the audit log was tampered with: audit entry 1 was edited: its content does not match its hash"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = sandbox.run(&["audit", "--verify", "--json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let report = stdout_json(&out);
+    assert_eq!(report["intact"], false);
+    assert_eq!(report["problem"]["seq"], 1);
+    assert_eq!(report["problem"]["kind"], "edited");
+
+    let sandbox = Sandbox::new();
+    sandbox.add_stripe(SECRET_1);
+    assert!(sandbox.rotate_stripe(SECRET_2).status.success());
+    sandbox
+        .db()
+        .execute("DELETE FROM audit_log WHERE seq = 1", [])
+        .expect("tamper");
+    let out = sandbox.run(&["audit", "--verify"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("audit entry 1 is missing (deleted)"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn enable_and_disable_follow_the_lifecycle() {
+    let sandbox = Sandbox::new();
+    let id = sandbox.add_stripe(SECRET_1)["store"]["instanceId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let app = sandbox.app_arg();
+    let switch = |verb: &str| sandbox.run(&[verb, "stripe", "--project", &app, "--json"], None);
+
+    // `configured`: not validated yet, so it cannot be switched on or off.
+    let out = switch("enable");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with(
+            "error: cannot enable `stripe`: a connector cannot go from `configured` to `active`"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("validated against the service first"), "{err}");
+    assert_eq!(switch("disable").status.code(), Some(1));
+
+    // Validation comes with the network issue; stand in for it.
+    sandbox
+        .db()
+        .execute(
+            "UPDATE connector_instances SET status = 'validated' WHERE id = ?1",
+            [&id],
+        )
+        .expect("validate");
+
+    let out = switch("enable");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = stdout_json(&out);
+    assert_eq!(json["previousStatus"], "validated");
+    assert_eq!(json["instance"]["status"], "active");
+
+    let out = switch("enable");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "error: connector `stripe` is already enabled"
+    );
+
+    // An active connector must be disabled before removal; nothing is touched.
+    let out = sandbox.run(&["remove", "stripe", "--project", &app], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("must be disabled before it is removed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        sandbox
+            .app()
+            .join(".mobigen/connectors.lock.json")
+            .is_file()
+    );
+
+    let out = switch("disable");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(stdout_json(&out)["instance"]["status"], "disabled");
+    // Disabled keeps the code and the credentials.
+    assert!(
+        sandbox
+            .app()
+            .join(".mobigen/connectors.lock.json")
+            .is_file()
+    );
+    assert!(sandbox.env_local().contains(SECRET_1));
+    assert_eq!(sandbox.decrypted_secret(&id), SECRET_1);
+    let out = switch("disable");
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "error: connector `stripe` is already disabled"
+    );
+
+    let out = switch("enable");
+    assert_eq!(stdout_json(&out)["instance"]["status"], "active");
+
+    let out = sandbox.run(&["audit", "--verify"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn remove_deletes_the_credentials_and_every_version() {
+    let sandbox = Sandbox::new();
+    let id = sandbox.add_stripe(SECRET_1)["store"]["instanceId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert!(sandbox.rotate_stripe(SECRET_2).status.success());
+
+    // A dry run touches neither side.
+    let out = sandbox.run(
+        &[
+            "remove",
+            "stripe",
+            "--project",
+            &sandbox.app_arg(),
+            "--dry-run",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(sandbox.show().status.success());
+
+    let out = sandbox.run(
+        &[
+            "remove",
+            "stripe",
+            "--project",
+            &sandbox.app_arg(),
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = stdout_json(&out);
+    assert_eq!(json["kind"], "remove");
+    assert_eq!(json["store"]["action"], "removed");
+    assert_eq!(json["store"]["instanceId"], id.as_str());
+
+    let (status, ciphertext): (String, String) = sandbox
+        .db()
+        .query_row(
+            "SELECT status, credentials_encrypted FROM connector_instances WHERE id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("row");
+    assert_eq!(status, "removed");
+    assert_eq!(ciphertext, "");
+    let versions: i64 = sandbox
+        .db()
+        .query_row(
+            "SELECT count(*) FROM credential_versions WHERE instance_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(versions, 0);
+    assert_eq!(sandbox.show().status.code(), Some(1));
+    assert!(!sandbox.app().join(".env.local").exists());
+
+    // Adding again starts a fresh instance.
+    let again = sandbox.add_stripe(SECRET_1);
+    assert_eq!(again["store"]["action"], "created");
+    assert_ne!(again["store"]["instanceId"], id.as_str());
+}
+
+#[test]
+fn set_refuses_secret_fields_and_points_to_config() {
+    let sandbox = Sandbox::new();
+    let set = format!("secretKey={SECRET_1}");
+    let out = sandbox.run(
+        &[
+            "add",
+            "stripe",
+            "--project",
+            &sandbox.app_arg(),
+            "--set",
+            &format!("publishableKey={PUBLISHABLE}"),
+            "--set",
+            &set,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: --set secretKey=...: `/secretKey` is a secret field"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--config FILE") && err.contains("--config -"),
+        "{err}"
+    );
+    assert!(!sandbox.store().exists());
+    assert!(!sandbox.app().join(".mobigen").exists());
+}
+
+/// Holds the project's advisory lock, so that `add`'s apply step times out after the store was
+/// written (the planning step reads without the lock).
+fn hold_project_lock(dir: &Path) -> std::fs::File {
+    let file = std::fs::File::open(dir).expect("open project dir");
+    file.lock().expect("lock");
+    file
+}
+
+#[test]
+fn a_failed_injection_undoes_a_new_store_record() {
+    let sandbox = Sandbox::new();
+    let lock = hold_project_lock(&sandbox.app());
+    let out = sandbox.run(
+        &[
+            "add",
+            "stripe",
+            "--project",
+            &sandbox.app_arg(),
+            "--config",
+            "-",
+        ],
+        Some(&stripe_config(SECRET_1)),
+    );
+    drop(lock);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: project ") && err.contains("is busy"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the project was left unchanged, and the stored instance"),
+        "{err}"
+    );
+    assert!(
+        err.contains("was removed again (credentials deleted)"),
+        "{err}"
+    );
+    let live: i64 = sandbox
+        .db()
+        .query_row(
+            "SELECT count(*) FROM connector_instances WHERE status != 'removed' OR credentials_encrypted != ''",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(live, 0);
+    assert!(!sandbox.app().join(".mobigen/connectors.lock.json").exists());
+    assert!(sandbox.run(&["audit", "--verify"], None).status.success());
+}
+
+#[test]
+fn a_failed_injection_puts_the_previous_credentials_back() {
+    let sandbox = Sandbox::new();
+    let id = sandbox.add_stripe(SECRET_1)["store"]["instanceId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let lock = hold_project_lock(&sandbox.app());
+    let out = sandbox.rotate_stripe(SECRET_2);
+    drop(lock);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the stored credentials were put back to version 1"),
+        "{err}"
+    );
+    assert_eq!(sandbox.decrypted_secret(&id), SECRET_1);
+    assert!(sandbox.env_local().contains(SECRET_1));
+    sandbox.assert_store_has_no(SECRET_2);
+}
+
+#[test]
+fn every_new_command_has_help() {
+    let sandbox = Sandbox::new();
+    for args in [
+        vec!["credentials", "--help"],
+        vec!["credentials", "rotate", "--help"],
+        vec!["credentials", "show", "--help"],
+        vec!["keys", "--help"],
+        vec!["keys", "list", "--help"],
+        vec!["keys", "rotate", "--help"],
+        vec!["keys", "rewrap", "--help"],
+        vec!["audit", "--help"],
+        vec!["enable", "--help"],
+        vec!["disable", "--help"],
+        vec!["add", "--help"],
+        vec!["remove", "--help"],
+    ] {
+        let out = sandbox.run(&args, None);
+        assert!(out.status.success(), "{args:?}");
+        let help = text(&out.stdout);
+        assert!(help.contains("Usage: mobigen-connect"), "{args:?}");
+        assert!(help.contains("--store <PATH>"), "{args:?}");
+    }
+    assert!(!sandbox.store().exists());
+}
