@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::CommandResult;
 use crate::catalog::{emit, read_json};
-use crate::project_cmds::{plan_json, report_plan};
+use crate::project_cmds::report_plan;
 use crate::store_access::{Access, ProjectArgs, Service, StoreLocation, actor};
 
 /// What step 2 did to the store.
@@ -364,7 +364,7 @@ fn rotate(registry: &Registry, location: &StoreLocation, args: &RotateArgs) -> C
                 "version": v.version,
                 "expiresAt": v.expires_at.to_string(),
             })),
-            "code": plan_json(&plan, false),
+            "code": plan.summary_json(false),
         }))?;
     } else {
         let name = &connector.definition().name;

@@ -119,31 +119,6 @@ fn apply_sets(
     Ok(())
 }
 
-pub(crate) fn plan_json(plan: &Plan, dry_run: bool) -> Value {
-    let (added, modified, deleted) = plan.counts();
-    let files: Vec<Value> = plan
-        .changes
-        .iter()
-        .map(|c| {
-            let action = match (&c.before, &c.after) {
-                (None, _) => "create",
-                (_, None) => "delete",
-                _ => "update",
-            };
-            json!({"path": c.path, "action": action})
-        })
-        .collect();
-    json!({
-        "connector": plan.connector,
-        "kind": plan.kind,
-        "dryRun": dry_run,
-        "codeChanges": {"filesAdded": added, "filesModified": modified, "filesDeleted": deleted},
-        "files": files,
-        "manualSteps": plan.manual_steps,
-        "warnings": plan.warnings,
-    })
-}
-
 pub(crate) fn report_plan(
     plan: &Plan,
     name: &str,
@@ -151,7 +126,7 @@ pub(crate) fn report_plan(
     json: bool,
 ) -> anyhow::Result<()> {
     if json {
-        let mut text = serde_json::to_string_pretty(&plan_json(plan, dry_run))?;
+        let mut text = serde_json::to_string_pretty(&plan.summary_json(dry_run))?;
         text.push('\n');
         return emit(&text);
     }
@@ -207,7 +182,7 @@ fn report_with_store(
     store: Option<(Value, String)>,
 ) -> anyhow::Result<()> {
     if json {
-        let mut value = plan_json(plan, dry_run);
+        let mut value = plan.summary_json(dry_run);
         if let Some(object) = value.as_object_mut() {
             object.insert(
                 "store".into(),

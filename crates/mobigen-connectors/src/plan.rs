@@ -174,6 +174,34 @@ impl Plan {
             .collect()
     }
 
+    /// The plan as JSON, the shape every binding prints: `{connector, kind, dryRun, codeChanges:
+    /// {filesAdded, filesModified, filesDeleted}, files: [{path, action}], manualSteps,
+    /// warnings}`. No file contents, so no secret values.
+    pub fn summary_json(&self, dry_run: bool) -> Value {
+        let (added, modified, deleted) = self.counts();
+        let files: Vec<Value> = self
+            .changes
+            .iter()
+            .map(|c| {
+                let action = match (&c.before, &c.after) {
+                    (None, _) => "create",
+                    (_, None) => "delete",
+                    _ => "update",
+                };
+                serde_json::json!({"path": c.path, "action": action})
+            })
+            .collect();
+        serde_json::json!({
+            "connector": self.connector,
+            "kind": self.kind,
+            "dryRun": dry_run,
+            "codeChanges": {"filesAdded": added, "filesModified": modified, "filesDeleted": deleted},
+            "files": files,
+            "manualSteps": self.manual_steps,
+            "warnings": self.warnings,
+        })
+    }
+
     /// Counts of files (added, modified, deleted).
     pub fn counts(&self) -> (usize, usize, usize) {
         let added = self.changes.iter().filter(|c| c.before.is_none()).count();

@@ -31,6 +31,173 @@ fn run(program: &str, args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<()
     Ok(())
 }
 
+/// The C header as cbindgen generates it from bindings/c.
+fn generated_header() -> anyhow::Result<Vec<u8>> {
+    let crate_dir = workspace_root().join("bindings/c");
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+        .map_err(|e| anyhow::anyhow!("bindings/c/cbindgen.toml: {e}"))?;
+    let bindings = cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(config)
+        .generate()
+        .context("cbindgen could not generate the header")?;
+    let mut out = Vec::new();
+    bindings.write(&mut out);
+    Ok(out)
+}
+
+const HEADER: &str = "include/mobigen_connectors.h";
+
+/// `cargo xtask header`: regenerates include/mobigen_connectors.h.
+fn header() -> anyhow::Result<()> {
+    let path = workspace_root().join(HEADER);
+    std::fs::write(&path, generated_header()?).with_context(|| format!("cannot write {HEADER}"))?;
+    println!("wrote {HEADER}");
+    Ok(())
+}
+
+/// Fails when the committed header differs from what cbindgen generates now.
+fn check_header() -> anyhow::Result<()> {
+    println!("$ (check) {HEADER} is up to date");
+    let committed = std::fs::read(workspace_root().join(HEADER)).unwrap_or_default();
+    if committed != generated_header()? {
+        bail!("{HEADER} is stale: run `cargo xtask header` and commit the result");
+    }
+    Ok(())
+}
+
+/// Cargo's target folder (honours CARGO_TARGET_DIR).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
+fn path_str(path: &Path) -> anyhow::Result<&str> {
+    path.to_str()
+        .with_context(|| format!("non UTF-8 path {}", path.display()))
+}
+
+/// The C side: the header is fresh and compiles as C99 and C++ (from two translation units);
+/// the ABI test program runs under AddressSanitizer and UndefinedBehaviorSanitizer; the C
+/// example adds and removes a connector on a copy of the sample app; and, when valgrind is
+/// installed, the example runs clean under it too.
+fn c_tests() -> anyhow::Result<()> {
+    check_header()?;
+    let root = workspace_root();
+    run(
+        "cargo",
+        &["build", "--quiet", "--package", "mobigen-connectors-c"],
+        &[],
+    )?;
+    let lib = target_dir().join("debug/libmobigen_connectors_c.a");
+    let out = target_dir().join("c-tests");
+    std::fs::create_dir_all(&out).context("cannot create the C build folder")?;
+    let include = format!("-I{}", path_str(&root.join("include"))?);
+    let lib = path_str(&lib)?.to_string();
+    let src = |p: &str| -> anyhow::Result<String> { Ok(path_str(&root.join(p))?.to_string()) };
+    let obj = |name: &str| -> anyhow::Result<String> { Ok(path_str(&out.join(name))?.to_string()) };
+    let strict = ["-Wall", "-Wextra", "-Werror"];
+    let link = ["-lpthread", "-ldl", "-lm"];
+    let sanitize = [
+        "-g",
+        "-fsanitize=address,undefined",
+        "-fno-omit-frame-pointer",
+        "-fno-sanitize-recover=all",
+    ];
+
+    let header_c = src("bindings/c/tests/header_c99.c")?;
+    let header_o = obj("header_c99.o")?;
+    let mut args = vec!["-std=c99", "-pedantic"];
+    args.extend(strict);
+    args.extend([include.as_str(), "-c", &header_c, "-o", &header_o]);
+    run("gcc", &args, &[])?;
+
+    let (a, b, cpp) = (
+        src("bindings/c/tests/header_a.cpp")?,
+        src("bindings/c/tests/header_b.cpp")?,
+        obj("header_cpp")?,
+    );
+    let mut args = vec!["-std=c++11", "-pedantic"];
+    args.extend(strict);
+    args.extend([include.as_str(), &a, &b, &lib]);
+    args.extend(link);
+    args.extend(["-o", &cpp]);
+    run("g++", &args, &[])?;
+    run(&cpp, &[], &[])?;
+
+    let work = tempfile::Builder::new()
+        .prefix("mobigen-c-")
+        .tempdir()
+        .context("cannot create a temporary folder")?;
+    let abi_project = work.path().join("abi-app");
+    copy_dir(&root.join("examples/sample-app"), &abi_project)?;
+    let keyring = work.path().join("keyring.json");
+    let (abi_src, abi_bin) = (src("bindings/c/tests/abi_test.c")?, obj("abi_test")?);
+    let mut args = vec!["-std=c99"];
+    args.extend(strict);
+    args.extend(sanitize);
+    args.extend([include.as_str(), &abi_src, &lib]);
+    args.extend(link);
+    args.extend(["-o", &abi_bin]);
+    run("gcc", &args, &[])?;
+    run(
+        &abi_bin,
+        &[path_str(&abi_project)?, path_str(&keyring)?],
+        &[("ASAN_OPTIONS", "detect_leaks=1")],
+    )?;
+
+    let example_project = work.path().join("example-app");
+    copy_dir(&root.join("examples/sample-app"), &example_project)?;
+    let (example_src, example_bin) = (src("examples/c/main.c")?, obj("example")?);
+    let config = src("examples/sample-configs/stripe.json")?;
+    let mut args = vec!["-std=c99"];
+    args.extend(strict);
+    args.extend(sanitize);
+    args.extend([include.as_str(), &example_src, &lib]);
+    args.extend(link);
+    args.extend(["-o", &example_bin]);
+    run("gcc", &args, &[])?;
+    run(
+        &example_bin,
+        &[path_str(&example_project)?, &config],
+        &[("ASAN_OPTIONS", "detect_leaks=1")],
+    )?;
+    if read_tree(&example_project)? != read_tree(&root.join("examples/sample-app"))? {
+        bail!("the C example left the project changed after removing the connector");
+    }
+
+    if Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        let plain_bin = obj("example-plain")?;
+        let mut args = vec!["-std=c99", "-g"];
+        args.extend(strict);
+        args.extend([include.as_str(), &example_src, &lib]);
+        args.extend(link);
+        args.extend(["-o", &plain_bin]);
+        run("gcc", &args, &[])?;
+        run(
+            "valgrind",
+            &[
+                "--quiet",
+                "--error-exitcode=1",
+                "--leak-check=full",
+                "--show-leak-kinds=definite",
+                "--errors-for-leak-kinds=definite",
+                &plain_bin,
+                path_str(&example_project)?,
+                &config,
+            ],
+            &[],
+        )?;
+    } else {
+        println!("(valgrind not installed: skipping the valgrind run of the C example)");
+    }
+    Ok(())
+}
+
 fn test() -> anyhow::Result<()> {
     run("cargo", &["fmt", "--all", "--check"], &[])?;
     run(
@@ -50,6 +217,7 @@ fn test() -> anyhow::Result<()> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
+    c_tests()?;
     cargo_test(&["test", "--workspace"])
 }
 
@@ -212,10 +380,14 @@ fn main() -> std::process::ExitCode {
     let result = match task.as_str() {
         "test" => test(),
         "sample" => sample(),
+        "header" => header(),
+        "c" => c_tests(),
         _ => {
-            eprintln!("usage: cargo xtask <test|sample>");
+            eprintln!("usage: cargo xtask <test|sample|header>");
             eprintln!("  test    formatting, clippy, rustdoc and every test (what CI runs)");
             eprintln!("  sample  the main job on a temporary copy of examples/sample-app");
+            eprintln!("  header  regenerate include/mobigen_connectors.h from bindings/c");
+            eprintln!("  c       only the C checks of `test` (header, sanitizers, example)");
             return std::process::ExitCode::from(2);
         }
     };

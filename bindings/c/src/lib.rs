@@ -1,0 +1,831 @@
+//! C ABI of Mobigen connectors. Conventions (see bindings/c/README.md):
+//!
+//! - Opaque handles (`mgc_registry`, `mgc_vault`) are created by `_new`/`_open` functions and
+//!   released by their `_free`; strings and byte buffers the library returns (`mgc_string`,
+//!   `mgc_bytes`) are owned by the caller and released by `mgc_string_free` / `mgc_bytes_free`.
+//!   Every free function accepts NULL (a no-op) and detects a second free of the same object.
+//! - Strings go in as pointer + length and must be UTF-8; a NULL pointer is allowed only with
+//!   length 0.
+//! - Every function returns an `mgc_result`; codes are numbered and never reused. Outputs are
+//!   written only on success. After any call, `mgc_last_error()` gives that call's message on
+//!   the calling thread (an empty string after success).
+//! - Every export runs behind a panic guard: a bug in the library is reported as
+//!   `MGC_RESULT_PANIC`, never unwound into C.
+
+// This crate is the C boundary: it has to dereference the pointers C hands it. Every `unsafe`
+// block states why it is sound.
+#![allow(unsafe_code)]
+// The exported names follow C conventions (`mgc_registry`, `mgc_result`).
+#![allow(non_camel_case_types)]
+// These functions are the C API: they take raw pointers by design, check them (NULL, live-object
+// set) before use, and state the caller's promises in their docs and in bindings/c/README.md.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::ffi::{CString, c_char};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::{LazyLock, Mutex, MutexGuard};
+
+use mobigen_connectors::clock::{Clock, SystemClock};
+use mobigen_connectors::ops::{self, Mode, OpError};
+use mobigen_connectors::plan::{PlanError, PlanOptions};
+use mobigen_connectors::vault::{Context, LocalKeyring, Vault, VaultError};
+use mobigen_connectors::{Registry, RegistryError};
+
+/// Result of every call. Codes are stable: new ones are added, none is ever renumbered or reused.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mgc_result {
+    /// Success.
+    Ok = 0,
+    /// A required pointer argument was NULL (or NULL with a non-zero length).
+    NullArgument = 1,
+    /// A string argument was not UTF-8.
+    InvalidUtf8 = 2,
+    /// A length was larger than any object can be.
+    InvalidLength = 3,
+    /// A handle or returned object was not live: already freed, or never created here.
+    InvalidHandle = 4,
+    /// A JSON argument did not parse.
+    InvalidJson = 5,
+    /// No connector has that id, or an unknown category was given.
+    UnknownConnector = 6,
+    /// The config was refused; the message lists every problem.
+    InvalidConfig = 7,
+    /// A connector manifest (from `mgc_registry_load_dir`) is invalid.
+    InvalidManifest = 8,
+    /// The project cannot be read or edited (bad package.json, unparsable root file...).
+    ProjectError = 9,
+    /// Generated files were edited by the user; nothing was written (use `MGC_FORCE`).
+    Conflict = 10,
+    /// The connector to remove is not enabled in the project.
+    NotEnabled = 11,
+    /// Another operation holds the project.
+    Busy = 12,
+    /// A file-system call failed; nothing was changed.
+    Io = 13,
+    /// Decryption failed: wrong project/connector, tampered or truncated ciphertext.
+    DecryptionFailed = 14,
+    /// A vault key problem: unknown key id, unreadable key file, rotation unsupported.
+    KeyError = 15,
+    /// The library panicked (a bug); the message says where.
+    Panic = 16,
+    /// Any other failure; the message says what.
+    Other = 17,
+}
+
+/// `mgc_project_add`/`_remove` flag: plan only, write nothing.
+pub const MGC_DRY_RUN: u32 = 1;
+/// `mgc_project_add`/`_remove` flag: overwrite or delete generated files the user edited.
+pub const MGC_FORCE: u32 = 2;
+/// `mgc_project_add` flag: write no secret value to disk (not even `.env.local`).
+pub const MGC_NO_SECRET_ENV: u32 = 4;
+
+/// The connector registry (built-in connectors plus any loaded from folders).
+pub struct mgc_registry {
+    inner: Registry,
+}
+
+/// A vault over a local keyring file.
+pub struct mgc_vault {
+    inner: Vault<LocalKeyring>,
+}
+
+/// A UTF-8 string owned by the caller; NUL-terminated as well as counted.
+pub struct mgc_string {
+    text: CString,
+    len: usize,
+}
+
+/// A byte buffer owned by the caller (decrypted plaintext); wiped when freed.
+pub struct mgc_bytes {
+    bytes: Vec<u8>,
+}
+
+/// An error of one call: its code and message.
+struct Failure {
+    code: mgc_result,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: mgc_result, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(message: &str) {
+    // Interior NULs cannot be represented in a C string; show them as spaces.
+    let text = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    LAST_ERROR.with(|cell| *cell.borrow_mut() = text);
+}
+
+/// Kinds of objects handed to C, for the live-object set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Registry,
+    Vault,
+    String,
+    Bytes,
+}
+
+/// Addresses of every object handed to C and not yet freed: lets the library refuse freed or
+/// foreign pointers (and second frees) without touching their memory.
+fn live() -> MutexGuard<'static, HashSet<(usize, Kind)>> {
+    static LIVE: LazyLock<Mutex<HashSet<(usize, Kind)>>> =
+        LazyLock::new(|| Mutex::new(HashSet::new()));
+    // A poisoned lock only means another thread panicked while holding it; the set is still
+    // consistent (inserts and removes are single operations).
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn hand_out<T>(value: T, kind: Kind) -> *mut T {
+    let ptr = Box::into_raw(Box::new(value));
+    live().insert((ptr as usize, kind));
+    ptr
+}
+
+fn check_live<T>(ptr: *const T, kind: Kind, what: &str) -> Result<(), Failure> {
+    if ptr.is_null() {
+        return Err(Failure::new(
+            mgc_result::NullArgument,
+            format!("{what} is NULL"),
+        ));
+    }
+    if !live().contains(&(ptr as usize, kind)) {
+        return Err(Failure::new(
+            mgc_result::InvalidHandle,
+            format!("{what} is not a live object (already freed, or not from this library)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Frees an object handed out earlier. NULL is a no-op; a second free is refused.
+fn take_back<T>(ptr: *mut T, kind: Kind, what: &str) -> Result<(), Failure> {
+    if ptr.is_null() {
+        return Ok(());
+    }
+    if !live().remove(&(ptr as usize, kind)) {
+        return Err(Failure::new(
+            mgc_result::InvalidHandle,
+            format!("{what} is not a live object (freed twice, or not from this library)"),
+        ));
+    }
+    // SAFETY: `ptr` came from `Box::into_raw` in `hand_out` with this kind, and was just removed
+    // from the live set, so this is its only release.
+    drop(unsafe { Box::from_raw(ptr) });
+    Ok(())
+}
+
+/// Runs `body` behind the panic guard and records its message.
+fn guard(body: impl FnOnce() -> Result<(), Failure>) -> mgc_result {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => {
+            set_last_error("");
+            mgc_result::Ok
+        }
+        Ok(Err(failure)) => {
+            set_last_error(&failure.message);
+            failure.code
+        }
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            set_last_error(&format!(
+                "internal error (a bug in mobigen-connectors): {detail}"
+            ));
+            mgc_result::Panic
+        }
+    }
+}
+
+/// Reads a string argument given as pointer + length.
+fn arg_str<'a>(ptr: *const c_char, len: usize, what: &str) -> Result<&'a str, Failure> {
+    if len == 0 {
+        return Ok("");
+    }
+    if ptr.is_null() {
+        return Err(Failure::new(
+            mgc_result::NullArgument,
+            format!("{what} is NULL with length {len}"),
+        ));
+    }
+    if len > isize::MAX as usize {
+        return Err(Failure::new(
+            mgc_result::InvalidLength,
+            format!("{what}: length {len} is too large"),
+        ));
+    }
+    // SAFETY: the caller promises `ptr` points to `len` readable bytes that stay valid for the
+    // call (the documented contract of every string argument); it is non-NULL and `len` fits
+    // an isize.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+    std::str::from_utf8(bytes).map_err(|e| {
+        Failure::new(
+            mgc_result::InvalidUtf8,
+            format!("{what} is not UTF-8 (at byte {})", e.valid_up_to()),
+        )
+    })
+}
+
+fn arg_bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8], Failure> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(Failure::new(
+            mgc_result::NullArgument,
+            format!("{what} is NULL with length {len}"),
+        ));
+    }
+    if len > isize::MAX as usize {
+        return Err(Failure::new(
+            mgc_result::InvalidLength,
+            format!("{what}: length {len} is too large"),
+        ));
+    }
+    // SAFETY: as in `arg_str`: the caller promises `len` readable bytes at `ptr`.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+fn arg_json(ptr: *const c_char, len: usize, what: &str) -> Result<serde_json::Value, Failure> {
+    let text = arg_str(ptr, len, what)?;
+    serde_json::from_str(text).map_err(|e| {
+        Failure::new(
+            mgc_result::InvalidJson,
+            format!("{what}:{}:{}: not valid JSON", e.line(), e.column()),
+        )
+    })
+}
+
+/// Checks an output pointer before any work is done.
+fn check_out<T>(out: *mut *mut T, what: &str) -> Result<(), Failure> {
+    if out.is_null() {
+        Err(Failure::new(
+            mgc_result::NullArgument,
+            format!("{what} is NULL"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn write_out<T>(out: *mut *mut T, value: T, kind: Kind) {
+    // SAFETY: `out` was checked non-NULL by `check_out`, and the caller promises it points to
+    // writable storage for one pointer.
+    unsafe { *out = hand_out(value, kind) };
+}
+
+fn string_out(out: *mut *mut mgc_string, text: String) -> Result<(), Failure> {
+    let len = text.len();
+    let text = CString::new(text)
+        .map_err(|_| Failure::new(mgc_result::Other, "result text holds a NUL byte"))?;
+    write_out(out, mgc_string { text, len }, Kind::String);
+    Ok(())
+}
+
+fn registry_ref<'a>(registry: *const mgc_registry) -> Result<&'a mgc_registry, Failure> {
+    check_live(registry, Kind::Registry, "registry")?;
+    // SAFETY: the pointer is live (created by `hand_out`, not yet freed), so it points to a
+    // valid `mgc_registry`; C must not free it during the call (documented).
+    Ok(unsafe { &*registry })
+}
+
+fn registry_error(e: RegistryError) -> Failure {
+    let code = match e {
+        RegistryError::Unknown { .. } => mgc_result::UnknownConnector,
+        RegistryError::Io { .. } => mgc_result::Io,
+        _ => mgc_result::InvalidManifest,
+    };
+    Failure::new(code, e.to_string())
+}
+
+fn op_error(e: OpError) -> Failure {
+    let code = match &e {
+        OpError::Plan(PlanError::Conflicts { .. }) => mgc_result::Conflict,
+        OpError::Plan(PlanError::NotEnabled { .. }) => mgc_result::NotEnabled,
+        OpError::Plan(PlanError::Registry(RegistryError::Unknown { .. })) => {
+            mgc_result::UnknownConnector
+        }
+        OpError::Apply(mobigen_connectors::apply::ApplyError::Busy { .. }) => mgc_result::Busy,
+        OpError::Apply(_) => mgc_result::Io,
+        _ => mgc_result::ProjectError,
+    };
+    Failure::new(code, e.to_string())
+}
+
+fn vault_error(e: VaultError) -> Failure {
+    let code = match e {
+        VaultError::Decryption
+        | VaultError::Truncated
+        | VaultError::NotARecord
+        | VaultError::UnknownVersion { .. }
+        | VaultError::UnknownAlgorithm { .. }
+        | VaultError::Malformed { .. }
+        | VaultError::BadTextEncoding { .. } => mgc_result::DecryptionFailed,
+        _ => mgc_result::KeyError,
+    };
+    Failure::new(code, e.to_string())
+}
+
+fn to_json_text(value: &impl serde::Serialize) -> Result<String, Failure> {
+    serde_json::to_string(value).map_err(|e| Failure::new(mgc_result::Other, e.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors and strings
+
+/// The message of the last call on this thread: empty after a success. The pointer stays valid
+/// until the next call of this library on the same thread. Never NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_last_error() -> *const c_char {
+    LAST_ERROR.with(|cell| cell.borrow().as_ptr())
+}
+
+/// The library version, a static NUL-terminated string.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The text of a returned string, NUL-terminated; NULL when `s` is not a live string.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_string_ptr(s: *const mgc_string) -> *const c_char {
+    if check_live(s, Kind::String, "string").is_err() {
+        return std::ptr::null();
+    }
+    // SAFETY: `s` is live, so it points to a valid `mgc_string`.
+    unsafe { (*s).text.as_ptr() }
+}
+
+/// The length of a returned string in bytes (without the NUL); 0 when `s` is not live.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_string_len(s: *const mgc_string) -> usize {
+    if check_live(s, Kind::String, "string").is_err() {
+        return 0;
+    }
+    // SAFETY: `s` is live, so it points to a valid `mgc_string`.
+    unsafe { (*s).len }
+}
+
+/// Frees a returned string. NULL is a no-op; a second free returns `MGC_RESULT_INVALID_HANDLE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_string_free(s: *mut mgc_string) -> mgc_result {
+    guard(|| take_back(s, Kind::String, "string"))
+}
+
+/// The bytes of a returned buffer; NULL when `b` is not live.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_bytes_ptr(b: *const mgc_bytes) -> *const u8 {
+    if check_live(b, Kind::Bytes, "bytes").is_err() {
+        return std::ptr::null();
+    }
+    // SAFETY: `b` is live, so it points to a valid `mgc_bytes`.
+    unsafe { (*b).bytes.as_ptr() }
+}
+
+/// The length of a returned buffer; 0 when `b` is not live.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_bytes_len(b: *const mgc_bytes) -> usize {
+    if check_live(b, Kind::Bytes, "bytes").is_err() {
+        return 0;
+    }
+    // SAFETY: `b` is live, so it points to a valid `mgc_bytes`.
+    unsafe { (*b).bytes.len() }
+}
+
+/// Wipes and frees a returned buffer. NULL is a no-op; a second free returns
+/// `MGC_RESULT_INVALID_HANDLE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_bytes_free(b: *mut mgc_bytes) -> mgc_result {
+    guard(|| {
+        if !b.is_null() && live().contains(&(b as usize, Kind::Bytes)) {
+            // SAFETY: `b` is live, so it points to a valid `mgc_bytes` owned by the library.
+            let bytes = unsafe { &mut (*b).bytes };
+            bytes.iter_mut().for_each(|byte| {
+                // SAFETY: `byte` is a valid, aligned `u8` in the buffer; a volatile write keeps
+                // the compiler from eliding the wipe.
+                unsafe { std::ptr::write_volatile(byte, 0) }
+            });
+        }
+        take_back(b, Kind::Bytes, "bytes")
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry
+
+/// Creates a registry of the built-in connectors in `*out`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_registry_new(out: *mut *mut mgc_registry) -> mgc_result {
+    guard(|| {
+        check_out(out, "out")?;
+        let inner = Registry::builtin().map_err(registry_error)?;
+        write_out(out, mgc_registry { inner }, Kind::Registry);
+        Ok(())
+    })
+}
+
+/// Loads every connector folder found in `dir` into the registry (nothing is loaded unless
+/// every folder is valid).
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_registry_load_dir(
+    registry: *mut mgc_registry,
+    dir: *const c_char,
+    dir_len: usize,
+) -> mgc_result {
+    guard(|| {
+        check_live(registry, Kind::Registry, "registry")?;
+        let dir = arg_str(dir, dir_len, "dir")?;
+        // SAFETY: `registry` is live; C must not use it from another thread during this call
+        // (documented: a registry is not thread-safe for writes).
+        let registry = unsafe { &mut *registry };
+        registry
+            .inner
+            .load_dir(Path::new(dir))
+            .map(drop)
+            .map_err(registry_error)
+    })
+}
+
+/// Frees a registry. NULL is a no-op; a second free returns `MGC_RESULT_INVALID_HANDLE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_registry_free(registry: *mut mgc_registry) -> mgc_result {
+    guard(|| take_back(registry, Kind::Registry, "registry"))
+}
+
+fn summary(def: &mobigen_connectors::ConnectorDefinition) -> serde_json::Value {
+    serde_json::json!({
+        "id": def.id,
+        "name": def.name,
+        "description": def.description,
+        "category": def.category,
+        "logo": def.logo,
+        "authType": def.auth_types.first(),
+        "authTypes": def.auth_types,
+        "capabilities": def.capabilities,
+        "setupDifficulty": def.setup_difficulty,
+    })
+}
+
+/// Lists connectors as JSON `{"connectors": [summary...]}`; `category` (may be empty for all)
+/// filters by category.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_registry_list_json(
+    registry: *const mgc_registry,
+    category: *const c_char,
+    category_len: usize,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let registry = registry_ref(registry)?;
+        let category = arg_str(category, category_len, "category")?;
+        check_out(out, "out")?;
+        let category = if category.is_empty() {
+            None
+        } else {
+            Some(
+                category
+                    .parse()
+                    .map_err(|e: String| Failure::new(mgc_result::UnknownConnector, e))?,
+            )
+        };
+        let list: Vec<serde_json::Value> = registry
+            .inner
+            .list(category)
+            .iter()
+            .map(|c| summary(c.definition()))
+            .collect();
+        string_out(
+            out,
+            to_json_text(&serde_json::json!({ "connectors": list }))?,
+        )
+    })
+}
+
+/// One connector's full definition (its manifest, config schema included) as JSON.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_registry_get_json(
+    registry: *const mgc_registry,
+    id: *const c_char,
+    id_len: usize,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let registry = registry_ref(registry)?;
+        let id = arg_str(id, id_len, "id")?;
+        check_out(out, "out")?;
+        let connector = registry.inner.lookup(id).map_err(registry_error)?;
+        string_out(out, to_json_text(connector.definition())?)
+    })
+}
+
+/// Searches connectors: JSON `{"query", "results": [summary + score]}`, best first.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_registry_search_json(
+    registry: *const mgc_registry,
+    query: *const c_char,
+    query_len: usize,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let registry = registry_ref(registry)?;
+        let query = arg_str(query, query_len, "query")?;
+        check_out(out, "out")?;
+        let results: Vec<serde_json::Value> = registry
+            .inner
+            .search(query)
+            .iter()
+            .map(|hit| {
+                let mut value = summary(hit.connector.definition());
+                value["score"] = hit.score.into();
+                value
+            })
+            .collect();
+        string_out(
+            out,
+            to_json_text(&serde_json::json!({ "query": query, "results": results }))?,
+        )
+    })
+}
+
+/// Validates a JSON config for connector `id`. On success `*out` holds
+/// `{"config" (defaults filled, secrets redacted), "warnings": [...]}`; an invalid config returns
+/// `MGC_RESULT_INVALID_CONFIG` with every problem in the message.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_validate_config(
+    registry: *const mgc_registry,
+    id: *const c_char,
+    id_len: usize,
+    config_json: *const c_char,
+    config_len: usize,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let registry = registry_ref(registry)?;
+        let id = arg_str(id, id_len, "id")?;
+        let config = arg_json(config_json, config_len, "config")?;
+        check_out(out, "out")?;
+        let connector = registry.inner.lookup(id).map_err(registry_error)?;
+        let valid = connector
+            .validate_config(&config)
+            .map_err(|e| Failure::new(mgc_result::InvalidConfig, e.to_string()))?;
+        let report =
+            serde_json::json!({ "config": valid.redacted(), "warnings": valid.warnings() });
+        string_out(out, to_json_text(&report)?)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projects
+
+fn options(flags: u32) -> (PlanOptions, Mode) {
+    let options = PlanOptions {
+        write_secret_env: flags & MGC_NO_SECRET_ENV == 0,
+        force: flags & MGC_FORCE != 0,
+    };
+    let mode = if flags & MGC_DRY_RUN != 0 {
+        Mode::DryRun
+    } else {
+        Mode::Apply
+    };
+    (options, mode)
+}
+
+/// Adds connector `id` with a JSON config to the Expo project in `dir` (or updates it). `*out`
+/// gets the plan summary JSON `{connector, kind, dryRun, codeChanges, files, manualSteps,
+/// warnings}`. Flags: `MGC_DRY_RUN`, `MGC_FORCE`, `MGC_NO_SECRET_ENV`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_project_add(
+    registry: *const mgc_registry,
+    dir: *const c_char,
+    dir_len: usize,
+    id: *const c_char,
+    id_len: usize,
+    config_json: *const c_char,
+    config_len: usize,
+    flags: u32,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let registry = registry_ref(registry)?;
+        let dir = arg_str(dir, dir_len, "dir")?;
+        let id = arg_str(id, id_len, "id")?;
+        let config = arg_json(config_json, config_len, "config")?;
+        check_out(out, "out")?;
+        let connector = registry.inner.lookup(id).map_err(registry_error)?;
+        let valid = connector
+            .validate_config(&config)
+            .map_err(|e| Failure::new(mgc_result::InvalidConfig, e.to_string()))?;
+        let (options, mode) = options(flags);
+        let plan =
+            ops::add(&registry.inner, Path::new(dir), &valid, options, mode).map_err(op_error)?;
+        string_out(out, to_json_text(&plan.summary_json(mode == Mode::DryRun))?)
+    })
+}
+
+/// Removes connector `id` from the project in `dir`; `*out` gets the plan summary JSON. Flags:
+/// `MGC_DRY_RUN`, `MGC_FORCE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_project_remove(
+    registry: *const mgc_registry,
+    dir: *const c_char,
+    dir_len: usize,
+    id: *const c_char,
+    id_len: usize,
+    flags: u32,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let registry = registry_ref(registry)?;
+        let dir = arg_str(dir, dir_len, "dir")?;
+        let id = arg_str(id, id_len, "id")?;
+        check_out(out, "out")?;
+        let (options, mode) = options(flags);
+        let plan =
+            ops::remove(&registry.inner, Path::new(dir), id, options, mode).map_err(op_error)?;
+        string_out(out, to_json_text(&plan.summary_json(mode == Mode::DryRun))?)
+    })
+}
+
+/// The connectors enabled in the project in `dir`, as JSON `{connectors, rootFile, problems}`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_project_status(
+    registry: *const mgc_registry,
+    dir: *const c_char,
+    dir_len: usize,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let registry = registry_ref(registry)?;
+        let dir = arg_str(dir, dir_len, "dir")?;
+        check_out(out, "out")?;
+        let status = ops::status(&registry.inner, Path::new(dir)).map_err(op_error)?;
+        string_out(out, to_json_text(&status)?)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vault
+
+/// Opens the vault over the keyring file at `keyring_path`, creating the file (mode 0600) with a
+/// first key when it does not exist.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_vault_open(
+    keyring_path: *const c_char,
+    keyring_path_len: usize,
+    out: *mut *mut mgc_vault,
+) -> mgc_result {
+    guard(|| {
+        let path = arg_str(keyring_path, keyring_path_len, "keyring_path")?;
+        check_out(out, "out")?;
+        if path.is_empty() {
+            return Err(Failure::new(
+                mgc_result::NullArgument,
+                "keyring_path is empty",
+            ));
+        }
+        let keyring = LocalKeyring::open_or_create(Path::new(path), SystemClock.now())
+            .map_err(vault_error)?;
+        write_out(
+            out,
+            mgc_vault {
+                inner: Vault::new(keyring),
+            },
+            Kind::Vault,
+        );
+        Ok(())
+    })
+}
+
+/// Frees a vault. NULL is a no-op; a second free returns `MGC_RESULT_INVALID_HANDLE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_vault_free(vault: *mut mgc_vault) -> mgc_result {
+    guard(|| take_back(vault, Kind::Vault, "vault"))
+}
+
+fn vault_ref<'a>(vault: *const mgc_vault) -> Result<&'a mgc_vault, Failure> {
+    check_live(vault, Kind::Vault, "vault")?;
+    // SAFETY: live, so it points to a valid `mgc_vault`; C must not free it during the call.
+    Ok(unsafe { &*vault })
+}
+
+/// Encrypts `plaintext` for (project, connector); `*out` gets the text form (`mgv1:...`).
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_vault_encrypt(
+    vault: *const mgc_vault,
+    project_id: *const c_char,
+    project_id_len: usize,
+    connector_id: *const c_char,
+    connector_id_len: usize,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let vault = vault_ref(vault)?;
+        let project = arg_str(project_id, project_id_len, "project_id")?;
+        let connector = arg_str(connector_id, connector_id_len, "connector_id")?;
+        let plaintext = arg_bytes(plaintext, plaintext_len, "plaintext")?;
+        check_out(out, "out")?;
+        let text = vault
+            .inner
+            .encrypt_to_text(plaintext, &Context::new(project, connector))
+            .map_err(vault_error)?;
+        string_out(out, text)
+    })
+}
+
+/// Decrypts a text-form ciphertext for (project, connector); `*out` gets the plaintext, which
+/// `mgc_bytes_free` wipes.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_vault_decrypt(
+    vault: *const mgc_vault,
+    project_id: *const c_char,
+    project_id_len: usize,
+    connector_id: *const c_char,
+    connector_id_len: usize,
+    ciphertext: *const c_char,
+    ciphertext_len: usize,
+    out: *mut *mut mgc_bytes,
+) -> mgc_result {
+    guard(|| {
+        let vault = vault_ref(vault)?;
+        let project = arg_str(project_id, project_id_len, "project_id")?;
+        let connector = arg_str(connector_id, connector_id_len, "connector_id")?;
+        let text = arg_str(ciphertext, ciphertext_len, "ciphertext")?;
+        check_out(out, "out")?;
+        let plaintext = vault
+            .inner
+            .decrypt_text(text, &Context::new(project, connector))
+            .map_err(vault_error)?;
+        write_out(
+            out,
+            mgc_bytes {
+                bytes: plaintext.expose_secret().to_vec(),
+            },
+            Kind::Bytes,
+        );
+        Ok(())
+    })
+}
+
+/// Makes a new key the active one (saved to the keyring file); `*out` gets its id. Older keys
+/// keep decrypting.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_vault_rotate(vault: *mut mgc_vault, out: *mut *mut mgc_string) -> mgc_result {
+    guard(|| {
+        check_live(vault, Kind::Vault, "vault")?;
+        check_out(out, "out")?;
+        // SAFETY: live; C must not use the vault from another thread during this call
+        // (documented: rotation needs exclusive use).
+        let vault = unsafe { &mut *vault };
+        let id = vault
+            .inner
+            .provider_mut()
+            .rotate(SystemClock.now())
+            .map_err(vault_error)?;
+        string_out(out, id.to_string())
+    })
+}
+
+/// Re-wraps a ciphertext's data key under the active key without touching its body; `*out`
+/// gets the new text form.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_vault_rewrap(
+    vault: *const mgc_vault,
+    project_id: *const c_char,
+    project_id_len: usize,
+    connector_id: *const c_char,
+    connector_id_len: usize,
+    ciphertext: *const c_char,
+    ciphertext_len: usize,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let vault = vault_ref(vault)?;
+        let project = arg_str(project_id, project_id_len, "project_id")?;
+        let connector = arg_str(connector_id, connector_id_len, "connector_id")?;
+        let text = arg_str(ciphertext, ciphertext_len, "ciphertext")?;
+        check_out(out, "out")?;
+        let envelope = mobigen_connectors::vault::Envelope::from_text(text).map_err(vault_error)?;
+        let rewrapped = vault
+            .inner
+            .rewrap(envelope, &Context::new(project, connector))
+            .map_err(vault_error)?;
+        string_out(out, rewrapped.to_text())
+    })
+}

@@ -1,0 +1,194 @@
+/* Tests of the C ABI's contract: NULL handles and arguments, invalid UTF-8, wrong lengths,
+ * double frees, messages, outputs written only on success, and the vault. Built with
+ * AddressSanitizer and UndefinedBehaviorSanitizer by `cargo xtask test`.
+ *
+ * Usage: abi_test PROJECT_DIR KEYRING_PATH */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mobigen_connectors.h"
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond)                                                                     \
+    do {                                                                                \
+        checks++;                                                                       \
+        if (!(cond)) {                                                                  \
+            failures++;                                                                 \
+            fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", __FILE__, __LINE__, \
+                    #cond, mgc_last_error());                                           \
+        }                                                                               \
+    } while (0)
+
+static int contains(const char *text, const char *part) { return strstr(text, part) != NULL; }
+
+static void test_null_and_bad_arguments(mgc_registry *registry) {
+    mgc_string *out = NULL;
+    mgc_string *sentinel = (mgc_string *)0x1;
+    const char bad_utf8[] = {'s', (char)0xff, 'x'};
+
+    CHECK(mgc_registry_new(NULL) == MGC_RESULT_NULL_ARGUMENT);
+    CHECK(contains(mgc_last_error(), "out is NULL"));
+    CHECK(mgc_registry_list_json(NULL, NULL, 0, &out) == MGC_RESULT_NULL_ARGUMENT);
+    CHECK(out == NULL);
+    CHECK(mgc_registry_get_json(registry, "stripe", 6, NULL) == MGC_RESULT_NULL_ARGUMENT);
+    /* NULL with a non-zero length. */
+    CHECK(mgc_registry_get_json(registry, NULL, 6, &out) == MGC_RESULT_NULL_ARGUMENT);
+    CHECK(contains(mgc_last_error(), "id is NULL with length 6"));
+    /* Invalid UTF-8. */
+    CHECK(mgc_registry_get_json(registry, bad_utf8, sizeof bad_utf8, &out) == MGC_RESULT_INVALID_UTF8);
+    CHECK(contains(mgc_last_error(), "not UTF-8 (at byte 1)"));
+    CHECK(out == NULL);
+    /* A length no object can have. */
+    CHECK(mgc_registry_get_json(registry, "stripe", (size_t)-1, &out) == MGC_RESULT_INVALID_LENGTH);
+    /* A pointer that is not a live handle is refused without being touched. */
+    CHECK(mgc_registry_list_json((const mgc_registry *)&checks, NULL, 0, &out) == MGC_RESULT_INVALID_HANDLE);
+    /* Outputs are written only on success. */
+    out = sentinel;
+    CHECK(mgc_registry_get_json(registry, "strpe", 5, &out) == MGC_RESULT_UNKNOWN_CONNECTOR);
+    CHECK(contains(mgc_last_error(), "did you mean `stripe`"));
+    CHECK(out == sentinel);
+    out = NULL;
+    CHECK(mgc_registry_list_json(registry, "games", 5, &out) == MGC_RESULT_UNKNOWN_CONNECTOR);
+    CHECK(mgc_validate_config(registry, "stripe", 6, "{not json", 9, &out) == MGC_RESULT_INVALID_JSON);
+    CHECK(contains(mgc_last_error(), "config:1:2: not valid JSON"));
+    /* The message is reset by the next successful call. */
+    CHECK(mgc_registry_get_json(registry, "stripe", 6, &out) == MGC_RESULT_OK);
+    CHECK(strcmp(mgc_last_error(), "") == 0);
+    CHECK(mgc_string_len(out) == strlen(mgc_string_ptr(out)));
+    CHECK(contains(mgc_string_ptr(out), "\"configSchema\""));
+    CHECK(mgc_string_free(out) == MGC_RESULT_OK);
+}
+
+static void test_frees(void) {
+    mgc_registry *registry = NULL;
+    mgc_string *out = NULL;
+    CHECK(mgc_registry_free(NULL) == MGC_RESULT_OK);
+    CHECK(mgc_string_free(NULL) == MGC_RESULT_OK);
+    CHECK(mgc_bytes_free(NULL) == MGC_RESULT_OK);
+    CHECK(mgc_vault_free(NULL) == MGC_RESULT_OK);
+    CHECK(mgc_registry_new(&registry) == MGC_RESULT_OK);
+    CHECK(mgc_registry_search_json(registry, "strpe", 5, &out) == MGC_RESULT_OK);
+    CHECK(contains(mgc_string_ptr(out), "\"id\":\"stripe\""));
+    CHECK(mgc_string_free(out) == MGC_RESULT_OK);
+    /* A second free is detected, not a crash. */
+    CHECK(mgc_string_free(out) == MGC_RESULT_INVALID_HANDLE);
+    CHECK(mgc_string_ptr(out) == NULL);
+    CHECK(mgc_string_len(out) == 0);
+    CHECK(mgc_registry_free(registry) == MGC_RESULT_OK);
+    CHECK(mgc_registry_free(registry) == MGC_RESULT_INVALID_HANDLE);
+    CHECK(contains(mgc_last_error(), "freed twice"));
+    /* A freed registry is refused by every call. */
+    CHECK(mgc_registry_list_json(registry, NULL, 0, &out) == MGC_RESULT_INVALID_HANDLE);
+    /* A string handle is not a registry handle. */
+    CHECK(mgc_registry_new(&registry) == MGC_RESULT_OK);
+    CHECK(mgc_registry_list_json(registry, "push", 4, &out) == MGC_RESULT_OK);
+    CHECK(mgc_registry_free((mgc_registry *)out) == MGC_RESULT_INVALID_HANDLE);
+    CHECK(mgc_string_free(out) == MGC_RESULT_OK);
+    CHECK(mgc_registry_free(registry) == MGC_RESULT_OK);
+}
+
+static void test_config_and_project(mgc_registry *registry, const char *project) {
+    mgc_string *out = NULL;
+    const char *bad = "{\"publishableKey\":\"pk_test_1\",\"secretKey\":\"pk_test_1\"}";
+    const char *good = "{\"publishableKey\":\"pk_test_51Abc\",\"secretKey\":\"sk_test_51VerySecret\"}";
+    CHECK(mgc_validate_config(registry, "stripe", 6, bad, strlen(bad), &out) == MGC_RESULT_INVALID_CONFIG);
+    CHECK(contains(mgc_last_error(), "/secretKey"));
+    CHECK(out == NULL);
+    CHECK(mgc_validate_config(registry, "stripe", 6, good, strlen(good), &out) == MGC_RESULT_OK);
+    CHECK(contains(mgc_string_ptr(out), "[redacted]"));
+    CHECK(!contains(mgc_string_ptr(out), "sk_test_51VerySecret"));
+    mgc_string_free(out);
+
+    CHECK(mgc_project_add(registry, project, strlen(project), "stripe", 6, good, strlen(good), MGC_DRY_RUN, &out) ==
+          MGC_RESULT_OK);
+    CHECK(contains(mgc_string_ptr(out), "\"dryRun\":true"));
+    mgc_string_free(out);
+    CHECK(mgc_project_remove(registry, project, strlen(project), "stripe", 6, 0, &out) == MGC_RESULT_NOT_ENABLED);
+    CHECK(contains(mgc_last_error(), "not enabled"));
+    CHECK(mgc_project_add(registry, "/nonexistent/dir", 16, "stripe", 6, good, strlen(good), 0, &out) ==
+          MGC_RESULT_PROJECT_ERROR);
+    CHECK(contains(mgc_last_error(), "no package.json"));
+    CHECK(mgc_project_add(registry, project, strlen(project), "stripe", 6, good, strlen(good), 0, &out) == MGC_RESULT_OK);
+    CHECK(contains(mgc_string_ptr(out), "\"kind\":\"add\""));
+    mgc_string_free(out);
+    CHECK(mgc_project_status(registry, project, strlen(project), &out) == MGC_RESULT_OK);
+    CHECK(contains(mgc_string_ptr(out), "\"id\":\"stripe\""));
+    mgc_string_free(out);
+    CHECK(mgc_project_remove(registry, project, strlen(project), "stripe", 6, 0, &out) == MGC_RESULT_OK);
+    CHECK(contains(mgc_string_ptr(out), "\"kind\":\"remove\""));
+    mgc_string_free(out);
+}
+
+static void test_vault(const char *keyring) {
+    mgc_vault *vault = NULL;
+    mgc_string *cipher = NULL, *rewrapped = NULL, *key_id = NULL;
+    mgc_bytes *plain = NULL;
+    const char secret[] = "sk_test_51VerySecretValue";
+    char *tampered;
+    size_t len;
+
+    CHECK(mgc_vault_open(NULL, 0, &vault) == MGC_RESULT_NULL_ARGUMENT);
+    CHECK(mgc_vault_open(keyring, strlen(keyring), &vault) == MGC_RESULT_OK);
+    CHECK(mgc_vault_encrypt(vault, "prj-1", 5, "stripe", 6, (const uint8_t *)secret, strlen(secret), &cipher) ==
+          MGC_RESULT_OK);
+    CHECK(strncmp(mgc_string_ptr(cipher), "mgv1:", 5) == 0);
+    CHECK(!contains(mgc_string_ptr(cipher), secret));
+    CHECK(mgc_vault_decrypt(vault, "prj-1", 5, "stripe", 6, mgc_string_ptr(cipher), mgc_string_len(cipher), &plain) ==
+          MGC_RESULT_OK);
+    CHECK(mgc_bytes_len(plain) == strlen(secret) && memcmp(mgc_bytes_ptr(plain), secret, strlen(secret)) == 0);
+    CHECK(mgc_bytes_free(plain) == MGC_RESULT_OK);
+    CHECK(mgc_bytes_free(plain) == MGC_RESULT_INVALID_HANDLE);
+    /* Another project or connector cannot decrypt it. */
+    plain = NULL;
+    CHECK(mgc_vault_decrypt(vault, "prj-2", 5, "stripe", 6, mgc_string_ptr(cipher), mgc_string_len(cipher), &plain) ==
+          MGC_RESULT_DECRYPTION_FAILED);
+    CHECK(plain == NULL);
+    CHECK(mgc_vault_decrypt(vault, "prj-1", 5, "supabase", 8, mgc_string_ptr(cipher), mgc_string_len(cipher), &plain) ==
+          MGC_RESULT_DECRYPTION_FAILED);
+    /* Tampering and truncation. */
+    len = mgc_string_len(cipher);
+    tampered = malloc(len);
+    memcpy(tampered, mgc_string_ptr(cipher), len);
+    tampered[len - 3] = tampered[len - 3] == 'A' ? 'B' : 'A';
+    CHECK(mgc_vault_decrypt(vault, "prj-1", 5, "stripe", 6, tampered, len, &plain) == MGC_RESULT_DECRYPTION_FAILED);
+    CHECK(!contains(mgc_last_error(), secret));
+    CHECK(mgc_vault_decrypt(vault, "prj-1", 5, "stripe", 6, tampered, 10, &plain) == MGC_RESULT_DECRYPTION_FAILED);
+    free(tampered);
+    /* Rotation: a new key; the old ciphertext still decrypts, and rewrap moves it to the new key. */
+    CHECK(mgc_vault_rotate(vault, &key_id) == MGC_RESULT_OK);
+    CHECK(mgc_string_len(key_id) > 0);
+    CHECK(mgc_vault_rewrap(vault, "prj-1", 5, "stripe", 6, mgc_string_ptr(cipher), mgc_string_len(cipher), &rewrapped) ==
+          MGC_RESULT_OK);
+    CHECK(strcmp(mgc_string_ptr(rewrapped), mgc_string_ptr(cipher)) != 0);
+    CHECK(mgc_vault_decrypt(vault, "prj-1", 5, "stripe", 6, mgc_string_ptr(rewrapped), mgc_string_len(rewrapped),
+                            &plain) == MGC_RESULT_OK);
+    CHECK(mgc_bytes_len(plain) == strlen(secret));
+    mgc_bytes_free(plain);
+    mgc_string_free(rewrapped);
+    mgc_string_free(key_id);
+    mgc_string_free(cipher);
+    CHECK(mgc_vault_free(vault) == MGC_RESULT_OK);
+    CHECK(mgc_vault_free(vault) == MGC_RESULT_INVALID_HANDLE);
+}
+
+int main(int argc, char **argv) {
+    mgc_registry *registry = NULL;
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s PROJECT_DIR KEYRING_PATH\n", argv[0]);
+        return 2;
+    }
+    if (mgc_registry_new(&registry) != MGC_RESULT_OK) {
+        fprintf(stderr, "mgc_registry_new: %s\n", mgc_last_error());
+        return 1;
+    }
+    test_null_and_bad_arguments(registry);
+    test_frees();
+    test_config_and_project(registry, argv[1]);
+    test_vault(argv[2]);
+    mgc_registry_free(registry);
+    printf("c-abi: %d passed, %d failed\n", checks - failures, failures);
+    return failures == 0 ? 0 : 1;
+}
