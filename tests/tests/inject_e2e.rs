@@ -519,3 +519,45 @@ fn expo_router_projects_get_api_routes_and_server_output() {
     remove(&registry, app.path(), "stripe");
     assert_eq!(files(app.path()), before);
 }
+
+#[test]
+fn a_changed_secret_updates_env_local_and_the_lock_file_holds_no_secret_hash() {
+    let registry = registry();
+    let app = sample_app();
+    add(&registry, app.path(), "stripe");
+    let lock_before =
+        std::fs::read(app.path().join(".mobigen/connectors.lock.json")).expect("lock");
+    let mut value = config(&registry, "stripe").values().clone();
+    value["secretKey"] = serde_json::json!("sk_test_51RotatedSecretValue");
+    let valid = registry
+        .lookup("stripe")
+        .expect("stripe")
+        .validate_config(&value)
+        .expect("valid");
+    let plan = ops::add(
+        &registry,
+        app.path(),
+        &valid,
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect("update");
+    assert_eq!(plan.kind, PlanKind::Update);
+    assert_eq!(
+        plan.changes
+            .iter()
+            .map(|c| c.path.as_str())
+            .collect::<Vec<_>>(),
+        [".env.local"]
+    );
+    let env_local = std::fs::read_to_string(app.path().join(".env.local")).expect("read");
+    assert!(
+        env_local.contains("STRIPE_SECRET_KEY=sk_test_51RotatedSecretValue"),
+        "{env_local}"
+    );
+    // Only public values feed the config hash: the lock file did not change.
+    assert_eq!(
+        std::fs::read(app.path().join(".mobigen/connectors.lock.json")).expect("lock"),
+        lock_before
+    );
+}

@@ -148,8 +148,8 @@ fn add_again_remove_and_status() {
     ]);
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(
-        out(&o).trim(),
-        "Stripe is already up to date; nothing to change."
+        out(&o).lines().next(),
+        Some("Stripe is already up to date; nothing to change.")
     );
 
     let o = env.run(&["status", "--project", env.app(), "--json"]);

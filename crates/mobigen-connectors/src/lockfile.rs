@@ -31,7 +31,8 @@ pub struct LockFile {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConnectorEntry {
-    /// SHA-256 (16 hex digits) of the validated config: tells "same config" from "changed".
+    /// SHA-256 (16 hex digits) of the validated config with secret values redacted: tells "same
+    /// public config" from "changed" (secret changes show in `.env.local`).
     pub config_hash: String,
     /// Features on.
     pub features: Vec<String>,

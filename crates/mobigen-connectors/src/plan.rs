@@ -410,7 +410,9 @@ fn connector_entry(
         f.sensitivity == Sensitivity::Secret && f.env.is_some() && values.pointer(p).is_some()
     });
     let entry = ConnectorEntry {
-        config_hash: generate::content_hash(&values.to_string()),
+        // Public values only: the lock file is committed, and a changed secret shows up as a
+        // changed .env.local block anyway.
+        config_hash: generate::content_hash(&config.redacted().to_string()),
         features: features.iter().map(|f| f.to_string()).collect(),
         files: files
             .iter()
