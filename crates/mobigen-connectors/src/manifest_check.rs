@@ -198,10 +198,7 @@ impl Checker<'_> {
         }
         for (i, name) in placeholders(&check.url).enumerate() {
             if i > 0 && name.starts_with("apiBase") {
-                self.problem(
-                    format!("{at}/url"),
-                    "{{apiBase}} may only start the URL",
-                );
+                self.problem(format!("{at}/url"), "{{apiBase}} may only start the URL");
             }
         }
         for (i, mapping) in check.errors.iter().enumerate() {
@@ -253,11 +250,17 @@ impl Checker<'_> {
     ) {
         if name == "apiBase" {
             if self.def.api_base.is_none() && self.def.api_base_field.is_none() {
-                self.problem(at, "uses {{apiBase}} but neither /apiBase nor /apiBaseField is set");
+                self.problem(
+                    at,
+                    "uses {{apiBase}} but neither /apiBase nor /apiBaseField is set",
+                );
             }
         } else if let Some(base) = name.strip_prefix("apiBase.") {
             if !self.def.api_bases.contains_key(base) {
-                self.problem(at, format!("uses {{{{{name}}}}} but /apiBases has no `{base}`"));
+                self.problem(
+                    at,
+                    format!("uses {{{{{name}}}}} but /apiBases has no `{base}`"),
+                );
             }
         } else if name == "runId" {
         } else if name.starts_with('/') {
@@ -392,7 +395,10 @@ impl Checker<'_> {
                 self.condition(&format!("{at}/requires"), requires);
             }
             if action.requires_reason.is_some() && action.requires.is_none() {
-                self.problem(format!("{at}/requiresReason"), "requiresReason without requires");
+                self.problem(
+                    format!("{at}/requiresReason"),
+                    "requiresReason without requires",
+                );
             }
             let params: BTreeSet<&str> = action.params.keys().map(String::as_str).collect();
             let mut extracted: BTreeSet<&str> = BTreeSet::new();
@@ -401,7 +407,12 @@ impl Checker<'_> {
                 extracted.extend(step.extract.keys().map(String::as_str));
             }
             for (j, step) in action.cleanup.iter().enumerate() {
-                self.http_check(&format!("{at}/cleanup/{j}"), step, Some(&params), &extracted);
+                self.http_check(
+                    &format!("{at}/cleanup/{j}"),
+                    step,
+                    Some(&params),
+                    &extracted,
+                );
                 extracted.extend(step.extract.keys().map(String::as_str));
             }
         }
