@@ -66,6 +66,11 @@ impl NetEngine {
         &self.options
     }
 
+    /// Sends one request under the engine's rules (OAuth, type generation).
+    pub(crate) async fn send(&self, outgoing: &Outgoing) -> Result<Reply, SendFailure> {
+        self.clients.send(outgoing, &self.options).await
+    }
+
     /// Registers a check written in Rust, run after the connector's declarative validation
     /// checks.
     pub fn register_check(&mut self, connector_id: &str, check: Arc<dyn CustomCheck>) {

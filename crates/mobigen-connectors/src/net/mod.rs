@@ -43,6 +43,8 @@ mod mask;
 #[cfg(any(test, feature = "mock-server"))]
 pub mod mock;
 pub mod oauth;
+#[cfg(test)]
+mod oauth_tests;
 mod options;
 pub mod supabase_types;
 mod template;
