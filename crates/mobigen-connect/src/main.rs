@@ -4,6 +4,7 @@
 //! unknown connector, a file that cannot be read), 2 for a usage error.
 
 mod catalog;
+mod net_cmds;
 mod project_cmds;
 
 use std::path::PathBuf;
@@ -45,6 +46,13 @@ enum Command {
     Remove(project_cmds::RemoveArgs),
     /// Show the connectors enabled in a project and any drift from what was generated.
     Status(project_cmds::StatusArgs),
+    /// Check a config's credentials against the live service (network).
+    Validate(net_cmds::ValidateArgs),
+    /// Run a test action against the live service (network; Stripe: test keys only).
+    Test(net_cmds::TestArgs),
+    /// Connect through OAuth instead of pasted keys (stripe, firebase, supabase).
+    #[command(subcommand)]
+    Oauth(net_cmds::OauthCommand),
 }
 
 /// What a command reports when it fails: the message, printed as `error: <first line>` plus any
@@ -64,6 +72,9 @@ fn run(cli: Cli) -> CommandResult {
         Command::Add(args) => project_cmds::add(&registry, &args),
         Command::Remove(args) => project_cmds::remove(&registry, &args),
         Command::Status(args) => project_cmds::status(&registry, &args),
+        Command::Validate(args) => net_cmds::validate(&registry, &args),
+        Command::Test(args) => net_cmds::test(&registry, &args),
+        Command::Oauth(command) => net_cmds::oauth(&registry, &command),
     }
 }
 
