@@ -5,6 +5,7 @@
 
 mod catalog;
 mod credential_cmds;
+mod net_cmds;
 mod project_cmds;
 mod store_access;
 mod vault_cmds;
@@ -72,6 +73,13 @@ enum Command {
     Disable(credential_cmds::SwitchArgs),
     /// Switch a validated or disabled connector on (`active`) in the store.
     Enable(credential_cmds::SwitchArgs),
+    /// Check a config's credentials against the live service (network).
+    Validate(net_cmds::ValidateArgs),
+    /// Run a test action against the live service (network; Stripe: test keys only).
+    Test(net_cmds::TestArgs),
+    /// Connect through OAuth instead of pasted keys (stripe, firebase, supabase).
+    #[command(subcommand)]
+    Oauth(net_cmds::OauthCommand),
 }
 
 /// What a command reports when it fails: the message, printed as `error: <first line>` plus any
@@ -99,6 +107,9 @@ fn run(cli: Cli) -> CommandResult {
         Command::Audit(args) => vault_cmds::audit(&location, &args),
         Command::Disable(args) => credential_cmds::switch(&location, &args, false),
         Command::Enable(args) => credential_cmds::switch(&location, &args, true),
+        Command::Validate(args) => net_cmds::validate(&registry, &args),
+        Command::Test(args) => net_cmds::test(&registry, &args),
+        Command::Oauth(command) => net_cmds::oauth(&registry, &command),
     }
 }
 

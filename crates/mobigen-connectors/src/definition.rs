@@ -63,9 +63,19 @@ pub struct ConnectorDefinition {
     /// Test actions a user can run against the live service.
     #[serde(default)]
     pub test_actions: Vec<TestAction>,
-    /// Base URL of the service's API; overridable per host and by `MOBIGEN_<ID>_API_BASE`.
+    /// Base URL of the service's API (`{{apiBase}}`); overridable per host and by
+    /// `MOBIGEN_<ID>_API_BASE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_base: Option<String>,
+    /// Config field holding the base URL instead of `apiBase` (Supabase: `/projectUrl`). The
+    /// value is user input, so the network layer checks it (https, public address) and names
+    /// this field when it is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base_field: Option<String>,
+    /// Further named base URLs (`firestore` -> `{{apiBase.firestore}}`), each overridable by
+    /// `MOBIGEN_<ID>_<NAME>_API_BASE`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_bases: BTreeMap<String, String>,
     /// Connector documentation.
     pub docs_url: String,
     /// Setup guide at the service.
@@ -427,8 +437,11 @@ pub enum Severity {
 
 /// A declarative HTTP check against the live service.
 ///
-/// Strings may hold `{{apiBase}}`, `{{/pointer}}` (a config value) and `{{param.name}}` (a test
-/// action parameter) placeholders; the network layer fills them in.
+/// Strings may hold `{{apiBase}}` / `{{apiBase.NAME}}` (only at the start of the URL),
+/// `{{/pointer}}` (a config value), `{{param.name}}` (a test action parameter), `{{step.name}}`
+/// (a value extracted by an earlier step) and `{{runId}}` (a random UUID per run, for
+/// idempotency keys) placeholders; the network layer fills them in, percent-encoding values in
+/// the URL and form-encoding form bodies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HttpCheck {
@@ -452,11 +465,36 @@ pub struct HttpCheck {
     /// Only run when this condition holds for the config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<Condition>,
-    /// How failures map to config fields.
+    /// How responses map to failures (and config fields). Checked against every response in
+    /// order, the first match wins; see [`ErrorMapping`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ErrorMapping>,
+    /// Extracted values that must equal a config value (Firebase: the project id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect_equal: Vec<ExpectEqual>,
+    /// Text shown for a passed step; may use `{{step.name}}` values extracted by this step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    /// Whether sending the request twice is harmless, so it may be retried after a server error
+    /// or a dropped connection. Default: true for GET and DELETE, false for POST (a POST is
+    /// only retried after a 429, which means the service did not act on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent: Option<bool>,
 }
 
+/// An extracted value that must equal a config value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExpectEqual {
+    /// Name of the value in the check's `extract`.
+    pub extracted: String,
+    /// The config field it must equal (JSON pointer); named as the field at fault.
+    pub field: String,
+    /// What went wrong when they differ.
+    pub message: String,
+    /// What to do about it.
+    pub suggestion: String,
+}
 /// HTTP method of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -479,7 +517,12 @@ pub enum RequestBody {
     Form(BTreeMap<String, String>),
 }
 
-/// Maps a failed response to a config field and advice.
+/// Maps a response to a failure (or a passed step with a note), a config field and advice.
+///
+/// Every condition given must hold. A mapping with a `status` matches responses with exactly that
+/// status, even one listed in `expectStatus` (a OneSignal 200 with an empty id is a failure); a
+/// mapping without `status` matches only responses whose status is not expected, so a success
+/// body that happens to contain the text does not fail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ErrorMapping {
@@ -492,6 +535,9 @@ pub struct ErrorMapping {
     /// Matches when this response header is present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header_present: Option<String>,
+    /// Matches when the response body is JSON and this condition holds for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Condition>,
     /// The config field at fault (JSON pointer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -531,11 +577,24 @@ pub struct TestAction {
     /// Only allowed when this condition holds (Stripe: test keys only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<Condition>,
+    /// Why the action is refused when `requires` does not hold, and what to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_reason: Option<Reason>,
     /// Steps, run in order; later steps may use `{{step.name}}` values extracted earlier.
     pub steps: Vec<HttpCheck>,
     /// Clean-up steps, run even when a step failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cleanup: Vec<HttpCheck>,
+}
+
+/// A message and a suggestion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Reason {
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub suggestion: String,
 }
 
 impl ConnectorDefinition {

@@ -32,6 +32,8 @@ pub mod generate;
 pub mod inject;
 pub mod lockfile;
 mod manifest_check;
+#[cfg(feature = "net")]
+pub mod net;
 pub mod ops;
 pub mod plan;
 pub mod project;

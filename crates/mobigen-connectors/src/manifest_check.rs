@@ -175,7 +175,13 @@ impl Checker<'_> {
         }
     }
 
-    fn http_check(&mut self, at: &str, check: &HttpCheck, params: Option<&BTreeSet<&str>>) {
+    fn http_check(
+        &mut self,
+        at: &str,
+        check: &HttpCheck,
+        params: Option<&BTreeSet<&str>>,
+        steps: &BTreeSet<&str>,
+    ) {
         let mut texts: Vec<&str> = vec![&check.url];
         texts.extend(check.headers.values().map(String::as_str));
         let mut json_strings = Vec::new();
@@ -187,12 +193,47 @@ impl Checker<'_> {
         texts.extend(json_strings.iter().map(String::as_str));
         for text in texts {
             for name in placeholders(text) {
-                self.placeholder(at, name, params);
+                self.placeholder(at, name, params, steps);
+            }
+        }
+        for (i, name) in placeholders(&check.url).enumerate() {
+            if i > 0 && name.starts_with("apiBase") {
+                self.problem(format!("{at}/url"), "{{apiBase}} may only start the URL");
             }
         }
         for (i, mapping) in check.errors.iter().enumerate() {
             if let Some(field) = &mapping.field {
                 self.field_known(&format!("{at}/errors/{i}/field"), field);
+            }
+            if let Some(pattern) = mapping.body.as_ref().and_then(|b| b.matches.as_ref())
+                && let Err(e) = regex::Regex::new(pattern)
+            {
+                self.problem(format!("{at}/errors/{i}/body/matches"), e.to_string());
+            }
+        }
+        for (i, expect) in check.expect_equal.iter().enumerate() {
+            self.field_known(&format!("{at}/expectEqual/{i}/field"), &expect.field);
+            if !check.extract.contains_key(&expect.extracted) {
+                self.problem(
+                    format!("{at}/expectEqual/{i}/extracted"),
+                    format!("`{}` is not extracted by this check", expect.extracted),
+                );
+            }
+        }
+        if let Some(details) = &check.details {
+            for name in placeholders(details) {
+                let known = name
+                    .strip_prefix("step.")
+                    .is_some_and(|n| check.extract.contains_key(n) || steps.contains(n));
+                if !known {
+                    self.problem(
+                        format!("{at}/details"),
+                        format!(
+                            "details may only show values extracted by the steps \
+                             ({{{{step.NAME}}}}), not {{{{{name}}}}}"
+                        ),
+                    );
+                }
             }
         }
         if let Some(when) = &check.when {
@@ -200,18 +241,42 @@ impl Checker<'_> {
         }
     }
 
-    fn placeholder(&mut self, at: &str, name: &str, params: Option<&BTreeSet<&str>>) {
+    fn placeholder(
+        &mut self,
+        at: &str,
+        name: &str,
+        params: Option<&BTreeSet<&str>>,
+        steps: &BTreeSet<&str>,
+    ) {
         if name == "apiBase" {
-            if self.def.api_base.is_none() {
-                self.problem(at, "uses {{apiBase}} but /apiBase is not set");
+            if self.def.api_base.is_none() && self.def.api_base_field.is_none() {
+                self.problem(
+                    at,
+                    "uses {{apiBase}} but neither /apiBase nor /apiBaseField is set",
+                );
             }
+        } else if let Some(base) = name.strip_prefix("apiBase.") {
+            if !self.def.api_bases.contains_key(base) {
+                self.problem(
+                    at,
+                    format!("uses {{{{{name}}}}} but /apiBases has no `{base}`"),
+                );
+            }
+        } else if name == "runId" {
         } else if name.starts_with('/') {
             self.field_known(at, name);
         } else if let Some(param) = name.strip_prefix("param.") {
             if !params.is_some_and(|p| p.contains(param)) {
                 self.problem(at, format!("unknown parameter `{param}` in {{{{{name}}}}}"));
             }
-        } else if name.strip_prefix("step.").is_none_or(str::is_empty) {
+        } else if let Some(step) = name.strip_prefix("step.") {
+            if !steps.contains(step) {
+                self.problem(
+                    at,
+                    format!("{{{{{name}}}}} is not extracted by an earlier step"),
+                );
+            }
+        } else {
             self.problem(at, format!("unknown placeholder {{{{{name}}}}}"));
         }
     }
@@ -314,8 +379,11 @@ impl Checker<'_> {
             }
         }
         self.rules();
+        if let Some(field) = &def.api_base_field {
+            self.field_known("/apiBaseField", field);
+        }
         for (i, check) in def.validation.iter().enumerate() {
-            self.http_check(&format!("/validation/{i}"), check, None);
+            self.http_check(&format!("/validation/{i}"), check, None, &BTreeSet::new());
         }
         let mut action_ids = BTreeSet::new();
         for (i, action) in def.test_actions.iter().enumerate() {
@@ -326,12 +394,26 @@ impl Checker<'_> {
             if let Some(requires) = &action.requires {
                 self.condition(&format!("{at}/requires"), requires);
             }
+            if action.requires_reason.is_some() && action.requires.is_none() {
+                self.problem(
+                    format!("{at}/requiresReason"),
+                    "requiresReason without requires",
+                );
+            }
             let params: BTreeSet<&str> = action.params.keys().map(String::as_str).collect();
+            let mut extracted: BTreeSet<&str> = BTreeSet::new();
             for (j, step) in action.steps.iter().enumerate() {
-                self.http_check(&format!("{at}/steps/{j}"), step, Some(&params));
+                self.http_check(&format!("{at}/steps/{j}"), step, Some(&params), &extracted);
+                extracted.extend(step.extract.keys().map(String::as_str));
             }
             for (j, step) in action.cleanup.iter().enumerate() {
-                self.http_check(&format!("{at}/cleanup/{j}"), step, Some(&params));
+                self.http_check(
+                    &format!("{at}/cleanup/{j}"),
+                    step,
+                    Some(&params),
+                    &extracted,
+                );
+                extracted.extend(step.extract.keys().map(String::as_str));
             }
         }
         self.problems
