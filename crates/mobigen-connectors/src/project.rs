@@ -299,7 +299,15 @@ impl ProjectSnapshot {
                 "app".to_string()
             }
         });
-        Ok(ProjectLayout { router_dir })
+        let nativewind = self.json("package.json")?.is_some_and(|package| {
+            ["dependencies", "devDependencies"]
+                .iter()
+                .any(|key| package.get(key).and_then(|d| d.get("nativewind")).is_some())
+        });
+        Ok(ProjectLayout {
+            router_dir,
+            nativewind,
+        })
     }
 
     /// Paths of every file in the snapshot (for tests and diagnostics).
