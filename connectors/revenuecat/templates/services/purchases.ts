@@ -1,11 +1,18 @@
-// In-app purchases through RevenueCat (react-native-purchases). Configure once at start-up; the
-// public SDK key is chosen per platform. In Expo Go and on the web the SDK runs in preview mode.
+// In-app purchases through RevenueCat (react-native-purchases). Configured once at start-up
+// (src/connectors.tsx) with this platform's public SDK key. In Expo Go and on the web the SDK
+// runs in its preview mode; real purchases need a development build.
 import { Platform } from 'react-native';
 import Purchases, {
   type CustomerInfo,
+  type PurchasesOffering,
   type PurchasesOfferings,
   type PurchasesPackage,
 } from 'react-native-purchases';
+
+export type { CustomerInfo, PurchasesOffering, PurchasesPackage };
+
+/** The entitlements listed in the connector's config (`pro`, ...). */
+export const ENTITLEMENTS: readonly string[] = {%json /entitlements%};
 
 let configured = false;
 
@@ -26,6 +33,11 @@ export function getOfferings(): Promise<PurchasesOfferings> {
   return Purchases.getOfferings();
 }
 
+/** The current offering, or null when none is set up. */
+export async function getCurrentOffering(): Promise<PurchasesOffering | null> {
+  return (await Purchases.getOfferings()).current;
+}
+
 /** Buys a package; resolves to null when the user cancels. */
 export async function purchase(pkg: PurchasesPackage): Promise<CustomerInfo | null> {
   try {
@@ -42,8 +54,15 @@ export function restorePurchases(): Promise<CustomerInfo> {
   return Purchases.restorePurchases();
 }
 
-/** Whether the entitlement is active for the current customer. */
-export async function hasEntitlement(entitlementId: string): Promise<boolean> {
+/** Whether the entitlement (default: the first one in the config) is active for the current customer. */
+export async function hasEntitlement(entitlementId: string | undefined = ENTITLEMENTS[0]): Promise<boolean> {
+  if (!entitlementId) return false;
   const info = await Purchases.getCustomerInfo();
   return entitlementId in info.entitlements.active;
+}
+
+/** Ties purchases to your own user id (call after sign-in). */
+export async function identify(appUserId: string): Promise<CustomerInfo> {
+  const { customerInfo } = await Purchases.logIn(appUserId);
+  return customerInfo;
 }
