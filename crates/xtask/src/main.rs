@@ -1,6 +1,9 @@
 //! Development tasks, run as `cargo xtask <task>`:
 //!
-//! - `test`: every check CI runs: formatting, clippy, rustdoc, and every test of the workspace.
+//! - `test`: every check CI runs: formatting, clippy, rustdoc, every test of the workspace, and
+//!   the toolchain checks.
+//! - `toolchain [FILTER]`: the generated code checked with Expo's real toolchain (see
+//!   [`toolchain`]); FILTER limits it to combinations whose name contains it.
 //! - `sample`: the main job on the bundled sample app (`examples/sample-app`), in a temporary copy
 //!   so the tracked tree stays clean.
 
@@ -8,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+
+mod toolchain;
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -50,7 +55,8 @@ fn test() -> anyhow::Result<()> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
-    cargo_test(&["test", "--workspace"])
+    cargo_test(&["test", "--workspace"])?;
+    toolchain::run(&workspace_root(), None)
 }
 
 /// Runs `cargo test`, echoing its output, and ends with one summary line over every test binary
@@ -155,9 +161,11 @@ fn main() -> std::process::ExitCode {
     let result = match task.as_str() {
         "test" => test(),
         "sample" => sample(),
+        "toolchain" => toolchain::run(&workspace_root(), std::env::args().nth(2).as_deref()),
         _ => {
-            eprintln!("usage: cargo xtask <test|sample>");
-            eprintln!("  test    formatting, clippy, rustdoc and every test (what CI runs)");
+            eprintln!("usage: cargo xtask <test|sample|toolchain [FILTER]>");
+            eprintln!("  test       formatting, clippy, rustdoc, every test and the toolchain checks (what CI runs)");
+            eprintln!("  toolchain  generated code checked with tsc, expo config and expo export");
             eprintln!("  sample  the main job on a temporary copy of examples/sample-app");
             return std::process::ExitCode::from(2);
         }
