@@ -319,7 +319,10 @@ impl Checker<'_> {
                 Some(f) if f.sensitivity == Sensitivity::Public => {}
                 Some(_) => self.problem(
                     format!("{at}/field"),
-                    format!("secret field `{}` cannot be written into the app", file.field),
+                    format!(
+                        "secret field `{}` cannot be written into the app",
+                        file.field
+                    ),
                 ),
                 None => self.problem(
                     format!("{at}/field"),
@@ -329,7 +332,10 @@ impl Checker<'_> {
             if !is_safe_relative_path(&file.target) {
                 self.problem(
                     format!("{at}/target"),
-                    format!("`{}` must be a relative path inside the project", file.target),
+                    format!(
+                        "`{}` must be a relative path inside the project",
+                        file.target
+                    ),
                 );
             }
             if def.templates.iter().any(|t| t.target == file.target) {

@@ -72,7 +72,10 @@ fn placeholders(line: &str) -> Vec<(&str, std::ops::Range<usize>)> {
         let Some(end) = line[start..].find(CLOSE).map(|i| i + start) else {
             break;
         };
-        out.push((line[start + OPEN.len()..end].trim(), start..end + CLOSE.len()));
+        out.push((
+            line[start + OPEN.len()..end].trim(),
+            start..end + CLOSE.len(),
+        ));
         from = end + CLOSE.len();
     }
     out
@@ -233,7 +236,10 @@ mod tests {
     fn blocks_nest_and_negate() {
         let template = "  //#if feature.x\nx\n  //#if !nativewind\nx-plain\n  //#endif\n  //#else\nnot-x\n  //#endif\n";
         let values = json!({});
-        assert_eq!(render(template, &ctx(&["x"], &values, false)), "x\nx-plain\n");
+        assert_eq!(
+            render(template, &ctx(&["x"], &values, false)),
+            "x\nx-plain\n"
+        );
         assert_eq!(render(template, &ctx(&["x"], &values, true)), "x\n");
         assert_eq!(render(template, &ctx(&[], &values, false)), "not-x\n");
     }
@@ -278,7 +284,14 @@ mod tests {
         assert!(reasons[3].contains("not a config field"));
         assert!(reasons[4].starts_with("5: unknown directive"));
         assert!(reasons[5].starts_with("1: `//#if` without"));
-        assert!(check("//#if nativewind\n{%json /public%}\n//#endif\n", &[], is_public).is_empty());
+        assert!(
+            check(
+                "//#if nativewind\n{%json /public%}\n//#endif\n",
+                &[],
+                is_public
+            )
+            .is_empty()
+        );
         assert_eq!(check("//#endif\n{%json /public\n", &[], is_public).len(), 2);
     }
 }

@@ -164,7 +164,9 @@ fn main() -> std::process::ExitCode {
         "toolchain" => toolchain::run(&workspace_root(), std::env::args().nth(2).as_deref()),
         _ => {
             eprintln!("usage: cargo xtask <test|sample|toolchain [FILTER]>");
-            eprintln!("  test       formatting, clippy, rustdoc, every test and the toolchain checks (what CI runs)");
+            eprintln!(
+                "  test       formatting, clippy, rustdoc, every test and the toolchain checks (what CI runs)"
+            );
             eprintln!("  toolchain  generated code checked with tsc, expo config and expo export");
             eprintln!("  sample  the main job on a temporary copy of examples/sample-app");
             return std::process::ExitCode::from(2);

@@ -63,7 +63,10 @@ fn combinations(root: &Path) -> Vec<Combination> {
     }
     out.push(Combination {
         name: "all-five-full".into(),
-        connectors: CONNECTORS.iter().map(|id| (*id, config(id, "full"))).collect(),
+        connectors: CONNECTORS
+            .iter()
+            .map(|id| (*id, config(id, "full")))
+            .collect(),
         nativewind: false,
         export: true,
     });
@@ -140,7 +143,12 @@ fn install(root: &Path, fixture: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Runs a command in `dir`; fails with its output when it fails. Returns stdout.
-fn run_in(dir: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<String> {
+fn run_in(
+    dir: &Path,
+    program: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> anyhow::Result<String> {
     let output = Command::new(program)
         .args(args)
         .envs(envs.iter().copied())
@@ -185,7 +193,10 @@ fn files(dir: &Path) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
             if entry.file_type()?.is_dir() {
                 walk(base, &path, out)?;
             } else {
-                let rel = path.strip_prefix(base)?.to_string_lossy().replace('\\', "/");
+                let rel = path
+                    .strip_prefix(base)?
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.insert(rel, std::fs::read(&path)?);
             }
         }
@@ -217,7 +228,12 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 }
 
 /// A fresh copy of the fixture in `dir`, its node_modules a link to the installed one.
-fn copy_fixture(fixture: &Path, node_modules: &Path, dir: &Path, nativewind: bool) -> anyhow::Result<()> {
+fn copy_fixture(
+    fixture: &Path,
+    node_modules: &Path,
+    dir: &Path,
+    nativewind: bool,
+) -> anyhow::Result<()> {
     for (rel, bytes) in files(fixture)? {
         let target = dir.join(&rel);
         if let Some(parent) = target.parent() {
@@ -229,10 +245,16 @@ fn copy_fixture(fixture: &Path, node_modules: &Path, dir: &Path, nativewind: boo
     if !nativewind {
         let path = dir.join("package.json");
         let mut package: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-        if let Some(deps) = package.get_mut("dependencies").and_then(Value::as_object_mut) {
+        if let Some(deps) = package
+            .get_mut("dependencies")
+            .and_then(Value::as_object_mut)
+        {
             deps.remove("nativewind");
         }
-        std::fs::write(&path, format!("{}\n", serde_json::to_string_pretty(&package)?))?;
+        std::fs::write(
+            &path,
+            format!("{}\n", serde_json::to_string_pretty(&package)?),
+        )?;
         std::fs::remove_file(dir.join("nativewind-env.d.ts"))?;
     }
     Ok(())
@@ -285,7 +307,8 @@ fn check_combination(
     let mut enabled = Vec::new();
     for (id, path) in &combination.connectors {
         let value: Value = serde_json::from_str(
-            &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
         )?;
         let config = registry
             .lookup(id)?
@@ -305,21 +328,35 @@ fn check_combination(
         .flatten()
         .map(|(_, v)| v)
         .collect();
-    let label = |enabled: &[Enabled]| {
-        enabled
-            .iter()
-            .map(|e| e.id)
-            .collect::<Vec<_>>()
-            .join("+")
-    };
-    check_state(registry, &run_dir, &dir, &enabled, &secrets, combination.export)
-        .with_context(|| format!("with {}", label(&enabled)))?;
+    let label = |enabled: &[Enabled]| enabled.iter().map(|e| e.id).collect::<Vec<_>>().join("+");
+    check_state(
+        registry,
+        &run_dir,
+        &dir,
+        &enabled,
+        &secrets,
+        combination.export,
+    )
+    .with_context(|| format!("with {}", label(&enabled)))?;
     while !enabled.is_empty() {
         let removed = enabled.remove(0);
-        ops::remove(registry, &dir, removed.id, PlanOptions::default(), Mode::Apply)
-            .with_context(|| format!("removing {}", removed.id))?;
-        check_state(registry, &run_dir, &dir, &enabled, &secrets, combination.export)
-            .with_context(|| format!("after removing {}", removed.id))?;
+        ops::remove(
+            registry,
+            &dir,
+            removed.id,
+            PlanOptions::default(),
+            Mode::Apply,
+        )
+        .with_context(|| format!("removing {}", removed.id))?;
+        check_state(
+            registry,
+            &run_dir,
+            &dir,
+            &enabled,
+            &secrets,
+            combination.export,
+        )
+        .with_context(|| format!("after removing {}", removed.id))?;
     }
     let after = files(&dir)?;
     if after != baseline {
@@ -374,14 +411,20 @@ fn client_modules(dir: &Path) -> anyhow::Result<Vec<String>> {
         dir.join(".mobigen/connectors.lock.json"),
     )?)?;
     let mut modules = BTreeSet::new();
-    for entry in lock["connectors"].as_object().into_iter().flat_map(|m| m.values()) {
-        for path in entry["files"].as_object().into_iter().flat_map(|m| m.keys()) {
+    for entry in lock["connectors"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
+        for path in entry["files"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.keys())
+        {
             if !path.starts_with("src/") || path.contains(".web.") {
                 continue;
             }
-            let stem = path
-                .trim_end_matches(".tsx")
-                .trim_end_matches(".ts");
+            let stem = path.trim_end_matches(".tsx").trim_end_matches(".ts");
             modules.insert(format!("../{stem}"));
         }
     }
@@ -396,7 +439,9 @@ fn check_exports(
     secrets: &[String],
 ) -> anyhow::Result<()> {
     let modules = client_modules(dir)?;
-    let mut route = String::from("// Added by `cargo xtask toolchain` while exporting: imports every generated module.\n");
+    let mut route = String::from(
+        "// Added by `cargo xtask toolchain` while exporting: imports every generated module.\n",
+    );
     for (i, module) in modules.iter().enumerate() {
         route.push_str(&format!("import * as m{i} from '{module}';\n"));
     }

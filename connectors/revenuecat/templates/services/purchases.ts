@@ -16,9 +16,13 @@ export const ENTITLEMENTS: readonly string[] = {%json /entitlements%};
 
 let configured = false;
 
-/** Configures the SDK with this platform's public key; safe to call more than once. */
+/**
+ * Configures the SDK with this platform's public key; safe to call more than once. Not on the
+ * web: RevenueCat's browser mode needs a Web Billing key, not the App Store or Play Store key,
+ * so purchases there report that the SDK is not configured.
+ */
 export function configurePurchases(): void {
-  if (configured) return;
+  if (configured || Platform.OS === 'web') return;
   const apiKey =
     Platform.OS === 'ios'
       ? process.env.EXPO_PUBLIC_RC_IOS_KEY
