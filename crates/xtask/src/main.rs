@@ -3,7 +3,7 @@
 //! - `test`: every check CI runs: formatting, clippy, rustdoc, every test of the workspace, and
 //!   the toolchain checks.
 //! - `toolchain [FILTER]`: the generated code checked with Expo's real toolchain (see
-//!   [`toolchain`]); FILTER limits it to combinations whose name contains it.
+//!   `toolchain.rs`); FILTER limits it to combinations whose name contains it.
 //! - `sample`: the main job on the bundled sample app (`examples/sample-app`), in a temporary copy
 //!   so the tracked tree stays clean.
 
