@@ -118,9 +118,17 @@ fn adding_stripe_wires_the_sample_app() {
         std::fs::read(root().join("examples/sample-app/App.tsx")).expect("read")
     );
     let module = text(&after, "src/connectors.tsx");
-    assert!(module.contains(
-        "<StripeProvider publishableKey={process.env.EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY!}>"
-    ));
+    assert!(module.contains("import { StripeRoot } from './components/stripe/StripeRoot';"));
+    assert!(module.contains("<StripeRoot>"));
+    // The provider lives in a platform pair: Stripe's SDK only on native, a pass-through on web.
+    assert!(
+        text(&after, "src/components/stripe/StripeRoot.tsx")
+            .contains("publishableKey={process.env.EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY ?? ''}")
+    );
+    assert!(
+        !text(&after, "src/components/stripe/StripeRoot.web.tsx")
+            .contains("@stripe/stripe-react-native")
+    );
     assert!(text(&after, "package.json").contains("\"@stripe/stripe-react-native\": \"0.64.0\""));
     assert!(text(&after, "app.json").contains("@stripe/stripe-react-native"));
     assert!(after.contains_key("src/services/stripe.ts"));
@@ -559,5 +567,144 @@ fn a_changed_secret_updates_env_local_and_the_lock_file_holds_no_secret_hash() {
     assert_eq!(
         std::fs::read(app.path().join(".mobigen/connectors.lock.json")).expect("lock"),
         lock_before
+    );
+}
+
+fn fixture_config(registry: &Registry, id: &str, set: &str) -> ValidConfig {
+    let path = root().join(format!("tests/fixtures/configs/{id}-{set}.json"));
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    registry
+        .lookup(id)
+        .expect("id")
+        .validate_config(&value)
+        .expect("valid")
+}
+
+#[test]
+fn firebase_writes_the_pasted_service_files_and_removes_them_again() {
+    let registry = registry();
+    let app = sample_app();
+    let before = files(app.path());
+    let config = fixture_config(&registry, "firebase", "full");
+    ops::add(
+        &registry,
+        app.path(),
+        &config,
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect("add");
+    let after = files(app.path());
+    let pasted = config.values()["googleServicesJson"]
+        .as_str()
+        .expect("json");
+    assert_eq!(text(&after, "google-services.json"), pasted);
+    assert!(text(&after, "GoogleService-Info.plist").contains("<plist"));
+    let app_json = text(&after, "app.json");
+    assert!(app_json.contains("\"googleServicesFile\": \"./google-services.json\""));
+    assert!(app_json.contains("\"googleServicesFile\": \"./GoogleService-Info.plist\""));
+    let lock = text(&after, ".mobigen/connectors.lock.json");
+    assert!(lock.contains("\"configFiles\""), "{lock}");
+    // Features switch files: auth with Google, Firestore, Storage, Analytics are all on.
+    for file in [
+        "src/services/firebase-auth.ts",
+        "src/services/firebase-auth.web.ts",
+        "src/services/firebase-db.ts",
+        "src/services/firebase-storage.ts",
+        "src/services/analytics.ts",
+        "src/components/firebase/LoginScreen.tsx",
+    ] {
+        assert!(after.contains_key(file), "{file} missing");
+    }
+    assert!(text(&after, "src/components/firebase/LoginScreen.tsx").contains("signInWithGoogle"));
+    remove(&registry, app.path(), "firebase");
+    assert_eq!(files(app.path()), before);
+}
+
+#[test]
+fn a_service_file_the_project_already_had_is_kept_on_removal() {
+    let registry = registry();
+    let app = sample_app();
+    let config = fixture_config(&registry, "firebase", "minimal");
+    let pasted = config.values()["googleServicesJson"]
+        .as_str()
+        .expect("json");
+    std::fs::write(app.path().join("google-services.json"), pasted).expect("write");
+    let before = files(app.path());
+    ops::add(
+        &registry,
+        app.path(),
+        &config,
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect("add");
+    remove(&registry, app.path(), "firebase");
+    assert_eq!(files(app.path()), before);
+}
+
+#[test]
+fn a_different_service_file_in_the_way_is_a_conflict() {
+    let registry = registry();
+    let app = sample_app();
+    std::fs::write(app.path().join("google-services.json"), "{}\n").expect("write");
+    let before = files(app.path());
+    let config = fixture_config(&registry, "firebase", "minimal");
+    let err = ops::add(
+        &registry,
+        app.path(),
+        &config,
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect_err("conflict");
+    assert!(err.to_string().contains("google-services.json"), "{err}");
+    assert_unchanged_after_error(app.path(), &before, &err);
+}
+
+#[test]
+fn components_follow_nativewind_when_the_project_uses_it() {
+    let registry = registry();
+    let app = sample_app();
+    let package = app.path().join("package.json");
+    let text_before = std::fs::read_to_string(&package).expect("read");
+    add(&registry, app.path(), "stripe");
+    let plain = text(
+        &files(app.path()),
+        "src/components/stripe/CheckoutButton.tsx",
+    );
+    assert!(plain.contains("StyleSheet.create") && !plain.contains("className"));
+    remove(&registry, app.path(), "stripe");
+    std::fs::write(
+        &package,
+        text_before.replace("\"expo\": ", "\"nativewind\": \"4.2.7\",\n    \"expo\": "),
+    )
+    .expect("write");
+    add(&registry, app.path(), "stripe");
+    let styled = text(
+        &files(app.path()),
+        "src/components/stripe/CheckoutButton.tsx",
+    );
+    assert!(styled.contains("className=") && !styled.contains("StyleSheet"));
+}
+
+#[test]
+fn supabase_types_list_the_configured_tables() {
+    let registry = registry();
+    let app = sample_app();
+    let config = fixture_config(&registry, "supabase", "full");
+    ops::add(
+        &registry,
+        app.path(),
+        &config,
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect("add");
+    let types = text(&files(app.path()), "src/types/supabase.ts");
+    assert!(
+        types.contains("export const TABLE_NAMES = [\"profiles\",\"orders\"] as const;"),
+        "{types}"
     );
 }

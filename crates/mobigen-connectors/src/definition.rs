@@ -51,6 +51,10 @@ pub struct ConnectorDefinition {
     /// Files generated into the app.
     #[serde(default)]
     pub templates: Vec<Template>,
+    /// Files written verbatim from a config value (`google-services.json`), with the app.json
+    /// setting that points at them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_files: Vec<ConfigFile>,
     /// What the connector adds to the generated root module (providers, start-up code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<RootContribution>,
@@ -347,6 +351,21 @@ pub struct Template {
     /// Features that must all be on for this file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub when: Vec<String>,
+}
+
+/// A file the connector writes from a config value, such as the `google-services.json` a user
+/// pasted, and the Expo config setting that points at it (`android.googleServicesFile`). The
+/// file is owned like a generated one: recorded with its hash in the lock file, deleted on
+/// removal unless the user changed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfigFile {
+    /// JSON pointer of the (public, string) config field holding the file's contents.
+    pub field: String,
+    /// Path in the app, relative to the project root (`google-services.json`).
+    pub target: String,
+    /// Keys inside the Expo config set to `./<target>` (`["android", "googleServicesFile"]`).
+    pub app_json: Vec<String>,
 }
 
 /// A connector's part of the generated root module (`src/connectors.tsx`), which wraps the app's

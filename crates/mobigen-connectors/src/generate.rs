@@ -5,10 +5,12 @@
 //! user's edit of a generated file is detected (the body no longer matches the hash) and reported
 //! as a conflict instead of being overwritten.
 
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::definition::{RootContribution, TemplateKind};
 use crate::registry::Connector;
+use crate::template::{self, RenderContext};
 
 /// Path of the generated root module, relative to the project root.
 pub const ROOT_MODULE: &str = "src/connectors.tsx";
@@ -57,11 +59,14 @@ pub fn is_unmodified(text: &str) -> bool {
         .is_some_and(|hash| hash == content_hash(body))
 }
 
-/// Where a project keeps its files.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a project keeps its files, and the conventions generated code follows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectLayout {
     /// The Expo Router `app` folder (`app` or `src/app`), when the project uses Expo Router.
     pub router_dir: Option<String>,
+    /// The project styles with NativeWind (`nativewind` in package.json): generated components
+    /// use `className` instead of `StyleSheet`.
+    pub nativewind: bool,
 }
 
 impl ProjectLayout {
@@ -80,25 +85,54 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// The files `connector` generates for the enabled `features`.
+/// The files `connector` generates for the enabled `features` and the (validated) config
+/// `values`: its templates rendered (see [`crate::template`]), each with the generated-file header.
 pub fn connector_files(
     connector: &Connector,
     features: &[&str],
+    values: &Value,
     layout: &ProjectLayout,
 ) -> Vec<GeneratedFile> {
     let def = connector.definition();
+    let context = RenderContext {
+        features,
+        values,
+        nativewind: layout.nativewind,
+    };
     def.templates
         .iter()
         .filter(|t| t.when.iter().all(|f| features.contains(&f.as_str())))
         .filter_map(|t| {
-            let body = connector.template(&t.source)?;
+            let body = template::render(connector.template(&t.source)?, &context);
             let path = match t.kind {
                 TemplateKind::Server => format!("{}/{}", layout.server_dir(), t.target),
                 _ => t.target.clone(),
             };
             Some(GeneratedFile {
                 path,
-                contents: with_header(&def.id, body),
+                contents: with_header(&def.id, &body),
+            })
+        })
+        .collect()
+}
+
+/// The config files `connector` writes from its config (`google-services.json`): the value of
+/// the field, verbatim and without a header (the native tools read them), for each field that
+/// is set.
+pub fn config_files(connector: &Connector, values: &Value) -> Vec<GeneratedFile> {
+    connector
+        .definition()
+        .config_files
+        .iter()
+        .filter_map(|file| {
+            let text = values.pointer(&file.field)?.as_str()?;
+            let mut contents = text.to_string();
+            if !contents.ends_with('\n') {
+                contents.push('\n');
+            }
+            Some(GeneratedFile {
+                path: file.target.clone(),
+                contents,
             })
         })
         .collect()

@@ -41,6 +41,7 @@ pub mod registry;
 pub mod search;
 pub mod secret;
 pub mod store;
+pub mod template;
 pub mod vault;
 
 pub use config::{ConfigError, ConfigIssue, ValidConfig};

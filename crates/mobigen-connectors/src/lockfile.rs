@@ -38,6 +38,10 @@ pub struct ConnectorEntry {
     pub features: Vec<String>,
     /// Generated files it owns: path -> content hash of the body.
     pub files: BTreeMap<String, String>,
+    /// Files it wrote from config values (`google-services.json`): path -> content hash of the
+    /// whole file. A file that was already there with the same contents is not listed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub config_files: BTreeMap<String, String>,
     /// npm packages it needs (resolved versions).
     pub dependencies: Vec<DepRequest>,
     /// app.json plugin entries it needs (options resolved).

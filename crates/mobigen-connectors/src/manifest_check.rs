@@ -378,6 +378,35 @@ impl Checker<'_> {
                 self.problem(format!("{at}/target"), "two templates write this file");
             }
         }
+        for (i, file) in def.config_files.iter().enumerate() {
+            let at = format!("/configFiles/{i}");
+            match def.fields.get(&file.field) {
+                Some(f) if f.sensitivity == Sensitivity::Public => {}
+                Some(_) => self.problem(
+                    format!("{at}/field"),
+                    format!(
+                        "secret field `{}` cannot be written into the app",
+                        file.field
+                    ),
+                ),
+                None => self.problem(
+                    format!("{at}/field"),
+                    format!("`{}` is not a config field listed in /fields", file.field),
+                ),
+            }
+            if !is_safe_relative_path(&file.target) {
+                self.problem(
+                    format!("{at}/target"),
+                    format!(
+                        "`{}` must be a relative path inside the project",
+                        file.target
+                    ),
+                );
+            }
+            if def.templates.iter().any(|t| t.target == file.target) {
+                self.problem(format!("{at}/target"), "a template also writes this file");
+            }
+        }
         self.rules();
         if let Some(field) = &def.api_base_field {
             self.field_known("/apiBaseField", field);
@@ -470,6 +499,32 @@ pub(crate) fn check_client_code(
             && let Some(body) = templates.get(&template.source)
         {
             check(format!("/templates/{i}/source"), body);
+        }
+    }
+    problems
+}
+
+/// Problems of the templates' own syntax (see [`crate::template`]): balanced `//#if` blocks on
+/// known conditions, `{%json /pointer%}` placeholders naming public fields only.
+pub(crate) fn check_templates(
+    def: &ConnectorDefinition,
+    templates: &BTreeMap<String, String>,
+) -> Vec<ManifestProblem> {
+    let features: Vec<&str> = def.features.iter().map(|f| f.id.as_str()).collect();
+    let is_public = |pointer: &str| {
+        def.fields
+            .get(pointer)
+            .map(|f| f.sensitivity == Sensitivity::Public)
+    };
+    let mut problems = Vec::new();
+    for (i, template) in def.templates.iter().enumerate() {
+        if let Some(body) = templates.get(&template.source) {
+            for problem in crate::template::check(body, &features, is_public) {
+                problems.push(ManifestProblem {
+                    pointer: format!("/templates/{i}/source"),
+                    reason: format!("{}:{}: {}", template.source, problem.line, problem.reason),
+                });
+            }
         }
     }
     problems

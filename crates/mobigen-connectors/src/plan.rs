@@ -240,8 +240,17 @@ pub fn plan_add(
     let sdk = snapshot
         .text("package.json")?
         .and_then(edit_json::expo_sdk_major);
-    let (entry, files, env) = connector_entry(connector, config, &layout, sdk, options);
+    let (mut entry, files, config_files, env) =
+        connector_entry(connector, config, &layout, sdk, options);
     let previous = lock.connectors.get(connector.id());
+    // A config file the project already had with the same contents stays the user's: it is not
+    // recorded, so removing the connector leaves it.
+    for file in &config_files {
+        let owned_before = previous.is_some_and(|p| p.config_files.contains_key(&file.path));
+        if !owned_before && snapshot.text(&file.path)? == Some(file.contents.as_str()) {
+            entry.config_files.remove(&file.path);
+        }
+    }
     let kind = match previous {
         Some(p) if p.config_hash == entry.config_hash && p == &entry => PlanKind::UpToDate,
         Some(_) => PlanKind::Update,
@@ -253,6 +262,7 @@ pub fn plan_add(
     let mut warnings: Vec<String> = config.warnings().iter().map(ToString::to_string).collect();
     let mut builder = Builder::new(registry, snapshot, &lock, after, options);
     builder.owned_files(connector.id(), &files, &mut warnings)?;
+    builder.owned_config_files(connector.id(), &config_files, &mut warnings)?;
     builder.env(connector.id(), Some(&env))?;
     let mut plan = builder.finish(connector.id(), kind)?;
     plan.warnings.extend(warnings);
@@ -285,6 +295,7 @@ pub fn plan_remove(
     let mut warnings = Vec::new();
     let mut builder = Builder::new(registry, snapshot, &lock, after, options);
     builder.owned_files(id, &[], &mut warnings)?;
+    builder.owned_config_files(id, &[], &mut warnings)?;
     builder.env(id, None)?;
     let mut plan = builder.finish(id, PlanKind::Remove)?;
     plan.warnings.extend(warnings);
@@ -339,19 +350,26 @@ fn resolve_options(options: &Value, config: &Value, features: &[&str]) -> Option
     }
 }
 
-/// The lock entry, generated files and env values of one connector with its config.
+/// The lock entry, generated files, config files and env values of one connector with its
+/// config.
 fn connector_entry(
     connector: &Connector,
     config: &ValidConfig,
     layout: &generate::ProjectLayout,
     sdk: Option<u32>,
     options: PlanOptions,
-) -> (ConnectorEntry, Vec<GeneratedFile>, ConnectorEnv) {
+) -> (
+    ConnectorEntry,
+    Vec<GeneratedFile>,
+    Vec<GeneratedFile>,
+    ConnectorEnv,
+) {
     let def = connector.definition();
     let values = config.values();
     let features = def.enabled_features(values);
     let on = |when: &[String]| when.iter().all(|f| features.contains(&f.as_str()));
-    let files = generate::connector_files(connector, &features, layout);
+    let files = generate::connector_files(connector, &features, values, layout);
+    let config_files = generate::config_files(connector, values);
     let dependencies = def
         .dependencies
         .iter()
@@ -388,6 +406,14 @@ fn connector_entry(
             value: Value::String("server".into()),
         });
     }
+    for file in &def.config_files {
+        if config_files.iter().any(|f| f.path == file.target) {
+            settings.push(Setting {
+                path: file.app_json.clone(),
+                value: Value::String(format!("./{}", file.target)),
+            });
+        }
+    }
     let mut env = ConnectorEnv::default();
     for (pointer, field) in &def.fields {
         let (Some(key), Some(value)) = (
@@ -418,6 +444,10 @@ fn connector_entry(
             .iter()
             .map(|f| (f.path.clone(), body_hash(&f.contents)))
             .collect(),
+        config_files: config_files
+            .iter()
+            .map(|f| (f.path.clone(), generate::content_hash(&f.contents)))
+            .collect(),
         dependencies,
         plugins,
         settings,
@@ -425,7 +455,7 @@ fn connector_entry(
         secret_env: env.secret.iter().map(|v| v.key.clone()).collect(),
         secrets_not_written: has_secrets && !options.write_secret_env,
     };
-    (entry, files, env)
+    (entry, files, config_files, env)
 }
 
 /// Hash of a generated file's body (the text after its three header lines).
@@ -557,6 +587,73 @@ impl<'a> Builder<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Writes `files` as `id`'s config files (already filtered by [`plan_add`]: the lock entry
+    /// lists the ones it owns), deleting those it wrote before and no longer has. A file is
+    /// replaced or deleted only while it holds what was written (its hash in the lock file).
+    fn owned_config_files(
+        &mut self,
+        id: &str,
+        files: &[GeneratedFile],
+        warnings: &mut Vec<String>,
+    ) -> Result<(), PlanError> {
+        let old: BTreeMap<String, String> = self
+            .before
+            .connectors
+            .get(id)
+            .map(|e| e.config_files.clone())
+            .unwrap_or_default();
+        for file in files {
+            let existing = self.snapshot.text(&file.path)?;
+            if existing == Some(file.contents.as_str()) {
+                continue;
+            }
+            if let Some(text) = existing {
+                let ours = old
+                    .get(&file.path)
+                    .is_some_and(|hash| *hash == generate::content_hash(text));
+                if !ours {
+                    self.config_file_conflict(&file.path, old.contains_key(&file.path), warnings);
+                }
+            }
+            self.set(&file.path, Some(file.contents.clone()));
+        }
+        for (path, hash) in &old {
+            if files.iter().any(|f| &f.path == path) {
+                continue;
+            }
+            if let Some(text) = self.snapshot.text(path)? {
+                if generate::content_hash(text) != *hash {
+                    self.config_file_conflict(path, true, warnings);
+                }
+                self.set(path, None);
+            }
+        }
+        Ok(())
+    }
+
+    fn config_file_conflict(&mut self, path: &str, edited: bool, warnings: &mut Vec<String>) {
+        if self.options.force {
+            warnings.push(format!("{path}: replaced a file you changed (--force)"));
+            return;
+        }
+        let (reason, manual_step) = if edited {
+            (
+                "this file was changed since the connector wrote it",
+                "paste the new contents into the connector's config instead, or run again with --force",
+            )
+        } else {
+            (
+                "a different file is already there",
+                "remove it or paste its contents into the connector's config, or run again with --force",
+            )
+        };
+        self.conflicts.push(Conflict {
+            path: path.to_string(),
+            reason: reason.into(),
+            manual_step: manual_step.into(),
+        });
     }
 
     /// Writes or removes `id`'s env blocks.

@@ -76,7 +76,7 @@ impl ProjectSnapshot {
 
     /// Reads the files of `dir` that adding or removing `registry`'s connectors can involve:
     /// package.json, app.json, app.config.*, env files, .gitignore, the lock file, the entry and
-    /// root candidates, the root module, and every template target.
+    /// root candidates, the root module, and every template and config file target.
     ///
     /// # Errors
     /// [`ProjectError::NotAProject`] without a package.json; [`ProjectError::Io`] when a file
@@ -120,6 +120,9 @@ impl ProjectSnapshot {
                 for server_dir in ["app", "src/app", "server"] {
                     wanted.insert(format!("{server_dir}/{}", template.target));
                 }
+            }
+            for file in &connector.definition().config_files {
+                wanted.insert(file.target.clone());
             }
         }
         let mut snapshot = ProjectSnapshot::default();
@@ -299,7 +302,15 @@ impl ProjectSnapshot {
                 "app".to_string()
             }
         });
-        Ok(ProjectLayout { router_dir })
+        let nativewind = self.json("package.json")?.is_some_and(|package| {
+            ["dependencies", "devDependencies"]
+                .iter()
+                .any(|key| package.get(key).and_then(|d| d.get("nativewind")).is_some())
+        });
+        Ok(ProjectLayout {
+            router_dir,
+            nativewind,
+        })
     }
 
     /// Paths of every file in the snapshot (for tests and diagnostics).

@@ -328,3 +328,41 @@ fn client_code_naming_a_secret_variable_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn template_syntax_and_secret_placeholders_are_refused() {
+    for (body, expected) in [
+        (
+            "export const token = {%json /authToken%};\n",
+            "templates/sentry.ts:1: `/authToken` is a secret field",
+        ),
+        (
+            "//#if feature.nope\nexport const a = 1;\n//#endif\n",
+            "templates/sentry.ts:1: unknown condition `feature.nope`",
+        ),
+        (
+            "//#if nativewind\nexport const a = 1;\n",
+            "templates/sentry.ts:1: `//#if` without `//#endif`",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write_connector(tmp.path(), "sentry", &sentry_manifest());
+        fs::write(tmp.path().join("sentry/templates/sentry.ts"), body).expect("write");
+        let err = Registry::empty()
+            .load_dir(tmp.path())
+            .expect_err("bad template");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+}
+
+#[test]
+fn config_files_must_name_a_public_field_and_a_safe_path() {
+    let mut m = sentry_manifest();
+    m["configFiles"] =
+        json!([{"field": "/authToken", "target": "token.txt", "appJson": ["extra", "token"]}]);
+    assert_problem(m, "/configFiles/0/field", "secret field `/authToken`");
+    let mut m = sentry_manifest();
+    m["configFiles"] =
+        json!([{"field": "/dsn", "target": "../dsn.txt", "appJson": ["extra", "dsn"]}]);
+    assert_problem(m, "/configFiles/0/target", "");
+}

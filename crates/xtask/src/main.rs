@@ -1,6 +1,9 @@
 //! Development tasks, run as `cargo xtask <task>`:
 //!
-//! - `test`: every check CI runs: formatting, clippy, rustdoc, and every test of the workspace.
+//! - `test`: every check CI runs: formatting, clippy, rustdoc, every test of the workspace, and
+//!   the toolchain checks.
+//! - `toolchain [FILTER]`: the generated code checked with Expo's real toolchain (see
+//!   `toolchain.rs`); FILTER limits it to combinations whose name contains it.
 //! - `sample`: the main job on the bundled sample app (`examples/sample-app`), in a temporary copy
 //!   so the tracked tree stays clean.
 
@@ -8,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+
+mod toolchain;
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -218,6 +223,8 @@ fn test() -> anyhow::Result<()> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     c_tests()?;
+    toolchain::run(&workspace_root(), None)?;
+    // Last, so that its summary line closes the output.
     cargo_test(&["test", "--workspace"])
 }
 
@@ -382,12 +389,16 @@ fn main() -> std::process::ExitCode {
         "sample" => sample(),
         "header" => header(),
         "c" => c_tests(),
+        "toolchain" => toolchain::run(&workspace_root(), std::env::args().nth(2).as_deref()),
         _ => {
-            eprintln!("usage: cargo xtask <test|sample|header>");
-            eprintln!("  test    formatting, clippy, rustdoc and every test (what CI runs)");
-            eprintln!("  sample  the main job on a temporary copy of examples/sample-app");
-            eprintln!("  header  regenerate include/mobigen_connectors.h from bindings/c");
-            eprintln!("  c       only the C checks of `test` (header, sanitizers, example)");
+            eprintln!("usage: cargo xtask <test|sample|header|c|toolchain [FILTER]>");
+            eprintln!(
+                "  test       formatting, clippy, rustdoc, C checks, toolchain checks and every test (what CI runs)"
+            );
+            eprintln!("  toolchain  generated code checked with tsc, expo config and expo export");
+            eprintln!("  sample     the main job on a temporary copy of examples/sample-app");
+            eprintln!("  header     regenerate include/mobigen_connectors.h from bindings/c");
+            eprintln!("  c          only the C checks of `test` (header, sanitizers, example)");
             return std::process::ExitCode::from(2);
         }
     };

@@ -1,12 +1,15 @@
 // The app's Supabase client, set up as Supabase recommends for React Native: URL polyfill first,
-// sessions in AsyncStorage (not on the web server render), no URL session detection, and token
-// auto-refresh only while the app is in the foreground. Only the public key reaches the app.
+// sessions in AsyncStorage (not on the web), no URL session detection, and token auto-refresh
+// only while the app is in the foreground. Only the public (publishable or anon) key reaches the
+// app; the secret key stays in .env.local for server code.
 import 'react-native-url-polyfill/auto';
 import AsyncStorage from '@react-native-async-storage/async-storage';
 import { createClient, processLock } from '@supabase/supabase-js';
 import { AppState, Platform } from 'react-native';
 
-export const supabase = createClient(
+import type { Database } from '../types/supabase';
+
+export const supabase = createClient<Database>(
   process.env.EXPO_PUBLIC_SUPABASE_URL!,
   process.env.EXPO_PUBLIC_SUPABASE_KEY!,
   {
@@ -16,6 +19,10 @@ export const supabase = createClient(
       persistSession: true,
       detectSessionInUrl: false,
       lock: processLock,
+//#if feature.auth
+      // OAuth and magic links come back to the app with a code to exchange (supabase-auth.ts).
+      flowType: 'pkce',
+//#endif
     },
   },
 );

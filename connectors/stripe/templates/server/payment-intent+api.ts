@@ -1,8 +1,8 @@
-// Server-only Expo Router API route: creates a Stripe PaymentIntent. Reads STRIPE_SECRET_KEY from
+// Server-only API route: creates a Stripe PaymentIntent. Reads STRIPE_SECRET_KEY from
 // the server environment (.env.local locally, EAS environment variables when deployed).
 import Stripe from 'stripe';
 
-const DEFAULT_CURRENCY = process.env.EXPO_PUBLIC_STRIPE_CURRENCY ?? 'usd';
+const DEFAULT_CURRENCY = process.env.EXPO_PUBLIC_STRIPE_CURRENCY ?? {%json /currency%};
 
 export async function POST(request: Request): Promise<Response> {
   const secretKey = process.env.STRIPE_SECRET_KEY;

@@ -1,0 +1,94 @@
+// Firebase Authentication through React Native Firebase's modular API (v22+: getAuth() and
+// functions, no namespaced `auth()` calls). Native apps read their Firebase project from
+// google-services.json / GoogleService-Info.plist (app.json `googleServicesFile`). On the web,
+// Metro picks `firebase-auth.web.ts` instead.
+import {
+  createUserWithEmailAndPassword,
+  getAuth,
+  onAuthStateChanged,
+  sendPasswordResetEmail,
+  signInWithEmailAndPassword,
+  signOut as firebaseSignOut,
+  updateProfile,
+//#if feature.googleSignIn
+  GoogleAuthProvider,
+  signInWithCredential,
+//#endif
+  type User,
+} from '@react-native-firebase/auth';
+//#if feature.googleSignIn
+import { GoogleSignin, isSuccessResponse } from '@react-native-google-signin/google-signin';
+//#endif
+
+export type { User };
+
+/** Whether Firebase Authentication works on this platform (false on the web). */
+export const authAvailable = true;
+
+/** Signs in with email and password. */
+export async function signIn(email: string, password: string): Promise<User> {
+  const credential = await signInWithEmailAndPassword(getAuth(), email, password);
+  return credential.user;
+}
+
+/** Creates an account with email and password, signs it in and sets its display name. */
+export async function signUp(email: string, password: string, displayName?: string): Promise<User> {
+  const credential = await createUserWithEmailAndPassword(getAuth(), email, password);
+  if (displayName) {
+    await updateProfile(credential.user, { displayName });
+  }
+  return credential.user;
+}
+
+/** Sends a password reset email. */
+export function resetPassword(email: string): Promise<void> {
+  return sendPasswordResetEmail(getAuth(), email);
+}
+
+/** Changes the signed-in user's display name. */
+export async function updateDisplayName(displayName: string): Promise<void> {
+  const user = getAuth().currentUser;
+  if (!user) throw new Error('Nobody is signed in.');
+  await updateProfile(user, { displayName });
+}
+
+/** The signed-in user, or null. */
+export function currentUser(): User | null {
+  return getAuth().currentUser;
+}
+
+/** Signs the current user out. */
+export async function signOut(): Promise<void> {
+//#if feature.googleSignIn
+  await GoogleSignin.signOut().catch(() => undefined);
+//#endif
+  await firebaseSignOut(getAuth());
+}
+
+/** Calls `listener` with the signed-in user (or null) now and on every change; returns the unsubscribe function. */
+export function subscribeToAuthState(listener: (user: User | null) => void): () => void {
+  return onAuthStateChanged(getAuth(), listener);
+}
+//#if feature.googleSignIn
+
+let googleConfigured = false;
+
+/**
+ * Signs in with a Google account. Needs the OAuth web client id of the Firebase project
+ * (EXPO_PUBLIC_GOOGLE_WEB_CLIENT_ID; Firebase console > Authentication > Google). Resolves to
+ * null when the user cancels.
+ */
+export async function signInWithGoogle(): Promise<User | null> {
+  if (!googleConfigured) {
+    GoogleSignin.configure({ webClientId: process.env.EXPO_PUBLIC_GOOGLE_WEB_CLIENT_ID });
+    googleConfigured = true;
+  }
+  await GoogleSignin.hasPlayServices({ showPlayServicesUpdateDialog: true });
+  const response = await GoogleSignin.signIn();
+  if (!isSuccessResponse(response)) return null;
+  const { idToken } = response.data;
+  if (!idToken) throw new Error('Google did not return an ID token; check the web client id.');
+  const credential = await signInWithCredential(getAuth(), GoogleAuthProvider.credential(idToken));
+  return credential.user;
+}
+//#endif

@@ -1,0 +1,16 @@
+// Cloud Storage through React Native Firebase's modular API: upload a local file (a `file://`
+// URI, e.g. from an image picker) and get download URLs. On the web, Metro picks
+// `firebase-storage.web.ts` instead.
+import { getDownloadURL, getStorage, putFile, ref } from '@react-native-firebase/storage';
+
+/** Uploads the local file at `localUri` to `remotePath` in the default bucket; resolves to its download URL. */
+export async function uploadFile(localUri: string, remotePath: string, contentType?: string): Promise<string> {
+  const target = ref(getStorage(), remotePath);
+  await putFile(target, localUri, contentType ? { contentType } : undefined);
+  return getDownloadURL(target);
+}
+
+/** The download URL of a stored file. */
+export function getFileUrl(remotePath: string): Promise<string> {
+  return getDownloadURL(ref(getStorage(), remotePath));
+}

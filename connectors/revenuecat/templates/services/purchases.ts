@@ -1,0 +1,72 @@
+// In-app purchases through RevenueCat (react-native-purchases). Configured once at start-up
+// (src/connectors.tsx) with this platform's public SDK key. In Expo Go and on the web the SDK
+// runs in its preview mode; real purchases need a development build.
+import { Platform } from 'react-native';
+import Purchases, {
+  type CustomerInfo,
+  type PurchasesOffering,
+  type PurchasesOfferings,
+  type PurchasesPackage,
+} from 'react-native-purchases';
+
+export type { CustomerInfo, PurchasesOffering, PurchasesPackage };
+
+/** The entitlements listed in the connector's config (`pro`, ...). */
+export const ENTITLEMENTS: readonly string[] = {%json /entitlements%};
+
+let configured = false;
+
+/**
+ * Configures the SDK with this platform's public key; safe to call more than once. Not on the
+ * web: RevenueCat's browser mode needs a Web Billing key, not the App Store or Play Store key,
+ * so purchases there report that the SDK is not configured.
+ */
+export function configurePurchases(): void {
+  if (configured || Platform.OS === 'web') return;
+  const apiKey =
+    Platform.OS === 'ios'
+      ? process.env.EXPO_PUBLIC_RC_IOS_KEY
+      : process.env.EXPO_PUBLIC_RC_ANDROID_KEY;
+  if (!apiKey) return;
+  Purchases.configure({ apiKey });
+  configured = true;
+}
+
+/** The offerings set up in RevenueCat (`current` is the default one). */
+export function getOfferings(): Promise<PurchasesOfferings> {
+  return Purchases.getOfferings();
+}
+
+/** The current offering, or null when none is set up. */
+export async function getCurrentOffering(): Promise<PurchasesOffering | null> {
+  return (await Purchases.getOfferings()).current;
+}
+
+/** Buys a package; resolves to null when the user cancels. */
+export async function purchase(pkg: PurchasesPackage): Promise<CustomerInfo | null> {
+  try {
+    const { customerInfo } = await Purchases.purchasePackage(pkg);
+    return customerInfo;
+  } catch (error) {
+    if ((error as { userCancelled?: boolean }).userCancelled) return null;
+    throw error;
+  }
+}
+
+/** Restores earlier purchases of the store account. */
+export function restorePurchases(): Promise<CustomerInfo> {
+  return Purchases.restorePurchases();
+}
+
+/** Whether the entitlement (default: the first one in the config) is active for the current customer. */
+export async function hasEntitlement(entitlementId: string | undefined = ENTITLEMENTS[0]): Promise<boolean> {
+  if (!entitlementId) return false;
+  const info = await Purchases.getCustomerInfo();
+  return entitlementId in info.entitlements.active;
+}
+
+/** Ties purchases to your own user id (call after sign-in). */
+export async function identify(appUserId: string): Promise<CustomerInfo> {
+  const { customerInfo } = await Purchases.logIn(appUserId);
+  return customerInfo;
+}

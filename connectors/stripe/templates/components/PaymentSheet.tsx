@@ -1,0 +1,86 @@
+// An order summary with a Pay button: shows the amount, runs Stripe's PaymentSheet and reports
+// the outcome below the button.
+import { useState } from 'react';
+//#if nativewind
+import { Text, View } from 'react-native';
+//#else
+import { StyleSheet, Text, View } from 'react-native';
+//#endif
+
+import type { PaymentResult } from '../../services/stripe';
+import { CheckoutButton } from './CheckoutButton';
+
+const DEFAULT_CURRENCY = process.env.EXPO_PUBLIC_STRIPE_CURRENCY ?? {%json /currency%};
+
+export type PaymentSheetProps = {
+  /** Amount in the currency's smallest unit (cents for USD). */
+  amount: number;
+  currency?: string;
+  title?: string;
+  onResult?: (result: PaymentResult) => void;
+};
+
+function formatAmount(amount: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency: currency.toUpperCase() }).format(amount / 100);
+  } catch {
+    return `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`;
+  }
+}
+
+function describe(result: PaymentResult): string {
+  switch (result.status) {
+    case 'succeeded':
+      return 'Payment complete. Thank you!';
+    case 'canceled':
+      return 'Payment canceled.';
+    case 'failed':
+      return result.message;
+  }
+}
+
+export function PaymentSheet({ amount, currency = DEFAULT_CURRENCY, title = 'Total', onResult }: PaymentSheetProps) {
+  const [result, setResult] = useState<PaymentResult | null>(null);
+
+  function handleResult(next: PaymentResult) {
+    setResult(next);
+    onResult?.(next);
+  }
+
+  return (
+//#if nativewind
+    <View className="gap-3 rounded-xl border border-gray-200 p-4">
+      <View className="flex-row justify-between">
+        <Text className="text-base text-gray-600">{title}</Text>
+        <Text className="text-base font-semibold">{formatAmount(amount, currency)}</Text>
+      </View>
+      <CheckoutButton amount={amount} currency={currency} label="Pay" onResult={handleResult} />
+      {result ? (
+        <Text className={result.status === 'succeeded' ? 'text-green-700' : 'text-red-700'}>{describe(result)}</Text>
+      ) : null}
+    </View>
+//#else
+    <View style={styles.card}>
+      <View style={styles.row}>
+        <Text style={styles.title}>{title}</Text>
+        <Text style={styles.amount}>{formatAmount(amount, currency)}</Text>
+      </View>
+      <CheckoutButton amount={amount} currency={currency} label="Pay" onResult={handleResult} />
+      {result ? (
+        <Text style={result.status === 'succeeded' ? styles.success : styles.error}>{describe(result)}</Text>
+      ) : null}
+    </View>
+//#endif
+  );
+}
+//#if !nativewind
+
+const styles = StyleSheet.create({
+  card: { borderColor: '#e5e7eb', borderRadius: 12, borderWidth: 1, gap: 12, padding: 16 },
+  row: { flexDirection: 'row', justifyContent: 'space-between' },
+  title: { color: '#4b5563', fontSize: 16 },
+  amount: { fontSize: 16, fontWeight: '600' },
+  success: { color: '#15803d' },
+  error: { color: '#b91c1c' },
+});
+//#endif

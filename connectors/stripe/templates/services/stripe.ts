@@ -1,0 +1,88 @@
+// Client-side Stripe: asks the app's server routes for a PaymentIntent (or a subscription), then
+// presents Stripe's PaymentSheet. The secret key stays on the server (the `api/stripe/` routes).
+// On the web, Metro picks `stripe.web.ts` instead: Stripe's React Native SDK is native-only.
+import { initPaymentSheet, PaymentSheetError, presentPaymentSheet } from '@stripe/stripe-react-native';
+
+/** Base URL of the app's API routes; empty means same origin (web) or expo-router's `origin`. */
+const API_BASE_URL = process.env.EXPO_PUBLIC_API_BASE_URL ?? '';
+const MERCHANT_DISPLAY_NAME: string = {%json /merchantDisplayName%};
+const CURRENCY = process.env.EXPO_PUBLIC_STRIPE_CURRENCY ?? {%json /currency%};
+/** Two-letter country of the merchant, for Apple Pay and Google Pay. */
+const MERCHANT_COUNTRY_CODE: string = {%json /merchantCountryCode%};
+
+/** Whether payments can be made on this platform (false on the web). */
+export const paymentsAvailable = true;
+
+export type PaymentResult =
+  | { status: 'succeeded' }
+  | { status: 'canceled' }
+  | { status: 'failed'; message: string };
+
+async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${API_BASE_URL}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    throw new Error(`The payment server answered HTTP ${response.status}`);
+  }
+  return (await response.json()) as T;
+}
+
+/** Asks the server to create a PaymentIntent and returns its client secret. */
+export async function createPaymentIntent(amount: number, currency: string = CURRENCY): Promise<string> {
+  const { clientSecret } = await postJson<{ clientSecret: string }>('/api/stripe/payment-intent', {
+    amount,
+    currency,
+  });
+  return clientSecret;
+}
+
+/** Initialises and presents the PaymentSheet for a PaymentIntent's client secret. */
+export async function presentPayment(paymentIntentClientSecret: string): Promise<PaymentResult> {
+  const init = await initPaymentSheet({
+    paymentIntentClientSecret,
+    merchantDisplayName: MERCHANT_DISPLAY_NAME,
+//#if feature.applePay
+    applePay: { merchantCountryCode: MERCHANT_COUNTRY_CODE },
+//#endif
+//#if feature.googlePay
+    googlePay: { merchantCountryCode: MERCHANT_COUNTRY_CODE, currencyCode: CURRENCY, testEnv: __DEV__ },
+//#endif
+  });
+  if (init.error) {
+    return { status: 'failed', message: init.error.message };
+  }
+  const presented = await presentPaymentSheet();
+  if (presented.error) {
+    return presented.error.code === PaymentSheetError.Canceled
+      ? { status: 'canceled' }
+      : { status: 'failed', message: presented.error.message };
+  }
+  return { status: 'succeeded' };
+}
+
+/** Charges `amount` (in the currency's smallest unit, e.g. cents) through the PaymentSheet. */
+export async function pay(amount: number, currency?: string): Promise<PaymentResult> {
+  try {
+    return await presentPayment(await createPaymentIntent(amount, currency));
+  } catch (error) {
+    return { status: 'failed', message: error instanceof Error ? error.message : String(error) };
+  }
+}
+//#if feature.subscriptions
+
+/** Subscribes the customer with this email to a Stripe Price, paying the first invoice in the PaymentSheet. */
+export async function subscribe(priceId: string, email: string): Promise<PaymentResult> {
+  try {
+    const { clientSecret } = await postJson<{ clientSecret: string }>('/api/stripe/subscription', {
+      priceId,
+      email,
+    });
+    return await presentPayment(clientSecret);
+  } catch (error) {
+    return { status: 'failed', message: error instanceof Error ? error.message : String(error) };
+  }
+}
+//#endif
