@@ -347,3 +347,58 @@ pub fn status(env: Env, dir: Unknown<'_>) -> napi::Result<Value> {
 pub fn status_async(env: Env, dir: Unknown<'_>) -> napi::Result<AsyncTask<ProjectTask>> {
     spawn(&env, || status_job(&env, dir))
 }
+
+/// Internal, for `bench/overhead.mjs` (not in the typings): runs the Rust work behind
+/// `listConnectors()` (`op` = "listConnectors") or `planAdd(projectDir, id, config)`
+/// (`op` = "planAdd") `iterations` times inside Rust, with no JS conversion per iteration, and
+/// returns the mean nanoseconds per run: the baseline the binding's overhead is measured
+/// against.
+#[napi(js_name = "__benchBaseline", skip_typescript)]
+pub fn bench_baseline(
+    env: Env,
+    op: Unknown<'_>,
+    iterations: Unknown<'_>,
+    dir: Option<Unknown<'_>>,
+    id: Option<Unknown<'_>>,
+    config: Option<Unknown<'_>>,
+) -> napi::Result<f64> {
+    call(&env, || {
+        let op = args::string(&env, op, "op")?;
+        let count = args::string(&env, iterations, "iterations")?
+            .parse::<u32>()
+            .map_err(|e| Failure::argument(format!("iterations: {e}")))?
+            .max(1);
+        let plan = match op.as_str() {
+            "listConnectors" => None,
+            "planAdd" => {
+                let (dir, id, config) = match (dir, id, config) {
+                    (Some(d), Some(i), Some(c)) => (d, i, c),
+                    _ => return Err(Failure::argument("planAdd needs projectDir, id, config")),
+                };
+                let id = args::string(&env, id, "id")?;
+                let config = args::object(&env, config, "config")?;
+                let dir = PathBuf::from(args::non_empty(&env, dir, "projectDir")?);
+                Some((dir, id, config))
+            }
+            other => return Err(Failure::argument(format!("unknown op `{other}`"))),
+        };
+        let start = std::time::Instant::now();
+        for _ in 0..count {
+            let value = match &plan {
+                None => registry::list_json(None)?,
+                Some((dir, id, config)) => Job {
+                    registry: registry::current()?,
+                    dir: dir.clone(),
+                    options: PlanOptions::default(),
+                    op: Op::PlanAdd {
+                        id: id.clone(),
+                        config: config.clone(),
+                    },
+                }
+                .run()?,
+            };
+            std::hint::black_box(value);
+        }
+        Ok(start.elapsed().as_nanos() as f64 / f64::from(count))
+    })
+}

@@ -77,17 +77,21 @@ fn parse_category(text: &str) -> Outcome<Category> {
 )]
 pub fn list_connectors(env: Env, category: Option<Unknown<'_>>) -> napi::Result<Value> {
     call(&env, || {
-        let category = args::optional_string(&env, category, "category")?
-            .map(|c| parse_category(&c))
-            .transpose()?;
-        let registry = current()?;
-        let list: Vec<Value> = registry
-            .list(category)
-            .iter()
-            .map(|c| summary(c.definition()))
-            .collect();
-        Ok(json!({ "connectors": list }))
+        let category = args::optional_string(&env, category, "category")?;
+        list_json(category.as_deref())
     })
+}
+
+/// The work of `listConnectors` once its argument is read.
+pub(crate) fn list_json(category: Option<&str>) -> Outcome<Value> {
+    let category = category.map(parse_category).transpose()?;
+    let registry = current()?;
+    let list: Vec<Value> = registry
+        .list(category)
+        .iter()
+        .map(|c| summary(c.definition()))
+        .collect();
+    Ok(json!({ "connectors": list }))
 }
 
 /// One connector's full definition (its manifest, `configSchema` included), as the CLI's
