@@ -6,6 +6,11 @@
 //!   `toolchain.rs`); FILTER limits it to combinations whose name contains it.
 //! - `sample`: the main job on the bundled sample app (`examples/sample-app`), in a temporary copy
 //!   so the tracked tree stays clean.
+//! - `header`: regenerates the C header; `node-types`: regenerates the connectors' TypeScript
+//!   config types (`bindings/node/connectors.d.ts`).
+//! - `node`: only the Node checks of `test`.
+
+mod ts_types;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -203,6 +208,127 @@ fn c_tests() -> anyhow::Result<()> {
     Ok(())
 }
 
+const NODE_TYPES: &str = "bindings/node/connectors.d.ts";
+
+/// The TypeScript config types as the generator makes them from the built-in manifests now.
+fn generated_node_types() -> anyhow::Result<String> {
+    let registry =
+        mobigen_connectors::Registry::builtin().context("the built-in connectors do not load")?;
+    let definitions: Vec<&mobigen_connectors::ConnectorDefinition> =
+        registry.list(None).iter().map(|c| c.definition()).collect();
+    Ok(ts_types::connectors_dts(&definitions))
+}
+
+/// `cargo xtask node-types`: regenerates bindings/node/connectors.d.ts.
+fn node_types() -> anyhow::Result<()> {
+    let path = workspace_root().join(NODE_TYPES);
+    std::fs::write(&path, generated_node_types()?)
+        .with_context(|| format!("cannot write {NODE_TYPES}"))?;
+    println!("wrote {NODE_TYPES}");
+    Ok(())
+}
+
+/// Fails when the committed config types differ from what the generator makes now.
+fn check_node_types() -> anyhow::Result<()> {
+    println!("$ (check) {NODE_TYPES} is up to date");
+    let committed = std::fs::read_to_string(workspace_root().join(NODE_TYPES)).unwrap_or_default();
+    if committed != generated_node_types()? {
+        bail!("{NODE_TYPES} is stale: run `cargo xtask node-types` and commit the result");
+    }
+    Ok(())
+}
+
+/// Runs a command in `dir` (relative to the workspace root), echoing it; fails when it fails.
+fn run_in(dir: &str, program: &str, args: &[&str]) -> anyhow::Result<()> {
+    println!("$ (cd {dir} && {program} {})", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(workspace_root().join(dir))
+        .status()
+        .with_context(|| format!("cannot start `{program}`"))?;
+    if !status.success() {
+        bail!("`{program} {}` in {dir} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Runs `node --test` in `dir`, echoing its output, and returns (passed, failed) from the
+/// runner's closing `# pass N` / `# fail N` lines.
+fn node_test(dir: &str, args: &[&str]) -> anyhow::Result<(u64, u64)> {
+    use std::io::{BufRead, BufReader};
+    println!("$ (cd {dir} && node {})", args.join(" "));
+    let mut child = Command::new("node")
+        .args(args)
+        .current_dir(workspace_root().join(dir))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot start `node`")?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some(n) = line.strip_prefix("# pass ") {
+                passed = n.trim().parse().unwrap_or(0);
+            } else if let Some(n) = line.strip_prefix("# fail ") {
+                failed = n.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() || failed > 0 {
+        bail!(
+            "`node {}` in {dir} failed ({status}, {failed} failed)",
+            args.join(" ")
+        );
+    }
+    if passed == 0 {
+        bail!("`node {}` in {dir} ran no test", args.join(" "));
+    }
+    Ok((passed, failed))
+}
+
+/// Files `npm run build` (napi build) regenerates in bindings/node, committed and diff-checked.
+const NODE_GENERATED: [&str; 2] = ["bindings/node/index.js", "bindings/node/index.d.ts"];
+
+/// The Node side: the config types are fresh; `npm ci` installs from the committed lock files;
+/// the addon builds and `index.js` / `index.d.ts` come out byte for byte as committed; the
+/// TypeScript check compiles (and its `@ts-expect-error` lines fail as they must); then the
+/// package's and the example server's `node --test` suites. Returns (passed, failed).
+fn node_tests() -> anyhow::Result<(u64, u64)> {
+    check_node_types()?;
+    let root = workspace_root();
+    run_in("bindings/node", "npm", &["ci", "--no-audit", "--no-fund"])?;
+    let before: Vec<Vec<u8>> = NODE_GENERATED
+        .iter()
+        .map(|p| std::fs::read(root.join(p)).unwrap_or_default())
+        .collect();
+    run_in("bindings/node", "npm", &["run", "build"])?;
+    for (path, committed) in NODE_GENERATED.iter().zip(&before) {
+        let now = std::fs::read(root.join(path)).with_context(|| format!("cannot read {path}"))?;
+        if &now != committed {
+            bail!("{path} is stale: run `npm run build` in bindings/node and commit the result");
+        }
+    }
+    println!("$ (check) {} are up to date", NODE_GENERATED.join(", "));
+    run_in(
+        "bindings/node",
+        "npx",
+        &["tsc", "--noEmit", "-p", "test/types"],
+    )?;
+    let (p1, f1) = node_test("bindings/node", &["--test", "--test-reporter=tap", "test/"])?;
+    run_in(
+        "examples/node-server",
+        "npm",
+        &["ci", "--no-audit", "--no-fund"],
+    )?;
+    let (p2, f2) = node_test(
+        "examples/node-server",
+        &["--test", "--test-reporter=tap", "test/"],
+    )?;
+    Ok((p1 + p2, f1 + f2))
+}
+
 fn test() -> anyhow::Result<()> {
     run("cargo", &["fmt", "--all", "--check"], &[])?;
     run(
@@ -224,13 +350,15 @@ fn test() -> anyhow::Result<()> {
     )?;
     c_tests()?;
     toolchain::run(&workspace_root(), None)?;
+    let node = node_tests()?;
     // Last, so that its summary line closes the output.
-    cargo_test(&["test", "--workspace"])
+    cargo_test(&["test", "--workspace"], node)
 }
 
 /// Runs `cargo test`, echoing its output, and ends with one summary line over every test binary
-/// (`tests: N passed, N failed`), so a reader (or CI) sees the total at the end.
-fn cargo_test(args: &[&str]) -> anyhow::Result<()> {
+/// plus the `earlier` (passed, failed) counts of the Node suites (`tests: N passed, N failed`),
+/// so a reader (or CI) sees the total at the end.
+fn cargo_test(args: &[&str], earlier: (u64, u64)) -> anyhow::Result<()> {
     use std::io::{BufRead, BufReader};
     println!("$ cargo {}", args.join(" "));
     let mut child = Command::new("cargo")
@@ -239,7 +367,7 @@ fn cargo_test(args: &[&str]) -> anyhow::Result<()> {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .context("cannot start `cargo test`")?;
-    let (mut passed, mut failed) = (0u64, 0u64);
+    let (mut passed, mut failed) = earlier;
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines() {
             let line = line?;
@@ -390,15 +518,25 @@ fn main() -> std::process::ExitCode {
         "header" => header(),
         "c" => c_tests(),
         "toolchain" => toolchain::run(&workspace_root(), std::env::args().nth(2).as_deref()),
+        "node-types" => node_types(),
+        "node" => node_tests().map(|(passed, failed)| {
+            println!("node tests: {passed} passed, {failed} failed");
+        }),
         _ => {
-            eprintln!("usage: cargo xtask <test|sample|header|c|toolchain [FILTER]>");
             eprintln!(
-                "  test       formatting, clippy, rustdoc, C checks, toolchain checks and every test (what CI runs)"
+                "usage: cargo xtask <test|sample|header|node-types|c|node|toolchain [FILTER]>"
             );
-            eprintln!("  toolchain  generated code checked with tsc, expo config and expo export");
-            eprintln!("  sample     the main job on a temporary copy of examples/sample-app");
-            eprintln!("  header     regenerate include/mobigen_connectors.h from bindings/c");
-            eprintln!("  c          only the C checks of `test` (header, sanitizers, example)");
+            eprintln!(
+                "  test        formatting, clippy, rustdoc, C, Node and toolchain checks and every test (what CI runs)"
+            );
+            eprintln!("  sample      the main job on a temporary copy of examples/sample-app");
+            eprintln!("  header      regenerate include/mobigen_connectors.h from bindings/c");
+            eprintln!("  node-types  regenerate bindings/node/connectors.d.ts (config types)");
+            eprintln!("  c           only the C checks of `test` (header, sanitizers, example)");
+            eprintln!(
+                "  node        only the Node checks of `test` (npm ci, build, fresh files, tsc, node --test)"
+            );
+            eprintln!("  toolchain   generated code checked with tsc, expo config and expo export");
             return std::process::ExitCode::from(2);
         }
     };

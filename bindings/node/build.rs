@@ -1,0 +1,5 @@
+//! Link settings Node addons need (napi-build).
+
+fn main() {
+    napi_build::setup();
+}

@@ -1,0 +1,182 @@
+//! Reading JavaScript arguments. Every exported function takes its arguments as `Unknown` and
+//! reads them here, so a wrong type becomes a `TypeError` (code `INVALID_ARGUMENT`) naming the
+//! argument, rather than napi's generic conversion error.
+
+use napi::bindgen_prelude::{Buffer, FromNapiValue, Unknown, ValidateNapiValue};
+use napi::{Env, JsValue, ValueType};
+use serde_json::Value;
+
+use crate::errors::{Failure, Outcome};
+
+fn type_of(value: &Unknown<'_>, name: &str) -> Outcome<ValueType> {
+    value
+        .get_type()
+        .map_err(|e| Failure::argument(format!("{name}: cannot read its type ({e})")))
+}
+
+fn type_name(t: ValueType) -> &'static str {
+    match t {
+        ValueType::Undefined => "undefined",
+        ValueType::Null => "null",
+        ValueType::Boolean => "a boolean",
+        ValueType::Number => "a number",
+        ValueType::String => "a string",
+        ValueType::Symbol => "a symbol",
+        ValueType::Object => "an object",
+        ValueType::Function => "a function",
+        ValueType::External => "an external",
+        _ => "an unknown value",
+    }
+}
+
+/// Converts `value` to `T` after napi's own type check (false when the check fails).
+fn convert<T: FromNapiValue + ValidateNapiValue>(env: &Env, value: &Unknown<'_>) -> Option<T> {
+    // SAFETY: `env` and `value` are the handles of the current call, alive for its whole
+    // duration on this (the JS) thread; `validate` checks the type before `from_napi_value`
+    // reads the value as `T`.
+    unsafe {
+        T::validate(env.raw(), value.raw()).ok()?;
+        T::from_napi_value(env.raw(), value.raw()).ok()
+    }
+}
+
+/// A required string.
+///
+/// # Errors
+/// A `TypeError` failure for anything else.
+pub fn string(env: &Env, value: Unknown<'_>, name: &str) -> Outcome<String> {
+    match type_of(&value, name)? {
+        ValueType::String => convert::<String>(env, &value)
+            .ok_or_else(|| Failure::argument(format!("{name}: cannot read the string"))),
+        other => Err(Failure::argument(format!(
+            "{name} must be a string, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// A required, non-empty string.
+///
+/// # Errors
+/// A `TypeError` failure for anything else, or an empty string.
+pub fn non_empty(env: &Env, value: Unknown<'_>, name: &str) -> Outcome<String> {
+    let text = string(env, value, name)?;
+    if text.is_empty() {
+        return Err(Failure::argument(format!("{name} must not be empty")));
+    }
+    Ok(text)
+}
+
+/// An optional string (`undefined` and `null` are absent).
+///
+/// # Errors
+/// A `TypeError` failure for any other type.
+pub fn optional_string(
+    env: &Env,
+    value: Option<Unknown<'_>>,
+    name: &str,
+) -> Outcome<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(v) => match type_of(&v, name)? {
+            ValueType::Undefined | ValueType::Null => Ok(None),
+            _ => string(env, v, name).map(Some),
+        },
+    }
+}
+
+/// A plain object (not an array, not null), as JSON.
+///
+/// # Errors
+/// A `TypeError` failure for anything else, or a value JSON cannot hold.
+pub fn object(env: &Env, value: Unknown<'_>, name: &str) -> Outcome<Value> {
+    match type_of(&value, name)? {
+        ValueType::Object => {
+            let json: Value = env.from_js_value(value).map_err(|e| {
+                Failure::argument(format!("{name} must be a JSON-like object: {e}"))
+            })?;
+            if json.is_object() {
+                Ok(json)
+            } else {
+                Err(Failure::argument(format!(
+                    "{name} must be a plain object, got an array"
+                )))
+            }
+        }
+        other => Err(Failure::argument(format!(
+            "{name} must be an object, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// An optional plain object (`undefined` and `null` are absent).
+///
+/// # Errors
+/// As [`object`].
+pub fn optional_object(
+    env: &Env,
+    value: Option<Unknown<'_>>,
+    name: &str,
+) -> Outcome<Option<Value>> {
+    match value {
+        None => Ok(None),
+        Some(v) => match type_of(&v, name)? {
+            ValueType::Undefined | ValueType::Null => Ok(None),
+            _ => object(env, v, name).map(Some),
+        },
+    }
+}
+
+/// A string (its UTF-8 bytes) or a Buffer / Uint8Array.
+///
+/// # Errors
+/// A `TypeError` failure for anything else.
+pub fn bytes(env: &Env, value: Unknown<'_>, name: &str) -> Outcome<Vec<u8>> {
+    match type_of(&value, name)? {
+        ValueType::String => string(env, value, name).map(String::into_bytes),
+        ValueType::Object => convert::<Buffer>(env, &value)
+            .map(|b| b.to_vec())
+            .ok_or_else(|| {
+                Failure::argument(format!(
+                    "{name} must be a string or a Buffer, got an object"
+                ))
+            }),
+        other => Err(Failure::argument(format!(
+            "{name} must be a string or a Buffer, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// A boolean member of an options object (absent: `default`).
+///
+/// # Errors
+/// A `TypeError` failure when present and not a boolean.
+pub fn flag(options: Option<&Value>, key: &str, default: bool) -> Outcome<bool> {
+    match options.and_then(|o| o.get(key)) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(Failure::argument(format!(
+            "options.{key} must be a boolean"
+        ))),
+    }
+}
+
+/// Fails when an options object holds a key not in `known` (a typo would otherwise be ignored).
+///
+/// # Errors
+/// A `TypeError` failure naming the key.
+pub fn known_keys(options: Option<&Value>, known: &[&str]) -> Outcome<()> {
+    if let Some(object) = options.and_then(Value::as_object) {
+        for key in object.keys() {
+            if !known.contains(&key.as_str()) {
+                return Err(Failure::argument(format!(
+                    "options.{key} is not an option (known: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+// Compiled with `tsc --noEmit -p test/types` (part of `cargo xtask test`): the package's types
+// as the Node service uses them. Each `@ts-expect-error` line must fail to compile, or tsc
+// reports the directive as unused, so the negative checks cannot pass silently.
+import {
+  planAdd,
+  planAddAsync,
+  validateConfig,
+  listConnectors,
+  add,
+  status,
+  Vault,
+  CredentialStore,
+  type StripeConfig,
+  type SupabaseConfig,
+  type ConnectorConfig,
+  type ConnectorsError,
+  type ErrorCode,
+  type PlanResult,
+  type Instance,
+} from '@mobigen/connectors'
+
+const stripe: StripeConfig = {
+  publishableKey: 'pk_test_1',
+  secretKey: 'sk_test_1',
+  currency: 'usd',
+  paymentMethods: ['card', 'apple_pay'],
+}
+
+// @ts-expect-error: `secretKey` is required.
+const missing: StripeConfig = { publishableKey: 'pk_test_1' }
+
+// @ts-expect-error: not a Stripe field (a typo of `currency`).
+const typo: StripeConfig = { publishableKey: 'pk_test_1', secretKey: 'sk_test_1', curency: 'usd' }
+
+// @ts-expect-error: not a payment method Stripe's schema allows.
+const method: StripeConfig = { publishableKey: 'p', secretKey: 's', paymentMethods: ['paypal'] }
+
+const plan: PlanResult = planAdd('/app', 'stripe', stripe)
+const kind: 'add' | 'update' | 'upToDate' | 'remove' = plan.summary.kind
+const diff: string = plan.diff
+
+// The id picks the config type: a Stripe field on Supabase fails.
+// @ts-expect-error: `publishableKey` is not a Supabase field.
+planAdd('/app', 'supabase', { projectUrl: 'https://x.supabase.co', anonKey: 'k', publishableKey: 'pk' })
+
+const supabase: ConnectorConfig<'supabase'> = { projectUrl: 'https://x.supabase.co', anonKey: 'sb_publishable_x' }
+const sameType: SupabaseConfig = supabase
+
+// A connector registered at run time takes any object.
+validateConfig('sentry', { dsn: 'https://k@o1.ingest.sentry.io/1' })
+
+async function service(): Promise<number> {
+  const result = await planAddAsync('/app', 'stripe', stripe, { force: false })
+  const { connectors } = listConnectors('payments')
+  // @ts-expect-error: not a category.
+  listConnectors('payment')
+  // @ts-expect-error: `dryRun` is not an option of planAdd.
+  planAdd('/app', 'stripe', stripe, { dryRun: true })
+  add('/app', 'stripe', stripe, { dryRun: true, writeSecretEnv: false })
+  const st = status('/app')
+  const vault = Vault.open('/keys/keyring.json')
+  const text: string = vault.encrypt('p', 'stripe', Buffer.from('x'))
+  const plain: Buffer = vault.decryptSecret('p', 'stripe', text, 'write env')
+  const store = CredentialStore.open('/data/connectors.db', '/keys/keyring.json')
+  const instance: Instance = store.storeCredentials('p', 'stripe', stripe)
+  const found: Instance | null = store.findInstance('p', 'stripe')
+  try {
+    planAdd('/app', 'stripe', stripe)
+  } catch (e) {
+    const code: ErrorCode = (e as ConnectorsError).code
+    if (code === 'INVALID_CONFIG') return (e as ConnectorsError).issues?.length ?? 0
+  }
+  return result.changes.length + connectors.length + st.problems.length + plain.length + (found ? 1 : 0) + instance.credentialsVersion
+}
+
+export { missing, typo, method, kind, diff, sameType, service }

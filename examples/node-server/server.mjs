@@ -1,0 +1,337 @@
+// The PRD's connector REST API (Appendix B and S3-07) on node:http, built on @mobigen/connectors.
+//
+//   GET    /api/v1/connectors[?category=C]                          list (PRD summary items)
+//   GET    /api/v1/connectors/:id                                   details (configSchema, docs)
+//   GET    /api/v1/projects/:projectId/connectors                   what the project has (status)
+//   POST   /api/v1/projects/:projectId/connectors                   add {connectorId, config}
+//   PATCH  /api/v1/projects/:projectId/connectors/:connectorId      update {config}
+//   DELETE /api/v1/projects/:projectId/connectors/:connectorId      remove
+//   POST   /api/v1/projects/:projectId/connectors/:connectorId/test 501 until the network layer lands
+//
+// A project is the folder `<root>/<projectId>` (an Expo app); `projectId` must match
+// PROJECT_ID and the folder must resolve inside the root, so no path escapes it. Credentials are
+// stored encrypted in a connector store (SQLite + keyring) and the code is injected into the
+// project; both stay in step (a failed code change undoes the store write).
+//
+// Run: MOBIGEN_PROJECTS_ROOT=/srv/apps PORT=8080 node server.mjs
+
+import fs from 'node:fs'
+import http from 'node:http'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import {
+  listConnectors,
+  getConnector,
+  validateConfig,
+  planAddAsync,
+  addAsync,
+  removeAsync,
+  statusAsync,
+  CredentialStore,
+} from '@mobigen/connectors'
+
+/** Project ids: letters, digits, `_` and `-`, starting with a letter or digit, at most 64. */
+export const PROJECT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
+
+/** Largest request body accepted (1 MiB). */
+const MAX_BODY = 1 << 20
+
+/** HTTP status of each error code of the package. */
+const HTTP_STATUS = {
+  INVALID_ARGUMENT: 400,
+  INVALID_CONFIG: 400,
+  UNKNOWN_CATEGORY: 400,
+  UNKNOWN_CONNECTOR: 404,
+  NOT_FOUND: 404,
+  NOT_ENABLED: 404,
+  CONFLICT: 409,
+  ALREADY_EXISTS: 409,
+  ILLEGAL_TRANSITION: 409,
+  PROJECT_ERROR: 422,
+  BUSY: 503,
+}
+
+/** An error answered as `{ success: false, error: { code, message, fields? } }`. */
+class HttpError extends Error {
+  constructor(status, code, message, fields) {
+    super(message)
+    this.status = status
+    this.code = code
+    this.fields = fields
+  }
+}
+
+/** Field errors of a config, as the 400 answer lists them. */
+function fieldErrors(issues, prefix = '/config') {
+  return issues
+    .filter((i) => i.severity === 'error')
+    .map((i) => ({ field: prefix + i.pointer, message: i.message, ...(i.suggestion ? { suggestion: i.suggestion } : {}) }))
+}
+
+function fromLibrary(e) {
+  if (e instanceof HttpError) return e
+  const status = HTTP_STATUS[e.code] ?? 500
+  const fields = e.code === 'INVALID_CONFIG' && Array.isArray(e.issues) ? fieldErrors(e.issues) : undefined
+  const error = new HttpError(status, e.code ?? 'INTERNAL', status === 500 ? `internal error: ${e.message}` : e.message, fields)
+  if (e.code === 'CONFLICT') error.conflicts = e.conflicts
+  return error
+}
+
+function send(res, status, body, headers = {}) {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  })
+  res.end(text)
+}
+
+/** Reads a JSON object body; 400 for bad JSON or a non-object, 413 when too large. */
+async function readJson(req) {
+  const chunks = []
+  let size = 0
+  for await (const chunk of req) {
+    size += chunk.length
+    if (size > MAX_BODY) throw new HttpError(413, 'BODY_TOO_LARGE', `request body is larger than ${MAX_BODY} bytes`)
+    chunks.push(chunk)
+  }
+  const text = Buffer.concat(chunks).toString('utf8')
+  let body
+  try {
+    body = JSON.parse(text)
+  } catch (e) {
+    throw new HttpError(400, 'BAD_JSON', `request body is not valid JSON: ${e.message}`)
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new HttpError(400, 'BAD_REQUEST', 'request body must be a JSON object', [{ field: '', message: 'must be an object' }])
+  }
+  return body
+}
+
+/** Checks the members a body must have: `{ name: 'string' | 'object' }`. */
+function requireFields(body, spec) {
+  const fields = []
+  for (const [name, type] of Object.entries(spec)) {
+    const value = body[name]
+    if (value === undefined) fields.push({ field: `/${name}`, message: 'is required' })
+    else if (type === 'object' ? value === null || typeof value !== 'object' || Array.isArray(value) : typeof value !== type) {
+      fields.push({ field: `/${name}`, message: `must be ${type === 'object' ? 'an object' : `a ${type}`}` })
+    }
+  }
+  if (fields.length > 0) throw new HttpError(400, 'BAD_REQUEST', 'request body is invalid', fields)
+}
+
+/** A connector's PRD summary, 404 when unknown. */
+function connectorOr404(id) {
+  try {
+    return getConnector(id)
+  } catch (e) {
+    throw fromLibrary(e)
+  }
+}
+
+/** Validates `config` for `connectorId`: 400 with field errors when invalid. */
+function validOr400(connectorId, config) {
+  const report = validateConfig(connectorId, config)
+  if (!report.valid) {
+    throw new HttpError(400, 'INVALID_CONFIG', `the ${connectorId} config is invalid`, fieldErrors(report.issues))
+  }
+  return report
+}
+
+/**
+ * Creates the API server (not listening yet).
+ *
+ * @param {{ root: string, storePath?: string, keyringPath?: string, actor?: string }} options
+ *   `root`: the folder holding one folder per project. The store and keyring default to
+ *   `<root>/.mobigen/connectors.db` and `<root>/.mobigen/vault-keyring.json`.
+ */
+export function createConnectorServer(options) {
+  const root = fs.realpathSync(options.root)
+  const stateDir = path.join(root, '.mobigen')
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 })
+  const store = CredentialStore.open(
+    options.storePath ?? path.join(stateDir, 'connectors.db'),
+    options.keyringPath ?? path.join(stateDir, 'vault-keyring.json'),
+    { actor: options.actor ?? 'node-server' },
+  )
+
+  /** The folder of `projectId`, inside the root: 400 for a bad id, 404 when it is missing. */
+  function projectDir(projectId) {
+    if (!PROJECT_ID.test(projectId)) {
+      throw new HttpError(400, 'BAD_PROJECT_ID', 'projectId must be 1-64 letters, digits, "_" or "-", starting with a letter or digit')
+    }
+    const dir = path.resolve(root, projectId)
+    let real
+    try {
+      real = fs.realpathSync(dir)
+    } catch {
+      throw new HttpError(404, 'PROJECT_NOT_FOUND', `no project \`${projectId}\``)
+    }
+    // The id pattern keeps `..` and separators out; the real path also catches symlinks.
+    if (path.dirname(real) !== root || !fs.statSync(real).isDirectory()) {
+      throw new HttpError(404, 'PROJECT_NOT_FOUND', `no project \`${projectId}\``)
+    }
+    return real
+  }
+
+  function codeChanges(summary, name, verb) {
+    const { filesAdded, filesModified, filesDeleted } = summary.codeChanges
+    return {
+      filesModified,
+      filesAdded,
+      filesDeleted,
+      summary: summary.kind === 'upToDate' ? `${name} was already up to date` : `${verb} ${name}`,
+      files: summary.files,
+      manualSteps: summary.manualSteps,
+      warnings: summary.warnings,
+    }
+  }
+
+  const routes = [
+    ['GET', /^\/api\/v1\/connectors$/, async ({ url }) => {
+      const category = url.searchParams.get('category') ?? undefined
+      try {
+        return [200, listConnectors(category)]
+      } catch (e) {
+        throw fromLibrary(e)
+      }
+    }],
+    ['GET', /^\/api\/v1\/connectors\/([^/]+)$/, async ({ params: [id] }) => {
+      const def = connectorOr404(id)
+      const summary = listConnectors().connectors.find((c) => c.id === def.id)
+      return [200, {
+        ...summary,
+        configSchema: def.configSchema,
+        fields: def.fields,
+        documentation: def.docsUrl,
+        setupGuide: def.setupGuideUrl,
+      }]
+    }],
+    ['GET', /^\/api\/v1\/projects\/([^/]+)\/connectors$/, async ({ params: [projectId] }) => {
+      const dir = projectDir(projectId)
+      const st = await statusAsync(dir)
+      const instances = store.listInstances(projectId).filter((i) => i.status !== 'removed')
+      return [200, { success: true, ...st, instances }]
+    }],
+    ['POST', /^\/api\/v1\/projects\/([^/]+)\/connectors$/, async ({ params: [projectId], req }) => {
+      const dir = projectDir(projectId)
+      const body = await readJson(req)
+      requireFields(body, { connectorId: 'string', config: 'object' })
+      const def = connectorOr404(body.connectorId)
+      validOr400(def.id, body.config)
+      if (store.findInstance(projectId, def.id)) {
+        throw new HttpError(409, 'ALREADY_EXISTS', `project \`${projectId}\` already has ${def.name}; PATCH .../connectors/${def.id} updates its config`)
+      }
+      // Plan first (writes nothing): project problems surface before the store is touched.
+      await planAddAsync(dir, def.id, body.config)
+      const instance = store.storeCredentials(projectId, def.id, body.config)
+      let summary
+      try {
+        summary = await addAsync(dir, def.id, body.config)
+      } catch (e) {
+        store.removeInstance(instance.id)
+        throw e
+      }
+      return [201, {
+        success: true,
+        connectorInstance: { id: instance.id, connectorId: def.id, status: instance.status, createdAt: instance.createdAt },
+        codeChanges: codeChanges(summary, def.name, 'Added'),
+      }]
+    }],
+    ['PATCH', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)$/, async ({ params: [projectId, connectorId], req }) => {
+      const dir = projectDir(projectId)
+      const body = await readJson(req)
+      requireFields(body, { config: 'object' })
+      const def = connectorOr404(connectorId)
+      validOr400(def.id, body.config)
+      const existing = store.findInstance(projectId, def.id)
+      if (!existing) throw new HttpError(404, 'NOT_ENABLED', `project \`${projectId}\` has no ${def.name}; POST .../connectors adds it`)
+      await planAddAsync(dir, def.id, body.config)
+      const instance = store.rotateCredentials(existing.id, body.config)
+      const summary = await addAsync(dir, def.id, body.config)
+      return [200, {
+        success: true,
+        connectorInstance: { id: instance.id, connectorId: def.id, status: instance.status, credentialsVersion: instance.credentialsVersion, updatedAt: instance.updatedAt },
+        codeChanges: codeChanges(summary, def.name, 'Updated'),
+      }]
+    }],
+    ['DELETE', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)$/, async ({ params: [projectId, connectorId] }) => {
+      const dir = projectDir(projectId)
+      const def = connectorOr404(connectorId)
+      const existing = store.findInstance(projectId, def.id)
+      // Code first, then credentials: if the second step fails, DELETE again finishes it.
+      let summary = null
+      try {
+        summary = await removeAsync(dir, def.id)
+      } catch (e) {
+        if (!(e.code === 'NOT_ENABLED' && existing)) throw e
+      }
+      if (existing) {
+        if (existing.status === 'active') store.disable(existing.id)
+        store.removeInstance(existing.id)
+      }
+      return [200, { success: true, ...(summary ? { codeChanges: codeChanges(summary, def.name, 'Removed') } : {}) }]
+    }],
+    ['POST', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)\/test$/, async ({ params: [projectId, connectorId] }) => {
+      projectDir(projectId)
+      const def = connectorOr404(connectorId)
+      throw new HttpError(501, 'NOT_IMPLEMENTED', `connection tests for ${def.name} need the library's network layer, which this build does not have yet`)
+    }],
+  ]
+
+  async function handle(req, res) {
+    const url = new URL(req.url, 'http://localhost')
+    let pathname
+    try {
+      pathname = decodeURIComponent(url.pathname)
+    } catch {
+      throw new HttpError(400, 'BAD_REQUEST', 'the path is not valid percent-encoding')
+    }
+    const matching = routes.filter(([, pattern]) => pattern.test(pathname))
+    if (matching.length === 0) throw new HttpError(404, 'NOT_FOUND', `no route for ${pathname}`)
+    const route = matching.find(([method]) => method === req.method)
+    if (!route) {
+      const allow = matching.map(([m]) => m).join(', ')
+      throw Object.assign(new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here (allowed: ${allow})`), { allow })
+    }
+    const params = route[1].exec(pathname).slice(1)
+    const [status, body] = await route[2]({ req, url, params })
+    send(res, status, body)
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      const error = fromLibrary(e)
+      const headers = {}
+      if (error.allow) headers.allow = error.allow
+      if (error.status === 503) headers['retry-after'] = '1'
+      send(res, error.status, {
+        success: false,
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.fields ? { fields: error.fields } : {}),
+          ...(error.conflicts ? { conflicts: error.conflicts } : {}),
+        },
+      }, headers)
+    })
+  })
+  return server
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const root = process.env.MOBIGEN_PROJECTS_ROOT
+  if (!root) {
+    console.error('error: set MOBIGEN_PROJECTS_ROOT to the folder holding one folder per project')
+    process.exit(2)
+  }
+  const port = Number(process.env.PORT ?? 8080)
+  const host = process.env.HOST ?? '127.0.0.1'
+  createConnectorServer({
+    root,
+    storePath: process.env.MOBIGEN_STORE,
+    keyringPath: process.env.MOBIGEN_KEYRING,
+  }).listen(port, host, () => console.log(`connector API on http://${host}:${port}/api/v1/connectors`))
+}

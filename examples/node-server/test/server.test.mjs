@@ -1,0 +1,220 @@
+// Drives the example server over 127.0.0.1: every route, validation, path safety.
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createConnectorServer } from '../server.mjs'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+const sampleApp = path.join(repo, 'examples', 'sample-app')
+const stripe = JSON.parse(fs.readFileSync(path.join(repo, 'examples', 'sample-configs', 'stripe.json'), 'utf8'))
+const supabase = JSON.parse(fs.readFileSync(path.join(repo, 'examples', 'sample-configs', 'supabase.json'), 'utf8'))
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mobigen-server-'))
+process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }))
+const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'mobigen-outside-'))
+process.on('exit', () => fs.rmSync(outside, { recursive: true, force: true }))
+
+function newProject(id) {
+  fs.cpSync(sampleApp, path.join(root, id), { recursive: true, filter: (s) => path.basename(s) !== 'node_modules' })
+  return path.join(root, id)
+}
+
+function tree(dir) {
+  const out = {}
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name)
+      if (e.isDirectory()) walk(full)
+      else out[path.relative(dir, full)] = fs.readFileSync(full, 'utf8')
+    }
+  }
+  walk(dir)
+  return out
+}
+
+let server
+let base
+test.before(async () => {
+  server = createConnectorServer({ root })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${server.address().port}`
+})
+test.after(() => new Promise((resolve) => server.close(resolve)))
+
+async function call(method, route, body, { raw } = {}) {
+  const init = { method, headers: {} }
+  if (body !== undefined) {
+    init.body = raw ? body : JSON.stringify(body)
+    init.headers['content-type'] = 'application/json'
+  }
+  const res = await fetch(base + route, init)
+  const json = await res.json()
+  return { status: res.status, body: json, headers: res.headers }
+}
+
+test('GET /api/v1/connectors lists PRD summaries; ?category filters', async () => {
+  const { status, body } = await call('GET', '/api/v1/connectors')
+  assert.equal(status, 200)
+  assert.deepEqual(body.connectors.map((c) => c.id), ['firebase', 'onesignal', 'revenuecat', 'stripe', 'supabase'])
+  for (const key of ['id', 'name', 'description', 'category', 'logo', 'authType', 'capabilities', 'setupDifficulty']) {
+    assert.ok(key in body.connectors[0], key)
+  }
+  const payments = await call('GET', '/api/v1/connectors?category=payments')
+  assert.deepEqual(payments.body.connectors.map((c) => c.id), ['stripe'])
+  const bad = await call('GET', '/api/v1/connectors?category=nope')
+  assert.equal(bad.status, 400)
+  assert.equal(bad.body.error.code, 'UNKNOWN_CATEGORY')
+})
+
+test('GET /api/v1/connectors/:id gives the schema and docs; unknown is 404', async () => {
+  const { status, body } = await call('GET', '/api/v1/connectors/stripe')
+  assert.equal(status, 200)
+  assert.equal(body.id, 'stripe')
+  assert.equal(body.configSchema.type, 'object')
+  assert.match(body.documentation, /^https:/)
+  assert.match(body.setupGuide, /^https:/)
+  const missing = await call('GET', '/api/v1/connectors/strpe')
+  assert.equal(missing.status, 404)
+  assert.equal(missing.body.success, false)
+  assert.equal(missing.body.error.code, 'UNKNOWN_CONNECTOR')
+  assert.match(missing.body.error.message, /did you mean `stripe`/)
+})
+
+test('POST, GET, PATCH, DELETE a connector: PRD shapes, and the project is restored', async () => {
+  const dir = newProject('shop-1')
+  const before = tree(dir)
+  const added = await call('POST', '/api/v1/projects/shop-1/connectors', { connectorId: 'stripe', config: stripe })
+  assert.equal(added.status, 201, JSON.stringify(added.body))
+  assert.equal(added.body.success, true)
+  const inst = added.body.connectorInstance
+  assert.match(inst.id, /^[0-9a-f-]{36}$/)
+  assert.equal(inst.connectorId, 'stripe')
+  assert.equal(inst.status, 'configured')
+  assert.match(inst.createdAt, /^\d{4}-\d\d-\d\dT.*Z$/)
+  assert.ok(added.body.codeChanges.filesAdded > 0)
+  assert.equal(typeof added.body.codeChanges.filesModified, 'number')
+  assert.equal(added.body.codeChanges.summary, 'Added Stripe')
+  assert.ok(!JSON.stringify(added.body).includes(stripe.secretKey))
+
+  const again = await call('POST', '/api/v1/projects/shop-1/connectors', { connectorId: 'stripe', config: stripe })
+  assert.equal(again.status, 409)
+  assert.equal(again.body.error.code, 'ALREADY_EXISTS')
+
+  const listed = await call('GET', '/api/v1/projects/shop-1/connectors')
+  assert.equal(listed.status, 200)
+  assert.deepEqual(listed.body.connectors.map((c) => c.id), ['stripe'])
+  assert.deepEqual(listed.body.instances.map((i) => i.id), [inst.id])
+
+  const patched = await call('PATCH', '/api/v1/projects/shop-1/connectors/stripe', { config: { ...stripe, currency: 'eur' } })
+  assert.equal(patched.status, 200, JSON.stringify(patched.body))
+  assert.equal(patched.body.success, true)
+  assert.equal(patched.body.connectorInstance.credentialsVersion, 2)
+  assert.equal(patched.body.codeChanges.summary, 'Updated Stripe')
+
+  const tested = await call('POST', '/api/v1/projects/shop-1/connectors/stripe/test', { testType: 'payment_intent', params: { amount: 1000 } })
+  assert.equal(tested.status, 501)
+  assert.equal(tested.body.success, false)
+  assert.equal(tested.body.error.code, 'NOT_IMPLEMENTED')
+
+  const deleted = await call('DELETE', '/api/v1/projects/shop-1/connectors/stripe')
+  assert.equal(deleted.status, 200)
+  assert.equal(deleted.body.success, true)
+  assert.deepEqual(tree(dir), before)
+  const gone = await call('DELETE', '/api/v1/projects/shop-1/connectors/stripe')
+  assert.equal(gone.status, 404)
+  assert.equal(gone.body.error.code, 'NOT_ENABLED')
+  const patchGone = await call('PATCH', '/api/v1/projects/shop-1/connectors/stripe', { config: stripe })
+  assert.equal(patchGone.status, 404)
+})
+
+test('request validation: bad JSON, missing fields, schema errors with field pointers', async () => {
+  newProject('shop-2')
+  const badJson = await call('POST', '/api/v1/projects/shop-2/connectors', '{"connectorId": "stripe",', { raw: true })
+  assert.equal(badJson.status, 400)
+  assert.equal(badJson.body.error.code, 'BAD_JSON')
+  const notObject = await call('POST', '/api/v1/projects/shop-2/connectors', '[1]', { raw: true })
+  assert.equal(notObject.status, 400)
+  const missing = await call('POST', '/api/v1/projects/shop-2/connectors', { config: 'x' })
+  assert.equal(missing.status, 400)
+  assert.deepEqual(missing.body.error.fields.map((f) => f.field), ['/connectorId', '/config'])
+  const schema = await call('POST', '/api/v1/projects/shop-2/connectors', {
+    connectorId: 'stripe',
+    config: { publishableKey: 'sk_live_wrong', currency: 'EURO' },
+  })
+  assert.equal(schema.status, 400)
+  assert.equal(schema.body.error.code, 'INVALID_CONFIG')
+  const fields = schema.body.error.fields.map((f) => f.field).sort()
+  assert.deepEqual(fields, ['/config/currency', '/config/publishableKey', '/config/secretKey'])
+  assert.ok(schema.body.error.fields.every((f) => f.message))
+  const unknown = await call('POST', '/api/v1/projects/shop-2/connectors', { connectorId: 'paypal', config: {} })
+  assert.equal(unknown.status, 404)
+  assert.equal(unknown.body.error.code, 'UNKNOWN_CONNECTOR')
+  const patchBad = await call('PATCH', '/api/v1/projects/shop-2/connectors/supabase', { config: { projectUrl: 'http://x' } })
+  assert.equal(patchBad.status, 400)
+  assert.ok(patchBad.body.error.fields.some((f) => f.field === '/config/projectUrl'))
+})
+
+test('projects stay inside the root: bad ids are 400, missing and escaping ones 404', async () => {
+  newProject('shop-3')
+  for (const id of ['.mobigen', 'a%2F..%2F..', 'x'.repeat(65), 'a b']) {
+    const res = await call('POST', `/api/v1/projects/${id}/connectors`, { connectorId: 'stripe', config: stripe })
+    assert.ok(res.status === 400 || res.status === 404, `${id}: ${res.status}`)
+    assert.equal(res.body.success, false)
+  }
+  // A raw `..` path (fetch would normalise it): the server normalises it too, so it matches no
+  // project route.
+  const raw = await new Promise((resolve, reject) => {
+    const req = http.request(`${base}/api/v1/projects/../../etc/connectors`, { method: 'GET', path: '/api/v1/projects/../../etc/connectors' }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+  assert.equal(raw, 404)
+  const badId = await call('GET', '/api/v1/projects/a%20b/connectors')
+  assert.equal(badId.status, 400)
+  assert.equal(badId.body.error.code, 'BAD_PROJECT_ID')
+  const missing = await call('GET', '/api/v1/projects/nobody/connectors')
+  assert.equal(missing.status, 404)
+  assert.equal(missing.body.error.code, 'PROJECT_NOT_FOUND')
+  // A symlink in the root that points outside it is not a project.
+  fs.cpSync(sampleApp, path.join(outside, 'app'), { recursive: true, filter: (s) => path.basename(s) !== 'node_modules' })
+  fs.symlinkSync(path.join(outside, 'app'), path.join(root, 'escape'))
+  const escaped = await call('POST', '/api/v1/projects/escape/connectors', { connectorId: 'stripe', config: stripe })
+  assert.equal(escaped.status, 404)
+  assert.ok(!fs.existsSync(path.join(outside, 'app', '.mobigen')))
+})
+
+test('a folder that is not an Expo project is 422 and leaves no stored credentials', async () => {
+  fs.mkdirSync(path.join(root, 'empty'))
+  const res = await call('POST', '/api/v1/projects/empty/connectors', { connectorId: 'supabase', config: supabase })
+  assert.equal(res.status, 422)
+  assert.equal(res.body.error.code, 'PROJECT_ERROR')
+  const listed = await call('GET', '/api/v1/projects/shop-3/connectors')
+  assert.equal(listed.status, 200)
+  assert.deepEqual(listed.body.instances, [])
+})
+
+test('unknown routes are 404, wrong methods 405 with Allow', async () => {
+  const nope = await call('GET', '/api/v2/connectors')
+  assert.equal(nope.status, 404)
+  const method = await call('PUT', '/api/v1/connectors')
+  assert.equal(method.status, 405)
+  assert.equal(method.headers.get('allow'), 'GET')
+})
+
+test('two projects at once: concurrent POSTs each succeed', async () => {
+  newProject('multi-a')
+  newProject('multi-b')
+  const [a, b] = await Promise.all([
+    call('POST', '/api/v1/projects/multi-a/connectors', { connectorId: 'stripe', config: stripe }),
+    call('POST', '/api/v1/projects/multi-b/connectors', { connectorId: 'supabase', config: supabase }),
+  ])
+  assert.equal(a.status, 201, JSON.stringify(a.body))
+  assert.equal(b.status, 201, JSON.stringify(b.body))
+})
