@@ -2,9 +2,9 @@
 //!
 //! Conventions (see bindings/node/README.md):
 //! - Names are camelCase; results are plain objects shaped as the CLI's `--json` output.
-//! - Every argument is read by [`args`], so a wrong type throws a `TypeError` whose `code` is
+//! - Every argument is read by `args.rs`, so a wrong type throws a `TypeError` whose `code` is
 //!   `INVALID_ARGUMENT`. Every other failure is an `Error` whose `code` is a stable
-//!   [`errors::Code`] and whose message is the Rust message.
+//!   code (`errors.rs`) and whose message is the Rust message.
 //! - The registry is one per process (module-level functions); `registerConnectorDir` adds
 //!   connector folders to it. Calls already running keep the registry they started with.
 //! - CPU-heavy calls (`planAdd`, `planRemove`, `add`, `remove`, `status`) have `...Async`

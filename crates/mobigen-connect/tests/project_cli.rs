@@ -147,10 +147,20 @@ fn add_again_remove_and_status() {
         &config("stripe"),
     ]);
     assert!(o.status.success(), "{}", err(&o));
+    // The code is up to date and the stored credentials are left as they were.
+    let text = out(&o);
+    let mut lines = text.trim().lines();
     assert_eq!(
-        out(&o).trim(),
-        "Stripe is already up to date; nothing to change."
+        lines.next(),
+        Some("Stripe is already up to date; nothing to change.")
     );
+    let store = lines.next().unwrap_or_default();
+    assert!(
+        store.starts_with("Stored: instance ")
+            && store.contains("unchanged, credentials version 1."),
+        "{text}"
+    );
+    assert_eq!(lines.next(), None, "{text}");
 
     let o = env.run(&["status", "--project", env.app(), "--json"]);
     assert!(o.status.success(), "{}", err(&o));
