@@ -48,6 +48,12 @@ export interface FirebaseConfig {
    */
   measurementId?: string
   /**
+   * The OAuth web client id ending in .apps.googleusercontent.com (Firebase console > Authentication > Sign-in method > Google > Web SDK configuration); needed for Google sign-in
+   * Env: `EXPO_PUBLIC_GOOGLE_WEB_CLIENT_ID`
+   * Pattern: `^[0-9]+-[a-z0-9]+\.apps\.googleusercontent\.com$`
+   */
+  googleWebClientId?: string
+  /**
    * The contents of google-services.json from the Firebase console (Android app)
    */
   googleServicesJson?: string
@@ -227,6 +233,12 @@ export interface StripeConfig {
    * Pattern: `^merchant(\.[A-Za-z0-9-]+)+$`
    */
   merchantIdentifier?: string
+  /**
+   * The two-letter country of your business, such as US (Apple Pay and Google Pay)
+   * Pattern: `^[A-Z]{2}$`
+   * @default "US"
+   */
+  merchantCountryCode?: string
   /**
    * A three-letter ISO currency code in lowercase, such as usd or eur
    * Env: `EXPO_PUBLIC_STRIPE_CURRENCY`
