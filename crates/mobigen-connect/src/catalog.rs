@@ -274,6 +274,20 @@ pub(crate) fn show(registry: &Registry, args: &ShowArgs) -> CommandResult {
             out!(buf, "  {}", t.target);
         }
     }
+    if !def.supplied_files.is_empty() {
+        out!(
+            buf,
+            "Takes supplied files (`add --supply ID=FILE`, or `--fetch ID` where noted):"
+        );
+        for f in &def.supplied_files {
+            let fetch = if f.fetcher.is_some() {
+                ", fetchable"
+            } else {
+                ""
+            };
+            out!(buf, "  {} -> {}{fetch}: {}", f.id, f.target, f.description);
+        }
+    }
     out!(buf);
     out!(
         buf,

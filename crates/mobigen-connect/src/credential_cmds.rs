@@ -104,10 +104,11 @@ pub(crate) fn inject_or_undo(
     registry: &Registry,
     project: &std::path::Path,
     valid: &ValidConfig,
+    supplied: &std::collections::BTreeMap<String, String>,
     options: PlanOptions,
     write: &StoreWrite,
 ) -> anyhow::Result<Plan> {
-    let error = match ops::add(registry, project, valid, options, Mode::Apply) {
+    let error = match ops::add_supplied(registry, project, valid, options, Mode::Apply, supplied) {
         Ok(plan) => return Ok(plan),
         Err(error) => error,
     };
@@ -349,6 +350,7 @@ fn rotate(registry: &Registry, location: &StoreLocation, args: &RotateArgs) -> C
         registry,
         &args.project.project,
         &valid,
+        &std::collections::BTreeMap::new(),
         options,
         &write,
     )?;

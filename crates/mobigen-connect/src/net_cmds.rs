@@ -19,7 +19,7 @@ use mobigen_connectors::net::oauth::{
 use mobigen_connectors::net::{BlockingNetEngine, CheckReport, NetOptions};
 use mobigen_connectors::secret::SecretString;
 use mobigen_connectors::vault::{Context as VaultContext, LocalKeyring, Vault};
-use mobigen_connectors::{Connector, Registry};
+use mobigen_connectors::{Connector, Registry, ValidConfig};
 use serde_json::{Value, json};
 
 use crate::CommandResult;
@@ -115,10 +115,7 @@ fn engine() -> anyhow::Result<BlockingNetEngine> {
 }
 
 /// Validates the config file; prints the problems and returns `None` when it is refused.
-fn valid_config(
-    connector: &Connector,
-    path: &Path,
-) -> anyhow::Result<Option<mobigen_connectors::ValidConfig>> {
+fn valid_config(connector: &Connector, path: &Path) -> anyhow::Result<Option<ValidConfig>> {
     let config = read_json(path)?;
     match connector.validate_config(&config) {
         Ok(valid) => Ok(Some(valid)),
@@ -190,6 +187,23 @@ pub(crate) fn test(registry: &Registry, args: &TestArgs) -> CommandResult {
     let report = engine()?.run_test_action(connector, &config, &args.action, &params)?;
     let title = format!("{} test `{}`", connector.definition().name, args.action);
     print_report(&title, &report, args.json)
+}
+
+/// The body of `connector`'s supplied file `id`, fetched from the live service (`add --fetch`).
+pub(crate) fn fetch_supplied(
+    connector: &Connector,
+    id: &str,
+    config: &ValidConfig,
+) -> anyhow::Result<String> {
+    let engine = engine()?;
+    engine
+        .block_on(mobigen_connectors::net::fetch_supplied(
+            engine.engine(),
+            connector,
+            id,
+            config,
+        ))
+        .with_context(|| format!("cannot fetch `{id}`; nothing was changed"))
 }
 
 fn state_dir(arg: &StateDirArg) -> anyhow::Result<PathBuf> {

@@ -1,15 +1,17 @@
 //! The project commands: `add`, `remove`, `status`.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use mobigen_connectors::Registry;
 use mobigen_connectors::definition::Sensitivity;
 use mobigen_connectors::ops::{self, FileState, Mode};
 use mobigen_connectors::plan::{Plan, PlanKind, PlanOptions};
+use mobigen_connectors::registry::Connector;
+use mobigen_connectors::{Registry, ValidConfig};
 use serde_json::{Value, json};
 
 use crate::CommandResult;
@@ -39,6 +41,14 @@ pub(crate) struct AddArgs {
     /// Overwrite generated files you edited, and files in the way.
     #[arg(long)]
     force: bool,
+    /// Use FILE as the body of the connector's supplied file ID (Supabase: `databaseTypes=
+    /// database.types.ts`, the output of `supabase gen types typescript`). See `show ID`.
+    #[arg(long = "supply", value_name = "ID=FILE")]
+    supply: Vec<String>,
+    /// Fetch the connector's supplied file ID from the live service (network; Supabase:
+    /// `databaseTypes`, with managementToken or serviceRoleKey in the config).
+    #[arg(long = "fetch", value_name = "ID")]
+    fetch: Vec<String>,
     /// Print JSON: {"connector", "kind", "dryRun", "codeChanges", "files", "manualSteps",
     /// "warnings", "store": {action, instanceId, projectId, status, credentialsVersion, keyId} or
     /// null on a dry run}.
@@ -217,8 +227,12 @@ pub(crate) fn add(registry: &Registry, location: &StoreLocation, args: &AddArgs)
         write_secret_env: !args.no_secret_env,
         force: args.force,
     };
+    let supplied = supplied_bodies(connector, &valid, &args.supply, &args.fetch)?;
+    if !args.fetch.is_empty() {
+        done(quiet, &format!("Fetching {}", args.fetch.join(", ")));
+    }
     let dir = &args.project.project;
-    let planned = ops::add(registry, dir, &valid, options, Mode::DryRun)?;
+    let planned = ops::add_supplied(registry, dir, &valid, options, Mode::DryRun, &supplied)?;
     if args.dry_run {
         done(quiet, &format!("Planning {name} in {}", dir.display()));
         report_with_store(&planned, &name, true, args.json, None)?;
@@ -228,8 +242,15 @@ pub(crate) fn add(registry: &Registry, location: &StoreLocation, args: &AddArgs)
     let mut service = location.open_service(Access::Create)?;
     let write = credential_cmds::store_for_add(&mut service, &project_id, &valid, planned.kind)?;
     done(quiet, &format!("Storing {name} config (secrets encrypted)"));
-    let plan =
-        credential_cmds::inject_or_undo(&mut service, registry, dir, &valid, options, &write)?;
+    let plan = credential_cmds::inject_or_undo(
+        &mut service,
+        registry,
+        dir,
+        &valid,
+        &supplied,
+        options,
+        &write,
+    )?;
     done(quiet, &format!("Adding {name} in {}", dir.display()));
     let store = (
         credential_cmds::store_json(&write),
@@ -237,6 +258,34 @@ pub(crate) fn add(registry: &Registry, location: &StoreLocation, args: &AddArgs)
     );
     report_with_store(&plan, &name, false, args.json, Some(store))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The bodies of supplied files from `--supply ID=FILE` and `--fetch ID`.
+fn supplied_bodies(
+    connector: &Connector,
+    valid: &ValidConfig,
+    supply: &[String],
+    fetch: &[String],
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut bodies = BTreeMap::new();
+    for item in supply {
+        let (id, path) = item
+            .split_once('=')
+            .with_context(|| format!("--supply `{item}`: expected ID=FILE"))?;
+        let body = std::fs::read_to_string(path)
+            .with_context(|| format!("--supply {id}: cannot read `{path}`"))?;
+        if bodies.insert(id.to_string(), body).is_some() {
+            bail!("--supply {id} is given twice");
+        }
+    }
+    for id in fetch {
+        if bodies.contains_key(id) {
+            bail!("{id} is given both with --supply and with --fetch");
+        }
+        let body = crate::net_cmds::fetch_supplied(connector, id, valid)?;
+        bodies.insert(id.clone(), body);
+    }
+    Ok(bodies)
 }
 
 /// `remove`: removes the code first (transactional), then deletes the stored credentials. A

@@ -328,3 +328,137 @@ fn oauth_complete_reports_an_expired_code() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("has no OAuth flow"));
 }
+
+/// A copy of the sample app, and the environment `add` needs for its store and keyring.
+fn sample_app(home: &Path) -> (tempfile::TempDir, Vec<(String, String)>) {
+    let app = tempfile::tempdir().expect("tmp");
+    let status = Command::new("cp")
+        .arg("-R")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-app/."))
+        .arg(app.path())
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let envs = vec![
+        ("HOME".into(), home.display().to_string()),
+        (
+            "MOBIGEN_STORE".into(),
+            home.join("store.db").display().to_string(),
+        ),
+        (
+            "MOBIGEN_KEYRING".into(),
+            home.join("keyring.json").display().to_string(),
+        ),
+    ];
+    (app, envs)
+}
+
+#[test]
+fn add_fetches_the_supabase_types_or_takes_them_from_a_file() {
+    let home = tempfile::tempdir().expect("tmp");
+    let (app, mut envs) = sample_app(home.path());
+    let project = app.path().display().to_string();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/sample-configs/supabase.json")
+        .display()
+        .to_string();
+    let server = MockServer::start();
+    let swagger = json!({"swagger": "2.0", "definitions": {"profiles": {
+        "required": ["id", "username"],
+        "properties": {
+            "id": {"format": "uuid", "type": "string", "description": "Note:\nThis is a Primary Key.<pk/>"},
+            "username": {"format": "text", "type": "string"}
+        }
+    }}});
+    server.on("GET", "/rest/v1/", MockResponse::json(200, swagger));
+    envs.push(("MOBIGEN_SUPABASE_API_BASE".into(), server.url()));
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "add",
+            "supabase",
+            "--config",
+            &config,
+            "--project",
+            &project,
+        ];
+        args.extend_from_slice(extra);
+        run(&args, &envs)
+    };
+
+    let out = add(&["--fetch", "databaseTypes", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let types = std::fs::read_to_string(app.path().join("src/types/supabase-database.ts"))
+        .expect("types written");
+    assert!(types.contains("username: string"), "{types}");
+    assert_eq!(
+        server.requests()[0].header("apikey"),
+        Some("sb_secret_SampleOnlyNotARealKey")
+    );
+
+    // From a file instead; a file that is not TypeScript is refused and nothing changes.
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("database.types.ts");
+    std::fs::write(&file, "export type Database = { public: { Tables: {} } }\n").expect("w");
+    let supply = format!("databaseTypes={}", file.display());
+    let out = add(&["--supply", &supply]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let types =
+        std::fs::read_to_string(app.path().join("src/types/supabase-database.ts")).expect("types");
+    assert!(types.contains("Tables: {} }"), "{types}");
+    std::fs::write(&file, "<html>502</html>").expect("w");
+    let out = add(&["--supply", &supply]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("supplied file `databaseTypes`"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        std::fs::read_to_string(app.path().join("src/types/supabase-database.ts"))
+            .expect("kept")
+            .contains("Tables: {} }")
+    );
+
+    // The service refusing the key stops the add before anything is written.
+    let refused = MockServer::start();
+    refused.on(
+        "GET",
+        "/rest/v1/",
+        MockResponse::json(401, json!({"message": "Invalid API key"})),
+    );
+    let fresh_home = tempfile::tempdir().expect("tmp");
+    let (fresh, fresh_envs) = sample_app(fresh_home.path());
+    let mut fresh_envs: Vec<(String, String)> = fresh_envs;
+    fresh_envs.push(("MOBIGEN_SUPABASE_API_BASE".into(), refused.url()));
+    let fresh_envs: Vec<(&str, &str)> = fresh_envs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let fresh_project = fresh.path().display().to_string();
+    let out = run(
+        &[
+            "add",
+            "supabase",
+            "--config",
+            &config,
+            "--project",
+            &fresh_project,
+            "--fetch",
+            "databaseTypes",
+        ],
+        &fresh_envs,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("HTTP 401") && stderr.contains("nothing was changed"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("sb_secret_SampleOnlyNotARealKey"),
+        "{stderr}"
+    );
+    assert!(!fresh.path().join(".mobigen").exists());
+    assert!(!fresh_home.path().join("store.db").exists());
+}

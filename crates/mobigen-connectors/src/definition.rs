@@ -55,6 +55,10 @@ pub struct ConnectorDefinition {
     /// setting that points at them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub config_files: Vec<ConfigFile>,
+    /// Files whose contents the host supplies when it adds the connector, usually fetched from
+    /// the live service (the Supabase `Database` types).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supplied_files: Vec<SuppliedFile>,
     /// What the connector adds to the generated root module (providers, start-up code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<RootContribution>,
@@ -366,6 +370,26 @@ pub struct ConfigFile {
     pub target: String,
     /// Keys inside the Expo config set to `./<target>` (`["android", "googleServicesFile"]`).
     pub app_json: Vec<String>,
+}
+
+/// A generated file whose body the host supplies, such as the `Database` types of a Supabase
+/// project. The plan parses it as TypeScript, adds the generated-file header, and owns it like
+/// a template's file; a later plan that does not supply it again keeps it while it is
+/// unmodified. Templates test for it with `//#if supplied.ID`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SuppliedFile {
+    /// Id used by hosts and in template conditions (`databaseTypes`).
+    pub id: String,
+    /// Path in the app, relative to the project root (`src/types/supabase-database.ts`).
+    pub target: String,
+    /// What the file holds and how to produce it.
+    pub description: String,
+    /// The network layer's fetcher that produces it from the live service, if any:
+    /// `supabaseTypes` (the project's `Database` types from the Management API or the REST
+    /// API's OpenAPI document).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetcher: Option<String>,
 }
 
 /// A connector's part of the generated root module (`src/connectors.tsx`), which wraps the app's

@@ -86,18 +86,21 @@ pub struct GeneratedFile {
 }
 
 /// The files `connector` generates for the enabled `features` and the (validated) config
-/// `values`: its templates rendered (see [`crate::template`]), each with the generated-file header.
+/// `values`: its templates rendered (see [`crate::template`]), each with the generated-file
+/// header. `supplied` names the supplied files present after the change (`//#if supplied.ID`).
 pub fn connector_files(
     connector: &Connector,
     features: &[&str],
     values: &Value,
     layout: &ProjectLayout,
+    supplied: &[&str],
 ) -> Vec<GeneratedFile> {
     let def = connector.definition();
     let context = RenderContext {
         features,
         values,
         nativewind: layout.nativewind,
+        supplied,
     };
     def.templates
         .iter()

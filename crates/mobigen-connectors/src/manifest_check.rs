@@ -407,6 +407,33 @@ impl Checker<'_> {
                 self.problem(format!("{at}/target"), "a template also writes this file");
             }
         }
+        let mut supplied_ids = BTreeSet::new();
+        for (i, file) in def.supplied_files.iter().enumerate() {
+            let at = format!("/suppliedFiles/{i}");
+            if !supplied_ids.insert(file.id.as_str()) {
+                self.problem(format!("{at}/id"), "two supplied files have this id");
+            }
+            if !is_safe_relative_path(&file.target) {
+                self.problem(
+                    format!("{at}/target"),
+                    format!(
+                        "`{}` must be a relative path inside the project",
+                        file.target
+                    ),
+                );
+            }
+            let taken = def.templates.iter().any(|t| t.target == file.target)
+                || def.config_files.iter().any(|c| c.target == file.target)
+                || def.supplied_files[..i]
+                    .iter()
+                    .any(|s| s.target == file.target);
+            if taken {
+                self.problem(
+                    format!("{at}/target"),
+                    "another file of the connector has this path",
+                );
+            }
+        }
         self.rules();
         if let Some(field) = &def.api_base_field {
             self.field_known("/apiBaseField", field);
@@ -511,6 +538,7 @@ pub(crate) fn check_templates(
     templates: &BTreeMap<String, String>,
 ) -> Vec<ManifestProblem> {
     let features: Vec<&str> = def.features.iter().map(|f| f.id.as_str()).collect();
+    let supplied: Vec<&str> = def.supplied_files.iter().map(|f| f.id.as_str()).collect();
     let is_public = |pointer: &str| {
         def.fields
             .get(pointer)
@@ -519,7 +547,7 @@ pub(crate) fn check_templates(
     let mut problems = Vec::new();
     for (i, template) in def.templates.iter().enumerate() {
         if let Some(body) = templates.get(&template.source) {
-            for problem in crate::template::check(body, &features, is_public) {
+            for problem in crate::template::check(body, &features, &supplied, is_public) {
                 problems.push(ManifestProblem {
                     pointer: format!("/templates/{i}/source"),
                     reason: format!("{}:{}: {}", template.source, problem.line, problem.reason),

@@ -4,6 +4,7 @@
 //! never plan against files the other is changing; an interrupted earlier call is rolled back
 //! first.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -74,9 +75,24 @@ pub fn add(
     options: PlanOptions,
     mode: Mode,
 ) -> Result<Plan, OpError> {
+    add_supplied(registry, dir, config, options, mode, &BTreeMap::new())
+}
+
+/// [`add`] with the bodies of supplied files, by id (see [`plan::plan_add_supplied`]).
+///
+/// # Errors
+/// [`OpError`]; the project is unchanged after any error.
+pub fn add_supplied(
+    registry: &Registry,
+    dir: &Path,
+    config: &ValidConfig,
+    options: PlanOptions,
+    mode: Mode,
+    supplied: &BTreeMap<String, String>,
+) -> Result<Plan, OpError> {
     locked(dir, mode, || {
         let snapshot = ProjectSnapshot::read(dir, registry)?;
-        let plan = plan::plan_add(registry, &snapshot, config, options)?;
+        let plan = plan::plan_add_supplied(registry, &snapshot, config, options, supplied)?;
         if mode == Mode::Apply {
             apply::apply_changes_locked(&RealFs, dir, &plan.writes())?;
         }

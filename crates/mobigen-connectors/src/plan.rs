@@ -146,6 +146,16 @@ pub enum PlanError {
         /// Import specifier of the root module from the root file.
         module: String,
     },
+    /// A supplied file body (see [`crate::definition::SuppliedFile`]) is refused.
+    #[error("connector `{connector}`, supplied file `{id}`: {reason}")]
+    Supplied {
+        /// The connector.
+        connector: String,
+        /// The supplied file's id.
+        id: String,
+        /// Why it is refused.
+        reason: String,
+    },
     /// Files the plan would overwrite or delete that the user changed.
     #[error("{} conflict{} (nothing was written; --force overrides):{}", conflicts.len(), if conflicts.len() == 1 { "" } else { "s" }, conflicts.iter().map(|c| format!("\n  {c}")).collect::<String>())]
     Conflicts {
@@ -234,15 +244,34 @@ pub fn plan_add(
     config: &ValidConfig,
     options: PlanOptions,
 ) -> Result<Plan, PlanError> {
+    plan_add_supplied(registry, snapshot, config, options, &BTreeMap::new())
+}
+
+/// [`plan_add`] with the bodies of supplied files, by id (see
+/// [`crate::definition::SuppliedFile`]; the Supabase `databaseTypes` come from
+/// `net::supabase_types`). A supplied file not given again is kept while it is unmodified, and
+/// dropped (the templates fall back to their `//#else` branch) when it was deleted or edited.
+///
+/// # Errors
+/// [`PlanError::Supplied`] for an id the connector does not declare or a body that does not
+/// parse as the target's syntax; the other [`PlanError`]s as for [`plan_add`].
+pub fn plan_add_supplied(
+    registry: &Registry,
+    snapshot: &ProjectSnapshot,
+    config: &ValidConfig,
+    options: PlanOptions,
+    supplied: &BTreeMap<String, String>,
+) -> Result<Plan, PlanError> {
     let connector = registry.lookup(config.connector_id())?;
     let lock = read_lock(snapshot)?;
     let layout = snapshot.layout()?;
     let sdk = snapshot
         .text("package.json")?
         .and_then(edit_json::expo_sdk_major);
-    let (mut entry, files, config_files, env) =
-        connector_entry(connector, config, &layout, sdk, options);
     let previous = lock.connectors.get(connector.id());
+    let supplied = supplied_files(connector, snapshot, previous, supplied)?;
+    let (mut entry, files, config_files, env) =
+        connector_entry(connector, config, &layout, sdk, options, supplied);
     // A config file the project already had with the same contents stays the user's: it is not
     // recorded, so removing the connector leaves it.
     for file in &config_files {
@@ -302,6 +331,60 @@ pub fn plan_remove(
     Ok(plan)
 }
 
+/// The supplied files of `connector` after the change, by id: the given bodies (checked) with
+/// the generated-file header, and the unmodified files of the previous add that are not given
+/// again, as they are.
+fn supplied_files(
+    connector: &Connector,
+    snapshot: &ProjectSnapshot,
+    previous: Option<&ConnectorEntry>,
+    given: &BTreeMap<String, String>,
+) -> Result<Vec<(String, GeneratedFile)>, PlanError> {
+    let declared = &connector.definition().supplied_files;
+    let refuse = |id: &str, reason: String| PlanError::Supplied {
+        connector: connector.id().to_string(),
+        id: id.to_string(),
+        reason,
+    };
+    if let Some(unknown) = given
+        .keys()
+        .find(|id| !declared.iter().any(|f| &f.id == *id))
+    {
+        let known: Vec<&str> = declared.iter().map(|f| f.id.as_str()).collect();
+        let known = if known.is_empty() {
+            "it declares none".to_string()
+        } else {
+            format!("it declares {}", known.join(", "))
+        };
+        return Err(refuse(
+            unknown,
+            format!("the connector has no supplied file with this id; {known}"),
+        ));
+    }
+    let mut out = Vec::new();
+    for file in declared {
+        let contents = if let Some(body) = given.get(&file.id) {
+            let body = if body.ends_with('\n') {
+                body.clone()
+            } else {
+                format!("{body}\n")
+            };
+            crate::inject::check_syntax(&file.target, &body)
+                .map_err(|e| refuse(&file.id, format!("the body is refused: {e}")))?;
+            generate::with_header(connector.id(), &body)
+        } else {
+            let owned = previous.is_some_and(|p| p.files.contains_key(&file.target));
+            match snapshot.text(&file.target)? {
+                Some(text) if owned && generate::is_unmodified(text) => text.to_string(),
+                _ => continue,
+            }
+        };
+        let path = file.target.clone();
+        out.push((file.id.clone(), GeneratedFile { path, contents }));
+    }
+    Ok(out)
+}
+
 /// Env values of one connector: public ones for `.env`, secret ones for `.env.local`.
 #[derive(Debug, Default)]
 struct ConnectorEnv {
@@ -358,6 +441,7 @@ fn connector_entry(
     layout: &generate::ProjectLayout,
     sdk: Option<u32>,
     options: PlanOptions,
+    supplied: Vec<(String, GeneratedFile)>,
 ) -> (
     ConnectorEntry,
     Vec<GeneratedFile>,
@@ -368,7 +452,9 @@ fn connector_entry(
     let values = config.values();
     let features = def.enabled_features(values);
     let on = |when: &[String]| when.iter().all(|f| features.contains(&f.as_str()));
-    let files = generate::connector_files(connector, &features, values, layout);
+    let supplied_ids: Vec<&str> = supplied.iter().map(|(id, _)| id.as_str()).collect();
+    let mut files = generate::connector_files(connector, &features, values, layout, &supplied_ids);
+    files.extend(supplied.into_iter().map(|(_, file)| file));
     let config_files = generate::config_files(connector, values);
     let dependencies = def
         .dependencies

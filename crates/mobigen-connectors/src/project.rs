@@ -124,6 +124,9 @@ impl ProjectSnapshot {
             for file in &connector.definition().config_files {
                 wanted.insert(file.target.clone());
             }
+            for file in &connector.definition().supplied_files {
+                wanted.insert(file.target.clone());
+            }
         }
         let mut snapshot = ProjectSnapshot::default();
         snapshot.read_paths(dir, wanted)?;

@@ -6,8 +6,10 @@
 //! - **Line conditions.** A line holding only `//#if COND`, `//#else` or `//#endif` (leading
 //!   spaces allowed) keeps or drops the lines up to the matching `//#else` / `//#endif`; the
 //!   directive lines themselves are dropped. Blocks nest. `COND` is `nativewind` (the project
-//!   styles with NativeWind: use `className`; otherwise `StyleSheet`) or `feature.ID` (a feature
-//!   of the connector is on), optionally negated with `!`.
+//!   styles with NativeWind: use `className`; otherwise `StyleSheet`), `feature.ID` (a feature
+//!   of the connector is on) or `supplied.ID` (the host supplied the connector's file `ID`, such
+//!   as the Supabase types fetched from the live project; see `suppliedFiles` in the manifest),
+//!   optionally negated with `!`.
 //! - **Config values.** `{%json /pointer%}` becomes the config value at that JSON pointer as a
 //!   JSON literal (a valid TypeScript expression), or `undefined` when it is absent. Only
 //!   `public` fields may be named: secret values never reach generated code.
@@ -32,6 +34,8 @@ pub struct RenderContext<'a> {
     pub values: &'a Value,
     /// Whether the project styles with NativeWind.
     pub nativewind: bool,
+    /// Ids of the connector's supplied files present after the change.
+    pub supplied: &'a [&'a str],
 }
 
 /// A template line: a directive or text.
@@ -82,9 +86,12 @@ fn placeholders(line: &str) -> Vec<(&str, std::ops::Range<usize>)> {
 }
 
 fn holds(name: &str, context: &RenderContext<'_>) -> bool {
-    match name.strip_prefix("feature.") {
-        Some(feature) => context.features.contains(&feature),
-        None => name == "nativewind" && context.nativewind,
+    if let Some(feature) = name.strip_prefix("feature.") {
+        context.features.contains(&feature)
+    } else if let Some(id) = name.strip_prefix("supplied.") {
+        context.supplied.contains(&id)
+    } else {
+        name == "nativewind" && context.nativewind
     }
 }
 
@@ -135,12 +142,13 @@ pub struct TemplateProblem {
     pub reason: String,
 }
 
-/// Problems of `template`: unbalanced or unknown directives, conditions on unknown features,
-/// placeholders naming a field that is not listed or is secret (`is_public` answers `None` for
+/// Problems of `template`: unbalanced or unknown directives, conditions on unknown features or
+/// supplied files, placeholders naming a field that is not listed or is secret (`is_public` answers `None` for
 /// an unknown field, `Some(false)` for a secret one).
 pub fn check(
     template: &str,
     features: &[&str],
+    supplied: &[&str],
     is_public: impl Fn(&str) -> Option<bool>,
 ) -> Vec<TemplateProblem> {
     let mut problems = Vec::new();
@@ -155,13 +163,17 @@ pub fn check(
         };
         match classify(line) {
             Line::If { name, .. } => {
-                let known = match name.strip_prefix("feature.") {
-                    Some(feature) => features.contains(&feature),
-                    None => name == "nativewind",
+                let known = if let Some(feature) = name.strip_prefix("feature.") {
+                    features.contains(&feature)
+                } else if let Some(id) = name.strip_prefix("supplied.") {
+                    supplied.contains(&id)
+                } else {
+                    name == "nativewind"
                 };
                 if !known {
                     problem(format!(
-                        "unknown condition `{name}`: use `nativewind` or `feature.ID` with a declared feature"
+                        "unknown condition `{name}`: use `nativewind`, `feature.ID` with a declared \
+                         feature or `supplied.ID` with a declared supplied file"
                     ));
                 }
                 open.push((number, false));
@@ -221,6 +233,7 @@ mod tests {
             features,
             values,
             nativewind,
+            supplied: &[],
         }
     }
 
@@ -271,6 +284,7 @@ mod tests {
         let problems = check(
             "//#if feature.nope\n//#else\n//#else\n{%json /secret%} {%json /other%}\n//#elif x\n",
             &["yes"],
+            &[],
             is_public,
         );
         let reasons: Vec<String> = problems
@@ -288,10 +302,30 @@ mod tests {
             check(
                 "//#if nativewind\n{%json /public%}\n//#endif\n",
                 &[],
+                &[],
                 is_public
             )
             .is_empty()
         );
-        assert_eq!(check("//#endif\n{%json /public\n", &[], is_public).len(), 2);
+        assert_eq!(
+            check("//#endif\n{%json /public\n", &[], &[], is_public).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn supplied_conditions_follow_the_supplied_files() {
+        let template = "//#if supplied.types\nlive\n//#else\nplaceholder\n//#endif\n";
+        let values = json!({});
+        let with = RenderContext {
+            supplied: &["types"],
+            ..ctx(&[], &values, false)
+        };
+        assert_eq!(render(template, &with), "live\n");
+        assert_eq!(render(template, &ctx(&[], &values, false)), "placeholder\n");
+        assert!(check(template, &[], &["types"], |_| None).is_empty());
+        let problems = check(template, &[], &["other"], |_| None);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].reason.contains("`supplied.types`"));
     }
 }

@@ -366,3 +366,43 @@ fn config_files_must_name_a_public_field_and_a_safe_path() {
         json!([{"field": "/dsn", "target": "../dsn.txt", "appJson": ["extra", "dsn"]}]);
     assert_problem(m, "/configFiles/0/target", "");
 }
+
+#[test]
+fn supplied_files_need_unique_ids_free_paths_and_known_fetchers() {
+    let file = |id: &str, target: &str| json!({"id": id, "target": target, "description": "d"});
+    let mut m = sentry_manifest();
+    m["suppliedFiles"] = json!([file("types", "src/a.ts"), file("types", "src/b.ts")]);
+    assert_problem(m, "/suppliedFiles/1/id", "two supplied files have this id");
+    let mut m = sentry_manifest();
+    m["suppliedFiles"] = json!([file("types", "src/services/sentry.ts")]);
+    assert_problem(
+        m,
+        "/suppliedFiles/0/target",
+        "another file of the connector",
+    );
+    let mut m = sentry_manifest();
+    m["suppliedFiles"] = json!([file("types", "/etc/passwd")]);
+    assert_problem(m, "/suppliedFiles/0/target", "");
+    let mut m = sentry_manifest();
+    m["suppliedFiles"] =
+        json!([{"id": "types", "target": "src/t.ts", "description": "d", "fetcher": "guess"}]);
+    assert_problem(m, "/suppliedFiles/0/fetcher", "");
+
+    // A template may only test for declared supplied files.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut m = sentry_manifest();
+    m["suppliedFiles"] = json!([file("types", "src/types.ts")]);
+    write_connector(tmp.path(), "sentry", &m);
+    let template = tmp.path().join("sentry/templates/sentry.ts");
+    fs::write(&template, "//#if supplied.types\nexport {};\n//#endif\n").expect("write");
+    Registry::empty().load_dir(tmp.path()).expect("declared");
+    fs::write(&template, "//#if supplied.schema\nexport {};\n//#endif\n").expect("write");
+    let err = Registry::empty()
+        .load_dir(tmp.path())
+        .expect_err("undeclared");
+    assert!(
+        err.to_string()
+            .contains("unknown condition `supplied.schema`"),
+        "{err}"
+    );
+}

@@ -36,29 +36,45 @@ const PLATFORMS: [&str; 3] = ["android", "ios", "web"];
 /// so that Metro bundles all of them (an app bundles only what it imports).
 const IMPORT_ALL_ROUTE: &str = "app/connectors-check.tsx";
 
-/// One combination: connectors with their config files, the styling, whether to export.
+/// One combination: connectors with their config files, the styling, whether to export, and
+/// the supplied files given to `add` (the Supabase `databaseTypes` from a fixture shaped like
+/// `supabase gen types typescript` output).
 struct Combination {
     name: String,
     connectors: Vec<(&'static str, PathBuf)>,
     nativewind: bool,
     export: bool,
+    supplied: BTreeMap<String, String>,
 }
 
-fn combinations(root: &Path) -> Vec<Combination> {
+fn combinations(root: &Path) -> anyhow::Result<Vec<Combination>> {
     let config = |id: &str, set: &str| root.join(format!("tests/fixtures/configs/{id}-{set}.json"));
+    let types = root.join("tests/fixtures/supabase/database.types.ts");
+    let live_types = BTreeMap::from([(
+        "databaseTypes".to_string(),
+        std::fs::read_to_string(&types).with_context(|| format!("reading {}", types.display()))?,
+    )]);
     let mut out = Vec::new();
     for id in CONNECTORS {
+        // The full Supabase config gets the live types; the minimal one keeps the placeholders.
+        let full_supplied = if id == "supabase" {
+            live_types.clone()
+        } else {
+            BTreeMap::new()
+        };
         out.push(Combination {
             name: format!("{id}-full-nativewind"),
             connectors: vec![(id, config(id, "full"))],
             nativewind: true,
             export: false,
+            supplied: full_supplied,
         });
         out.push(Combination {
             name: format!("{id}-minimal"),
             connectors: vec![(id, config(id, "minimal"))],
             nativewind: false,
             export: false,
+            supplied: BTreeMap::new(),
         });
     }
     out.push(Combination {
@@ -69,8 +85,9 @@ fn combinations(root: &Path) -> Vec<Combination> {
             .collect(),
         nativewind: false,
         export: true,
+        supplied: live_types,
     });
-    out
+    Ok(out)
 }
 
 /// Runs the checks; `only` limits them to combinations whose name contains it.
@@ -85,7 +102,7 @@ pub fn run(root: &Path, only: Option<&str>) -> anyhow::Result<()> {
             .with_context(|| format!("cannot clear {}", work.display()))?;
     }
     let mut checked = 0;
-    for combination in combinations(root)
+    for combination in combinations(root)?
         .into_iter()
         .filter(|c| only.is_none_or(|o| c.name.contains(o)))
     {
@@ -314,8 +331,20 @@ fn check_combination(
             .lookup(id)?
             .validate_config(&value)
             .with_context(|| format!("config {}", path.display()))?;
-        ops::add(registry, &dir, &config, PlanOptions::default(), Mode::Apply)
-            .with_context(|| format!("adding {id}"))?;
+        let supplied = if registry.lookup(id)?.definition().supplied_files.is_empty() {
+            BTreeMap::new()
+        } else {
+            combination.supplied.clone()
+        };
+        ops::add_supplied(
+            registry,
+            &dir,
+            &config,
+            PlanOptions::default(),
+            Mode::Apply,
+            &supplied,
+        )
+        .with_context(|| format!("adding {id}"))?;
         enabled.push(Enabled { id, config });
     }
     let secrets: Vec<String> = combination

@@ -22,6 +22,11 @@ function show(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+/** The text of one column of a row (any table: not every table has every column). */
+function cell(row: object, column: string): string {
+  return show((row as Record<string, unknown>)[column]);
+}
+
 export function DataTable<Name extends TableName>({ table, columns, limit = 50 }: DataTableProps<Name>) {
   const [rows, setRows] = useState<Row<Name>[]>([]);
   const [loading, setLoading] = useState(false);
@@ -44,7 +49,7 @@ export function DataTable<Name extends TableName>({ table, columns, limit = 50 }
   return (
     <FlatList
       data={rows}
-      keyExtractor={(row, index) => show(row.id) || String(index)}
+      keyExtractor={(row, index) => cell(row, 'id') || String(index)}
       refreshing={loading}
       onRefresh={load}
       ListHeaderComponent={
@@ -73,13 +78,13 @@ export function DataTable<Name extends TableName>({ table, columns, limit = 50 }
 //#if nativewind
         <View className="flex-row border-b border-gray-100 py-2">
           {shown.map((column) => (
-            <Text key={column} className="flex-1" numberOfLines={1}>{show(item[column])}</Text>
+            <Text key={column} className="flex-1" numberOfLines={1}>{cell(item, column)}</Text>
           ))}
         </View>
 //#else
         <View style={styles.row}>
           {shown.map((column) => (
-            <Text key={column} style={styles.cell} numberOfLines={1}>{show(item[column])}</Text>
+            <Text key={column} style={styles.cell} numberOfLines={1}>{cell(item, column)}</Text>
           ))}
         </View>
 //#endif

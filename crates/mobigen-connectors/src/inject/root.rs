@@ -249,6 +249,14 @@ impl Parsed<'_> {
     }
 }
 
+/// Checks that `source` parses as a module of the syntax `file`'s extension names.
+///
+/// # Errors
+/// [`InjectError::UnsupportedFileType`], [`InjectError::Parse`] or [`InjectError::TooLarge`].
+pub fn check_syntax(file: &str, source: &str) -> Result<(), InjectError> {
+    parse(file, source, SourceSyntax::from_path(file)?).map(|_| ())
+}
+
 /// Parses `source` as a module, without collecting comments. The BOM is not shown to SWC.
 fn parse<'s>(file: &str, source: &'s str, syntax: SourceSyntax) -> Result<Parsed<'s>, InjectError> {
     let body_start = if source.starts_with(BOM) {

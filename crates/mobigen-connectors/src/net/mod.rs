@@ -57,6 +57,45 @@ pub use custom::{BoxFuture, CheckContext, CustomCheck, HttpReply};
 pub use engine::{BlockingNetEngine, NetEngine};
 pub use options::{NetOptions, env_var_name};
 
+use crate::config::ValidConfig;
+use crate::registry::Connector;
+
+/// Fetches the body of `connector`'s supplied file `id` (see
+/// [`crate::definition::SuppliedFile`]) from the live service, with the fetcher the manifest
+/// names; give the result to [`crate::plan::plan_add_supplied`] (or `ops::add_supplied`).
+///
+/// # Errors
+/// [`NetError::UnknownSupplied`] when the connector declares no such file or no fetcher for it,
+/// and the fetcher's own errors (for `supabaseTypes`, those of
+/// [`supabase_types::generate_types`]).
+pub async fn fetch_supplied(
+    engine: &NetEngine,
+    connector: &Connector,
+    id: &str,
+    config: &ValidConfig,
+) -> Result<String, NetError> {
+    let def = connector.definition();
+    let fetcher = def
+        .supplied_files
+        .iter()
+        .find(|f| f.id == id)
+        .and_then(|f| f.fetcher.as_deref());
+    match fetcher {
+        Some("supabaseTypes") => supabase_types::generate_types(engine, config).await,
+        _ => Err(NetError::UnknownSupplied {
+            connector: def.id.clone(),
+            id: id.to_string(),
+            known: def
+                .supplied_files
+                .iter()
+                .filter(|f| f.fetcher.is_some())
+                .map(|f| f.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
 /// The result of a validation or test action run (the PRD's Appendix B test result).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckReport {
@@ -141,6 +180,16 @@ pub enum NetError {
         /// The id asked for.
         action: String,
         /// The ids it has.
+        known: String,
+    },
+    /// The connector has no supplied file of that id that can be fetched.
+    #[error("connector `{connector}` has no fetchable supplied file `{id}`; known: {known}")]
+    UnknownSupplied {
+        /// Connector id.
+        connector: String,
+        /// The id asked for.
+        id: String,
+        /// The ids it can fetch (may be empty).
         known: String,
     },
     /// A parameter the test action does not declare.

@@ -514,3 +514,30 @@ async fn types_come_from_the_openapi_document_with_the_secret_key() {
         Err(NetError::Config { .. })
     ));
 }
+
+#[tokio::test]
+async fn supplied_files_are_fetched_by_the_fetcher_the_manifest_names() {
+    let server = MockServer::start();
+    server.on("GET", "/rest/v1/", MockResponse::json(200, swagger()));
+    let engine = engine_for(&server, "supabase");
+    let registry = Registry::builtin().expect("registry");
+    let supabase = registry.lookup("supabase").expect("supabase");
+    let config = supabase_config(json!({"serviceRoleKey": "sb_secret_abcdef123456"}));
+    let ts = fetch_supplied(&engine, supabase, "databaseTypes", &config)
+        .await
+        .expect("types");
+    assert!(ts.contains("profiles: {"), "{ts}");
+    // What the converter writes is a module the injector accepts.
+    crate::inject::check_syntax("src/types/supabase-database.ts", &ts).expect("parses");
+
+    let err = fetch_supplied(&engine, supabase, "schema", &config).await;
+    assert!(
+        matches!(&err, Err(NetError::UnknownSupplied { known, .. }) if known == "databaseTypes"),
+        "{err:?}"
+    );
+    let stripe = registry.lookup("stripe").expect("stripe");
+    assert!(matches!(
+        fetch_supplied(&engine, stripe, "databaseTypes", &config).await,
+        Err(NetError::UnknownSupplied { .. })
+    ));
+}

@@ -7,8 +7,11 @@
 //! typed non-null in `Row` when it is required on insert or is a primary key, and `T | null`
 //! otherwise; views cannot be told from tables and are listed as tables.
 //!
-//! The injector does not call this yet: a host writes the returned text to the Supabase types
-//! file itself (wiring it into the plan is a follow-up).
+//! The text feeds the Supabase connector's supplied file `databaseTypes`
+//! (`src/types/supabase-database.ts`): fetch it with [`super::fetch_supplied`] and give it to
+//! `plan::plan_add_supplied` / `ops::add_supplied` (the CLI: `add supabase --fetch
+//! databaseTypes`); the connector's `src/types/supabase.ts` then re-exports it instead of its
+//! placeholder types.
 
 use std::fmt::Write as _;
 
