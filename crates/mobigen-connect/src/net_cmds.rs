@@ -406,14 +406,7 @@ fn oauth_complete(registry: &Registry, args: &OauthCompleteArgs) -> CommandResul
         .context("no vault key file: set MOBIGEN_VAULT_KEYRING or MOBIGEN_VAULT_KEY")?;
     let keyring = LocalKeyring::from_environment_or_file(&keyring_path, SystemClock.now())?;
     let vault = Vault::new(keyring);
-    let plaintext = json!({
-        "accessToken": tokens.access_token.expose_secret(),
-        "refreshToken": tokens.refresh_token.as_ref().map(SecretString::expose_secret),
-        "expiresAt": tokens.expires_at.map(|t| t.unix_millis()),
-        "tokenType": tokens.token_type,
-        "scope": tokens.scope,
-        "details": tokens.extra,
-    });
+    let plaintext = tokens.to_secret_value().expose_json();
     let sealed = vault.encrypt_to_text(
         plaintext.to_string().as_bytes(),
         &VaultContext::new("oauth", &args.id),

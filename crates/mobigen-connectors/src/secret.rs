@@ -125,7 +125,7 @@ impl SecretValue {
     }
 
     /// Takes `value` over, wiping the strings inside it when it is not a plain string.
-    fn from_json(mut value: Value) -> SecretValue {
+    pub fn from_json(mut value: Value) -> SecretValue {
         if let Value::String(s) = value {
             return SecretValue::string(s);
         }
@@ -255,6 +255,13 @@ impl SecretConfig {
             public,
             secrets,
         })
+    }
+
+    /// This config with the secret `value` at `key` (added or replaced).
+    #[must_use]
+    pub fn with_secret(mut self, key: &str, value: SecretValue) -> SecretConfig {
+        self.secrets.insert(key.to_string(), value);
+        self
     }
 
     /// The connector's id.

@@ -36,7 +36,9 @@ use super::http::{Method, Outgoing, Reply};
 use super::mask::Masker;
 use super::{NetEngine, NetError, NetOptions};
 use crate::clock::{Clock, Timestamp};
-use crate::secret::SecretString;
+use crate::secret::{SecretString, SecretValue};
+use crate::store::{CredentialService, Store};
+use crate::vault::KeyProvider;
 
 /// How the client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,6 +206,47 @@ pub struct TokenSet {
     /// Other, non-secret fields of the answer (Stripe: `stripe_user_id`,
     /// `stripe_publishable_key`, `livemode`).
     pub extra: Map<String, Value>,
+}
+
+impl TokenSet {
+    /// The token set as one secret JSON value, what a token store encrypts:
+    /// `{accessToken, refreshToken, expiresAt (Unix ms), tokenType, scope, details}`.
+    pub fn to_secret_value(&self) -> SecretValue {
+        SecretValue::from_json(serde_json::json!({
+            "accessToken": self.access_token.expose_secret(),
+            "refreshToken": self.refresh_token.as_ref().map(SecretString::expose_secret),
+            "expiresAt": self.expires_at.map(Timestamp::unix_millis),
+            "tokenType": self.token_type,
+            "scope": self.scope,
+            "details": self.extra,
+        }))
+    }
+
+    /// Reads what [`Self::to_secret_value`] wrote.
+    ///
+    /// # Errors
+    /// [`NetError::InvalidResponse`] when the value has no `accessToken` string.
+    pub fn from_secret_value(value: &SecretValue) -> Result<TokenSet, NetError> {
+        let json = value.expose_json();
+        let text = |name: &str| json.get(name).and_then(Value::as_str).map(str::to_string);
+        Ok(TokenSet {
+            access_token: SecretString::new(text("accessToken").ok_or_else(|| {
+                NetError::InvalidResponse("the stored token set has no access token".into())
+            })?),
+            refresh_token: text("refreshToken").map(SecretString::new),
+            expires_at: json
+                .get("expiresAt")
+                .and_then(Value::as_i64)
+                .map(Timestamp::from_unix_millis),
+            token_type: text("tokenType"),
+            scope: text("scope"),
+            extra: json
+                .get("details")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+        })
+    }
 }
 
 fn random_token(bytes: usize) -> Result<String, NetError> {
@@ -514,6 +557,70 @@ pub trait TokenStore: Send + Sync {
     /// # Errors
     /// A message saying why the tokens could not be saved (never containing them).
     fn save(&self, connection_id: &str, tokens: &TokenSet) -> Result<(), String>;
+}
+
+/// A [`TokenStore`] over the credential store: the connection id is the connector instance's
+/// id, and every new token set is stored encrypted with the instance's credentials
+/// ([`CredentialService::save_oauth_tokens`]: re-wrapped with them on key rotation, deleted with
+/// the instance, each save audited).
+pub struct CredentialTokenStore<S, P, C> {
+    service: Arc<std::sync::Mutex<CredentialService<S, P, C>>>,
+    actor: String,
+}
+
+impl<S, P, C> std::fmt::Debug for CredentialTokenStore<S, P, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialTokenStore")
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store, P: KeyProvider, C: Clock> CredentialTokenStore<S, P, C> {
+    /// Saves through `service`, naming `actor` in the audit log.
+    pub fn new(
+        service: Arc<std::sync::Mutex<CredentialService<S, P, C>>>,
+        actor: &str,
+    ) -> CredentialTokenStore<S, P, C> {
+        CredentialTokenStore {
+            service,
+            actor: actor.to_string(),
+        }
+    }
+
+    /// The token set stored for instance `id`, if any (the decryption is audited).
+    ///
+    /// # Errors
+    /// [`NetError::TokenStore`] when the store cannot be read or decrypted, and
+    /// [`NetError::InvalidResponse`] when the stored value is not a token set.
+    pub fn load(&self, id: &str) -> Result<Option<TokenSet>, NetError> {
+        let mut service = self
+            .service
+            .lock()
+            .map_err(|_| NetError::TokenStore("the credential store lock is poisoned".into()))?;
+        let stored = service
+            .oauth_tokens(id, "use OAuth tokens", &self.actor)
+            .map_err(|e| NetError::TokenStore(e.to_string()))?;
+        stored.as_ref().map(TokenSet::from_secret_value).transpose()
+    }
+}
+
+impl<S, P, C> TokenStore for CredentialTokenStore<S, P, C>
+where
+    S: Store + Send,
+    P: KeyProvider + Send,
+    C: Clock + Send,
+{
+    fn save(&self, connection_id: &str, tokens: &TokenSet) -> Result<(), String> {
+        let mut service = self
+            .service
+            .lock()
+            .map_err(|_| "the credential store lock is poisoned".to_string())?;
+        service
+            .save_oauth_tokens(connection_id, tokens.to_secret_value(), &self.actor)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// An authorized connection: hands out access tokens, refreshing them before they expire.

@@ -541,3 +541,113 @@ async fn supplied_files_are_fetched_by_the_fetcher_the_manifest_names() {
         Err(NetError::UnknownSupplied { .. })
     ));
 }
+
+#[tokio::test]
+async fn refreshed_tokens_are_kept_encrypted_in_the_credential_store() {
+    use crate::store::{CredentialService, OAUTH_TOKENS, SqliteStore};
+    use crate::vault::{LocalKeyring, Vault};
+
+    let server = MockServer::start();
+    server.on(
+        "POST",
+        "/v1/oauth/token",
+        MockResponse::json(200, json!({"access_token": "sbp_oauth_new_access", "refresh_token": "refresh-1-rotated", "expires_in": 3600})),
+    );
+    let engine = Arc::new(engine_for(&server, "supabase.oauth"));
+    let start = Timestamp::from_unix_millis(1_700_000_000_000);
+    let clock = Arc::new(ManualClock::new(start));
+    let keyring = LocalKeyring::generate_in_memory(start).expect("keyring");
+    let mut service = CredentialService::new(
+        SqliteStore::open_in_memory().expect("store"),
+        Vault::new(keyring),
+        ManualClock::new(start),
+    );
+    let record = service
+        .put(
+            "project-1",
+            supabase_config(json!({"serviceRoleKey": "sb_secret_abcdef123456"})),
+            "test",
+        )
+        .expect("put");
+    let service = Arc::new(std::sync::Mutex::new(service));
+    let store = Arc::new(CredentialTokenStore::new(service.clone(), "oauth-refresh"));
+    assert!(store.load(&record.id).expect("load").is_none());
+
+    let connection = OAuthConnection::new(
+        &record.id,
+        supabase_provider(&engine),
+        expiring_tokens(&clock, 10),
+        engine.clone(),
+        store.clone(),
+        clock.clone(),
+    );
+    let token = connection.access_token().await.expect("refreshed");
+    assert_eq!(token.expose_secret(), "sbp_oauth_new_access");
+
+    // The new set is in the store, encrypted, next to the untouched config secrets.
+    let saved = store.load(&record.id).expect("load").expect("saved");
+    assert_eq!(saved.access_token.expose_secret(), "sbp_oauth_new_access");
+    assert_eq!(
+        saved
+            .refresh_token
+            .as_ref()
+            .map(SecretString::expose_secret),
+        Some("refresh-1-rotated")
+    );
+    assert_eq!(
+        saved.expires_at,
+        Some(start.plus(Duration::from_secs(3600)))
+    );
+    let mut guard = service.lock().expect("lock");
+    let stored = guard.instance(&record.id).expect("instance");
+    assert!(!stored.credentials_encrypted.contains("refresh-1-rotated"));
+    assert_eq!(stored.credentials_version, 2);
+    let opened = guard.get(&record.id, "check", "test").expect("get");
+    assert_eq!(
+        opened
+            .config
+            .secret("/serviceRoleKey")
+            .and_then(|s| s.expose_str()),
+        Some("sb_secret_abcdef123456")
+    );
+    assert!(
+        opened
+            .config
+            .expose_full_config()
+            .get(OAUTH_TOKENS)
+            .is_none()
+    );
+
+    // Key rotation re-wraps the tokens with the credentials; the audit chain holds.
+    guard.rotate_key("test").expect("rotate");
+    let report = guard.rewrap_all("test").expect("rewrap");
+    assert!(
+        report.failed.is_empty() && report.rewrapped >= 1,
+        "{report:?}"
+    );
+    let audit = guard.audit_log(Some(&record.id), None).expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.event.detail.contains("(OAuth tokens)")),
+        "{audit:?}"
+    );
+    assert!(guard.verify_audit().expect("verify").is_intact());
+    drop(guard);
+    let reloaded = store.load(&record.id).expect("load").expect("still there");
+    assert_eq!(
+        reloaded.access_token.expose_secret(),
+        "sbp_oauth_new_access"
+    );
+
+    // Removing the instance deletes them.
+    service
+        .lock()
+        .expect("lock")
+        .remove(&record.id, "test")
+        .expect("remove");
+    assert!(matches!(
+        store.load(&record.id),
+        Err(NetError::TokenStore(_))
+    ));
+}

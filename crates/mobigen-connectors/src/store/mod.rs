@@ -25,7 +25,8 @@ pub use audit::{
 };
 pub use lifecycle::{IllegalTransition, Status};
 pub use service::{
-    CredentialService, DEFAULT_EXPIRING_PERIOD, DecryptedInstance, RewrapFailure, RewrapReport,
+    CredentialService, DEFAULT_EXPIRING_PERIOD, DecryptedInstance, OAUTH_TOKENS, RewrapFailure,
+    RewrapReport,
 };
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::config::ValidConfig;
-use crate::secret::SecretConfig;
+use crate::secret::{SecretConfig, SecretValue};
 use crate::vault::{
     Context, Envelope, KeyAgeFinding, KeyId, KeyProvider, LocalKeyring, Vault,
     keys_due_for_rotation,
@@ -22,6 +22,10 @@ pub const DEFAULT_EXPIRING_PERIOD: Duration = Duration::from_secs(7 * 86_400);
 
 /// Records per transaction in a rewrap pass.
 const REWRAP_BATCH: usize = 1000;
+
+/// The key of an instance's OAuth token set among its secrets. It is not a JSON pointer, so it
+/// never names a config field, and [`SecretConfig::expose_full_config`] leaves it out.
+pub const OAUTH_TOKENS: &str = "#oauth";
 
 /// A decrypted connector instance.
 ///
@@ -245,6 +249,19 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         new_status: Option<Status>,
         actor: &str,
     ) -> Result<InstanceRecord, StoreError> {
+        self.replace_noting(existing, config, keep_previous_until, new_status, "", actor)
+    }
+
+    /// [`Self::replace`] with `note` appended to the audit detail.
+    fn replace_noting(
+        &mut self,
+        existing: &InstanceRecord,
+        config: &SecretConfig,
+        keep_previous_until: Option<crate::clock::Timestamp>,
+        new_status: Option<Status>,
+        note: &str,
+        actor: &str,
+    ) -> Result<InstanceRecord, StoreError> {
         if config.connector_id() != existing.connector_id {
             return Err(StoreError::ConnectorMismatch {
                 id: existing.id.clone(),
@@ -271,7 +288,7 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
             ),
             None => (
                 AuditAction::Encrypt,
-                format!("credentials version {next} stored"),
+                format!("credentials version {next} stored{note}"),
             ),
         };
         let event = self.event(
@@ -306,6 +323,51 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         }
         let until = self.clock.now().plus(self.expiring_period);
         self.replace(&existing, &config, Some(until), None, actor)
+    }
+
+    /// Stores an OAuth token set (the JSON a host's token store makes of it, such as
+    /// `net::oauth::TokenSet::to_secret_value`) with the credentials of `id`, under the key
+    /// [`OAUTH_TOKENS`] of its secrets: encrypted like them, re-wrapped with them, deleted with
+    /// the instance. The previous token set is not kept (a refreshed token replaces it); the
+    /// other secrets stay as they are. Audited as a new credentials version.
+    ///
+    /// Replacing the credentials with [`Self::rotate_credentials`] replaces the whole secret set:
+    /// store the tokens again afterwards.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::WrongStatus`] for a removed instance; vault and
+    /// database errors.
+    pub fn save_oauth_tokens(
+        &mut self,
+        id: &str,
+        tokens: SecretValue,
+        actor: &str,
+    ) -> Result<InstanceRecord, StoreError> {
+        let current = self.get(id, "store OAuth tokens", actor)?;
+        let config = current.config.with_secret(OAUTH_TOKENS, tokens);
+        self.replace_noting(
+            &current.record,
+            &config,
+            None,
+            None,
+            " (OAuth tokens)",
+            actor,
+        )
+    }
+
+    /// The OAuth token set stored for `id` with [`Self::save_oauth_tokens`], if any. The
+    /// decryption is audited with `purpose`.
+    ///
+    /// # Errors
+    /// As [`Self::get`].
+    pub fn oauth_tokens(
+        &mut self,
+        id: &str,
+        purpose: &str,
+        actor: &str,
+    ) -> Result<Option<SecretValue>, StoreError> {
+        let opened = self.get(id, purpose, actor)?;
+        Ok(opened.config.secret(OAUTH_TOKENS).cloned())
     }
 
     fn open(
