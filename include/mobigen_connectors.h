@@ -58,6 +58,9 @@ enum mgc_result
   MGC_RESULT_PANIC = 16,
   // Any other failure; the message says what.
   MGC_RESULT_OTHER = 17,
+  // A supplied file (`mgc_project_add_supplied`) is not declared by the connector or its
+  // body does not parse.
+  MGC_RESULT_INVALID_SUPPLIED = 18,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -160,6 +163,22 @@ mgc_result mgc_project_add(const mgc_registry *registry,
                            size_t config_len,
                            uint32_t flags,
                            mgc_string **out);
+
+// As `mgc_project_add`, with the bodies of the connector's supplied files as a JSON object
+// `{"ID": "body", ...}` (Supabase: `{"databaseTypes": "<the output of supabase gen types>"}`).
+// `MGC_RESULT_INVALID_SUPPLIED` when an id is not declared by the connector or a body does
+// not parse.
+mgc_result mgc_project_add_supplied(const mgc_registry *registry,
+                                    const char *dir,
+                                    size_t dir_len,
+                                    const char *id,
+                                    size_t id_len,
+                                    const char *config_json,
+                                    size_t config_len,
+                                    const char *supplied_json,
+                                    size_t supplied_len,
+                                    uint32_t flags,
+                                    mgc_string **out);
 
 // Removes connector `id` from the project in `dir`; `*out` gets the plan summary JSON. Flags:
 // `MGC_DRY_RUN`, `MGC_FORCE`.

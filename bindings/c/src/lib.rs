@@ -22,7 +22,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -32,7 +32,7 @@ use mobigen_connectors::clock::{Clock, SystemClock};
 use mobigen_connectors::ops::{self, Mode, OpError};
 use mobigen_connectors::plan::{PlanError, PlanOptions};
 use mobigen_connectors::vault::{Context, LocalKeyring, Vault, VaultError};
-use mobigen_connectors::{Registry, RegistryError};
+use mobigen_connectors::{Registry, RegistryError, ValidConfig};
 
 /// Result of every call. Codes are stable: new ones are added, none is ever renumbered or reused.
 #[repr(u32)]
@@ -74,6 +74,9 @@ pub enum mgc_result {
     Panic = 16,
     /// Any other failure; the message says what.
     Other = 17,
+    /// A supplied file (`mgc_project_add_supplied`) is not declared by the connector or its
+    /// body does not parse.
+    InvalidSupplied = 18,
 }
 
 /// `mgc_project_add`/`_remove` flag: plan only, write nothing.
@@ -317,6 +320,7 @@ fn op_error(e: OpError) -> Failure {
     let code = match &e {
         OpError::Plan(PlanError::Conflicts { .. }) => mgc_result::Conflict,
         OpError::Plan(PlanError::NotEnabled { .. }) => mgc_result::NotEnabled,
+        OpError::Plan(PlanError::Supplied { .. }) => mgc_result::InvalidSupplied,
         OpError::Plan(PlanError::Registry(RegistryError::Unknown { .. })) => {
             mgc_result::UnknownConnector
         }
@@ -621,20 +625,112 @@ pub extern "C" fn mgc_project_add(
     out: *mut *mut mgc_string,
 ) -> mgc_result {
     guard(|| {
-        let registry = registry_ref(registry)?;
+        let args = AddArgs::read(
+            registry,
+            (dir, dir_len),
+            (id, id_len),
+            (config_json, config_len),
+        )?;
+        check_out(out, "out")?;
+        args.add(&BTreeMap::new(), flags, out)
+    })
+}
+
+/// As `mgc_project_add`, with the bodies of the connector's supplied files as a JSON object
+/// `{"ID": "body", ...}` (Supabase: `{"databaseTypes": "<the output of supabase gen types>"}`).
+/// `MGC_RESULT_INVALID_SUPPLIED` when an id is not declared by the connector or a body does
+/// not parse.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_project_add_supplied(
+    registry: *const mgc_registry,
+    dir: *const c_char,
+    dir_len: usize,
+    id: *const c_char,
+    id_len: usize,
+    config_json: *const c_char,
+    config_len: usize,
+    supplied_json: *const c_char,
+    supplied_len: usize,
+    flags: u32,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let args = AddArgs::read(
+            registry,
+            (dir, dir_len),
+            (id, id_len),
+            (config_json, config_len),
+        )?;
+        let supplied = match arg_json(supplied_json, supplied_len, "supplied")? {
+            serde_json::Value::Object(map) => map
+                .into_iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(body) => Ok((k, body)),
+                    _ => Err(Failure::new(
+                        mgc_result::InvalidSupplied,
+                        format!("supplied: `{k}` must be a string (the file's body)"),
+                    )),
+                })
+                .collect::<Result<BTreeMap<_, _>, _>>()?,
+            _ => {
+                return Err(Failure::new(
+                    mgc_result::InvalidSupplied,
+                    "supplied: expected a JSON object of file bodies by id",
+                ));
+            }
+        };
+        check_out(out, "out")?;
+        args.add(&supplied, flags, out)
+    })
+}
+
+/// The checked arguments of an add.
+struct AddArgs<'a> {
+    registry: &'a Registry,
+    dir: &'a str,
+    valid: ValidConfig,
+}
+
+impl<'a> AddArgs<'a> {
+    fn read(
+        registry: *const mgc_registry,
+        (dir, dir_len): (*const c_char, usize),
+        (id, id_len): (*const c_char, usize),
+        (config_json, config_len): (*const c_char, usize),
+    ) -> Result<AddArgs<'a>, Failure> {
+        let registry = &registry_ref(registry)?.inner;
         let dir = arg_str(dir, dir_len, "dir")?;
         let id = arg_str(id, id_len, "id")?;
         let config = arg_json(config_json, config_len, "config")?;
-        check_out(out, "out")?;
-        let connector = registry.inner.lookup(id).map_err(registry_error)?;
+        let connector = registry.lookup(id).map_err(registry_error)?;
         let valid = connector
             .validate_config(&config)
             .map_err(|e| Failure::new(mgc_result::InvalidConfig, e.to_string()))?;
+        Ok(AddArgs {
+            registry,
+            dir,
+            valid,
+        })
+    }
+
+    fn add(
+        &self,
+        supplied: &BTreeMap<String, String>,
+        flags: u32,
+        out: *mut *mut mgc_string,
+    ) -> Result<(), Failure> {
         let (options, mode) = options(flags);
-        let plan =
-            ops::add(&registry.inner, Path::new(dir), &valid, options, mode).map_err(op_error)?;
+        let plan = ops::add_supplied(
+            self.registry,
+            Path::new(self.dir),
+            &self.valid,
+            options,
+            mode,
+            supplied,
+        )
+        .map_err(op_error)?;
         string_out(out, to_json_text(&plan.summary_json(mode == Mode::DryRun))?)
-    })
+    }
 }
 
 /// Removes connector `id` from the project in `dir`; `*out` gets the plan summary JSON. Flags:

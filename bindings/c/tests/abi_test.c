@@ -122,6 +122,40 @@ static void test_config_and_project(mgc_registry *registry, const char *project)
     mgc_string_free(out);
 }
 
+static void test_supplied_files(mgc_registry *registry, const char *project) {
+    mgc_string *out = NULL;
+    const char *config = "{\"projectUrl\":\"https://abcdefghij.supabase.co\",\"anonKey\":\"sb_publishable_abc\"}";
+    const char *types = "{\"databaseTypes\":\"export type Database = { public: { Tables: {} } }\"}";
+    const char *unknown = "{\"schema\":\"export {}\"}";
+    const char *broken = "{\"databaseTypes\":\"<html>502</html>\"}";
+    const char *not_text = "{\"databaseTypes\":42}";
+    size_t plen = strlen(project), clen = strlen(config);
+
+    CHECK(mgc_project_add_supplied(registry, project, plen, "supabase", 8, config, clen, unknown, strlen(unknown), 0,
+                                   &out) == MGC_RESULT_INVALID_SUPPLIED);
+    CHECK(contains(mgc_last_error(), "it declares databaseTypes"));
+    CHECK(mgc_project_add_supplied(registry, project, plen, "supabase", 8, config, clen, broken, strlen(broken), 0,
+                                   &out) == MGC_RESULT_INVALID_SUPPLIED);
+    CHECK(contains(mgc_last_error(), "src/types/supabase-database.ts:1:"));
+    CHECK(mgc_project_add_supplied(registry, project, plen, "supabase", 8, config, clen, not_text, strlen(not_text), 0,
+                                   &out) == MGC_RESULT_INVALID_SUPPLIED);
+    CHECK(mgc_project_add_supplied(registry, project, plen, "supabase", 8, config, clen, "[]", 2, 0, &out) ==
+          MGC_RESULT_INVALID_SUPPLIED);
+    CHECK(mgc_project_add_supplied(registry, project, plen, "supabase", 8, config, clen, "{", 1, 0, &out) ==
+          MGC_RESULT_INVALID_JSON);
+    CHECK(mgc_project_add_supplied(registry, project, plen, "supabase", 8, config, clen, NULL, 0, 0, &out) ==
+          MGC_RESULT_INVALID_JSON); /* NULL with length 0 is the empty string */
+    CHECK(mgc_project_add_supplied(registry, project, plen, "supabase", 8, config, clen, NULL, 5, 0, &out) ==
+          MGC_RESULT_NULL_ARGUMENT);
+    CHECK(out == NULL);
+    CHECK(mgc_project_add_supplied(registry, project, plen, "supabase", 8, config, clen, types, strlen(types), 0,
+                                   &out) == MGC_RESULT_OK);
+    CHECK(contains(mgc_string_ptr(out), "src/types/supabase-database.ts"));
+    mgc_string_free(out);
+    CHECK(mgc_project_remove(registry, project, plen, "supabase", 8, 0, &out) == MGC_RESULT_OK);
+    mgc_string_free(out);
+}
+
 static void test_vault(const char *keyring) {
     mgc_vault *vault = NULL;
     mgc_string *cipher = NULL, *rewrapped = NULL, *key_id = NULL;
@@ -187,6 +221,7 @@ int main(int argc, char **argv) {
     test_null_and_bad_arguments(registry);
     test_frees();
     test_config_and_project(registry, argv[1]);
+    test_supplied_files(registry, argv[1]);
     test_vault(argv[2]);
     mgc_registry_free(registry);
     printf("c-abi: %d passed, %d failed\n", checks - failures, failures);
