@@ -249,8 +249,9 @@ pub fn plan_add(
 
 /// [`plan_add`] with the bodies of supplied files, by id (see
 /// [`crate::definition::SuppliedFile`]; the Supabase `databaseTypes` come from
-/// `net::supabase_types`). A supplied file not given again is kept while it is unmodified, and
-/// dropped (the templates fall back to their `//#else` branch) when it was deleted or edited.
+/// `net::supabase_types`). A supplied file not given again is kept while it is unmodified; a
+/// deleted one is dropped (the templates fall back to their `//#else` branch), and an edited
+/// one is a conflict like any edited generated file.
 ///
 /// # Errors
 /// [`PlanError::Supplied`] for an id the connector does not declare or a body that does not
