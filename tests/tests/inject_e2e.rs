@@ -822,3 +822,51 @@ fn bad_supplied_files_are_refused_and_nothing_changes() {
     assert!(err.to_string().contains("it declares none"), "{err}");
     assert_unchanged_after_error(app.path(), &before, &err);
 }
+
+#[test]
+fn an_edited_supplied_file_is_a_conflict_unless_forced() {
+    let registry = registry();
+    let app = sample_app();
+    let config = fixture_config(&registry, "supabase", "full");
+    add_supplied(&registry, app.path(), &config, &live_types()).expect("add");
+    let path = app.path().join("src/types/supabase-database.ts");
+    let edited = format!(
+        "{}// my note\n",
+        std::fs::read_to_string(&path).expect("read")
+    );
+    std::fs::write(&path, &edited).expect("edit");
+    let before = files(app.path());
+    let err = ops::add(
+        &registry,
+        app.path(),
+        &config,
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect_err("conflict");
+    assert!(
+        matches!(&err, OpError::Plan(PlanError::Conflicts { conflicts }) if conflicts[0].path == "src/types/supabase-database.ts"),
+        "{err}"
+    );
+    assert_unchanged_after_error(app.path(), &before, &err);
+    // Supplying the types again (or --force) settles it.
+    add_supplied(&registry, app.path(), &config, &live_types()).expect_err("still edited");
+    let forced = ops::add_supplied(
+        &registry,
+        app.path(),
+        &config,
+        PlanOptions {
+            force: true,
+            ..PlanOptions::default()
+        },
+        Mode::Apply,
+        &live_types(),
+    )
+    .expect("forced");
+    assert_eq!(forced.kind, PlanKind::Update);
+    assert!(
+        !std::fs::read_to_string(&path)
+            .expect("read")
+            .contains("my note")
+    );
+}
