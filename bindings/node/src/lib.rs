@@ -23,6 +23,7 @@
 
 mod args;
 mod errors;
+mod net;
 mod project;
 mod registry;
 mod store;
@@ -34,19 +35,22 @@ use errors::{Code, Failure, Outcome};
 use napi::JsValue as _;
 use napi::bindgen_prelude::{Function, JsObjectValue, Object, Unknown};
 
+/// The [`Code::Panic`] failure of a caught panic.
+fn panic_failure(panic: Box<dyn std::any::Any + Send>) -> Failure {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    Failure::new(
+        Code::Panic,
+        format!("internal error (a bug in mobigen-connectors): {detail}"),
+    )
+}
+
 /// Runs `body`, turning a panic into a [`Code::Panic`] failure.
 fn guarded<T>(body: impl FnOnce() -> Outcome<T>) -> Outcome<T> {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
-        let detail = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        Err(Failure::new(
-            Code::Panic,
-            format!("internal error (a bug in mobigen-connectors): {detail}"),
-        ))
-    })
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| Err(panic_failure(panic)))
 }
 
 /// Runs `body` behind the panic guard and turns a failure into the JS error napi throws.
