@@ -131,7 +131,7 @@ export interface PlanResult {
   summary: ChangeSummary
   /** A unified diff (`a/` and `b/` prefixes); values in secret env files are redacted. */
   diff: string
-  /** Same as `summary.files`. */
+  /** The same array as `summary.files`. */
   changes: FileChange[]
 }
 

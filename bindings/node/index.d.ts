@@ -131,7 +131,7 @@ export interface PlanResult {
   summary: ChangeSummary
   /** A unified diff (`a/` and `b/` prefixes); values in secret env files are redacted. */
   diff: string
-  /** Same as `summary.files`. */
+  /** The same array as `summary.files`. */
   changes: FileChange[]
 }
 
@@ -372,6 +372,13 @@ export declare class CredentialStore {
    * `ILLEGAL_TRANSITION` naming the allowed next states.
    */
   enable(id: string): Instance
+  /**
+   * Records the outcome of a live check (`validate()`'s report) for instance `id`: success
+   * moves a `configured` (or `error`) instance to `validated` and sets `lastValidatedAt`;
+   * failure moves it to `error`. Throws `ILLEGAL_TRANSITION` for an `installed` or `removed`
+   * instance.
+   */
+  recordValidation(id: string, report: CheckReport): Instance
   /** Moves instance `id` from `active` to `disabled` (code and credentials stay). */
   disable(id: string): Instance
   /**

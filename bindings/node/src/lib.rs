@@ -10,8 +10,11 @@
 //! - CPU-heavy calls (`planAdd`, `planRemove`, `add`, `remove`, `status`) have `...Async`
 //!   variants that run on libuv's thread pool and return Promises. Their arguments are read
 //!   before any work starts, so a bad argument throws synchronously even there.
+//! - The network calls (`validate`, `runTest`, `oauthBegin`, `oauthComplete`) return Promises
+//!   and run on napi's tokio runtime (the private `net` module).
 //! - Secrets reach JavaScript only through calls that say so: `Vault#decryptSecret` and
-//!   `CredentialStore#decryptCredentials`. Everything else redacts them.
+//!   `CredentialStore#decryptCredentials`. Everything else redacts them; OAuth's pending
+//!   authorization and tokens cross sealed with the caller's `Vault`.
 //! - Panics in the library become errors with code `PANIC`, never a crashed process.
 
 // napi-derive expands `#[napi]` items into FFI glue with `unsafe` blocks; this crate's own

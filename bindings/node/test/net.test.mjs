@@ -4,7 +4,7 @@ import test from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import path from 'node:path'
-import { validate, runTest, oauthBegin, oauthComplete, Vault } from '@mobigen/connectors'
+import { validate, runTest, oauthBegin, oauthComplete, Vault, CredentialStore } from '@mobigen/connectors'
 import fixtures from '../testlib/fixtures.cjs'
 import mock from '../testlib/mock-service.cjs'
 
@@ -128,6 +128,22 @@ test('many calls at once run concurrently and all resolve', async (t) => {
   assert.ok(reports.every((r) => r.success), JSON.stringify(reports.find((r) => !r.success)))
   assert.equal(service.requests.length, 40)
   assert.ok(service.maxInFlight() > 4, `requests overlapped: at most ${service.maxInFlight()} at once`)
+})
+
+test('CredentialStore#recordValidation: configured -> validated on success, error on failure', async (t) => {
+  const service = await startMockService({ 'GET /v1/account': [200, { id: 'acct_rec', charges_enabled: true }] })
+  t.after(service.close)
+  const dir = tempDir()
+  const store = CredentialStore.open(path.join(dir, 'connectors.db'), path.join(dir, 'keyring.json'))
+  const instance = store.storeCredentials('prj-rec', 'stripe', stripe)
+  assert.equal(instance.status, 'configured')
+  const report = await validate('stripe', store.decryptCredentials(instance.id, 'live check'), at('stripe', service.base))
+  const validated = store.recordValidation(instance.id, report)
+  assert.equal(validated.status, 'validated')
+  assert.ok(validated.lastValidatedAt)
+  const failed = store.recordValidation(instance.id, { ...report, success: false })
+  assert.equal(failed.status, 'error')
+  throwsType(() => store.recordValidation(instance.id, { duration: 1, steps: [] }))
 })
 
 // OAuth ----------------------------------------------------------------------------------------
