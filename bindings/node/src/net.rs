@@ -265,21 +265,17 @@ fn provider(
     secret: SecretString,
     options: &NetOptions,
 ) -> Outcome<OAuthProvider> {
-    let provider = match id {
-        "stripe" => OAuthProvider::stripe_connect(client_id, secret, redirect_uri),
-        "firebase" => OAuthProvider::google_firebase(client_id, secret, redirect_uri),
-        "supabase" => OAuthProvider::supabase_management(client_id, secret, redirect_uri),
-        other => {
-            return Err(Failure::new(
+    OAuthProvider::for_connector(id, client_id, secret, redirect_uri)
+        .map(|provider| provider.with_overrides(options))
+        .ok_or_else(|| {
+            Failure::new(
                 Code::OauthUnsupported,
                 format!(
-                    "connector `{other}` has no OAuth flow; paste its keys instead (OAuth: \
-                     stripe, firebase, supabase)"
+                    "connector `{id}` has no OAuth flow; paste its keys instead (OAuth: stripe, \
+                     firebase, supabase)"
                 ),
-            ));
-        }
-    };
-    Ok(provider.with_overrides(options))
+            )
+        })
 }
 
 /// The members of a `{ ... vault, projectId }` request object, read on the JS thread.
@@ -411,11 +407,6 @@ fn open_pending(sealing: &Sealing, id: &str, sealed: &str) -> Outcome<Pending> {
     })
 }
 
-/// The environment variable holding a provider's client secret (as the CLI).
-fn client_secret_var(id: &str) -> String {
-    format!("MOBIGEN_{}_OAUTH_CLIENT_SECRET", id.to_ascii_uppercase())
-}
-
 /// Finishes an authorization: checks `callbackUrl` (the URL the provider sent the browser back
 /// to) against `request.pending` (from `oauthBegin`; its `state` compared in constant time) and
 /// exchanges the code for tokens with the client secret (`request.clientSecret`, else
@@ -451,7 +442,7 @@ pub fn oauth_complete<'env>(
         )?;
         let secret = match args::member(&request, "clientSecret", "request")? {
             Some(value) => Some(args::non_empty(env, value, "request.clientSecret")?),
-            None => std::env::var(client_secret_var(&id))
+            None => std::env::var(OAuthProvider::client_secret_var(&id))
                 .ok()
                 .filter(|s| !s.is_empty()),
         }
@@ -459,7 +450,7 @@ pub fn oauth_complete<'env>(
         .ok_or_else(|| {
             Failure::argument(format!(
                 "request.clientSecret is required (or set {}; Stripe: the platform's secret key)",
-                client_secret_var(&id)
+                OAuthProvider::client_secret_var(&id)
             ))
         })?;
         Ok((
