@@ -520,3 +520,66 @@ pub fn oauth_complete<'env>(
         }))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_apply_on_top_of_the_defaults() {
+        let settings = NetSettings {
+            api_bases: vec![("supabase.oauth".into(), "http://127.0.0.1:9".into())],
+            allow_local: vec!["supabase.oauth".into()],
+            timeout: Some(Duration::from_millis(1500)),
+            connect_timeout: None,
+            max_retries: Some(0),
+        };
+        let options = settings.options().expect("options");
+        assert_eq!(
+            options.api_base_override("supabase.oauth"),
+            Some("http://127.0.0.1:9")
+        );
+        assert!(options.allows_local_network("supabase.oauth"));
+        assert!(!options.allows_local_network("stripe"));
+        assert_eq!(options.timeout, Duration::from_millis(1500));
+        assert_eq!(
+            options.connect_timeout,
+            NetOptions::default().connect_timeout
+        );
+        assert_eq!(options.max_retries, 0);
+    }
+
+    #[test]
+    fn oauth_seals_are_bound_to_distinct_connector_ids() {
+        assert_ne!(pending_context("stripe"), tokens_context("stripe"));
+        assert_ne!(
+            tokens_context("stripe"),
+            "stripe",
+            "not the credentials' context"
+        );
+    }
+
+    #[test]
+    fn only_oauth_connectors_have_a_provider() {
+        let options = NetOptions::default();
+        let failure = provider(
+            "onesignal",
+            "c",
+            "https://a/cb",
+            SecretString::default(),
+            &options,
+        )
+        .expect_err("no OAuth");
+        assert_eq!(failure.code, Code::OauthUnsupported);
+        assert!(
+            provider(
+                "stripe",
+                "c",
+                "https://a/cb",
+                SecretString::default(),
+                &options
+            )
+            .is_ok()
+        );
+    }
+}
