@@ -4,11 +4,11 @@
 // a test: it prints figures and asserts nothing. Run `npm run bench` (after `npm run build`, or
 // `npm run build:release` for release figures).
 //
-// Samples are paired: each JS call is followed by one baseline run of the same work, and the
-// overhead is the median of the per-pair differences. planAdd's Rust work (about a millisecond
-// of file reading and planning) is far longer than the overhead, so comparing two separately
-// taken means would mostly measure noise from the machine; a median of pairs does not drift with
-// it. Both sides do the same work: the baseline reads the same files, validates the same config
+// Samples are paired: each JS call goes with one baseline run of the same work (in alternating
+// order, so neither side profits more from caches the other warmed), and the overhead is the
+// median of the per-pair differences. planAdd's Rust work (about a millisecond of file reading
+// and planning) is far longer than the overhead, so comparing two separately taken means would
+// mostly measure noise from the machine; a median of pairs does not drift with it. Both sides do the same work: the baseline reads the same files, validates the same config
 // and builds the same result (`summary`, `diff`, `changes`), it only skips the conversion to JS.
 import { createRequire } from 'node:module'
 import fixtures from '../testlib/fixtures.cjs'
@@ -31,11 +31,20 @@ function paired(js, rust, samples) {
   const jsNs = []
   const rustNs = []
   const diff = []
-  for (let i = 0; i < samples; i++) {
+  const timedJs = () => {
     const start = process.hrtime.bigint()
     js()
-    const t = Number(process.hrtime.bigint() - start)
-    const r = rust()
+    return Number(process.hrtime.bigint() - start)
+  }
+  for (let i = 0; i < samples; i++) {
+    let t, r
+    if (i % 2 === 0) {
+      t = timedJs()
+      r = rust()
+    } else {
+      r = rust()
+      t = timedJs()
+    }
     jsNs.push(t)
     rustNs.push(r)
     diff.push(t - r)
