@@ -217,3 +217,25 @@ test('oauthComplete error codes: invalid grant, service error, unreachable, wron
   await rejectsCode(oauthBegin('onesignal', client), 'OAUTH_UNSUPPORTED')
   throwsType(() => oauthComplete('supabase', cb('x'), { pending: begun.pending, vault, projectId: 'prj-1' }))
 })
+
+test('Stripe Connect OAuth: no PKCE, the platform key authenticates, account details are kept', async (t) => {
+  const service = await startMockService({
+    'POST /oauth/token': [200, { access_token: 'sk_test_connected_SECRET', token_type: 'bearer', scope: 'read_write', stripe_user_id: 'acct_connected', livemode: false }],
+  })
+  t.after(service.close)
+  const options = at('stripe.oauth', service.base)
+  const begun = await oauthBegin('stripe', { ...client, clientId: 'ca_123' }, options)
+  const url = new URL(begun.url)
+  assert.equal(url.pathname, '/oauth/authorize')
+  assert.equal(url.searchParams.get('scope'), 'read_write')
+  assert.equal(url.searchParams.get('code_challenge'), null)
+  const callback = `${client.redirectUri}?code=ac_1&state=${begun.state}`
+  const done = await oauthComplete('stripe', callback, { pending: begun.pending, clientSecret: 'sk_test_platform_SECRET', vault, projectId: 'prj-1' }, options)
+  assert.equal(service.requests[0].headers.authorization, 'Bearer sk_test_platform_SECRET')
+  assert.equal(new URLSearchParams(service.requests[0].body).get('code_verifier'), null)
+  assert.equal(done.details.stripe_user_id, 'acct_connected')
+  assert.equal(done.scope, 'read_write')
+  assert.equal(done.expiresAt, null)
+  assert.ok(!JSON.stringify(done).includes('SECRET'))
+  assert.equal(JSON.parse(vault.decryptSecret('prj-1', 'stripe.oauth-tokens', done.tokens, 'test')).accessToken, 'sk_test_connected_SECRET')
+})
