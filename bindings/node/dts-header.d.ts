@@ -131,7 +131,7 @@ export interface PlanResult {
   summary: ChangeSummary
   /** A unified diff (`a/` and `b/` prefixes); values in secret env files are redacted. */
   diff: string
-  /** Same as `summary.files`. */
+  /** The same array as `summary.files`. */
   changes: FileChange[]
 }
 
@@ -180,6 +180,111 @@ export interface Instance {
   }>
 }
 
+/**
+ * Options of the network calls (`validate`, `runTest`, `oauthBegin`, `oauthComplete`). The
+ * process environment's `MOBIGEN_<SERVICE>_API_BASE` overrides apply too (read per call; each
+ * also allows `http` and local addresses for its service); these come on top.
+ */
+export interface NetCallOptions {
+  /**
+   * Base URL per service key: a connector id (`stripe`; for Supabase the project URL),
+   * `<connector>.<name>` for its further bases (`firebase.firestore`, `supabase.management`)
+   * and `<connector>.oauth` for its OAuth endpoints. An override alone does not allow `http` or
+   * local addresses: see `allowLocalNetwork`.
+   */
+  apiBases?: Record<string, string>
+  /** Service keys that may use `http` and private or loopback addresses (tests, a local proxy). */
+  allowLocalNetwork?: string[]
+  /** Time allowed for a whole request, in ms (default 15000). */
+  timeoutMs?: number
+  /** Time allowed to open a connection, in ms (default 5000). */
+  connectTimeoutMs?: number
+  /** Retries after the first attempt, on 429 and (idempotent requests) 5xx (default 2). */
+  maxRetries?: number
+}
+
+/** One step of a live check or test action. */
+export interface CheckStep {
+  /** What was checked (`API key validation`, `Payment intent created`). */
+  name: string
+  passed: boolean
+  /** What happened (an id that was created, what the service said); never a secret. */
+  details?: string
+  /** JSON pointer of the config field at fault (`/secretKey`), when one is. */
+  field?: string
+  /** What to do about it. */
+  suggestion?: string
+}
+
+/** `validate()` / `runTest()`: the PRD's test result. */
+export interface CheckReport {
+  /** Every step passed. */
+  success: boolean
+  /** Wall time of the run, in ms. */
+  duration: number
+  /** In the order they ran, clean-up steps last. */
+  steps: CheckStep[]
+}
+
+/** Parameters of a test action (`{ amount: 1000, currency: 'eur' }`); see `getConnector(id).testActions`. */
+export type TestParams = Record<string, string | number | boolean | null>
+
+/** The connectors with an OAuth flow: Stripe Connect, Google (Firebase), Supabase Management API. */
+export type OAuthConnectorId = 'stripe' | 'firebase' | 'supabase'
+
+/** The `request` of `oauthBegin`. */
+export interface OAuthBeginRequest {
+  /** The OAuth client id registered with the provider (Stripe: `ca_...`). */
+  clientId: string
+  /** The redirect URI registered with the provider. */
+  redirectUri: string
+  /** Seals `pending` (state and PKCE verifier). */
+  vault: Vault
+  /** The project the authorization is for (part of what the seal is bound to). */
+  projectId: string
+}
+
+/** `oauthBegin()`. */
+export interface OAuthBeginResult {
+  connector: OAuthConnectorId
+  /** Where to send the user's browser. */
+  url: string
+  /** The `state` in `url` (not a secret: the callback carries it back). */
+  state: string
+  /** The pending authorization, sealed (`mgv1:...`): keep it server-side for `oauthComplete`. */
+  pending: string
+}
+
+/** The `request` of `oauthComplete`. */
+export interface OAuthCompleteRequest {
+  /** `oauthBegin()`'s `pending`. */
+  pending: string
+  /** Default: the environment's `MOBIGEN_<ID>_OAUTH_CLIENT_SECRET` (Stripe: the platform's secret key). */
+  clientSecret?: string
+  /** The vault and project given to `oauthBegin`; the tokens are sealed with them. */
+  vault: Vault
+  projectId: string
+}
+
+/** `oauthComplete()`: the tokens, sealed; the rest is not secret. */
+export interface OAuthCompleteResult {
+  connector: OAuthConnectorId
+  /**
+   * The token set, sealed (`mgv1:...`). Plain text only through
+   * `vault.decryptSecret(projectId, tokensConnectorId, tokens, purpose)`: a JSON
+   * `{ accessToken, refreshToken, expiresAt, tokenType, scope, details }`.
+   */
+  tokens: string
+  /** `<id>.oauth-tokens`: the connector id the seal is bound to. */
+  tokensConnectorId: string
+  tokenType: string | null
+  scope: string | null
+  /** When the access token expires (Unix ms), if the provider said. */
+  expiresAt: number | null
+  /** The provider's other, non-secret fields (Stripe: `stripe_user_id`, `stripe_publishable_key`, `livemode`). */
+  details: Record<string, unknown>
+}
+
 /** The `code` of every error the package throws (`error.code`). Stable: never renamed. */
 export type ErrorCode =
   | 'INVALID_ARGUMENT'
@@ -199,6 +304,17 @@ export type ErrorCode =
   | 'ILLEGAL_TRANSITION'
   | 'STORE_ERROR'
   | 'PANIC'
+  | 'NETWORK_SETUP'
+  | 'UNKNOWN_ACTION'
+  | 'UNKNOWN_PARAM'
+  | 'ENDPOINT_REFUSED'
+  | 'NETWORK_ERROR'
+  | 'SERVICE_ERROR'
+  | 'OAUTH_UNSUPPORTED'
+  | 'AUTHORIZATION_DENIED'
+  | 'STATE_MISMATCH'
+  | 'BAD_CALLBACK'
+  | 'INVALID_GRANT'
 
 /** What the package throws: `TypeError` for bad arguments (`INVALID_ARGUMENT`), `Error` otherwise. */
 export interface ConnectorsError extends Error {
@@ -207,4 +323,8 @@ export interface ConnectorsError extends Error {
   issues?: ConfigIssue[]
   /** With `CONFLICT`: the files edited since they were generated. */
   conflicts?: Array<{ path: string; reason: string; manualStep: string }>
+  /** With `SERVICE_ERROR`: the HTTP status the service answered. */
+  status?: number
+  /** With `AUTHORIZATION_DENIED`: the OAuth error code (`access_denied`, ...). */
+  oauthError?: string
 }

@@ -6,7 +6,7 @@
 //   POST   /api/v1/projects/:projectId/connectors                   add {connectorId, config}
 //   PATCH  /api/v1/projects/:projectId/connectors/:connectorId      update {config}
 //   DELETE /api/v1/projects/:projectId/connectors/:connectorId      remove
-//   POST   /api/v1/projects/:projectId/connectors/:connectorId/test 501 until the network layer lands
+//   POST   /api/v1/projects/:projectId/connectors/:connectorId/test live check {testType?, params?}
 //
 // A project is the folder `<root>/<projectId>` (an Expo app); `projectId` must match
 // PROJECT_ID and the folder must resolve inside the root, so no path escapes it. Credentials are
@@ -27,6 +27,8 @@ import {
   addAsync,
   removeAsync,
   statusAsync,
+  validate,
+  runTest,
   CredentialStore,
 } from '@mobigen/connectors'
 
@@ -44,6 +46,8 @@ const HTTP_STATUS = {
   UNKNOWN_CONNECTOR: 404,
   NOT_FOUND: 404,
   NOT_ENABLED: 404,
+  UNKNOWN_ACTION: 400,
+  UNKNOWN_PARAM: 400,
   CONFLICT: 409,
   ALREADY_EXISTS: 409,
   ILLEGAL_TRANSITION: 409,
@@ -87,8 +91,11 @@ function send(res, status, body, headers = {}) {
   res.end(text)
 }
 
-/** Reads a JSON object body; 400 for bad JSON or a non-object, 413 when too large. */
-async function readJson(req) {
+/**
+ * Reads a JSON object body; 400 for bad JSON or a non-object, 413 when too large. With
+ * `optional`, an empty body is `{}`.
+ */
+async function readJson(req, { optional = false } = {}) {
   const chunks = []
   let size = 0
   for await (const chunk of req) {
@@ -97,6 +104,7 @@ async function readJson(req) {
     chunks.push(chunk)
   }
   const text = Buffer.concat(chunks).toString('utf8')
+  if (optional && text.trim() === '') return {}
   let body
   try {
     body = JSON.parse(text)
@@ -109,13 +117,17 @@ async function readJson(req) {
   return body
 }
 
-/** Checks the members a body must have: `{ name: 'string' | 'object' }`. */
-function requireFields(body, spec) {
+/**
+ * Checks the members a body must have: `{ name: 'string' | 'object' }`; with `optional`, only
+ * the types of those present.
+ */
+function requireFields(body, spec, { optional = false } = {}) {
   const fields = []
   for (const [name, type] of Object.entries(spec)) {
     const value = body[name]
-    if (value === undefined) fields.push({ field: `/${name}`, message: 'is required' })
-    else if (type === 'object' ? value === null || typeof value !== 'object' || Array.isArray(value) : typeof value !== type) {
+    if (value === undefined) {
+      if (!optional) fields.push({ field: `/${name}`, message: 'is required' })
+    } else if (type === 'object' ? value === null || typeof value !== 'object' || Array.isArray(value) : typeof value !== type) {
       fields.push({ field: `/${name}`, message: `must be ${type === 'object' ? 'an object' : `a ${type}`}` })
     }
   }
@@ -143,9 +155,10 @@ function validOr400(connectorId, config) {
 /**
  * Creates the API server (not listening yet).
  *
- * @param {{ root: string, storePath?: string, keyringPath?: string, actor?: string }} options
+ * @param {{ root: string, storePath?: string, keyringPath?: string, actor?: string, net?: import('@mobigen/connectors').NetCallOptions }} options
  *   `root`: the folder holding one folder per project. The store and keyring default to
- *   `<root>/.mobigen/connectors.db` and `<root>/.mobigen/vault-keyring.json`.
+ *   `<root>/.mobigen/connectors.db` and `<root>/.mobigen/vault-keyring.json`. `net`: options
+ *   of the connection tests (base URLs, timeouts), on top of `MOBIGEN_<SERVICE>_API_BASE`.
  */
 export function createConnectorServer(options) {
   const root = fs.realpathSync(options.root)
@@ -156,6 +169,7 @@ export function createConnectorServer(options) {
     options.keyringPath ?? path.join(stateDir, 'vault-keyring.json'),
     { actor: options.actor ?? 'node-server' },
   )
+  const netOptions = options.net ?? {}
 
   /** The folder of `projectId`, inside the root: 400 for a bad id, 404 when it is missing. */
   function projectDir(projectId) {
@@ -274,10 +288,33 @@ export function createConnectorServer(options) {
       }
       return [200, { success: true, ...(summary ? { codeChanges: codeChanges(summary, def.name, 'Removed') } : {}) }]
     }],
-    ['POST', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)\/test$/, async ({ params: [projectId, connectorId] }) => {
+    ['POST', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)\/test$/, async ({ params: [projectId, connectorId], req }) => {
       projectDir(projectId)
+      const body = await readJson(req, { optional: true })
+      requireFields(body, { testType: 'string', params: 'object' }, { optional: true })
       const def = connectorOr404(connectorId)
-      throw new HttpError(501, 'NOT_IMPLEMENTED', `connection tests for ${def.name} need the library's network layer, which this build does not have yet`)
+      const instance = store.findInstance(projectId, def.id)
+      if (!instance) throw new HttpError(404, 'NOT_ENABLED', `project \`${projectId}\` has no ${def.name}; POST .../connectors adds it`)
+      // The stored config, secrets included: the live check needs them. It never leaves the
+      // server: the report is masked by the library.
+      const what = body.testType ?? 'validation'
+      const config = store.decryptCredentials(instance.id, `connection test (${what}) via the REST API`)
+      let report
+      try {
+        if (body.testType === undefined) {
+          report = await validate(def.id, config, netOptions)
+        } else {
+          report = await runTest(def.id, config, body.testType, body.params ?? {}, netOptions)
+        }
+      } catch (e) {
+        const error = fromLibrary(e)
+        if (e.code === 'UNKNOWN_ACTION') error.fields = [{ field: '/testType', message: e.message }]
+        if (e.code === 'UNKNOWN_PARAM') error.fields = [{ field: '/params', message: e.message }]
+        throw error
+      }
+      // A validation run moves the instance to `validated` (or `error`); a test action does not.
+      if (body.testType === undefined) store.recordValidation(instance.id, report)
+      return [200, { success: report.success, duration: report.duration, steps: report.steps }]
     }],
   ]
 

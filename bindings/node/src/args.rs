@@ -2,11 +2,15 @@
 //! reads them here, so a wrong type becomes a `TypeError` (code `INVALID_ARGUMENT`) naming the
 //! argument, rather than napi's generic conversion error.
 
-use napi::bindgen_prelude::{Buffer, FromNapiValue, Unknown, ValidateNapiValue};
+use napi::bindgen_prelude::{
+    Buffer, FromNapiValue, JavaScriptClassExt, JsObjectValue, Object, Reference, Unknown,
+    ValidateNapiValue,
+};
 use napi::{Env, JsValue, ValueType};
 use serde_json::Value;
 
 use crate::errors::{Failure, Outcome};
+use crate::vault::Vault;
 
 fn type_of(value: &Unknown<'_>, name: &str) -> Outcome<ValueType> {
     value
@@ -179,4 +183,81 @@ pub fn known_keys(options: Option<&Value>, known: &[&str]) -> Outcome<()> {
         }
     }
     Ok(())
+}
+
+/// A plain object whose members are read one by one (it may hold class instances, such as a
+/// `Vault`, which JSON cannot).
+///
+/// # Errors
+/// A `TypeError` failure for anything else.
+pub fn members<'a>(env: &Env, value: Unknown<'a>, name: &str) -> Outcome<Object<'a>> {
+    match type_of(&value, name)? {
+        ValueType::Object => convert::<Object<'a>>(env, &value)
+            .ok_or_else(|| Failure::argument(format!("{name} must be an object"))),
+        other => Err(Failure::argument(format!(
+            "{name} must be an object, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// Member `key` of `object` (`undefined` and `null` are absent).
+///
+/// # Errors
+/// A `TypeError` failure when the member cannot be read (a throwing getter).
+pub fn member<'a>(object: &Object<'a>, key: &str, name: &str) -> Outcome<Option<Unknown<'a>>> {
+    let value: Unknown<'a> = object
+        .get_named_property_unchecked(key)
+        .map_err(|e| Failure::argument(format!("{name}.{key}: cannot read it ({e})")))?;
+    match type_of(&value, name)? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        _ => Ok(Some(value)),
+    }
+}
+
+/// Fails when `object` has an own enumerable member not in `known`.
+///
+/// # Errors
+/// A `TypeError` failure naming the member.
+pub fn known_members(object: &Object<'_>, known: &[&str], name: &str) -> Outcome<()> {
+    let keys: Vec<String> = Object::keys(object)
+        .map_err(|e| Failure::argument(format!("{name}: cannot list its members ({e})")))?;
+    match keys.iter().find(|k| !known.contains(&k.as_str())) {
+        Some(key) => Err(Failure::argument(format!(
+            "{name}.{key} is not a member (known: {})",
+            known.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A `Vault` instance, kept alive by a reference (it may be used after the call returns).
+///
+/// # Errors
+/// A `TypeError` failure for anything else.
+pub fn vault(env: &Env, value: Unknown<'_>, name: &str) -> Outcome<Reference<Vault>> {
+    if !Vault::instance_of(env, &value).unwrap_or(false) {
+        return Err(Failure::argument(format!(
+            "{name} must be a Vault (from Vault.open)"
+        )));
+    }
+    // SAFETY: `value` is a live handle of the current call on the JS thread, and `instance_of`
+    // checked that it is an instance of the `Vault` class, which wraps a `Vault`.
+    unsafe { Reference::<Vault>::from_napi_value(env.raw(), value.raw()) }
+        .map_err(|e| Failure::argument(format!("{name}: cannot use the Vault ({e})")))
+}
+
+/// An optional non-negative whole number member of an options object.
+///
+/// # Errors
+/// A `TypeError` failure when present and not a whole number from 0 to `max`.
+pub fn whole(options: Option<&Value>, key: &str, max: u64) -> Outcome<Option<u64>> {
+    match options.and_then(|o| o.get(key)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().filter(|n| *n <= max).map(Some).ok_or_else(|| {
+            Failure::argument(format!(
+                "options.{key} must be a whole number from 0 to {max}"
+            ))
+        }),
+    }
 }

@@ -6,6 +6,7 @@
 //! back to the main thread, where [`Failure::into_js`] builds the JS object.
 
 use mobigen_connectors::apply::ApplyError;
+use mobigen_connectors::net::NetError;
 use mobigen_connectors::ops::OpError;
 use mobigen_connectors::plan::PlanError;
 use mobigen_connectors::store::StoreError;
@@ -55,6 +56,28 @@ pub enum Code {
     StoreError,
     /// The library panicked (a bug).
     Panic,
+    /// The HTTP client could not be set up, or a `MOBIGEN_*_API_BASE` variable is not a URL.
+    NetworkSetup,
+    /// The connector has no test action of that id.
+    UnknownAction,
+    /// The test action has no parameter of that name.
+    UnknownParam,
+    /// The safety rules refuse the endpoint (not https, or not a public address).
+    EndpointRefused,
+    /// No answer: timeout, connection refused or dropped.
+    NetworkError,
+    /// The service answered with an unexpected status (`error.status`) or an unusable body.
+    ServiceError,
+    /// The connector has no OAuth flow (OAuth: stripe, firebase, supabase).
+    OauthUnsupported,
+    /// The user or the provider refused the authorization (`error.oauthError`: `access_denied`...).
+    AuthorizationDenied,
+    /// The callback's `state` is not the pending authorization's (maybe a forged callback).
+    StateMismatch,
+    /// The callback URL cannot be parsed or lacks `code`.
+    BadCallback,
+    /// The authorization code expired, was used already, or belongs to another client.
+    InvalidGrant,
 }
 
 impl Code {
@@ -78,6 +101,17 @@ impl Code {
             Code::IllegalTransition => "ILLEGAL_TRANSITION",
             Code::StoreError => "STORE_ERROR",
             Code::Panic => "PANIC",
+            Code::NetworkSetup => "NETWORK_SETUP",
+            Code::UnknownAction => "UNKNOWN_ACTION",
+            Code::UnknownParam => "UNKNOWN_PARAM",
+            Code::EndpointRefused => "ENDPOINT_REFUSED",
+            Code::NetworkError => "NETWORK_ERROR",
+            Code::ServiceError => "SERVICE_ERROR",
+            Code::OauthUnsupported => "OAUTH_UNSUPPORTED",
+            Code::AuthorizationDenied => "AUTHORIZATION_DENIED",
+            Code::StateMismatch => "STATE_MISMATCH",
+            Code::BadCallback => "BAD_CALLBACK",
+            Code::InvalidGrant => "INVALID_GRANT",
         }
     }
 }
@@ -226,6 +260,36 @@ pub fn store(e: StoreError) -> Failure {
     }
 }
 
+/// A failure of the network part. A credential the service rejects is not one: it is a failed
+/// step of the report.
+pub fn net(e: NetError) -> Failure {
+    let message = e.to_string();
+    match e {
+        NetError::Setup(_) | NetError::BadOverride { .. } => {
+            Failure::new(Code::NetworkSetup, message)
+        }
+        NetError::UnknownAction { .. } => Failure::new(Code::UnknownAction, message),
+        NetError::UnknownParam { .. } => Failure::new(Code::UnknownParam, message),
+        NetError::Config { field, reason } => Failure::new(Code::InvalidConfig, message).with(
+            "issues",
+            json!([{ "pointer": field, "message": reason, "severity": "error" }]),
+        ),
+        NetError::EndpointRefused(_) => Failure::new(Code::EndpointRefused, message),
+        NetError::Status { status, .. } => {
+            Failure::new(Code::ServiceError, message).with("status", json!(status))
+        }
+        NetError::InvalidResponse(_) => Failure::new(Code::ServiceError, message),
+        NetError::AuthorizationDenied { code, .. } => {
+            Failure::new(Code::AuthorizationDenied, message).with("oauthError", json!(code))
+        }
+        NetError::StateMismatch => Failure::new(Code::StateMismatch, message),
+        NetError::BadCallback(_) => Failure::new(Code::BadCallback, message),
+        NetError::InvalidGrant => Failure::new(Code::InvalidGrant, message),
+        // Transport, and what the binding never calls (refresh, token store).
+        _ => Failure::new(Code::NetworkError, message),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +314,17 @@ mod tests {
             Code::IllegalTransition,
             Code::StoreError,
             Code::Panic,
+            Code::NetworkSetup,
+            Code::UnknownAction,
+            Code::UnknownParam,
+            Code::EndpointRefused,
+            Code::NetworkError,
+            Code::ServiceError,
+            Code::OauthUnsupported,
+            Code::AuthorizationDenied,
+            Code::StateMismatch,
+            Code::BadCallback,
+            Code::InvalidGrant,
         ];
         let names: std::collections::HashSet<&str> = all.iter().map(|c| c.as_str()).collect();
         assert_eq!(names.len(), all.len());
@@ -266,5 +341,32 @@ mod tests {
         assert_eq!(failure.code, Code::DecryptionFailed);
         let failure = store(StoreError::NotFound { id: "x".into() });
         assert_eq!(failure.code, Code::NotFound);
+    }
+
+    #[test]
+    fn oauth_refusals_keep_their_detail() {
+        let failure = net(NetError::AuthorizationDenied {
+            code: "access_denied".into(),
+            message: "the user declined".into(),
+        });
+        assert_eq!(failure.code, Code::AuthorizationDenied);
+        assert_eq!(
+            failure.details,
+            vec![("oauthError", json!("access_denied"))]
+        );
+        let failure = net(NetError::Status {
+            status: 502,
+            message: "bad gateway".into(),
+        });
+        assert_eq!(
+            (failure.code, failure.details[0].1.clone()),
+            (Code::ServiceError, json!(502))
+        );
+        let failure = net(NetError::Config {
+            field: "/projectUrl".into(),
+            reason: "not a URL".into(),
+        });
+        assert_eq!(failure.code, Code::InvalidConfig);
+        assert_eq!(failure.details[0].1[0]["pointer"], "/projectUrl");
     }
 }

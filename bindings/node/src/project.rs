@@ -6,13 +6,14 @@ use std::sync::Arc;
 use mobigen_connectors::Registry;
 use mobigen_connectors::ops::{self, Mode};
 use mobigen_connectors::plan::{Plan, PlanOptions};
-use napi::bindgen_prelude::{AsyncTask, Unknown};
+use napi::JsValue as _;
+use napi::bindgen_prelude::{AsyncTask, JsObjectValue, Object, Unknown};
 use napi::{Env, Task};
 use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::errors::{self, Code, Failure, Outcome};
-use crate::{args, call, guarded, registry};
+use crate::{args, call, guarded, json_to_js, registry};
 
 /// What to do with the project.
 enum Op {
@@ -40,14 +41,30 @@ pub(crate) struct Job {
     op: Op,
 }
 
-/// `{ summary, diff, changes }` of a plan that was not applied.
+/// `{ summary, diff, changes }` of a plan that was not applied. `changes` is `summary.files`:
+/// [`to_js`] sets it to that same array, so it is converted once.
 fn plan_result(plan: &Plan) -> Value {
-    let summary = plan.summary_json(true);
-    let changes = summary["files"].clone();
-    json!({ "summary": summary, "diff": plan.unified_diff(false), "changes": changes })
+    json!({ "summary": plan.summary_json(true), "diff": plan.unified_diff(false), "changes": null })
+}
+
+/// A job's result as a JS value; for a plan, `changes` becomes the array `summary.files`.
+fn to_js(env: &Env, value: &Value, plan: bool) -> napi::Result<Unknown<'static>> {
+    let result = json_to_js(env, value)?;
+    if plan {
+        let mut object: Object<'_> = result.coerce_to_object()?;
+        let summary: Object<'_> = object.get_named_property("summary")?;
+        let files: Unknown<'_> = summary.get_named_property("files")?;
+        object.set_named_property("changes", files)?;
+    }
+    Ok(result)
 }
 
 impl Job {
+    /// Whether the result is a plan (`{ summary, diff, changes }`).
+    fn is_plan(&self) -> bool {
+        matches!(self.op, Op::PlanAdd { .. } | Op::PlanRemove { .. })
+    }
+
     fn run(self) -> Outcome<Value> {
         let registry = &*self.registry;
         let dir = self.dir.as_path();
@@ -170,9 +187,9 @@ fn status_job(env: &Env, dir: Unknown<'_>) -> Outcome<Job> {
     job(env, dir, PlanOptions::default(), Op::Status)
 }
 
-/// A [`Job`] on libuv's thread pool. A failure travels back as data and becomes the JS error
-/// on the main thread, where the error object can be built.
-pub struct ProjectTask(Option<Job>);
+/// A [`Job`] on libuv's thread pool (and whether it is a plan). A failure travels back as data
+/// and becomes the JS error on the main thread, where the error object can be built.
+pub struct ProjectTask(Option<Job>, bool);
 
 impl Task for ProjectTask {
     type Output = Outcome<Value>;
@@ -187,14 +204,25 @@ impl Task for ProjectTask {
 
     fn resolve(&mut self, env: Env, output: Outcome<Value>) -> napi::Result<Unknown<'static>> {
         match output {
-            Ok(value) => env.to_js_value(&value),
+            Ok(value) => to_js(&env, &value, self.1),
             Err(failure) => Err(failure.into_js(&env)),
         }
     }
 }
 
+/// Reads the arguments with `job`, runs it on the JS thread and converts its result.
+fn run_sync(env: &Env, job: impl FnOnce() -> Outcome<Job>) -> napi::Result<Unknown<'static>> {
+    let job = call(env, job)?;
+    let plan = job.is_plan();
+    let value = call(env, || job.run())?;
+    to_js(env, &value, plan)
+}
+
 fn spawn(env: &Env, job: impl FnOnce() -> Outcome<Job>) -> napi::Result<AsyncTask<ProjectTask>> {
-    call(env, job).map(|job| AsyncTask::new(ProjectTask(Some(job))))
+    call(env, job).map(|job| {
+        let plan = job.is_plan();
+        AsyncTask::new(ProjectTask(Some(job), plan))
+    })
 }
 
 /// What adding connector `id` with `config` to the project in `projectDir` would change,
@@ -213,8 +241,8 @@ pub fn plan_add(
     id: Unknown<'_>,
     config: Unknown<'_>,
     options: Option<Unknown<'_>>,
-) -> napi::Result<Value> {
-    call(&env, || plan_add_job(&env, dir, id, config, options)?.run())
+) -> napi::Result<Unknown<'static>> {
+    run_sync(&env, || plan_add_job(&env, dir, id, config, options))
 }
 
 /// As `planAdd`, on the thread pool: returns a Promise.
@@ -246,8 +274,8 @@ pub fn plan_remove(
     dir: Unknown<'_>,
     id: Unknown<'_>,
     options: Option<Unknown<'_>>,
-) -> napi::Result<Value> {
-    call(&env, || plan_remove_job(&env, dir, id, options)?.run())
+) -> napi::Result<Unknown<'static>> {
+    run_sync(&env, || plan_remove_job(&env, dir, id, options))
 }
 
 /// As `planRemove`, on the thread pool: returns a Promise.
@@ -280,8 +308,8 @@ pub fn add(
     id: Unknown<'_>,
     config: Unknown<'_>,
     options: Option<Unknown<'_>>,
-) -> napi::Result<Value> {
-    call(&env, || add_job(&env, dir, id, config, options)?.run())
+) -> napi::Result<Unknown<'static>> {
+    run_sync(&env, || add_job(&env, dir, id, config, options))
 }
 
 /// As `add`, on the thread pool: returns a Promise.
@@ -312,8 +340,8 @@ pub fn remove(
     dir: Unknown<'_>,
     id: Unknown<'_>,
     options: Option<Unknown<'_>>,
-) -> napi::Result<Value> {
-    call(&env, || remove_job(&env, dir, id, options)?.run())
+) -> napi::Result<Unknown<'static>> {
+    run_sync(&env, || remove_job(&env, dir, id, options))
 }
 
 /// As `remove`, on the thread pool: returns a Promise.
@@ -334,8 +362,8 @@ pub fn remove_async(
 /// The connectors enabled in the project and any drift from its lock file: the CLI's
 /// `status --json` shape.
 #[napi(ts_args_type = "projectDir: string", ts_return_type = "ProjectStatus")]
-pub fn status(env: Env, dir: Unknown<'_>) -> napi::Result<Value> {
-    call(&env, || status_job(&env, dir)?.run())
+pub fn status(env: Env, dir: Unknown<'_>) -> napi::Result<Unknown<'static>> {
+    run_sync(&env, || status_job(&env, dir))
 }
 
 /// As `status`, on the thread pool: returns a Promise.

@@ -12,7 +12,7 @@ use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::errors::{self, Code, Failure, Outcome};
-use crate::{args, call};
+use crate::{args, call, call_json};
 
 /// The registry every call uses: the built-in connectors plus the folders registered so far.
 /// Replaced as a whole (copy on write) when a folder is registered, so a call that holds the
@@ -75,8 +75,8 @@ fn parse_category(text: &str) -> Outcome<Category> {
     ts_args_type = "category?: ConnectorCategory",
     ts_return_type = "ConnectorList"
 )]
-pub fn list_connectors(env: Env, category: Option<Unknown<'_>>) -> napi::Result<Value> {
-    call(&env, || {
+pub fn list_connectors(env: Env, category: Option<Unknown<'_>>) -> napi::Result<Unknown<'static>> {
+    call_json(&env, || {
         let category = args::optional_string(&env, category, "category")?;
         list_json(category.as_deref())
     })

@@ -253,6 +253,36 @@ impl CredentialStore {
         })
     }
 
+    /// Records the outcome of a live check (`validate()`'s report) for instance `id`: success
+    /// moves a `configured` (or `error`) instance to `validated` and sets `lastValidatedAt`;
+    /// failure moves it to `error`. Throws `ILLEGAL_TRANSITION` for an `installed` or `removed`
+    /// instance.
+    #[napi(
+        js_name = "recordValidation",
+        ts_args_type = "id: string, report: CheckReport",
+        ts_return_type = "Instance"
+    )]
+    pub fn record_validation(
+        &mut self,
+        env: Env,
+        id: Unknown<'_>,
+        report: Unknown<'_>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let id = args::string(&env, id, "id")?;
+            let report = args::object(&env, report, "report")?;
+            let success = report
+                .get("success")
+                .and_then(Value::as_bool)
+                .ok_or_else(|| Failure::argument("report.success must be a boolean"))?;
+            let record = self
+                .service
+                .record_validation(&id, success, &report, &self.actor)
+                .map_err(errors::store)?;
+            self.instance_json(&record)
+        })
+    }
+
     /// Moves instance `id` from `active` to `disabled` (code and credentials stay).
     #[napi(ts_args_type = "id: string", ts_return_type = "Instance")]
     pub fn disable(&mut self, env: Env, id: Unknown<'_>) -> napi::Result<Value> {

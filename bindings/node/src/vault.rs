@@ -26,6 +26,26 @@ pub struct Vault {
 }
 
 impl Vault {
+    /// Seals `plaintext` for (project, connector): what the OAuth calls keep in JS.
+    pub(crate) fn seal(&self, project: &str, connector: &str, plaintext: &[u8]) -> Outcome<String> {
+        self.inner
+            .encrypt_to_text(plaintext, &Context::new(project, connector))
+            .map_err(errors::vault)
+    }
+
+    /// Opens what [`Vault::seal`] sealed, for the binding's own use (the plaintext does not
+    /// cross into JS, so no audit entry).
+    pub(crate) fn unseal(
+        &self,
+        project: &str,
+        connector: &str,
+        text: &str,
+    ) -> Outcome<SecretBytes> {
+        self.inner
+            .decrypt_text(text, &Context::new(project, connector))
+            .map_err(errors::vault)
+    }
+
     fn audited_decrypt(
         &mut self,
         project: &str,

@@ -260,11 +260,6 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The environment variable holding a provider's client secret.
-fn client_secret_var(id: &str) -> String {
-    format!("MOBIGEN_{}_OAUTH_CLIENT_SECRET", id.to_ascii_uppercase())
-}
-
 fn provider(
     id: &str,
     client_id: &str,
@@ -272,13 +267,10 @@ fn provider(
     secret: SecretString,
     options: &NetOptions,
 ) -> anyhow::Result<OAuthProvider> {
-    let provider = match id {
-        "stripe" => OAuthProvider::stripe_connect(client_id, secret, redirect_uri),
-        "firebase" => OAuthProvider::google_firebase(client_id, secret, redirect_uri),
-        "supabase" => OAuthProvider::supabase_management(client_id, secret, redirect_uri),
-        other => bail!(
-            "connector `{other}` has no OAuth flow; paste its keys instead (OAuth: stripe, firebase, supabase)"
-        ),
+    let Some(provider) = OAuthProvider::for_connector(id, client_id, secret, redirect_uri) else {
+        bail!(
+            "connector `{id}` has no OAuth flow; paste its keys instead (OAuth: stripe, firebase, supabase)"
+        );
     };
     Ok(provider.with_overrides(options))
 }
@@ -368,7 +360,7 @@ fn oauth_complete(registry: &Registry, args: &OauthCompleteArgs) -> CommandResul
             .and_then(Value::as_str)
             .map(|v| SecretString::new(v.to_string())),
     };
-    let var = client_secret_var(&args.id);
+    let var = OAuthProvider::client_secret_var(&args.id);
     let secret = std::env::var(&var)
         .ok()
         .filter(|s| !s.is_empty())

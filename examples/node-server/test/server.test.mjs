@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createConnectorServer } from '../server.mjs'
+import mock from '../../../bindings/node/testlib/mock-service.cjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const sampleApp = path.join(repo, 'examples', 'sample-app')
@@ -38,12 +39,20 @@ function tree(dir) {
 
 let server
 let base
+// The Stripe API the connection tests reach: a scripted service on 127.0.0.1 whose routes each
+// test sets.
+const stripeRoutes = {}
+let stripeApi
 test.before(async () => {
-  server = createConnectorServer({ root })
+  stripeApi = await mock.startMockService(stripeRoutes)
+  server = createConnectorServer({ root, net: { apiBases: { stripe: stripeApi.base }, allowLocalNetwork: ['stripe'] } })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${server.address().port}`
 })
-test.after(() => new Promise((resolve) => server.close(resolve)))
+test.after(async () => {
+  await new Promise((resolve) => server.close(resolve))
+  await stripeApi.close()
+})
 
 async function call(method, route, body, { raw } = {}) {
   const init = { method, headers: {} }
@@ -114,11 +123,6 @@ test('POST, GET, PATCH, DELETE a connector: PRD shapes, and the project is resto
   assert.equal(patched.body.success, true)
   assert.equal(patched.body.connectorInstance.credentialsVersion, 2)
   assert.equal(patched.body.codeChanges.summary, 'Updated Stripe')
-
-  const tested = await call('POST', '/api/v1/projects/shop-1/connectors/stripe/test', { testType: 'payment_intent', params: { amount: 1000 } })
-  assert.equal(tested.status, 501)
-  assert.equal(tested.body.success, false)
-  assert.equal(tested.body.error.code, 'NOT_IMPLEMENTED')
 
   const deleted = await call('DELETE', '/api/v1/projects/shop-1/connectors/stripe')
   assert.equal(deleted.status, 200)
@@ -217,4 +221,79 @@ test('two projects at once: concurrent POSTs each succeed', async () => {
   ])
   assert.equal(a.status, 201, JSON.stringify(a.body))
   assert.equal(b.status, 201, JSON.stringify(b.body))
+})
+
+test('POST .../test: validation and test actions with the stored config, PRD shape', async () => {
+  newProject('shop-test')
+  const route = '/api/v1/projects/shop-test/connectors/stripe/test'
+  const notYet = await call('POST', route)
+  assert.equal(notYet.status, 404)
+  assert.equal(notYet.body.error.code, 'NOT_ENABLED')
+  const added = await call('POST', '/api/v1/projects/shop-test/connectors', { connectorId: 'stripe', config: stripe })
+  assert.equal(added.status, 201, JSON.stringify(added.body))
+  assert.equal(added.body.connectorInstance.status, 'configured')
+
+  // No body: a live validation of the stored credentials; success moves the instance on.
+  stripeRoutes['GET /v1/account'] = [200, { id: 'acct_shop', charges_enabled: true }]
+  const valid = await call('POST', route)
+  assert.equal(valid.status, 200, JSON.stringify(valid.body))
+  assert.deepEqual(Object.keys(valid.body), ['success', 'duration', 'steps'])
+  assert.equal(valid.body.success, true)
+  assert.equal(typeof valid.body.duration, 'number')
+  assert.deepEqual(valid.body.steps.map((s) => [s.name, s.passed]), [['API key validation', true]])
+  const seen = stripeApi.requests.filter((r) => r.path === '/v1/account')
+  assert.equal(seen.at(-1).headers.authorization, `Bearer ${stripe.secretKey}`, 'the stored secret was used')
+  const listed = await call('GET', '/api/v1/projects/shop-test/connectors')
+  assert.equal(listed.body.instances[0].status, 'validated')
+  assert.ok(listed.body.instances[0].lastValidatedAt)
+
+  // A test action with params.
+  stripeRoutes['POST /v1/payment_intents'] = [200, { id: 'pi_shop', status: 'requires_payment_method', livemode: false }]
+  stripeRoutes['POST /v1/payment_intents/pi_shop/cancel'] = [200, { id: 'pi_shop', status: 'canceled' }]
+  const tested = await call('POST', route, { testType: 'payment_intent', params: { amount: 1000 } })
+  assert.equal(tested.status, 200, JSON.stringify(tested.body))
+  assert.equal(tested.body.success, true)
+  assert.deepEqual(tested.body.steps.map((s) => s.name), ['Payment intent created', 'Payment intent cancelled'])
+  const created = stripeApi.requests.find((r) => r.path === '/v1/payment_intents')
+  assert.equal(new URLSearchParams(created.body).get('amount'), '1000')
+
+  // The service refuses the key: still 200, a failed step naming the config field; no secret.
+  stripeRoutes['GET /v1/account'] = [401, { error: { message: `Invalid API Key provided: ${stripe.secretKey}` } }]
+  const refused = await call('POST', route, {})
+  assert.equal(refused.status, 200)
+  assert.equal(refused.body.success, false)
+  assert.equal(refused.body.steps[0].field, '/secretKey')
+  assert.ok(refused.body.steps[0].suggestion)
+  assert.ok(!JSON.stringify(refused.body).includes(stripe.secretKey))
+  const after = await call('GET', '/api/v1/projects/shop-test/connectors')
+  assert.equal(after.body.instances[0].status, 'error')
+
+  // Bad requests.
+  const unknownAction = await call('POST', route, { testType: 'refund' })
+  assert.equal(unknownAction.status, 400)
+  assert.equal(unknownAction.body.error.code, 'UNKNOWN_ACTION')
+  assert.deepEqual(unknownAction.body.error.fields.map((f) => f.field), ['/testType'])
+  const unknownParam = await call('POST', route, { testType: 'payment_intent', params: { amonut: 1 } })
+  assert.equal(unknownParam.status, 400)
+  assert.equal(unknownParam.body.error.code, 'UNKNOWN_PARAM')
+  const badType = await call('POST', route, { testType: 7 })
+  assert.equal(badType.status, 400)
+  assert.deepEqual(badType.body.error.fields.map((f) => f.field), ['/testType'])
+  const badJson = await call('POST', route, '{', { raw: true })
+  assert.equal(badJson.body.error.code, 'BAD_JSON')
+  const unknownConnector = await call('POST', '/api/v1/projects/shop-test/connectors/paypal/test')
+  assert.equal(unknownConnector.status, 404)
+  assert.equal(unknownConnector.body.error.code, 'UNKNOWN_CONNECTOR')
+})
+
+test('POST .../test: concurrent tests of two projects each get their own report', async () => {
+  newProject('conc-a')
+  newProject('conc-b')
+  for (const id of ['conc-a', 'conc-b']) {
+    const added = await call('POST', `/api/v1/projects/${id}/connectors`, { connectorId: 'stripe', config: stripe })
+    assert.equal(added.status, 201)
+  }
+  stripeRoutes['GET /v1/account'] = [200, { id: 'acct_conc', charges_enabled: true }, 50]
+  const results = await Promise.all(['conc-a', 'conc-b', 'conc-a', 'conc-b'].map((id) => call('POST', `/api/v1/projects/${id}/connectors/stripe/test`)))
+  assert.deepEqual(results.map((r) => [r.status, r.body.success]), [[200, true], [200, true], [200, true], [200, true]])
 })

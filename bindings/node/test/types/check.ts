@@ -10,6 +10,11 @@ import {
   status,
   Vault,
   CredentialStore,
+  validate,
+  runTest,
+  oauthBegin,
+  oauthComplete,
+  type CheckReport,
   type StripeConfig,
   type SupabaseConfig,
   type ConnectorConfig,
@@ -73,4 +78,19 @@ async function service(): Promise<number> {
   return result.changes.length + connectors.length + st.problems.length + plain.length + (found ? 1 : 0) + instance.credentialsVersion
 }
 
-export { missing, typo, method, kind, diff, sameType, service }
+async function network(vault: Vault): Promise<string | undefined> {
+  const report: CheckReport = await validate('stripe', stripe, { timeoutMs: 5000 })
+  // @ts-expect-error: the id picks the config type for the live checks too.
+  await validate('supabase', stripe)
+  const tested = await runTest('stripe', stripe, 'payment_intent', { amount: 1000 })
+  // @ts-expect-error: `apiBase` is not an option (it is `apiBases`).
+  await validate('stripe', stripe, { apiBase: 'http://x' })
+  const begun = await oauthBegin('supabase', { clientId: 'c', redirectUri: 'https://a/cb', vault, projectId: 'p' })
+  // @ts-expect-error: OneSignal has no OAuth flow.
+  await oauthBegin('onesignal', { clientId: 'c', redirectUri: 'https://a/cb', vault, projectId: 'p' })
+  const done = await oauthComplete('supabase', 'https://a/cb?code=1', { pending: begun.pending, vault, projectId: 'p' })
+  const sealed: string = done.tokens
+  return report.steps.find((s) => !s.passed)?.field ?? tested.steps[0]?.suggestion ?? sealed
+}
+
+export { missing, typo, method, kind, diff, sameType, service, network }

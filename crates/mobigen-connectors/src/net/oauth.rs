@@ -147,6 +147,33 @@ impl OAuthProvider {
         }
     }
 
+    /// The provider of a built-in connector with an OAuth flow: `stripe` (Connect), `firebase`
+    /// (Google) or `supabase` (Management API); `None` for any other id.
+    pub fn for_connector(
+        connector_id: &str,
+        client_id: &str,
+        client_secret: SecretString,
+        redirect_uri: &str,
+    ) -> Option<OAuthProvider> {
+        Some(match connector_id {
+            "stripe" => OAuthProvider::stripe_connect(client_id, client_secret, redirect_uri),
+            "firebase" => OAuthProvider::google_firebase(client_id, client_secret, redirect_uri),
+            "supabase" => {
+                OAuthProvider::supabase_management(client_id, client_secret, redirect_uri)
+            }
+            _ => return None,
+        })
+    }
+
+    /// The environment variable hosts read a connector's OAuth client secret from:
+    /// `MOBIGEN_<ID>_OAUTH_CLIENT_SECRET` (Stripe: the platform's secret key).
+    pub fn client_secret_var(connector_id: &str) -> String {
+        format!(
+            "MOBIGEN_{}_OAUTH_CLIENT_SECRET",
+            connector_id.to_ascii_uppercase()
+        )
+    }
+
     /// The service key of this provider's endpoints (`stripe.oauth`).
     pub fn service_key(&self) -> String {
         format!("{}.oauth", self.id)

@@ -651,3 +651,19 @@ async fn refreshed_tokens_are_kept_encrypted_in_the_credential_store() {
         Err(NetError::TokenStore(_))
     ));
 }
+
+#[test]
+fn for_connector_knows_the_three_oauth_connectors_only() {
+    let secret = || SecretString::new("s".to_string());
+    for (id, pkce) in [("stripe", false), ("firebase", true), ("supabase", true)] {
+        let provider = OAuthProvider::for_connector(id, "client", secret(), "https://a.example/cb")
+            .expect("a provider");
+        assert_eq!((provider.id.as_str(), provider.pkce), (id, pkce));
+        assert_eq!(provider.client_id, "client");
+    }
+    assert!(OAuthProvider::for_connector("onesignal", "c", secret(), "https://a/cb").is_none());
+    assert_eq!(
+        OAuthProvider::client_secret_var("stripe"),
+        "MOBIGEN_STRIPE_OAUTH_CLIENT_SECRET"
+    );
+}

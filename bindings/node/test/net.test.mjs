@@ -1,0 +1,241 @@
+// Network calls against scripted services on 127.0.0.1: validate, runTest, the OAuth round trip
+// (PKCE, state, sealed secrets), error codes, and many calls at once.
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import path from 'node:path'
+import { validate, runTest, oauthBegin, oauthComplete, Vault, CredentialStore } from '@mobigen/connectors'
+import fixtures from '../testlib/fixtures.cjs'
+import mock from '../testlib/mock-service.cjs'
+
+const { sampleConfig, tempDir } = fixtures
+const { startMockService } = mock
+const stripe = sampleConfig('stripe')
+
+/** Options pointing `service` at the mock (and allowing the loopback address for it). */
+const at = (service, base) => ({ apiBases: { [service]: base }, allowLocalNetwork: [service] })
+
+async function rejectsCode(promise, code) {
+  let caught
+  await assert.rejects(promise, (e) => ((caught = e), true))
+  assert.ok(caught instanceof Error, `not an Error: ${caught}`)
+  assert.equal(caught.code, code, caught.message)
+  return caught
+}
+
+function throwsType(fn) {
+  let caught
+  assert.throws(fn, (e) => ((caught = e), true))
+  assert.ok(caught instanceof TypeError, `expected TypeError, got ${caught?.constructor.name}: ${caught?.message}`)
+  assert.equal(caught.code, 'INVALID_ARGUMENT')
+  return caught
+}
+
+test('validate: a working key passes, with the account in the details', async (t) => {
+  const service = await startMockService({ 'GET /v1/account': [200, { id: 'acct_123', charges_enabled: true }] })
+  t.after(service.close)
+  const report = await validate('stripe', stripe, at('stripe', service.base))
+  assert.equal(report.success, true, JSON.stringify(report))
+  assert.equal(typeof report.duration, 'number')
+  assert.equal(report.steps.length, 1)
+  assert.equal(report.steps[0].name, 'API key validation')
+  assert.equal(report.steps[0].passed, true)
+  assert.match(report.steps[0].details, /acct_123/)
+  assert.equal(service.requests[0].headers.authorization, `Bearer ${stripe.secretKey}`)
+})
+
+test('validate: a rejected key is a failed step naming the config field, without the secret', async (t) => {
+  const service = await startMockService({
+    'GET /v1/account': [401, { error: { message: `Invalid API Key provided: ${stripe.secretKey}` } }],
+  })
+  t.after(service.close)
+  const report = await validate('stripe', stripe, at('stripe', service.base))
+  assert.equal(report.success, false)
+  const [step] = report.steps
+  assert.equal(step.passed, false)
+  assert.equal(step.field, '/secretKey')
+  assert.match(step.suggestion, /API keys/)
+  assert.ok(!JSON.stringify(report).includes(stripe.secretKey), 'the key is masked')
+})
+
+test('validate reads MOBIGEN_<SERVICE>_API_BASE from the environment per call', async (t) => {
+  const service = await startMockService({ 'GET /v1/account': [200, { id: 'acct_env', charges_enabled: true }] })
+  t.after(service.close)
+  process.env.MOBIGEN_STRIPE_API_BASE = service.base
+  t.after(() => delete process.env.MOBIGEN_STRIPE_API_BASE)
+  const report = await validate('stripe', stripe)
+  assert.equal(report.success, true, JSON.stringify(report))
+  assert.equal(service.requests.length, 1)
+})
+
+test('validate: a local address without allowLocalNetwork is refused, nothing is sent', async (t) => {
+  const service = await startMockService({ 'GET /v1/account': [200, { id: 'acct_1' }] })
+  t.after(service.close)
+  const report = await validate('stripe', stripe, { apiBases: { stripe: service.base } })
+  assert.equal(report.success, false)
+  assert.match(report.steps[0].details, /endpoint refused/)
+  assert.equal(service.requests.length, 0)
+})
+
+test('runTest: payment_intent creates with the params, then cleans up', async (t) => {
+  const service = await startMockService({
+    'POST /v1/payment_intents': [200, { id: 'pi_42', status: 'requires_payment_method', livemode: false }],
+    'POST /v1/payment_intents/pi_42/cancel': [200, { id: 'pi_42', status: 'canceled' }],
+  })
+  t.after(service.close)
+  const report = await runTest('stripe', stripe, 'payment_intent', { amount: 1000, currency: 'eur' }, at('stripe', service.base))
+  assert.equal(report.success, true, JSON.stringify(report))
+  assert.deepEqual(report.steps.map((s) => [s.name, s.passed]), [['Payment intent created', true], ['Payment intent cancelled', true]])
+  const form = new URLSearchParams(service.requests[0].body)
+  assert.equal(form.get('amount'), '1000')
+  assert.equal(form.get('currency'), 'eur')
+})
+
+test('runTest: a live key is refused before sending anything (field /secretKey)', async (t) => {
+  const service = await startMockService({})
+  t.after(service.close)
+  const live = { ...stripe, secretKey: 'sk_live_51SampleOnlyNotARealKey00000000', publishableKey: 'pk_live_51SampleOnlyNotARealKey00000000' }
+  const report = await runTest('stripe', live, 'payment_intent', {}, at('stripe', service.base))
+  assert.equal(report.success, false)
+  assert.equal(report.steps[0].field, '/secretKey')
+  assert.equal(service.requests.length, 0)
+})
+
+test('error codes: unknown action and param, invalid config, unknown connector reject', async () => {
+  await rejectsCode(runTest('stripe', stripe, 'refund'), 'UNKNOWN_ACTION')
+  await rejectsCode(runTest('stripe', stripe, 'payment_intent', { amonut: 5 }), 'UNKNOWN_PARAM')
+  const invalid = await rejectsCode(validate('stripe', { ...stripe, secretKey: 'nope' }), 'INVALID_CONFIG')
+  assert.ok(invalid.issues.some((i) => i.pointer === '/secretKey'))
+  await rejectsCode(validate('strpe', stripe), 'UNKNOWN_CONNECTOR')
+})
+
+test('bad arguments throw TypeError synchronously', () => {
+  throwsType(() => validate(42, stripe))
+  throwsType(() => validate('stripe', 'config'))
+  throwsType(() => validate('stripe', stripe, { apiBase: {} }))
+  throwsType(() => validate('stripe', stripe, { apiBases: { stripe: 'ftp://example.com' } }))
+  throwsType(() => validate('stripe', stripe, { timeoutMs: -1 }))
+  throwsType(() => runTest('stripe', stripe, ''))
+  throwsType(() => runTest('stripe', stripe, 'payment_intent', [1]))
+  throwsType(() => oauthBegin('stripe', { clientId: 'ca_1', redirectUri: 'https://a.example/cb', projectId: 'p', vault: {} }))
+})
+
+test('many calls at once run concurrently and all resolve', async (t) => {
+  const service = await startMockService({ 'GET /v1/account': [200, { id: 'acct_many', charges_enabled: true }, 100] })
+  t.after(service.close)
+  const reports = await Promise.all(Array.from({ length: 40 }, () => validate('stripe', stripe, at('stripe', service.base))))
+  assert.equal(reports.length, 40)
+  assert.ok(reports.every((r) => r.success), JSON.stringify(reports.find((r) => !r.success)))
+  assert.equal(service.requests.length, 40)
+  assert.ok(service.maxInFlight() > 4, `requests overlapped: at most ${service.maxInFlight()} at once`)
+})
+
+test('CredentialStore#recordValidation: configured -> validated on success, error on failure', async (t) => {
+  const service = await startMockService({ 'GET /v1/account': [200, { id: 'acct_rec', charges_enabled: true }] })
+  t.after(service.close)
+  const dir = tempDir()
+  const store = CredentialStore.open(path.join(dir, 'connectors.db'), path.join(dir, 'keyring.json'))
+  const instance = store.storeCredentials('prj-rec', 'stripe', stripe)
+  assert.equal(instance.status, 'configured')
+  const report = await validate('stripe', store.decryptCredentials(instance.id, 'live check'), at('stripe', service.base))
+  const validated = store.recordValidation(instance.id, report)
+  assert.equal(validated.status, 'validated')
+  assert.ok(validated.lastValidatedAt)
+  const failed = store.recordValidation(instance.id, { ...report, success: false })
+  assert.equal(failed.status, 'error')
+  throwsType(() => store.recordValidation(instance.id, { duration: 1, steps: [] }))
+})
+
+// OAuth ----------------------------------------------------------------------------------------
+
+const keyring = path.join(tempDir(), 'keyring.json')
+const vault = Vault.open(keyring)
+const client = { clientId: 'client-123', redirectUri: 'https://app.example/oauth/callback', vault, projectId: 'prj-1' }
+const tokenAnswer = { access_token: 'sbp_oauth_access_SECRET', refresh_token: 'refresh_SECRET', expires_in: 3600, token_type: 'bearer' }
+
+test('oauthBegin + oauthComplete: PKCE round trip, tokens only sealed', async (t) => {
+  const service = await startMockService({ 'POST /v1/oauth/token': [200, tokenAnswer] })
+  t.after(service.close)
+  const options = at('supabase.oauth', service.base)
+  const begun = await oauthBegin('supabase', client, options)
+  assert.equal(begun.connector, 'supabase')
+  const url = new URL(begun.url)
+  assert.equal(url.origin + url.pathname, `${service.base}/v1/oauth/authorize`)
+  assert.equal(url.searchParams.get('state'), begun.state)
+  assert.equal(url.searchParams.get('client_id'), 'client-123')
+  assert.equal(url.searchParams.get('code_challenge_method'), 'S256')
+  assert.match(begun.pending, /^mgv1:/)
+
+  const callback = `${client.redirectUri}?code=the-code&state=${encodeURIComponent(begun.state)}`
+  const done = await oauthComplete('supabase', callback, { pending: begun.pending, clientSecret: 'client-secret', vault, projectId: 'prj-1' }, options)
+  assert.equal(done.connector, 'supabase')
+  assert.equal(done.tokenType, 'bearer')
+  assert.ok(done.expiresAt > Date.now())
+  assert.ok(!JSON.stringify(done).includes('SECRET'), 'no token in plain text')
+  const form = new URLSearchParams(service.requests[0].body)
+  assert.equal(form.get('code'), 'the-code')
+  const verifier = form.get('code_verifier')
+  const challenge = crypto.createHash('sha256').update(verifier).digest('base64url')
+  assert.equal(challenge, url.searchParams.get('code_challenge'), 'the verifier kept in `pending` matches the challenge')
+  assert.ok(!begun.pending.includes(verifier))
+  const tokens = JSON.parse(vault.decryptSecret('prj-1', done.tokensConnectorId, done.tokens, 'test'))
+  assert.equal(tokens.accessToken, tokenAnswer.access_token)
+  assert.equal(tokens.refreshToken, tokenAnswer.refresh_token)
+})
+
+test('oauthComplete: a wrong state is STATE_MISMATCH and sends nothing; the pending stays usable', async (t) => {
+  const service = await startMockService({ 'POST /v1/oauth/token': [200, tokenAnswer] })
+  t.after(service.close)
+  const options = at('supabase.oauth', service.base)
+  const begun = await oauthBegin('supabase', client, options)
+  const request = { pending: begun.pending, clientSecret: 'client-secret', vault, projectId: 'prj-1' }
+  await rejectsCode(oauthComplete('supabase', `${client.redirectUri}?code=c&state=forged`, request, options), 'STATE_MISMATCH')
+  assert.equal(service.requests.length, 0)
+  const denied = await rejectsCode(oauthComplete('supabase', `${client.redirectUri}?error=access_denied&state=${begun.state}`, request, options), 'AUTHORIZATION_DENIED')
+  assert.equal(denied.oauthError, 'access_denied')
+  await rejectsCode(oauthComplete('supabase', 'not a url', request, options), 'BAD_CALLBACK')
+  const ok = await oauthComplete('supabase', `${client.redirectUri}?code=c&state=${begun.state}`, request, options)
+  assert.match(ok.tokens, /^mgv1:/)
+})
+
+test('oauthComplete error codes: invalid grant, service error, unreachable, wrong project, no OAuth', async (t) => {
+  const service = await startMockService({
+    'POST /v1/oauth/token': (req) => (new URLSearchParams(req.body).get('code') === 'used' ? [400, { error: 'invalid_grant' }] : [500, { error: 'server_error', error_description: 'boom' }]),
+  })
+  t.after(service.close)
+  const options = at('supabase.oauth', service.base)
+  const begun = await oauthBegin('supabase', client, options)
+  const request = { pending: begun.pending, clientSecret: 'client-secret', vault, projectId: 'prj-1' }
+  const cb = (code) => `${client.redirectUri}?code=${code}&state=${begun.state}`
+  await rejectsCode(oauthComplete('supabase', cb('used'), request, options), 'INVALID_GRANT')
+  const failed = await rejectsCode(oauthComplete('supabase', cb('other'), request, options), 'SERVICE_ERROR')
+  assert.equal(failed.status, 500)
+  await rejectsCode(oauthComplete('supabase', cb('x'), request, at('supabase.oauth', 'http://127.0.0.1:9')), 'NETWORK_ERROR')
+  await rejectsCode(oauthComplete('supabase', cb('x'), request, { apiBases: { 'supabase.oauth': service.base } }), 'ENDPOINT_REFUSED')
+  await rejectsCode(oauthComplete('supabase', cb('x'), { ...request, projectId: 'prj-2' }, options), 'DECRYPTION_FAILED')
+  await rejectsCode(oauthComplete('firebase', cb('x'), request, options), 'DECRYPTION_FAILED')
+  await rejectsCode(oauthBegin('onesignal', client), 'OAUTH_UNSUPPORTED')
+  throwsType(() => oauthComplete('supabase', cb('x'), { pending: begun.pending, vault, projectId: 'prj-1' }))
+})
+
+test('Stripe Connect OAuth: no PKCE, the platform key authenticates, account details are kept', async (t) => {
+  const service = await startMockService({
+    'POST /oauth/token': [200, { access_token: 'sk_test_connected_SECRET', token_type: 'bearer', scope: 'read_write', stripe_user_id: 'acct_connected', livemode: false }],
+  })
+  t.after(service.close)
+  const options = at('stripe.oauth', service.base)
+  const begun = await oauthBegin('stripe', { ...client, clientId: 'ca_123' }, options)
+  const url = new URL(begun.url)
+  assert.equal(url.pathname, '/oauth/authorize')
+  assert.equal(url.searchParams.get('scope'), 'read_write')
+  assert.equal(url.searchParams.get('code_challenge'), null)
+  const callback = `${client.redirectUri}?code=ac_1&state=${begun.state}`
+  const done = await oauthComplete('stripe', callback, { pending: begun.pending, clientSecret: 'sk_test_platform_SECRET', vault, projectId: 'prj-1' }, options)
+  assert.equal(service.requests[0].headers.authorization, 'Bearer sk_test_platform_SECRET')
+  assert.equal(new URLSearchParams(service.requests[0].body).get('code_verifier'), null)
+  assert.equal(done.details.stripe_user_id, 'acct_connected')
+  assert.equal(done.scope, 'read_write')
+  assert.equal(done.expiresAt, null)
+  assert.ok(!JSON.stringify(done).includes('SECRET'))
+  assert.equal(JSON.parse(vault.decryptSecret('prj-1', 'stripe.oauth-tokens', done.tokens, 'test')).accessToken, 'sk_test_connected_SECRET')
+})
