@@ -95,8 +95,19 @@ export interface PlanOptions {
   writeSecretEnv?: boolean
 }
 
+/** Options of `planAdd`. */
+export interface PlanAddOptions extends PlanOptions {
+  /**
+   * Bodies of the connector's supplied files, by id (`show` lists them): Supabase
+   * `databaseTypes`, the project's `Database` types (from `fetchSupplied` or
+   * `supabase gen types typescript`), written to `src/types/supabase-database.ts`. A later add
+   * without it keeps the file while it is unmodified.
+   */
+  supplied?: Record<string, string>
+}
+
 /** Options of `add`. */
-export interface AddOptions extends PlanOptions {
+export interface AddOptions extends PlanAddOptions {
   /** Plan only, write nothing (default false). */
   dryRun?: boolean
 }
@@ -315,6 +326,7 @@ export type ErrorCode =
   | 'STATE_MISMATCH'
   | 'BAD_CALLBACK'
   | 'INVALID_GRANT'
+  | 'INVALID_SUPPLIED'
 
 /** What the package throws: `TypeError` for bad arguments (`INVALID_ARGUMENT`), `Error` otherwise. */
 export interface ConnectorsError extends Error {

@@ -95,8 +95,19 @@ export interface PlanOptions {
   writeSecretEnv?: boolean
 }
 
+/** Options of `planAdd`. */
+export interface PlanAddOptions extends PlanOptions {
+  /**
+   * Bodies of the connector's supplied files, by id (`show` lists them): Supabase
+   * `databaseTypes`, the project's `Database` types (from `fetchSupplied` or
+   * `supabase gen types typescript`), written to `src/types/supabase-database.ts`. A later add
+   * without it keeps the file while it is unmodified.
+   */
+  supplied?: Record<string, string>
+}
+
 /** Options of `add`. */
-export interface AddOptions extends PlanOptions {
+export interface AddOptions extends PlanAddOptions {
   /** Plan only, write nothing (default false). */
   dryRun?: boolean
 }
@@ -315,6 +326,7 @@ export type ErrorCode =
   | 'STATE_MISMATCH'
   | 'BAD_CALLBACK'
   | 'INVALID_GRANT'
+  | 'INVALID_SUPPLIED'
 
 /** What the package throws: `TypeError` for bad arguments (`INVALID_ARGUMENT`), `Error` otherwise. */
 export interface ConnectorsError extends Error {
@@ -446,6 +458,16 @@ export declare function add<K extends string>(projectDir: string, id: K, config:
 export declare function addAsync<K extends string>(projectDir: string, id: K, config: ConnectorConfig<K>, options?: AddOptions): Promise<ChangeSummary>
 
 /**
+ * Fetches the body of connector `id`'s supplied file `suppliedId` from the live service (the
+ * Supabase `databaseTypes`: the project's `Database` TypeScript types, with `managementToken`
+ * or `serviceRoleKey` in `config`): resolves to the text, which `planAdd` / `add` take as
+ * `options.supplied`. Rejects with `UNKNOWN_SUPPLIED` when the connector has no such
+ * fetchable file, `SERVICE_ERROR` (with `error.status`) when the service refuses, and as
+ * `validate`.
+ */
+export declare function fetchSupplied<K extends string>(id: K, config: ConnectorConfig<K>, suppliedId: string, options?: NetCallOptions): Promise<string>
+
+/**
  * One connector's full definition (its manifest, `configSchema` included), as the CLI's
  * `show --json`. Throws `UNKNOWN_CONNECTOR` (with a "did you mean" in the message).
  */
@@ -490,10 +512,10 @@ export declare function oauthComplete(id: OAuthConnectorId, callbackUrl: string,
  * secret values redacted). Throws `INVALID_CONFIG` (with `error.issues`), `UNKNOWN_CONNECTOR`,
  * `PROJECT_ERROR`, `CONFLICT` (with `error.conflicts`).
  */
-export declare function planAdd<K extends string>(projectDir: string, id: K, config: ConnectorConfig<K>, options?: PlanOptions): PlanResult
+export declare function planAdd<K extends string>(projectDir: string, id: K, config: ConnectorConfig<K>, options?: PlanAddOptions): PlanResult
 
 /** As `planAdd`, on the thread pool: returns a Promise. */
-export declare function planAddAsync<K extends string>(projectDir: string, id: K, config: ConnectorConfig<K>, options?: PlanOptions): Promise<PlanResult>
+export declare function planAddAsync<K extends string>(projectDir: string, id: K, config: ConnectorConfig<K>, options?: PlanAddOptions): Promise<PlanResult>
 
 /**
  * What removing connector `id` from the project would change, without writing anything:

@@ -839,6 +839,7 @@ module.exports.CredentialStore = nativeBinding.CredentialStore
 module.exports.Vault = nativeBinding.Vault
 module.exports.add = nativeBinding.add
 module.exports.addAsync = nativeBinding.addAsync
+module.exports.fetchSupplied = nativeBinding.fetchSupplied
 module.exports.getConnector = nativeBinding.getConnector
 module.exports.listConnectors = nativeBinding.listConnectors
 module.exports.oauthBegin = nativeBinding.oauthBegin

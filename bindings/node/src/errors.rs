@@ -78,6 +78,9 @@ pub enum Code {
     BadCallback,
     /// The authorization code expired, was used already, or belongs to another client.
     InvalidGrant,
+    /// A supplied file is not declared (or not fetchable) by the connector, or its body does
+    /// not parse.
+    InvalidSupplied,
 }
 
 impl Code {
@@ -112,6 +115,7 @@ impl Code {
             Code::StateMismatch => "STATE_MISMATCH",
             Code::BadCallback => "BAD_CALLBACK",
             Code::InvalidGrant => "INVALID_GRANT",
+            Code::InvalidSupplied => "INVALID_SUPPLIED",
         }
     }
 }
@@ -224,6 +228,7 @@ pub fn plan(e: PlanError) -> Failure {
             Failure::new(Code::Conflict, e.to_string()).with("conflicts", Value::Array(list))
         }
         PlanError::NotEnabled { .. } => Failure::new(Code::NotEnabled, e.to_string()),
+        PlanError::Supplied { .. } => Failure::new(Code::InvalidSupplied, e.to_string()),
         PlanError::Registry(e) => registry(e),
         _ => Failure::new(Code::ProjectError, e.to_string()),
     }
@@ -285,6 +290,7 @@ pub fn net(e: NetError) -> Failure {
         NetError::StateMismatch => Failure::new(Code::StateMismatch, message),
         NetError::BadCallback(_) => Failure::new(Code::BadCallback, message),
         NetError::InvalidGrant => Failure::new(Code::InvalidGrant, message),
+        NetError::UnknownSupplied { .. } => Failure::new(Code::InvalidSupplied, message),
         // Transport, and what the binding never calls (refresh, token store).
         _ => Failure::new(Code::NetworkError, message),
     }

@@ -247,6 +247,46 @@ pub fn run_test<'env>(
     )
 }
 
+/// Fetches the body of connector `id`'s supplied file `suppliedId` from the live service (the
+/// Supabase `databaseTypes`: the project's `Database` TypeScript types, with `managementToken`
+/// or `serviceRoleKey` in `config`): resolves to the text, which `planAdd` / `add` take as
+/// `options.supplied`. Rejects with `UNKNOWN_SUPPLIED` when the connector has no such
+/// fetchable file, `SERVICE_ERROR` (with `error.status`) when the service refuses, and as
+/// `validate`.
+#[napi(
+    js_name = "fetchSupplied",
+    ts_generic_types = "K extends string",
+    ts_args_type = "id: K, config: ConnectorConfig<K>, suppliedId: string, options?: NetCallOptions",
+    ts_return_type = "Promise<string>"
+)]
+pub fn fetch_supplied<'env>(
+    env: &'env Env,
+    id: Unknown<'_>,
+    config: Unknown<'_>,
+    supplied_id: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<PromiseRaw<'env, Unknown<'static>>> {
+    let (registry, id, config, supplied_id, settings) = call(env, || {
+        Ok((
+            registry::current()?,
+            args::string(env, id, "id")?,
+            args::object(env, config, "config")?,
+            args::non_empty(env, supplied_id, "suppliedId")?,
+            NetSettings::read(env, options)?,
+        ))
+    })?;
+    let work = async move {
+        let connector = registry.lookup(&id).map_err(errors::registry)?;
+        let valid = connector.validate_config(&config).map_err(errors::config)?;
+        let engine = NetEngine::new(settings.options()?).map_err(errors::net)?;
+        mobigen_connectors::net::fetch_supplied(&engine, connector, &supplied_id, &valid)
+            .await
+            .map(Value::String)
+            .map_err(errors::net)
+    };
+    promise(env, work, Ok)
+}
+
 /// The connector id the sealed pending authorization of `id` is bound to.
 fn pending_context(id: &str) -> String {
     format!("{id}.oauth-pending")

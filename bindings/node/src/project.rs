@@ -1,5 +1,6 @@
 //! Calls on an Expo project folder: plan (no writes), add, remove, status; each sync and async.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -18,13 +19,18 @@ use crate::{args, call, guarded, json_to_js, registry};
 /// What to do with the project.
 enum Op {
     /// Plan adding (or updating) a connector; write nothing.
-    PlanAdd { id: String, config: Value },
+    PlanAdd {
+        id: String,
+        config: Value,
+        supplied: Supplied,
+    },
     /// Plan removing a connector; write nothing.
     PlanRemove { id: String },
     /// Add (or update) a connector.
     Add {
         id: String,
         config: Value,
+        supplied: Supplied,
         mode: Mode,
     },
     /// Remove a connector.
@@ -73,18 +79,27 @@ impl Job {
             connector.validate_config(config).map_err(errors::config)
         };
         match &self.op {
-            Op::PlanAdd { id, config } => {
+            Op::PlanAdd {
+                id,
+                config,
+                supplied,
+            } => {
                 let valid = validate(id, config)?;
-                ops::add(registry, dir, &valid, self.options, Mode::DryRun)
+                ops::add_supplied(registry, dir, &valid, self.options, Mode::DryRun, supplied)
                     .map(|plan| plan_result(&plan))
                     .map_err(errors::op)
             }
             Op::PlanRemove { id } => ops::remove(registry, dir, id, self.options, Mode::DryRun)
                 .map(|plan| plan_result(&plan))
                 .map_err(errors::op),
-            Op::Add { id, config, mode } => {
+            Op::Add {
+                id,
+                config,
+                supplied,
+                mode,
+            } => {
                 let valid = validate(id, config)?;
-                ops::add(registry, dir, &valid, self.options, *mode)
+                ops::add_supplied(registry, dir, &valid, self.options, *mode, supplied)
                     .map(|plan| plan.summary_json(*mode == Mode::DryRun))
                     .map_err(errors::op)
             }
@@ -101,15 +116,36 @@ impl Job {
     }
 }
 
-/// The options object of add/remove/plan calls: `{ force?, writeSecretEnv?, dryRun? }`.
+/// Bodies of supplied files, by id (`options.supplied`).
+type Supplied = BTreeMap<String, String>;
+
+/// The options object of add/remove/plan calls: `{ force?, writeSecretEnv?, dryRun?,
+/// supplied? }`.
 fn read_options(
     env: &Env,
     options: Option<Unknown<'_>>,
     known: &[&str],
-) -> Outcome<(PlanOptions, Mode)> {
+) -> Outcome<(PlanOptions, Mode, Supplied)> {
     let options = args::optional_object(env, options, "options")?;
     let options = options.as_ref();
     args::known_keys(options, known)?;
+    let supplied = match options.and_then(|o| o.get("supplied")) {
+        None | Some(Value::Null) => Supplied::new(),
+        Some(Value::Object(bodies)) => bodies
+            .iter()
+            .map(|(id, body)| match body {
+                Value::String(body) => Ok((id.clone(), body.clone())),
+                _ => Err(Failure::argument(format!(
+                    "options.supplied.{id} must be a string (the file's body)"
+                ))),
+            })
+            .collect::<Outcome<Supplied>>()?,
+        Some(_) => {
+            return Err(Failure::argument(
+                "options.supplied must be an object: supplied file id -> body",
+            ));
+        }
+    };
     let plan = PlanOptions {
         write_secret_env: args::flag(options, "writeSecretEnv", true)?,
         force: args::flag(options, "force", false)?,
@@ -119,7 +155,7 @@ fn read_options(
     } else {
         Mode::Apply
     };
-    Ok((plan, mode))
+    Ok((plan, mode, supplied))
 }
 
 fn job(env: &Env, dir: Unknown<'_>, options: PlanOptions, op: Op) -> Outcome<Job> {
@@ -132,7 +168,8 @@ fn job(env: &Env, dir: Unknown<'_>, options: PlanOptions, op: Op) -> Outcome<Job
 }
 
 const PLAN_OPTIONS: &[&str] = &["force", "writeSecretEnv"];
-const ADD_OPTIONS: &[&str] = &["force", "writeSecretEnv", "dryRun"];
+const PLAN_ADD_OPTIONS: &[&str] = &["force", "writeSecretEnv", "supplied"];
+const ADD_OPTIONS: &[&str] = &["force", "writeSecretEnv", "dryRun", "supplied"];
 const REMOVE_OPTIONS: &[&str] = &["force", "dryRun"];
 
 fn plan_add_job(
@@ -144,8 +181,17 @@ fn plan_add_job(
 ) -> Outcome<Job> {
     let id = args::string(env, id, "id")?;
     let config = args::object(env, config, "config")?;
-    let (options, _) = read_options(env, options, PLAN_OPTIONS)?;
-    job(env, dir, options, Op::PlanAdd { id, config })
+    let (options, _, supplied) = read_options(env, options, PLAN_ADD_OPTIONS)?;
+    job(
+        env,
+        dir,
+        options,
+        Op::PlanAdd {
+            id,
+            config,
+            supplied,
+        },
+    )
 }
 
 fn plan_remove_job(
@@ -155,7 +201,7 @@ fn plan_remove_job(
     options: Option<Unknown<'_>>,
 ) -> Outcome<Job> {
     let id = args::string(env, id, "id")?;
-    let (options, _) = read_options(env, options, PLAN_OPTIONS)?;
+    let (options, ..) = read_options(env, options, PLAN_OPTIONS)?;
     job(env, dir, options, Op::PlanRemove { id })
 }
 
@@ -168,8 +214,18 @@ fn add_job(
 ) -> Outcome<Job> {
     let id = args::string(env, id, "id")?;
     let config = args::object(env, config, "config")?;
-    let (options, mode) = read_options(env, options, ADD_OPTIONS)?;
-    job(env, dir, options, Op::Add { id, config, mode })
+    let (options, mode, supplied) = read_options(env, options, ADD_OPTIONS)?;
+    job(
+        env,
+        dir,
+        options,
+        Op::Add {
+            id,
+            config,
+            supplied,
+            mode,
+        },
+    )
 }
 
 fn remove_job(
@@ -179,7 +235,7 @@ fn remove_job(
     options: Option<Unknown<'_>>,
 ) -> Outcome<Job> {
     let id = args::string(env, id, "id")?;
-    let (options, mode) = read_options(env, options, REMOVE_OPTIONS)?;
+    let (options, mode, _) = read_options(env, options, REMOVE_OPTIONS)?;
     job(env, dir, options, Op::Remove { id, mode })
 }
 
@@ -232,7 +288,7 @@ fn spawn(env: &Env, job: impl FnOnce() -> Outcome<Job>) -> napi::Result<AsyncTas
 #[napi(
     js_name = "planAdd",
     ts_generic_types = "K extends string",
-    ts_args_type = "projectDir: string, id: K, config: ConnectorConfig<K>, options?: PlanOptions",
+    ts_args_type = "projectDir: string, id: K, config: ConnectorConfig<K>, options?: PlanAddOptions",
     ts_return_type = "PlanResult"
 )]
 pub fn plan_add(
@@ -249,7 +305,7 @@ pub fn plan_add(
 #[napi(
     js_name = "planAddAsync",
     ts_generic_types = "K extends string",
-    ts_args_type = "projectDir: string, id: K, config: ConnectorConfig<K>, options?: PlanOptions",
+    ts_args_type = "projectDir: string, id: K, config: ConnectorConfig<K>, options?: PlanAddOptions",
     ts_return_type = "Promise<PlanResult>"
 )]
 pub fn plan_add_async(
@@ -421,6 +477,7 @@ pub fn bench_baseline(
                     op: Op::PlanAdd {
                         id: id.clone(),
                         config: config.clone(),
+                        supplied: Supplied::new(),
                     },
                 }
                 .run()?,

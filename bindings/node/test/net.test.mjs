@@ -3,12 +3,15 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
+import fs from 'node:fs'
 import path from 'node:path'
-import { validate, runTest, oauthBegin, oauthComplete, Vault, CredentialStore } from '@mobigen/connectors'
+import {
+  validate, runTest, oauthBegin, oauthComplete, fetchSupplied, planAdd, add, remove, Vault, CredentialStore,
+} from '@mobigen/connectors'
 import fixtures from '../testlib/fixtures.cjs'
 import mock from '../testlib/mock-service.cjs'
 
-const { sampleConfig, tempDir } = fixtures
+const { copySampleApp, readTree, sampleConfig, tempDir } = fixtures
 const { startMockService } = mock
 const stripe = sampleConfig('stripe')
 
@@ -238,4 +241,57 @@ test('Stripe Connect OAuth: no PKCE, the platform key authenticates, account det
   assert.equal(done.expiresAt, null)
   assert.ok(!JSON.stringify(done).includes('SECRET'))
   assert.equal(JSON.parse(vault.decryptSecret('prj-1', 'stripe.oauth-tokens', done.tokens, 'test')).accessToken, 'sk_test_connected_SECRET')
+})
+
+test('fetchSupplied: the Supabase types from the live schema feed planAdd and add', async (t) => {
+  const swagger = {
+    swagger: '2.0',
+    definitions: {
+      profiles: {
+        required: ['id', 'username'],
+        properties: {
+          id: { format: 'uuid', type: 'string', description: 'Note:\nThis is a Primary Key.<pk/>' },
+          username: { format: 'text', type: 'string' },
+        },
+      },
+    },
+  }
+  const service = await startMockService({ 'GET /rest/v1/': [200, swagger] })
+  t.after(service.close)
+  const supabase = sampleConfig('supabase')
+  const types = await fetchSupplied('supabase', supabase, 'databaseTypes', at('supabase', service.base))
+  assert.match(types, /username: string/)
+  assert.equal(service.requests[0].headers.apikey, supabase.serviceRoleKey)
+
+  const app = copySampleApp()
+  const before = readTree(app)
+  const plan = planAdd(app, 'supabase', supabase, { supplied: { databaseTypes: types } })
+  assert.ok(plan.changes.some((c) => c.path === 'src/types/supabase-database.ts'))
+  assert.deepEqual(readTree(app), before, 'planAdd writes nothing')
+  add(app, 'supabase', supabase, { supplied: { databaseTypes: types } })
+  assert.match(fs.readFileSync(path.join(app, 'src/types/supabase-database.ts'), 'utf8'), /username: string/)
+  // Added again without the types: kept.
+  assert.equal(add(app, 'supabase', supabase).kind, 'upToDate')
+  remove(app, 'supabase')
+  assert.deepEqual(readTree(app), before, 'remove restores the project')
+
+  // Bad supplied bodies and ids.
+  assert.throws(() => planAdd(app, 'supabase', supabase, { supplied: { databaseTypes: '<html>' } }),
+    (e) => e.code === 'INVALID_SUPPLIED' && /supabase-database\.ts:1:/.test(e.message))
+  assert.throws(() => planAdd(app, 'supabase', supabase, { supplied: { schema: 'export {}' } }),
+    (e) => e.code === 'INVALID_SUPPLIED' && /it declares databaseTypes/.test(e.message))
+  throwsType(() => planAdd(app, 'supabase', supabase, { supplied: { databaseTypes: 42 } }))
+  throwsType(() => planAdd(app, 'supabase', supabase, { supplied: 'types' }))
+  await rejectsCode(fetchSupplied('stripe', stripe, 'databaseTypes'), 'INVALID_SUPPLIED')
+  throwsType(() => fetchSupplied('supabase', supabase, ''))
+
+  // The service refusing the key rejects with its status, without the key.
+  const refused = await startMockService({ 'GET /rest/v1/': [401, { message: `Invalid API key ${supabase.serviceRoleKey}` }] })
+  t.after(refused.close)
+  const error = await rejectsCode(
+    fetchSupplied('supabase', supabase, 'databaseTypes', at('supabase', refused.base)),
+    'SERVICE_ERROR',
+  )
+  assert.equal(error.status, 401)
+  assert.ok(!error.message.includes(supabase.serviceRoleKey))
 })

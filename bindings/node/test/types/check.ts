@@ -14,6 +14,7 @@ import {
   runTest,
   oauthBegin,
   oauthComplete,
+  fetchSupplied,
   type CheckReport,
   type StripeConfig,
   type SupabaseConfig,
@@ -62,6 +63,10 @@ async function service(): Promise<number> {
   // @ts-expect-error: `dryRun` is not an option of planAdd.
   planAdd('/app', 'stripe', stripe, { dryRun: true })
   add('/app', 'stripe', stripe, { dryRun: true, writeSecretEnv: false })
+  const types: string = await fetchSupplied('supabase', supabase, 'databaseTypes')
+  planAdd('/app', 'supabase', supabase, { supplied: { databaseTypes: types } })
+  // @ts-expect-error: supplied bodies are strings.
+  planAdd('/app', 'supabase', supabase, { supplied: { databaseTypes: 1 } })
   const st = status('/app')
   const vault = Vault.open('/keys/keyring.json')
   const text: string = vault.encrypt('p', 'stripe', Buffer.from('x'))
