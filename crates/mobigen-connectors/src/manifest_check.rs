@@ -106,6 +106,16 @@ impl Checker<'_> {
         });
     }
 
+    /// A file the connector writes must stay inside the project.
+    fn project_path(&mut self, pointer: &str, path: &str) {
+        if !is_safe_relative_path(path) {
+            self.problem(
+                pointer,
+                format!("`{path}` must be a relative path inside the project"),
+            );
+        }
+    }
+
     fn condition(&mut self, at: &str, condition: &Condition) {
         self.field_known(&format!("{at}/pointer"), &condition.pointer);
         if let Some(pattern) = &condition.matches
@@ -394,15 +404,7 @@ impl Checker<'_> {
                     format!("`{}` is not a config field listed in /fields", file.field),
                 ),
             }
-            if !is_safe_relative_path(&file.target) {
-                self.problem(
-                    format!("{at}/target"),
-                    format!(
-                        "`{}` must be a relative path inside the project",
-                        file.target
-                    ),
-                );
-            }
+            self.project_path(&format!("{at}/target"), &file.target);
             if def.templates.iter().any(|t| t.target == file.target) {
                 self.problem(format!("{at}/target"), "a template also writes this file");
             }
@@ -413,15 +415,7 @@ impl Checker<'_> {
             if !supplied_ids.insert(file.id.as_str()) {
                 self.problem(format!("{at}/id"), "two supplied files have this id");
             }
-            if !is_safe_relative_path(&file.target) {
-                self.problem(
-                    format!("{at}/target"),
-                    format!(
-                        "`{}` must be a relative path inside the project",
-                        file.target
-                    ),
-                );
-            }
+            self.project_path(&format!("{at}/target"), &file.target);
             let taken = def.templates.iter().any(|t| t.target == file.target)
                 || def.config_files.iter().any(|c| c.target == file.target)
                 || def.supplied_files[..i]
