@@ -250,6 +250,15 @@ impl Parsed<'_> {
 }
 
 /// Parses `source` as a module, without collecting comments. The BOM is not shown to SWC.
+/// Parses `source` as the syntax of `file`'s extension with the injector's own parser settings
+/// (for generated text, such as a connector's part of the root module, checked at load time).
+///
+/// # Errors
+/// [`InjectError::Parse`] (with line and column), [`InjectError::UnsupportedFileType`].
+pub(crate) fn check_parses(file: &str, source: &str) -> Result<(), InjectError> {
+    parse(file, source, SourceSyntax::from_path(file)?).map(|_| ())
+}
+
 fn parse<'s>(file: &str, source: &'s str, syntax: SourceSyntax) -> Result<Parsed<'s>, InjectError> {
     let body_start = if source.starts_with(BOM) {
         BOM.len()
