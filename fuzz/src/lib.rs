@@ -28,6 +28,30 @@ pub struct Target {
     pub seeds: fn() -> Vec<Vec<u8>>,
     /// Words the stable mutator splices in (tokens of the input language).
     pub dictionary: &'static [&'static [u8]],
+    /// How many inputs so far were accepted and went through the invariant checks (the rest
+    /// were refused early, which is fine but checks less).
+    pub accepted: fn() -> u64,
+}
+
+/// A counter of accepted inputs, one per target module.
+#[derive(Debug, Default)]
+pub struct Accepted(std::sync::atomic::AtomicU64);
+
+impl Accepted {
+    /// A counter at zero.
+    pub const fn new() -> Accepted {
+        Accepted(std::sync::atomic::AtomicU64::new(0))
+    }
+
+    /// Counts one accepted input.
+    pub fn count(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The count so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Every target, in the order the stable driver runs them.
@@ -37,6 +61,7 @@ pub const TARGETS: [Target; 5] = [
         about: "root file edits of every connector and pair: I1 parse, I2, I3, I4, I5",
         run: targets::inject::run,
         seeds: targets::inject::seeds,
+        accepted: || targets::inject::ACCEPTED.get(),
         dictionary: mutate::JS_WORDS,
     },
     Target {
@@ -44,6 +69,7 @@ pub const TARGETS: [Target; 5] = [
         about: "package.json / app.json edits: valid JSON out, idempotent, removal restores bytes",
         run: targets::json_edit::run,
         seeds: targets::json_edit::seeds,
+        accepted: || targets::json_edit::ACCEPTED.get(),
         dictionary: mutate::JSON_WORDS,
     },
     Target {
@@ -51,6 +77,7 @@ pub const TARGETS: [Target; 5] = [
         about: "decrypting arbitrary bytes and text: an error, never a panic or a forged plaintext",
         run: targets::vault::run,
         seeds: targets::vault::seeds,
+        accepted: || targets::vault::ACCEPTED.get(),
         dictionary: mutate::VAULT_WORDS,
     },
     Target {
@@ -58,6 +85,7 @@ pub const TARGETS: [Target; 5] = [
         about: "loading connector manifests from a folder: checked, never a panic",
         run: targets::manifest::run,
         seeds: targets::manifest::seeds,
+        accepted: || targets::manifest::ACCEPTED.get(),
         dictionary: mutate::JSON_WORDS,
     },
     Target {
@@ -65,6 +93,7 @@ pub const TARGETS: [Target; 5] = [
         about: "config validation; a valid config plans, its files parse, I2 and I3 hold",
         run: targets::config::run,
         seeds: targets::config::seeds,
+        accepted: || targets::config::ACCEPTED.get(),
         dictionary: mutate::JSON_WORDS,
     },
 ];

@@ -39,6 +39,17 @@ impl Rng {
 
 /// Tokens of TypeScript/JSX root files.
 pub const JS_WORDS: &[&[u8]] = &[
+    b"// a comment\n",
+    b"/* a comment */ ",
+    b"\n",
+    b"const x = 1;\n",
+    b"import { a } from 'b';\n",
+    b"import type { T } from './t';\n",
+    b"export const y = () => null;\n",
+    b"export { App as default };\n",
+    b"export default App;\n",
+    b"App.displayName = 'App';\n",
+    b"registerRootComponent(App);\n",
     b"export default ",
     b"export ",
     b"default",
@@ -146,8 +157,9 @@ pub const VAULT_WORDS: &[&[u8]] = &[
     b"mgv1:", b"MGV1", b"\x01", b"\x00", b"\xff", b"=", b"-", b"_", b"+", b"/", b"AAAA",
 ];
 
-/// A mutation of `seed`: one to eight random edits, with words from `dictionary` and pieces of
-/// `others` (the other seeds). The result is at most `max_len` bytes.
+/// A mutation of `seed`: one to eight random edits (one half of the time, two a quarter, ...:
+/// small changes keep most inputs valid enough to reach the deep checks), with words from
+/// `dictionary` and pieces of `others` (the other seeds). The result is at most `max_len` bytes.
 pub fn mutate(
     rng: &mut Rng,
     seed: &[u8],
@@ -156,9 +168,12 @@ pub fn mutate(
     max_len: usize,
 ) -> Vec<u8> {
     let mut data = seed.to_vec();
-    let rounds = 1 + rng.below(8);
+    let mut rounds = 1;
+    while rounds < 8 && rng.one_in(2) {
+        rounds += 1;
+    }
     for _ in 0..rounds {
-        match rng.below(11) {
+        match rng.below(12) {
             0 if !data.is_empty() => {
                 let at = rng.below(data.len());
                 data[at] ^= 1 << rng.below(8);
@@ -207,6 +222,20 @@ pub fn mutate(
                 }
             }
             8 => swap_lines(rng, &mut data),
+            11 if !dictionary.is_empty() => {
+                // A word at the start of a line (a new statement, comment or member).
+                let word = dictionary[rng.below(dictionary.len())];
+                let starts: Vec<usize> = std::iter::once(0)
+                    .chain(
+                        data.iter()
+                            .enumerate()
+                            .filter(|(_, b)| **b == b'\n')
+                            .map(|(i, _)| i + 1),
+                    )
+                    .collect();
+                let at = starts[rng.below(starts.len())];
+                data.splice(at..at, word.iter().copied());
+            }
             9 if data.len() > 1 => {
                 // Truncate.
                 let keep = rng.below(data.len());
@@ -285,7 +314,17 @@ mod tests {
         let mut rng = Rng::new(1);
         let seed = vec![b'x'; 100];
         for _ in 0..1000 {
-            assert!(mutate(&mut rng, &seed, &[seed.clone()], JSON_WORDS, 120).len() <= 120);
+            assert!(
+                mutate(
+                    &mut rng,
+                    &seed,
+                    std::slice::from_ref(&seed),
+                    JSON_WORDS,
+                    120
+                )
+                .len()
+                    <= 120
+            );
         }
     }
 }

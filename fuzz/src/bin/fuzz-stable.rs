@@ -217,10 +217,11 @@ fn fuzz_one(t: &Target, options: &Options) -> bool {
     }
     let elapsed = start.elapsed().as_secs_f64();
     println!(
-        "{:<10} ok: {} seeds, {runs} mutations in {elapsed:.1} s ({:.0}/s)",
+        "{:<10} ok: {} seeds, {runs} mutations in {elapsed:.1} s ({:.0}/s), {} inputs accepted and checked",
         t.name,
         seeds.len(),
-        runs as f64 / elapsed.max(1e-9)
+        runs as f64 / elapsed.max(1e-9),
+        (t.accepted)()
     );
     true
 }

@@ -35,6 +35,9 @@ fn keys(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Inputs that reached the invariant checks.
+pub static ACCEPTED: crate::Accepted = crate::Accepted::new();
+
 /// Runs one input; panics when an invariant breaks.
 pub fn run(data: &[u8]) {
     let Some((&selector, text)) = data.split_first() else {
@@ -70,6 +73,7 @@ pub fn run(data: &[u8]) {
             return;
         }
     };
+    ACCEPTED.count();
     let redacted = valid.redacted();
     let debug = format!("{valid:?}");
     let mut secrets = Vec::new();

@@ -44,6 +44,9 @@ fn bases() -> &'static [Files; 3] {
     })
 }
 
+/// Inputs that reached the invariant checks.
+pub static ACCEPTED: crate::Accepted = crate::Accepted::new();
+
 /// Runs one input; panics when an invariant breaks.
 pub fn run(data: &[u8]) {
     let Some((&selector, root)) = data.split_first() else {
@@ -64,6 +67,7 @@ pub fn run(data: &[u8]) {
     let Some(with_a) = add(&start, a) else {
         return; // refused as a whole: nothing is written (planning is pure)
     };
+    ACCEPTED.count();
     written_files_parse(&start, &with_a, &context("add A"));
     if with_a.get(root_path) != start.get(root_path) {
         let text = std::str::from_utf8(root).expect("an edited root was UTF-8");

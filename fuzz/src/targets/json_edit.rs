@@ -27,7 +27,7 @@ fn dep_requests(bits: usize) -> Vec<DepRequest> {
     ];
     all.iter()
         .enumerate()
-        .filter(|(i, _)| bits & (1 << i) != 0 || bits % 32 == 0 && *i == 0)
+        .filter(|(i, _)| bits & (1 << i) != 0 || bits.is_multiple_of(32) && *i == 0)
         .map(|(_, (package, version, dev))| DepRequest {
             package: (*package).to_string(),
             version: (*version).to_string(),
@@ -66,7 +66,7 @@ fn plugin_requests(bits: usize) -> Vec<PluginRequest> {
     ];
     all.iter()
         .enumerate()
-        .filter(|(i, _)| bits & (1 << i) != 0 || bits % 32 == 0 && *i == 0)
+        .filter(|(i, _)| bits & (1 << i) != 0 || bits.is_multiple_of(32) && *i == 0)
         .map(|(_, (connector, name, options, first))| PluginRequest {
             connector: (*connector).to_string(),
             name: (*name).to_string(),
@@ -75,6 +75,9 @@ fn plugin_requests(bits: usize) -> Vec<PluginRequest> {
         })
         .collect()
 }
+
+/// Inputs that reached the invariant checks.
+pub static ACCEPTED: crate::Accepted = crate::Accepted::new();
 
 /// Runs one input; panics when an invariant breaks.
 pub fn run(data: &[u8]) {
@@ -97,6 +100,7 @@ fn dependencies(text: &str, requests: &[DepRequest]) {
     let Ok((out, changes)) = add_dependencies(text, requests) else {
         return;
     };
+    ACCEPTED.count();
     assert!(
         !json_ok(text) || json_ok(&out),
         "add_dependencies made invalid JSON of valid JSON:\n{out}"
@@ -114,6 +118,7 @@ fn plugins(text: &str, requests: &[PluginRequest]) {
     let Ok((out, changes)) = add_plugins(text, requests, &pinned) else {
         return;
     };
+    ACCEPTED.count();
     assert!(
         !json_ok(text) || json_ok(&out),
         "add_plugins made invalid JSON of valid JSON:\n{out}"
@@ -131,6 +136,7 @@ fn web_output(text: &str) {
     let Ok((out, change)) = edit_json::set_expo_config(text, &["web", "output"], &value) else {
         return;
     };
+    ACCEPTED.count();
     assert!(
         !json_ok(text) || json_ok(&out),
         "set_expo_config made invalid JSON of valid JSON:\n{out}"

@@ -49,6 +49,9 @@ fn set_folder(index: usize) -> PathBuf {
     })
 }
 
+/// Inputs that reached the invariant checks.
+pub static ACCEPTED: crate::Accepted = crate::Accepted::new();
+
 /// Runs one input; panics when an invariant breaks.
 pub fn run(data: &[u8]) {
     let Some((&selector, manifest)) = data.split_first() else {
@@ -62,6 +65,7 @@ pub fn run(data: &[u8]) {
     let Ok(ids) = registry.load_dir(&set) else {
         return;
     };
+    ACCEPTED.count();
     for id in ids {
         let connector = registry.lookup(&id).expect("a loaded id looks up");
         let _ = registry.search(&id);
