@@ -1,7 +1,9 @@
 //! The root-file edit (parse, anchors, edits, splice, re-parse check) against a bare SWC parse of
 //! the same generated `App.tsx`, at 100, 1,000 and 10,000 lines.
 //!
-//! Run: `cargo bench -p mobigen-connectors --bench root_edit`
+//! Run: `cargo bench -p mobigen-connectors --bench root_edit`. With `MOBIGEN_BENCH_FILES=DIR`
+//! it also writes the generated files to `DIR/app-LINES.tsx`, so that `cargo xtask bench` can
+//! time jscodeshift and ts-morph (bench/compare) on the very same files.
 
 use std::hint::black_box;
 
@@ -53,8 +55,15 @@ fn bare_parse(source: &str) -> usize {
 
 fn root_edit(c: &mut Criterion) {
     let mut group = c.benchmark_group("root_edit");
+    let files_dir = std::env::var_os("MOBIGEN_BENCH_FILES").map(std::path::PathBuf::from);
     for lines in [100usize, 1_000, 10_000] {
         let source = generated_app(lines);
+        if let Some(dir) = &files_dir {
+            let path = dir.join(format!("app-{lines}.tsx"));
+            if let Err(error) = std::fs::write(&path, &source) {
+                panic!("cannot write {}: {error}", path.display());
+            }
+        }
         assert!(matches!(
             plan_root_insert("App.tsx", &source, &SPEC),
             Ok(RootInsert::Applied(_))

@@ -136,6 +136,7 @@ impl Connector {
             .map(|e| schema_issue(def, &e))
             .collect();
         issues.extend(rule_issues(def, &values));
+        issues.extend(config_file_issues(def, &values));
         let error_count = issues
             .iter()
             .filter(|i| i.severity == Severity::Error)
@@ -153,6 +154,34 @@ impl Connector {
             warnings: issues,
         })
     }
+}
+
+/// A config value written verbatim to a `.json` file (`configFiles`, Firebase's
+/// `google-services.json`) must be JSON: the library never writes a file that does not parse
+/// (invariant I1). Found by the fuzz target `config`.
+fn config_file_issues(def: &ConnectorDefinition, values: &Value) -> Vec<ConfigIssue> {
+    def.config_files
+        .iter()
+        .filter(|file| file.target.to_ascii_lowercase().ends_with(".json"))
+        .filter_map(|file| {
+            let text = values.pointer(&file.field)?.as_str()?;
+            let error = serde_json::from_str::<Value>(text).err()?;
+            Some(ConfigIssue {
+                pointer: file.field.clone(),
+                message: format!(
+                    "is not valid JSON (line {}, column {}), so it cannot be written to `{}`",
+                    error.line(),
+                    error.column(),
+                    file.target
+                ),
+                suggestion: Some(format!(
+                    "paste the whole contents of `{}` as downloaded",
+                    file.target
+                )),
+                severity: Severity::Error,
+            })
+        })
+        .collect()
 }
 
 /// Inserts the `default` of every absent property, descending into objects present (or just

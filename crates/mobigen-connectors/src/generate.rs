@@ -156,11 +156,19 @@ pub fn root_module(enabled: &[&Connector]) -> Option<GeneratedFile> {
     parts.sort_by(|(a_id, a), (b_id, b)| a.order.cmp(&b.order).then_with(|| a_id.cmp(b_id)));
     let mut ids: Vec<&str> = enabled.iter().map(|c| c.id()).collect();
     ids.sort_unstable();
+    Some(GeneratedFile {
+        path: ROOT_MODULE.to_string(),
+        contents: with_header("connectors", &root_module_body(&ids, &parts)),
+    })
+}
 
+/// The root module's text (without the generated-file header) for connectors `ids` with their
+/// root contributions `parts`, already in nesting order.
+pub(crate) fn root_module_body(ids: &[&str], parts: &[(&str, &RootContribution)]) -> String {
     let mut body = String::new();
     body.push_str(&format!("// Connectors: {}.\n", ids.join(", ")));
     body.push_str("import type { ComponentType } from 'react';\n");
-    for (_, part) in &parts {
+    for (_, part) in parts {
         for import in &part.imports {
             body.push_str(import);
             body.push('\n');
@@ -198,10 +206,7 @@ pub fn root_module(enabled: &[&Connector]) -> Option<GeneratedFile> {
     body.push_str(
         "    );\n  }\n  WithConnectors.displayName = `withConnectors(${Root.displayName ?? Root.name ?? 'Root'})`;\n  return WithConnectors;\n}\n",
     );
-    Some(GeneratedFile {
-        path: ROOT_MODULE.to_string(),
-        contents: with_header("connectors", &body),
-    })
+    body
 }
 
 /// The import specifier of the root module as seen from `from_file` (both relative to the

@@ -525,6 +525,26 @@ pub(crate) fn check_client_code(
     problems
 }
 
+/// The connector's part of the generated root module (`root.imports`, `root.startup`,
+/// `root.provider`) must give a module that parses: those lines are copied into
+/// `src/connectors.tsx` as they are, and the library never writes a file that does not parse
+/// (invariant I1). Found by the fuzz target `manifest`.
+pub(crate) fn check_root_contribution(def: &ConnectorDefinition) -> Vec<ManifestProblem> {
+    let Some(root) = &def.root else {
+        return Vec::new();
+    };
+    let body = crate::generate::root_module_body(&[def.id.as_str()], &[(def.id.as_str(), root)]);
+    match crate::inject::check_syntax(crate::generate::ROOT_MODULE, &body) {
+        Ok(()) => Vec::new(),
+        Err(error) => vec![ManifestProblem {
+            pointer: "/root".into(),
+            reason: format!(
+                "the root module made from `imports`, `startup` and `provider` does not parse: {error}"
+            ),
+        }],
+    }
+}
+
 /// Problems of the templates' own syntax (see [`crate::template`]): balanced `//#if` blocks on
 /// known conditions, `{%json /pointer%}` placeholders naming public fields only.
 pub(crate) fn check_templates(

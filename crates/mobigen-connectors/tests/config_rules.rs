@@ -225,17 +225,22 @@ fn onesignal_keys() {
     assert_eq!(pointers(&err), ["/appId"]);
 }
 
-#[test]
-fn firebase_web_config_and_features() {
-    let config = json!({
+fn firebase_web_config() -> Value {
+    json!({
         "apiKey": "AIzaSyA1234567890abcdefghijklmnopqrstuv",
         "authDomain": "demo-app.firebaseapp.com",
         "projectId": "demo-app",
         "storageBucket": "demo-app.firebasestorage.app",
         "messagingSenderId": "1234567890",
-        "appId": "1:1234567890:web:abc123def456",
-        "features": {"firestore": {"enabled": true}, "auth": {"providers": ["email", "google"]}}
-    });
+        "appId": "1:1234567890:web:abc123def456"
+    })
+}
+
+#[test]
+fn firebase_web_config_and_features() {
+    let mut config = firebase_web_config();
+    config["features"] =
+        json!({"firestore": {"enabled": true}, "auth": {"providers": ["email", "google"]}});
     let valid = validate("firebase", config.clone()).expect("valid");
     let registry = Registry::builtin().expect("builtin");
     let features = registry
@@ -250,6 +255,27 @@ fn firebase_web_config_and_features() {
     bad["appId"] = json!("1:123:windows:abc");
     let err = validate("firebase", bad).expect_err("bad");
     assert_eq!(pointers(&err), ["/apiKey", "/appId"]);
+}
+
+/// Found by the fuzz target `config`: a `googleServicesJson` that is not JSON was written
+/// verbatim to google-services.json, a file that does not parse (I1). Now it is refused.
+#[test]
+fn firebase_config_files_written_as_json_must_be_json() {
+    let mut config = firebase_web_config();
+    config["googleServicesJson"] = json!("{\"project_info\": {\"project_id\": \"demo-app\"}}");
+    config["googleServiceInfoPlist"] = json!("<plist version=\"1.0\"><dict/></plist>");
+    validate("firebase", config.clone()).expect("valid JSON is accepted");
+    let mut bad = config;
+    bad["googleServicesJson"] = json!("{\"project_info\": {\"project_id\": \"demo-app\"}");
+    let err = validate("firebase", bad).expect_err("not JSON");
+    assert_eq!(pointers(&err), ["/googleServicesJson"]);
+    let message = err.to_string();
+    assert!(message.contains("is not valid JSON"), "{message}");
+    assert!(message.contains("google-services.json"), "{message}");
+    assert!(
+        !message.contains("demo-app"),
+        "no value in the message: {message}"
+    );
 }
 
 #[test]

@@ -406,3 +406,29 @@ fn supplied_files_need_unique_ids_free_paths_and_known_fetchers() {
         "{err}"
     );
 }
+
+/// Found by the fuzz target `manifest`: a root import line that is not code gave a
+/// `src/connectors.tsx` that does not parse (I1). Now the manifest is refused when it loads.
+#[test]
+fn a_root_contribution_that_does_not_parse_is_refused() {
+    for root in [
+        json!({"imports": ["import { init } fromcheck that './services/sentry';"]}),
+        json!({"startup": ["init(;"]}),
+        json!({"provider": {"open": "<SentryRoot>", "close": "</Other>"}}),
+    ] {
+        let mut m = sentry_manifest();
+        m["root"] = root.clone();
+        assert_problem(m, "/root", "does not parse");
+    }
+    let mut m = sentry_manifest();
+    m["root"] = json!({
+        "imports": ["import { init } from './services/sentry';"],
+        "startup": ["init();"],
+        "provider": {"open": "<SentryRoot>", "close": "</SentryRoot>"}
+    });
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_connector(tmp.path(), "sentry", &m);
+    Registry::empty()
+        .load_dir(tmp.path())
+        .expect("a root contribution that parses loads");
+}

@@ -1,7 +1,7 @@
 //! Development tasks, run as `cargo xtask <task>`:
 //!
-//! - `test`: every check CI runs: formatting, clippy, rustdoc, every test of the workspace, and
-//!   the toolchain checks.
+//! - `test`: every check CI runs: formatting, clippy, rustdoc, every test of the workspace, the
+//!   fuzz workspace's checks and a short run of every fuzz target, and the toolchain checks.
 //! - `toolchain [FILTER]`: the generated code checked with Expo's real toolchain (see
 //!   `toolchain.rs`); FILTER limits it to combinations whose name contains it.
 //! - `sample`: the main job on the bundled sample app (`examples/sample-app`), in a temporary copy
@@ -9,7 +9,13 @@
 //! - `header`: regenerates the C header; `node-types`: regenerates the connectors' TypeScript
 //!   config types (`bindings/node/connectors.d.ts`).
 //! - `node`: only the Node checks of `test`.
+//! - `fuzz [TARGET...] [--seconds N] [--seed S]`: the fuzz targets under their stable driver
+//!   (`fuzz.rs`), 30 s each by default; `fuzz --repro TARGET FILE` runs one saved input.
+//! - `bench`: every benchmark of BENCHMARKS.md, with jscodeshift, ts-morph and Node's crypto
+//!   (`bench.rs`); not part of `test`.
 
+mod bench;
+mod fuzz;
 mod ts_types;
 
 use std::path::{Path, PathBuf};
@@ -349,6 +355,9 @@ fn test() -> anyhow::Result<()> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     c_tests()?;
+    // After the C checks: the fuzz workspace reuses the dependencies they built.
+    fuzz::checks()?;
+    fuzz::fuzz(&[])?;
     toolchain::run(&workspace_root(), None)?;
     let node = node_tests()?;
     // Last, so that its summary line closes the output.
@@ -519,12 +528,14 @@ fn main() -> std::process::ExitCode {
         "c" => c_tests(),
         "toolchain" => toolchain::run(&workspace_root(), std::env::args().nth(2).as_deref()),
         "node-types" => node_types(),
+        "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "bench" => bench::bench(),
         "node" => node_tests().map(|(passed, failed)| {
             println!("node tests: {passed} passed, {failed} failed");
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|sample|header|node-types|c|node|toolchain [FILTER]>"
+                "usage: cargo xtask <test|sample|header|node-types|c|node|toolchain [FILTER]|fuzz|bench>"
             );
             eprintln!(
                 "  test        formatting, clippy, rustdoc, C, Node and toolchain checks and every test (what CI runs)"
@@ -537,6 +548,12 @@ fn main() -> std::process::ExitCode {
                 "  node        only the Node checks of `test` (npm ci, build, fresh files, tsc, node --test)"
             );
             eprintln!("  toolchain   generated code checked with tsc, expo config and expo export");
+            eprintln!(
+                "  fuzz        fuzz targets under the stable driver: [TARGET...] [--seconds N] [--seed S] | --repro TARGET FILE"
+            );
+            eprintln!(
+                "  bench       the benchmarks of BENCHMARKS.md (with jscodeshift, ts-morph, Node crypto)"
+            );
             return std::process::ExitCode::from(2);
         }
     };

@@ -249,7 +249,9 @@ impl Parsed<'_> {
     }
 }
 
-/// Checks that `source` parses as a module of the syntax `file`'s extension names.
+/// Checks that `source` parses as a module of the syntax `file`'s extension names, with the
+/// injector's own parser settings (for text the library writes without editing it: supplied
+/// files, a connector's part of the root module).
 ///
 /// # Errors
 /// [`InjectError::UnsupportedFileType`], [`InjectError::Parse`] or [`InjectError::TooLarge`].

@@ -1,0 +1,7 @@
+//! libFuzzer entry of the `config` target; the body lives in `src/targets/config.rs` and also runs
+//! under the stable driver (`fuzz-stable`).
+#![no_main]
+// `fuzz_target!` exports the `#[no_mangle]` entry libFuzzer calls, which counts as unsafe code.
+#![allow(unsafe_code)]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mobigen_connectors_fuzz::targets::config::run(data));
