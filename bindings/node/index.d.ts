@@ -461,7 +461,7 @@ export declare function addAsync<K extends string>(projectDir: string, id: K, co
  * Fetches the body of connector `id`'s supplied file `suppliedId` from the live service (the
  * Supabase `databaseTypes`: the project's `Database` TypeScript types, with `managementToken`
  * or `serviceRoleKey` in `config`): resolves to the text, which `planAdd` / `add` take as
- * `options.supplied`. Rejects with `UNKNOWN_SUPPLIED` when the connector has no such
+ * `options.supplied`. Rejects with `INVALID_SUPPLIED` when the connector has no such
  * fetchable file, `SERVICE_ERROR` (with `error.status`) when the service refuses, and as
  * `validate`.
  */

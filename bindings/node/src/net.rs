@@ -16,13 +16,13 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
-use mobigen_connectors::Registry;
 use mobigen_connectors::clock::SystemClock;
 use mobigen_connectors::net::oauth::{
     OAuthProvider, PendingAuthorization, TokenSet, begin_authorization, complete_authorization,
 };
 use mobigen_connectors::net::{CheckReport, NetEngine, NetOptions};
 use mobigen_connectors::secret::SecretString;
+use mobigen_connectors::{Connector, Registry, ValidConfig};
 use napi::Env;
 use napi::bindgen_prelude::{PromiseRaw, Reference, Unknown};
 use napi_derive::napi;
@@ -159,6 +159,19 @@ fn report_json(report: &CheckReport) -> Outcome<Value> {
     serde_json::to_value(report).map_err(|e| Failure::new(Code::Panic, e.to_string()))
 }
 
+/// The connector, the checked config and an engine: what every network call starts with.
+fn prepare<'r>(
+    registry: &'r Registry,
+    id: &str,
+    config: &Value,
+    settings: &NetSettings,
+) -> Outcome<(&'r Connector, ValidConfig, NetEngine)> {
+    let connector = registry.lookup(id).map_err(errors::registry)?;
+    let valid = connector.validate_config(config).map_err(errors::config)?;
+    let engine = NetEngine::new(settings.options()?).map_err(errors::net)?;
+    Ok((connector, valid, engine))
+}
+
 /// What `validate` and `runTest` check: the connector, the config, the engine.
 async fn live_check(
     registry: Arc<Registry>,
@@ -167,9 +180,7 @@ async fn live_check(
     settings: NetSettings,
     action: Option<(String, BTreeMap<String, Value>)>,
 ) -> Outcome<Value> {
-    let connector = registry.lookup(&id).map_err(errors::registry)?;
-    let valid = connector.validate_config(&config).map_err(errors::config)?;
-    let engine = NetEngine::new(settings.options()?).map_err(errors::net)?;
+    let (connector, valid, engine) = prepare(&registry, &id, &config, &settings)?;
     let report = match &action {
         None => engine.validate(connector, &valid).await,
         Some((action, params)) => engine
@@ -250,7 +261,7 @@ pub fn run_test<'env>(
 /// Fetches the body of connector `id`'s supplied file `suppliedId` from the live service (the
 /// Supabase `databaseTypes`: the project's `Database` TypeScript types, with `managementToken`
 /// or `serviceRoleKey` in `config`): resolves to the text, which `planAdd` / `add` take as
-/// `options.supplied`. Rejects with `UNKNOWN_SUPPLIED` when the connector has no such
+/// `options.supplied`. Rejects with `INVALID_SUPPLIED` when the connector has no such
 /// fetchable file, `SERVICE_ERROR` (with `error.status`) when the service refuses, and as
 /// `validate`.
 #[napi(
@@ -276,9 +287,7 @@ pub fn fetch_supplied<'env>(
         ))
     })?;
     let work = async move {
-        let connector = registry.lookup(&id).map_err(errors::registry)?;
-        let valid = connector.validate_config(&config).map_err(errors::config)?;
-        let engine = NetEngine::new(settings.options()?).map_err(errors::net)?;
+        let (connector, valid, engine) = prepare(&registry, &id, &config, &settings)?;
         mobigen_connectors::net::fetch_supplied(&engine, connector, &supplied_id, &valid)
             .await
             .map(Value::String)
