@@ -212,7 +212,7 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
                     id: existing.id,
                 });
             }
-            return self.replace(&existing, &config, None, Some(Status::Configured), actor);
+            return self.replace(&existing, &config, false, Some(Status::Configured), actor);
         }
         let envelope = self.seal(&config, project_id)?;
         let now = self.clock.now();
@@ -241,15 +241,17 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         Ok(record)
     }
 
+    /// Replaces the credentials of `existing` with `config`; `keep_previous` keeps the replaced
+    /// ones as a version expiring after the expiring period.
     fn replace(
         &mut self,
         existing: &InstanceRecord,
         config: &SecretConfig,
-        keep_previous_until: Option<crate::clock::Timestamp>,
+        keep_previous: bool,
         new_status: Option<Status>,
         actor: &str,
     ) -> Result<InstanceRecord, StoreError> {
-        self.replace_noting(existing, config, keep_previous_until, new_status, "", actor)
+        self.replace_noting(existing, config, keep_previous, new_status, "", actor)
     }
 
     /// [`Self::replace`] with `note` appended to the audit detail.
@@ -257,11 +259,15 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         &mut self,
         existing: &InstanceRecord,
         config: &SecretConfig,
-        keep_previous_until: Option<crate::clock::Timestamp>,
+        keep_previous: bool,
         new_status: Option<Status>,
         note: &str,
         actor: &str,
     ) -> Result<InstanceRecord, StoreError> {
+        // One reading of the clock: the kept version expires exactly one period after it was
+        // replaced.
+        let now = self.clock.now();
+        let keep_previous_until = keep_previous.then(|| now.plus(self.expiring_period));
         if config.connector_id() != existing.connector_id {
             return Err(StoreError::ConnectorMismatch {
                 id: existing.id.clone(),
@@ -299,7 +305,7 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
             detail,
         );
         self.store
-            .change_credentials(&existing.id, &change, self.clock.now(), &[event])
+            .change_credentials(&existing.id, &change, now, &[event])
     }
 
     /// Replaces the credentials of `id` with a newly validated config. The old ones stay
@@ -319,10 +325,9 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         let existing = self.store.instance(id)?;
         let config = SecretConfig::from_valid(config);
         if existing.status == Status::Installed {
-            return self.replace(&existing, &config, None, Some(Status::Configured), actor);
+            return self.replace(&existing, &config, false, Some(Status::Configured), actor);
         }
-        let until = self.clock.now().plus(self.expiring_period);
-        self.replace(&existing, &config, Some(until), None, actor)
+        self.replace(&existing, &config, true, None, actor)
     }
 
     /// Stores an OAuth token set (the JSON a host's token store makes of it, such as
@@ -348,7 +353,7 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         self.replace_noting(
             &current.record,
             &config,
-            None,
+            false,
             None,
             " (OAuth tokens)",
             actor,
