@@ -1,41 +1,22 @@
 //! Checks shared by the targets: does a written file parse (I1), is a text a subsequence.
 
-use swc_common::BytePos;
-use swc_ecma_ast::EsVersion;
-use swc_ecma_parser::{EsSyntax, Parser, StringInput, Syntax, TsSyntax, lexer::Lexer};
+use mobigen_connectors::inject::check_syntax;
 
 use crate::fixtures::Files;
 
-/// Whether `text` parses as the language of `path`'s extension, with the syntax the injector uses
-/// (recovered errors count as failures). Non-source paths: JSON files must parse as JSON; any
-/// other file (env files, .gitignore) is `true`.
+/// Whether `text` parses as the language of `path`'s extension: a full parse with the
+/// injector's own parser and settings (`inject::check_syntax`, which the injector's edits never
+/// use on a whole output: they re-parse only the statements around each edit). JSON files must
+/// parse as JSON; any other file (env files, .gitignore) is `true`.
 pub fn parses(path: &str, text: &str) -> bool {
     let extension = path.rsplit_once('.').map_or("", |(_, e)| e);
-    let syntax = match extension {
-        "js" | "jsx" | "mjs" | "cjs" => Syntax::Es(EsSyntax {
-            jsx: true,
-            ..EsSyntax::default()
-        }),
-        "ts" | "mts" | "cts" | "tsx" => Syntax::Typescript(TsSyntax {
-            tsx: extension == "tsx",
-            decorators: true,
-            ..TsSyntax::default()
-        }),
-        "json" => return serde_json::from_str::<serde_json::Value>(text).is_ok(),
-        _ => return true,
-    };
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let Ok(len) = u32::try_from(body.len()) else {
-        return false;
-    };
-    let lexer = Lexer::new(
-        syntax,
-        EsVersion::latest(),
-        StringInput::new(body, BytePos(1), BytePos(1 + len)),
-        None,
-    );
-    let mut parser = Parser::new_from(lexer);
-    parser.parse_module().is_ok() && parser.take_errors().is_empty()
+    match extension {
+        "js" | "jsx" | "mjs" | "cjs" | "ts" | "mts" | "cts" | "tsx" => {
+            check_syntax(path, text).is_ok()
+        }
+        "json" => serde_json::from_str::<serde_json::Value>(text).is_ok(),
+        _ => true,
+    }
 }
 
 /// I1 over a plan's result: every file that changed between `before` and `after` parses, unless

@@ -1,5 +1,6 @@
-//! The root-file edit (parse, anchors, edits, splice, re-parse check) against a bare SWC parse of
-//! the same generated `App.tsx`, at 100, 1,000 and 10,000 lines.
+//! The root-file edit (parse, anchors, edits, splice, re-parse check around the edits) against a
+//! bare parse (oxc, the injector's parser) of the same generated `App.tsx`, at 100, 1,000 and
+//! 10,000 lines.
 //!
 //! Run: `cargo bench -p mobigen-connectors --bench root_edit`. With `MOBIGEN_BENCH_FILES=DIR`
 //! it also writes the generated files to `DIR/app-LINES.tsx`, so that `cargo xtask bench` can
@@ -9,9 +10,8 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
 use mobigen_connectors::inject::{RootInsert, WrapSpec, plan_root_insert};
-use swc_common::BytePos;
-use swc_ecma_ast::EsVersion;
-use swc_ecma_parser::{Parser, StringInput, Syntax, TsSyntax, lexer::Lexer};
+use oxc_allocator::Allocator;
+use oxc_span::SourceType;
 
 const SPEC: WrapSpec<'static> = WrapSpec {
     module_specifier: "./src/connectors",
@@ -36,21 +36,12 @@ fn generated_app(lines: usize) -> String {
     text
 }
 
+/// What a caller of the parser alone would do: a fresh arena, one parse, the statements counted.
 fn bare_parse(source: &str) -> usize {
-    let syntax = Syntax::Typescript(TsSyntax {
-        tsx: true,
-        decorators: true,
-        ..TsSyntax::default()
-    });
-    let end = BytePos(1 + u32::try_from(source.len()).unwrap_or(u32::MAX - 1));
-    let lexer = Lexer::new(
-        syntax,
-        EsVersion::latest(),
-        StringInput::new(source, BytePos(1), end),
-        None,
-    );
-    let mut parser = Parser::new_from(lexer);
-    parser.parse_module().map_or(0, |module| module.body.len())
+    let allocator = Allocator::default();
+    let parsed = oxc_parser::Parser::new(&allocator, source, SourceType::tsx()).parse();
+    assert!(parsed.errors.is_empty());
+    parsed.program.body.len()
 }
 
 fn root_edit(c: &mut Criterion) {
@@ -70,7 +61,7 @@ fn root_edit(c: &mut Criterion) {
         ));
         group.throughput(Throughput::Bytes(source.len() as u64));
         group.bench_with_input(
-            BenchmarkId::new("bare_swc_parse", lines),
+            BenchmarkId::new("bare_parse", lines),
             &source,
             |b, source| {
                 b.iter(|| bare_parse(black_box(source)));

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use mobigen_connectors::inject::{
-    InjectError, Insertion, RootInsert, RootRemove, WrapSpec, plan_root_insert, plan_root_remove,
+    InjectError, Insertion, RootInsert, RootRemove, WrapSpec, check_syntax, plan_root_insert,
+    plan_root_remove,
 };
 use proptest::prelude::*;
 
@@ -174,7 +175,7 @@ fn bad_inputs_are_typed_errors_with_a_place_and_a_manual_step() {
         matches!(
             error,
             InjectError::Parse {
-                line: 6,
+                line: 5,
                 column: 1,
                 ..
             }
@@ -184,7 +185,7 @@ fn bad_inputs_are_typed_errors_with_a_place_and_a_manual_step() {
     assert!(
         error
             .to_string()
-            .starts_with("unparsable.tsx:6:1: does not parse"),
+            .starts_with("unparsable.tsx:5:1: does not parse"),
         "{error}"
     );
 
@@ -264,6 +265,28 @@ fn the_bom_stays_first_and_offsets_account_for_it() {
 }
 
 #[test]
+fn a_file_that_ends_with_an_import_keeps_the_appended_binding_last() {
+    // Found by the inject fuzz target: the import went after the binding appended for
+    // `export { App as default }`, and the removal then refused the binding as changed.
+    let source = "function App() {\n  return null;\n}\n\nexport { App as default };\nimport { a } from 'b';\n";
+    let Ok(RootInsert::Applied(added)) = plan_root_insert("App.tsx", source, &SPEC) else {
+        panic!("expected an edit");
+    };
+    assert!(
+        added.output.ends_with(
+            "import { a } from 'b';\nimport { withConnectors } from './src/connectors';\nconst AppWithConnectors = withConnectors(App);\n"
+        ),
+        "{}",
+        added.output
+    );
+    let removed = plan_root_remove("App.tsx", &added.output, &SPEC, Some(&added.insertions));
+    assert!(
+        matches!(&removed, Ok(RootRemove::Removed(edit)) if edit.output == source),
+        "{removed:?}"
+    );
+}
+
+#[test]
 fn parse_errors_after_a_bom_count_columns_from_the_line_start() {
     let error = plan_root_insert("App.tsx", "\u{feff}export default (;\n", &SPEC);
     assert!(
@@ -275,6 +298,78 @@ fn parse_errors_after_a_bom_count_columns_from_the_line_start() {
                 ..
             })
         ),
+        "{error:?}"
+    );
+}
+
+/// Nesting that the parser follows by recursion, `depth` levels deep, around a root that can
+/// be wrapped: the shapes that take the most stack per byte.
+fn deeply_nested(kind: &str, depth: usize) -> String {
+    let (open, close) = match kind {
+        "parentheses" => ("(", ")"),
+        "arrays" => ("[", "]"),
+        "tuple types" => ("[", "]"),
+        "objects" => ("{a:", "}"),
+        "jsx" => ("<a>", "</a>"),
+        "prefix operators" => ("!", ""),
+        "arrow functions" => ("()=>", ""),
+        "blocks" => ("{", "}"),
+        other => panic!("unknown nesting {other}"),
+    };
+    let nested = format!("{}1{}", open.repeat(depth), close.repeat(depth));
+    match kind {
+        "tuple types" => format!("type T = {nested};\nexport default App;\n"),
+        "blocks" => format!("{nested}\nexport default App;\n").replace('1', ""),
+        "jsx" => format!(
+            "const x = {};\nexport default App;\n",
+            nested.replace('1', "")
+        ),
+        _ => format!("const x = {nested};\nexport default App;\n"),
+    }
+}
+
+#[test]
+fn deep_nesting_is_parsed_or_refused_but_never_overflows_the_stack() {
+    // On a thread with a small stack, like a caller's worker thread: the parse must find its
+    // own room. 20,000 levels overflowed 2 MiB in the parser alone.
+    let worker = std::thread::Builder::new().stack_size(256 << 10).spawn(|| {
+        for kind in [
+            "parentheses",
+            "arrays",
+            "tuple types",
+            "objects",
+            "jsx",
+            "prefix operators",
+            "arrow functions",
+            "blocks",
+        ] {
+            let source = deeply_nested(kind, 20_000);
+            match plan_root_insert("App.tsx", &source, &SPEC) {
+                Ok(RootInsert::Applied(edit)) => {
+                    assert!(
+                        edit.output
+                            .ends_with("export default withConnectors(App);\n"),
+                        "{kind}"
+                    );
+                }
+                other => panic!("{kind}: {other:?}"),
+            }
+            assert!(check_syntax("App.tsx", &source).is_ok(), "{kind}");
+        }
+    });
+    assert!(
+        worker
+            .and_then(|w| w.join().map_err(|_| std::io::Error::other("panicked")))
+            .is_ok()
+    );
+}
+
+#[test]
+fn files_over_the_size_limit_are_refused() {
+    let source = format!("export default App;\n{}", "//\n".repeat(2 << 20));
+    let error = plan_root_insert("App.tsx", &source, &SPEC);
+    assert!(
+        matches!(&error, Err(InjectError::TooLarge { len, limit, .. }) if len > limit),
         "{error:?}"
     );
 }

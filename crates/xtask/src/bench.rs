@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: every benchmark of BENCHMARKS.md in one run, with the comparison.
 //!
-//! 1. `cargo bench --bench root_edit` (the injector's edit and a bare SWC parse at 100, 1,000
+//! 1. `cargo bench --bench root_edit` (the injector's edit and a bare oxc parse at 100, 1,000
 //!    and 10,000 lines), writing the generated files for step 3;
 //! 2. `cargo bench --bench vault -- encrypt` (one envelope encrypt + decrypt of 1 KiB);
 //! 3. `npm ci` in bench/compare, then the same root-file edit with jscodeshift (recast) and
@@ -147,12 +147,12 @@ pub fn bench() -> anyhow::Result<()> {
 
     println!("\n## Root-file edit: injector vs jscodeshift and ts-morph (same files, same run)\n");
     println!(
-        "| lines | injector | bare SWC parse | edit / parse (target ≤ 2.5x) | jscodeshift | ts-morph | faster JS tool / injector (target ≥ 100x) |"
+        "| lines | injector | bare oxc parse | edit / parse (target ≤ 2.5x) | jscodeshift | ts-morph | faster JS tool / injector (target ≥ 100x) |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for lines in SIZES {
         let edit_ms = criterion_mean_ns("root_edit", &format!("edit/{lines}"))? / 1e6;
-        let parse_ms = criterion_mean_ns("root_edit", &format!("bare_swc_parse/{lines}"))? / 1e6;
+        let parse_ms = criterion_mean_ns("root_edit", &format!("bare_parse/{lines}"))? / 1e6;
         let key = lines.to_string();
         let jscodeshift = js_edit["jscodeshift"][&key]
             .as_f64()

@@ -52,13 +52,28 @@ pub enum InjectError {
         /// Its extension (empty when it has none).
         extension: String,
     },
-    /// The file is too large for the parser's 32-bit positions.
-    #[error("{file}: {len} bytes is too large to parse (the limit is 4 GiB)")]
+    /// The file is larger than the injector parses; nothing is changed.
+    #[error("{file}: {len} bytes is too large to parse (the limit is {limit} bytes)")]
     TooLarge {
         /// The file.
         file: String,
         /// Its size in bytes.
         len: usize,
+        /// The largest size parsed.
+        limit: usize,
+    },
+    /// The stack for parsing the file could not be reserved (it is sized so that no nesting
+    /// can overflow it: see `inject::check_syntax`); nothing is changed.
+    #[error(
+        "{file}: cannot reserve {mib} MiB of stack to parse it safely ({message}); nothing was changed"
+    )]
+    ParserStack {
+        /// The file.
+        file: String,
+        /// The stack asked for, in MiB.
+        mib: usize,
+        /// The operating system's answer.
+        message: String,
     },
     /// Neither a default export nor a `registerRootComponent(...)` call was found.
     #[error(

@@ -25,12 +25,13 @@
 
 use std::ops::Range;
 
-use swc_common::{BytePos, Span, Spanned};
-use swc_ecma_ast::{
-    Callee, Decl, DefaultDecl, EsVersion, ExportSpecifier, Expr, ImportSpecifier, Module,
-    ModuleDecl, ModuleExportName, ModuleItem, Pat, Stmt, VarDeclKind,
+use oxc_allocator::Allocator;
+use oxc_ast::ast::ExportDefaultDeclarationKind as DefaultKind;
+use oxc_ast::ast::{
+    BindingPatternKind, Expression, ImportDeclarationSpecifier, ModuleExportName, Program,
+    Statement, VariableDeclarationKind,
 };
-use swc_ecma_parser::{EsSyntax, Parser, StringInput, Syntax, TsSyntax, lexer::Lexer};
+use oxc_span::{GetSpan, SourceType, Span};
 
 use super::InjectError;
 use super::edit::{Edit, apply_edits};
@@ -69,22 +70,11 @@ impl SourceSyntax {
         }
     }
 
-    fn swc(self) -> Syntax {
+    fn source_type(self) -> SourceType {
         match self {
-            SourceSyntax::JavaScript | SourceSyntax::Jsx => Syntax::Es(EsSyntax {
-                jsx: true,
-                ..EsSyntax::default()
-            }),
-            SourceSyntax::TypeScript => Syntax::Typescript(TsSyntax {
-                tsx: false,
-                decorators: true,
-                ..TsSyntax::default()
-            }),
-            SourceSyntax::Tsx => Syntax::Typescript(TsSyntax {
-                tsx: true,
-                decorators: true,
-                ..TsSyntax::default()
-            }),
+            SourceSyntax::JavaScript | SourceSyntax::Jsx => SourceType::mjs().with_jsx(true),
+            SourceSyntax::TypeScript => SourceType::ts(),
+            SourceSyntax::Tsx => SourceType::tsx(),
         }
     }
 }
@@ -226,27 +216,54 @@ pub enum RootRemove {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parsing: the only place where SWC positions become byte offsets.
+// Parsing: the only place where parser positions become byte offsets.
 
-/// Position of the first byte handed to SWC (`BytePos(0)` is reserved for dummy spans).
-const START: BytePos = BytePos(1);
+/// The largest file the injector parses (a root component or a supplied file is far smaller).
+const MAX_PARSE_LEN: usize = 4 << 20;
 
-struct Parsed<'s> {
-    source: &'s str,
-    /// Bytes before what SWC saw: the BOM, when there is one.
+/// Stack reserved per byte of parsed text. The parser (oxc) recurses once per nesting level and
+/// has no depth limit of its own, so the stack is sized for the worst case: every byte one
+/// level deeper. Measured worst cases (nested tuple types, brackets, parentheses): 0.7 KiB per
+/// byte in release builds, 1.9 KiB unoptimised; the reservation is 3x and 2x that. Only the
+/// pages a parse really reaches are ever touched.
+const STACK_PER_BYTE: usize = if cfg!(debug_assertions) { 4096 } else { 2048 };
+
+/// Stack for everything around the recursion.
+const STACK_BASE: usize = 1 << 20;
+
+struct Parsed<'a> {
+    source: &'a str,
+    /// Bytes before what the parser saw: the BOM, when there is one.
     body_start: usize,
-    module: Module,
+    program: Program<'a>,
 }
 
 impl Parsed<'_> {
-    /// Byte offset in the whole source of an SWC position. Every conversion goes through here.
-    fn offset(&self, pos: BytePos) -> usize {
-        (pos.0 - START.0) as usize + self.body_start
+    /// Byte offset in the whole source of a parser position. Every conversion goes through here.
+    fn offset(&self, pos: u32) -> usize {
+        pos as usize + self.body_start
     }
 
     fn range(&self, span: Span) -> Range<usize> {
-        self.offset(span.lo)..self.offset(span.hi)
+        self.offset(span.start)..self.offset(span.end)
     }
+
+    /// The top-level statements (directives first), as byte ranges.
+    fn outline(&self) -> Outline {
+        let spans = self.program.directives.iter().map(GetSpan::span);
+        let spans = spans.chain(self.program.body.iter().map(GetSpan::span));
+        Outline {
+            body_start: self.body_start,
+            items: spans.map(|span| self.range(span)).collect(),
+        }
+    }
+}
+
+/// Where the top-level statements of a parsed text are: what [`check_edited`] needs to re-parse
+/// only the statements around each edit.
+struct Outline {
+    body_start: usize,
+    items: Vec<Range<usize>>,
 }
 
 /// Checks that `source` parses as a module of the syntax `file`'s extension names, with the
@@ -254,65 +271,100 @@ impl Parsed<'_> {
 /// files, a connector's part of the root module).
 ///
 /// # Errors
-/// [`InjectError::UnsupportedFileType`], [`InjectError::Parse`] or [`InjectError::TooLarge`].
+/// [`InjectError::UnsupportedFileType`], [`InjectError::Parse`], [`InjectError::TooLarge`] or
+/// [`InjectError::ParserStack`].
 pub fn check_syntax(file: &str, source: &str) -> Result<(), InjectError> {
-    parse(file, source, SourceSyntax::from_path(file)?).map(|_| ())
+    with_parsed(file, source, SourceSyntax::from_path(file)?, |_| Ok(()))
 }
 
-/// Parses `source` as a module, without collecting comments. The BOM is not shown to SWC.
-fn parse<'s>(file: &str, source: &'s str, syntax: SourceSyntax) -> Result<Parsed<'s>, InjectError> {
-    let body_start = if source.starts_with(BOM) {
-        BOM.len()
-    } else {
-        0
-    };
-    let body = &source[body_start..];
-    let end = u32::try_from(body.len())
-        .ok()
-        .and_then(|len| len.checked_add(START.0))
-        .ok_or_else(|| InjectError::TooLarge {
+/// Parses `source` as a module and hands the result to `work`, on a stack deep enough for any
+/// nesting the text can hold. The BOM is not shown to the parser.
+fn with_parsed<T: Send>(
+    file: &str,
+    source: &str,
+    syntax: SourceSyntax,
+    work: impl FnOnce(&Parsed<'_>) -> Result<T, InjectError> + Send,
+) -> Result<T, InjectError> {
+    if source.len() > MAX_PARSE_LEN {
+        return Err(InjectError::TooLarge {
             file: file.to_owned(),
             len: source.len(),
-        })?;
-    let lexer = Lexer::new(
-        syntax.swc(),
-        EsVersion::latest(),
-        StringInput::new(body, START, BytePos(end)),
-        None,
-    );
-    let mut parser = Parser::new_from(lexer);
-    let result = parser.parse_module();
-    let recovered = parser.take_errors();
-    let at = |pos: BytePos| -> (usize, usize) {
-        let offset = pos.0.saturating_sub(START.0) as usize + body_start;
-        line_column(source, offset.min(source.len()))
-    };
-    match result {
-        Ok(module) => match recovered.into_iter().next() {
-            None => Ok(Parsed {
-                source,
-                body_start,
-                module,
-            }),
-            Some(error) => {
-                let (line, column) = at(error.span().lo);
-                Err(InjectError::Parse {
-                    file: file.to_owned(),
-                    line,
-                    column,
-                    message: error.kind().msg().into_owned(),
-                })
-            }
-        },
-        Err(error) => {
-            let (line, column) = at(error.span().lo);
-            Err(InjectError::Parse {
+            limit: MAX_PARSE_LEN,
+        });
+    }
+    on_parser_stack(file, source.len(), || {
+        let body_start = if source.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        let allocator = Allocator::default();
+        let program = parse_module(&allocator, &source[body_start..], syntax)
+            .map_err(|(offset, message)| parse_error(file, source, body_start + offset, message))?;
+        work(&Parsed {
+            source,
+            body_start,
+            program,
+        })
+    })
+}
+
+/// Runs `work` (which parses at most `len` bytes) on this thread when its stack has room for
+/// [`STACK_PER_BYTE`] per byte, else on a scoped thread with that much stack.
+fn on_parser_stack<T: Send>(
+    file: &str,
+    len: usize,
+    work: impl FnOnce() -> Result<T, InjectError> + Send,
+) -> Result<T, InjectError> {
+    let need = len
+        .saturating_mul(STACK_PER_BYTE)
+        .saturating_add(STACK_BASE);
+    if stacker::remaining_stack().is_some_and(|left| left >= need) {
+        return work();
+    }
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("mobigen-parse".to_owned())
+            .stack_size(need)
+            .spawn_scoped(scope, work)
+            .map_err(|error| InjectError::ParserStack {
                 file: file.to_owned(),
-                line,
-                column,
-                message: error.kind().msg().into_owned(),
-            })
+                mib: need.div_ceil(1 << 20),
+                message: error.to_string(),
+            })?;
+        worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// One parse of `text`: the module, or the first error's offset in `text` and message.
+fn parse_module<'a>(
+    allocator: &'a Allocator,
+    text: &'a str,
+    syntax: SourceSyntax,
+) -> Result<Program<'a>, (usize, String)> {
+    let parsed = oxc_parser::Parser::new(allocator, text, syntax.source_type()).parse();
+    match parsed.errors.first() {
+        None => Ok(parsed.program),
+        Some(error) => {
+            let offset = error
+                .labels
+                .as_ref()
+                .and_then(|labels| labels.iter().map(|label| label.offset()).min())
+                .unwrap_or(0);
+            Err((offset, error.message.to_string()))
         }
+    }
+}
+
+fn parse_error(file: &str, source: &str, offset: usize, message: String) -> InjectError {
+    let (line, column) = line_column(source, offset);
+    InjectError::Parse {
+        file: file.to_owned(),
+        line,
+        column,
+        message,
     }
 }
 
@@ -338,89 +390,187 @@ fn line_column(source: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Re-parses an edited text; a failure is a bug in the edit, reported as such.
-fn check_output(file: &str, output: &str, syntax: SourceSyntax) -> Result<(), InjectError> {
-    match parse(file, output, syntax) {
-        Ok(_) => Ok(()),
-        Err(InjectError::Parse {
-            file,
-            line,
-            column,
-            message,
-        }) => Err(InjectError::BrokenOutput {
-            file,
-            line,
-            column,
-            message,
-        }),
-        Err(other) => Err(other),
+/// I1 for an edited text without parsing all of it: re-parses, for each group of nearby edits,
+/// the statements the edits touch together with one untouched top-level statement on each side
+/// (or the start / end of the file), and checks that those two neighbours come out as exactly
+/// the statements they were.
+///
+/// Why that is enough: `source` parsed, and outside the windows the output is the same text.
+/// At each window's edges the parser is at a top-level statement boundary with the same tokens
+/// on both sides as in `source` (the neighbour statement is unchanged and was found again with
+/// the same extent), so everything outside the windows parses exactly as before; inside, the
+/// window parsed. An edit that would let a statement run on into the next (a missing `;`
+/// before a line that starts with `(`) moves a neighbour's boundary and is refused, although
+/// a whole-file parse would accept it with a different meaning.
+///
+/// `rejoins`: a deletion that ends where a statement starts joins that statement to the text
+/// before it on purpose (`export default withConnectors(App); function App` becomes
+/// `export default function App` again), so that statement is re-parsed, not held fixed.
+fn check_edited(
+    file: &str,
+    syntax: SourceSyntax,
+    outline: &Outline,
+    edits: &[Edit],
+    output: &str,
+    rejoins: bool,
+) -> Result<(), InjectError> {
+    let items = &outline.items;
+    // Windows as (index of the neighbour before or None, index of the neighbour after or
+    // items.len() for the end of the file), merged when they share a statement.
+    let mut windows: Vec<(Option<usize>, usize)> = Vec::new();
+    for edit in edits {
+        // A statement that ends where an edit starts, or starts where it ends, is untouched:
+        // it is the neighbour whose extent the check holds fixed (unless `rejoins`).
+        let before = items
+            .partition_point(|item| item.end <= edit.range.start)
+            .checked_sub(1);
+        let after = if rejoins && !edit.range.is_empty() {
+            items.partition_point(|item| item.start <= edit.range.end)
+        } else {
+            items.partition_point(|item| item.start < edit.range.end)
+        };
+        match windows.last_mut() {
+            Some((_, last_after)) if before.is_none_or(|b| b <= *last_after) => {
+                *last_after = (*last_after).max(after);
+            }
+            _ => windows.push((before, after)),
+        }
     }
+    // Offset in `output` of an offset in the source that no edit touches.
+    let moved = |pos: usize| -> usize {
+        edits
+            .iter()
+            .filter(|edit| edit.range.end <= pos)
+            .fold(pos, |at, edit| at + edit.text.len() - edit.range.len())
+    };
+    for (before, after) in windows {
+        let start = before.map_or(outline.body_start, |b| moved(items[b].start));
+        let end = items
+            .get(after)
+            .map_or(output.len(), |item| moved(item.end));
+        let text = &output[start..end];
+        let broken = |offset: usize, message: String| {
+            let (line, column) = line_column(output, start + offset);
+            InjectError::BrokenOutput {
+                file: file.to_owned(),
+                line,
+                column,
+                message,
+            }
+        };
+        on_parser_stack(file, text.len(), || {
+            let allocator = Allocator::default();
+            let program = parse_module(&allocator, text, syntax)
+                .map_err(|(offset, message)| broken(offset, message))?;
+            let spans = program.directives.iter().map(GetSpan::span);
+            let mut spans = spans.chain(program.body.iter().map(GetSpan::span));
+            let range = |span: Span| span.start as usize..span.end as usize;
+            if let Some(b) = before {
+                let expected = 0..items[b].len();
+                if spans.next().map(range) != Some(expected.clone()) {
+                    return Err(broken(
+                        expected.end,
+                        "the statement before the edit would run on into it".to_owned(),
+                    ));
+                }
+            }
+            if let Some(item) = items.get(after) {
+                let expected = moved(item.start) - start..text.len();
+                if spans.last().map(range) != Some(expected.clone()) {
+                    return Err(broken(
+                        expected.start,
+                        "the edit would run on into the next statement".to_owned(),
+                    ));
+                }
+            }
+            Ok(())
+        })?;
+    }
+    if cfg!(debug_assertions) {
+        // The whole-file parse this check stands in for: every test run compares the two.
+        if let Err(error) = with_parsed(file, output, syntax, |_| Ok(())) {
+            panic!("check_edited passed an output that does not parse: {error}\n{output}");
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
 // AST queries.
 
 /// An expression with parentheses and TypeScript type wrappers taken off.
-fn bare(mut expr: &Expr) -> &Expr {
+fn bare<'b, 'a>(mut expr: &'b Expression<'a>) -> &'b Expression<'a> {
     loop {
         expr = match expr {
-            Expr::Paren(e) => &e.expr,
-            Expr::TsAs(e) => &e.expr,
-            Expr::TsSatisfies(e) => &e.expr,
-            Expr::TsNonNull(e) => &e.expr,
-            Expr::TsTypeAssertion(e) => &e.expr,
+            Expression::ParenthesizedExpression(e) => &e.expression,
+            Expression::TSAsExpression(e) => &e.expression,
+            Expression::TSSatisfiesExpression(e) => &e.expression,
+            Expression::TSNonNullExpression(e) => &e.expression,
+            Expression::TSTypeAssertion(e) => &e.expression,
             _ => return expr,
         };
     }
 }
 
 /// `wrapper(arg)` with exactly one plain argument: the call's span and the argument.
-fn wrapper_call<'e>(expr: &'e Expr, wrapper: &str) -> Option<(Span, &'e Expr)> {
-    let Expr::Call(call) = expr else { return None };
-    let Callee::Expr(callee) = &call.callee else {
+fn wrapper_call<'b, 'a>(
+    expr: &'b Expression<'a>,
+    wrapper: &str,
+) -> Option<(Span, &'b Expression<'a>)> {
+    let Expression::CallExpression(call) = expr else {
         return None;
     };
-    let Expr::Ident(name) = &**callee else {
+    let Expression::Identifier(name) = &call.callee else {
         return None;
     };
-    if &*name.sym != wrapper || call.args.len() != 1 || call.type_args.is_some() {
+    if name.name != wrapper
+        || call.arguments.len() != 1
+        || call.type_arguments.is_some()
+        || call.optional
+    {
         return None;
     }
-    let arg = &call.args[0];
-    if arg.spread.is_some() {
-        return None;
-    }
-    Some((call.span, &arg.expr))
+    Some((call.span, call.arguments[0].as_expression()?))
 }
 
 /// A short description of an expression kind, for messages.
-fn describe(expr: &Expr) -> &'static str {
+fn describe(expr: &Expression<'_>) -> &'static str {
     match expr {
-        Expr::Object(_) => "an object literal",
-        Expr::Array(_) => "an array literal",
-        Expr::Lit(_) | Expr::Tpl(_) => "a literal",
-        Expr::Unary(_) | Expr::Bin(_) | Expr::Update(_) => "an operator expression",
-        Expr::Assign(_) => "an assignment",
-        Expr::New(_) => "a `new` expression",
-        Expr::Seq(_) => "a comma expression",
-        Expr::JSXElement(_) | Expr::JSXFragment(_) => "a JSX element (not a component)",
+        Expression::ObjectExpression(_) => "an object literal",
+        Expression::ArrayExpression(_) => "an array literal",
+        Expression::StringLiteral(_)
+        | Expression::NumericLiteral(_)
+        | Expression::BigIntLiteral(_)
+        | Expression::BooleanLiteral(_)
+        | Expression::NullLiteral(_)
+        | Expression::RegExpLiteral(_)
+        | Expression::TemplateLiteral(_) => "a literal",
+        Expression::UnaryExpression(_)
+        | Expression::BinaryExpression(_)
+        | Expression::LogicalExpression(_)
+        | Expression::UpdateExpression(_) => "an operator expression",
+        Expression::AssignmentExpression(_) => "an assignment",
+        Expression::NewExpression(_) => "a `new` expression",
+        Expression::SequenceExpression(_) => "a comma expression",
+        Expression::JSXElement(_) | Expression::JSXFragment(_) => "a JSX element (not a component)",
         _ => "an expression that is not a component",
     }
 }
 
 /// Whether an expression can be a component and so be wrapped.
-fn wrappable(expr: &Expr) -> bool {
-    matches!(
-        bare(expr),
-        Expr::Ident(_)
-            | Expr::Call(_)
-            | Expr::Arrow(_)
-            | Expr::Fn(_)
-            | Expr::Class(_)
-            | Expr::Member(_)
-            | Expr::Cond(_)
-            | Expr::OptChain(_)
-    )
+fn wrappable(expr: &Expression<'_>) -> bool {
+    let expr = bare(expr);
+    expr.is_member_expression()
+        || matches!(
+            expr,
+            Expression::Identifier(_)
+                | Expression::CallExpression(_)
+                | Expression::ArrowFunctionExpression(_)
+                | Expression::FunctionExpression(_)
+                | Expression::ClassExpression(_)
+                | Expression::ConditionalExpression(_)
+                | Expression::ChainExpression(_)
+        )
 }
 
 /// Whether `name` occurs as a whole word in `text`. Only ASCII identifier characters count as
@@ -450,30 +600,23 @@ fn word_positions<'t>(text: &'t str, name: &'t str) -> impl Iterator<Item = usiz
 /// The import of the wrapper from the generated module, if any: the declaration's range and
 /// whether it imports nothing else.
 fn wrapper_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>) -> Option<(Range<usize>, bool)> {
-    parsed.module.body.iter().find_map(|item| {
-        let ModuleItem::ModuleDecl(ModuleDecl::Import(import)) = item else {
+    parsed.program.body.iter().find_map(|item| {
+        let Statement::ImportDeclaration(import) = item else {
             return None;
         };
-        if import.type_only
-            || import.src.value.as_atom().map(|a| &**a) != Some(spec.module_specifier)
-        {
+        if import.import_kind.is_type() || import.source.value != spec.module_specifier {
             return None;
         }
-        let found = import.specifiers.iter().any(|s| match s {
-            ImportSpecifier::Named(named) => {
-                !named.is_type_only
-                    && &*named.local.sym == spec.wrapper
-                    && match &named.imported {
-                        None => true,
-                        Some(ModuleExportName::Ident(i)) => &*i.sym == spec.wrapper,
-                        Some(ModuleExportName::Str(s)) => {
-                            s.value.as_atom().map(|a| &**a) == Some(spec.wrapper)
-                        }
-                    }
+        let specifiers = import.specifiers.as_ref()?;
+        let found = specifiers.iter().any(|s| match s {
+            ImportDeclarationSpecifier::ImportSpecifier(named) => {
+                !named.import_kind.is_type()
+                    && named.local.name == spec.wrapper
+                    && named.imported.name() == spec.wrapper
             }
             _ => false,
         });
-        found.then(|| (parsed.range(import.span), import.specifiers.len() == 1))
+        found.then(|| (parsed.range(import.span), specifiers.len() == 1))
     })
 }
 
@@ -482,20 +625,20 @@ fn wrapper_name_imported_elsewhere(
     parsed: &Parsed<'_>,
     spec: &WrapSpec<'_>,
 ) -> Option<Range<usize>> {
-    parsed.module.body.iter().find_map(|item| {
-        let ModuleItem::ModuleDecl(ModuleDecl::Import(import)) = item else {
+    parsed.program.body.iter().find_map(|item| {
+        let Statement::ImportDeclaration(import) = item else {
             return None;
         };
-        if import.src.value.as_atom().map(|a| &**a) == Some(spec.module_specifier) {
+        if import.source.value == spec.module_specifier {
             return None;
         }
-        import.specifiers.iter().find_map(|s| {
+        import.specifiers.as_ref()?.iter().find_map(|s| {
             let local = match s {
-                ImportSpecifier::Named(n) => &n.local,
-                ImportSpecifier::Default(d) => &d.local,
-                ImportSpecifier::Namespace(n) => &n.local,
+                ImportDeclarationSpecifier::ImportSpecifier(n) => &n.local,
+                ImportDeclarationSpecifier::ImportDefaultSpecifier(d) => &d.local,
+                ImportDeclarationSpecifier::ImportNamespaceSpecifier(n) => &n.local,
             };
-            (&*local.sym == spec.wrapper).then(|| parsed.range(local.span))
+            (local.name == spec.wrapper).then(|| parsed.range(local.span))
         })
     })
 }
@@ -527,37 +670,34 @@ enum Target {
 
 /// `registerRootComponent(X)` or `AppRegistry.registerComponent(name, () => X)` as a top-level
 /// statement.
-fn register_call<'m>(parsed: &'m Parsed<'_>) -> Option<(RootShape, &'m Expr)> {
-    parsed.module.body.iter().find_map(|item| {
-        let ModuleItem::Stmt(Stmt::Expr(stmt)) = item else {
+fn register_call<'m, 'a>(parsed: &'m Parsed<'a>) -> Option<(RootShape, &'m Expression<'a>)> {
+    parsed.program.body.iter().find_map(|item| {
+        let Statement::ExpressionStatement(stmt) = item else {
             return None;
         };
-        let Expr::Call(call) = bare(&stmt.expr) else {
+        let Expression::CallExpression(call) = bare(&stmt.expression) else {
             return None;
         };
-        let Callee::Expr(callee) = &call.callee else {
-            return None;
+        let callee_name = match &call.callee {
+            Expression::Identifier(i) => i.name.as_str(),
+            Expression::StaticMemberExpression(m) => m.property.name.as_str(),
+            _ => return None,
         };
-        let callee_name = match &**callee {
-            Expr::Ident(i) => Some(&*i.sym),
-            Expr::Member(m) => m.prop.as_ident().map(|p| &*p.sym),
-            _ => None,
-        }?;
-        if call.args.iter().any(|a| a.spread.is_some()) {
+        if call.arguments.iter().any(|a| a.is_spread()) {
             return None;
         }
-        match (callee_name, call.args.as_slice()) {
+        match (callee_name, call.arguments.as_slice()) {
             ("registerRootComponent", [arg]) => {
-                Some((RootShape::RegisterRootComponent, &*arg.expr))
+                Some((RootShape::RegisterRootComponent, arg.as_expression()?))
             }
             ("registerComponent", [_, factory]) => {
-                let Expr::Arrow(arrow) = bare(&factory.expr) else {
+                let Expression::ArrowFunctionExpression(arrow) = bare(factory.as_expression()?)
+                else {
                     return None;
                 };
                 arrow
-                    .body
-                    .as_expr()
-                    .map(|body| (RootShape::AppRegistry, &**body))
+                    .get_expression()
+                    .map(|body| (RootShape::AppRegistry, body))
             }
             _ => None,
         }
@@ -571,17 +711,23 @@ fn find_target(
     spec: &WrapSpec<'_>,
 ) -> Result<Target, InjectError> {
     let at = |offset: usize| line_column(parsed.source, offset);
+    let unsupported = |offset: usize, anchor: String| {
+        let (line, column) = at(offset);
+        InjectError::UnsupportedRootShape {
+            file: file.to_owned(),
+            line,
+            column,
+            anchor,
+            manual_step: manual_step(spec),
+        }
+    };
     if let Some((shape, expr)) = register_call(parsed) {
         let wrapped = wrapper_call(bare(expr), spec.wrapper).is_some();
         if !wrapped && !wrappable(expr) {
-            let (line, column) = at(parsed.offset(expr.span().lo));
-            return Err(InjectError::UnsupportedRootShape {
-                file: file.to_owned(),
-                line,
-                column,
-                anchor: format!("the root component argument ({})", describe(bare(expr))),
-                manual_step: manual_step(spec),
-            });
+            return Err(unsupported(
+                parsed.offset(expr.span().start),
+                format!("the root component argument ({})", describe(bare(expr))),
+            ));
         }
         return Ok(Target::Expr {
             shape,
@@ -589,52 +735,42 @@ fn find_target(
             wrapped,
         });
     }
-    let body = &parsed.module.body;
+    let body = &parsed.program.body;
     for (index, item) in body.iter().enumerate() {
-        let ModuleItem::ModuleDecl(decl) = item else {
-            continue;
-        };
-        match decl {
-            ModuleDecl::ExportDefaultExpr(export) => {
-                let expr = &*export.expr;
-                let wrapped = wrapper_call(bare(expr), spec.wrapper).is_some();
-                if !wrapped && !wrappable(expr) {
-                    let (line, column) = at(parsed.offset(expr.span().lo));
-                    return Err(InjectError::UnsupportedRootShape {
-                        file: file.to_owned(),
-                        line,
-                        column,
-                        anchor: format!("the default export ({})", describe(bare(expr))),
-                        manual_step: manual_step(spec),
-                    });
-                }
-                return Ok(Target::Expr {
-                    shape: RootShape::DefaultExpression,
-                    range: parsed.range(expr.span()),
-                    wrapped,
-                });
-            }
-            ModuleDecl::ExportDefaultDecl(export) => {
-                let (span, name, is_class) = match &export.decl {
-                    DefaultDecl::Fn(f) => (
-                        f.function.span,
-                        f.ident.as_ref().map(|i| i.sym.to_string()),
-                        false,
-                    ),
-                    DefaultDecl::Class(c) => (
-                        c.class.span,
-                        c.ident.as_ref().map(|i| i.sym.to_string()),
-                        true,
-                    ),
-                    DefaultDecl::TsInterfaceDecl(_) => {
-                        let (line, column) = at(parsed.offset(export.span.lo));
-                        return Err(InjectError::UnsupportedRootShape {
-                            file: file.to_owned(),
-                            line,
-                            column,
-                            anchor: "the default export (a TypeScript interface, not a component)"
+        match item {
+            Statement::ExportDefaultDeclaration(export) => {
+                let (span, name, is_class) = match &export.declaration {
+                    DefaultKind::FunctionDeclaration(f) => {
+                        (f.span, f.id.as_ref().map(|i| i.name.to_string()), false)
+                    }
+                    DefaultKind::ClassDeclaration(c) => {
+                        (c.span, c.id.as_ref().map(|i| i.name.to_string()), true)
+                    }
+                    DefaultKind::TSInterfaceDeclaration(_) => {
+                        return Err(unsupported(
+                            parsed.offset(export.span.start),
+                            "the default export (a TypeScript interface, not a component)"
                                 .to_owned(),
-                            manual_step: manual_step(spec),
+                        ));
+                    }
+                    kind => {
+                        let Some(expr) = kind.as_expression() else {
+                            return Err(unsupported(
+                                parsed.offset(export.span.start),
+                                "the default export (not a component)".to_owned(),
+                            ));
+                        };
+                        let wrapped = wrapper_call(bare(expr), spec.wrapper).is_some();
+                        if !wrapped && !wrappable(expr) {
+                            return Err(unsupported(
+                                parsed.offset(expr.span().start),
+                                format!("the default export ({})", describe(bare(expr))),
+                            ));
+                        }
+                        return Ok(Target::Expr {
+                            shape: RootShape::DefaultExpression,
+                            range: parsed.range(expr.span()),
+                            wrapped,
                         });
                     }
                 };
@@ -645,20 +781,15 @@ fn find_target(
                     .any(|k| parsed.source[range.start..].starts_with(k));
                 if !keyword_ok || range.end != export_range.end || range.start <= export_range.start
                 {
-                    let (line, column) = at(export_range.start);
-                    return Err(InjectError::UnsupportedRootShape {
-                        file: file.to_owned(),
-                        line,
-                        column,
-                        anchor:
-                            "the default-exported declaration (decorated or of an unexpected form)"
-                                .to_owned(),
-                        manual_step: manual_step(spec),
-                    });
+                    return Err(unsupported(
+                        export_range.start,
+                        "the default-exported declaration (decorated or of an unexpected form)"
+                            .to_owned(),
+                    ));
                 }
                 let next_item = body
                     .get(index + 1)
-                    .map(|next| parsed.offset(next.span().lo));
+                    .map(|next| parsed.offset(next.span().start));
                 return Ok(Target::Decl {
                     range,
                     name,
@@ -666,27 +797,20 @@ fn find_target(
                     next_item,
                 });
             }
-            ModuleDecl::ExportNamed(named) => {
-                for specifier in &named.specifiers {
-                    let ExportSpecifier::Named(s) = specifier else {
-                        continue;
-                    };
-                    let name_of = |n: &ModuleExportName| match n {
-                        ModuleExportName::Ident(i) => Some(i.sym.to_string()),
-                        ModuleExportName::Str(s) => s.value.as_atom().map(|a| a.to_string()),
-                    };
-                    let orig = name_of(&s.orig);
-                    let exported = s.exported.as_ref().map_or_else(|| orig.clone(), name_of);
-                    if exported.as_deref() != Some("default") || s.is_type_only || named.type_only {
+            Statement::ExportNamedDeclaration(named) => {
+                for s in &named.specifiers {
+                    let orig = s.local.name();
+                    if s.exported.name() != "default"
+                        || s.export_kind.is_type()
+                        || named.export_kind.is_type()
+                    {
                         continue;
                     }
-                    let (line, column) = at(parsed.offset(named.span.lo));
-                    if let Some(src) = &named.src {
-                        if orig.as_deref() == Some("default")
-                            && let Some(specifier) = src.value.as_atom()
-                        {
+                    let (line, column) = at(parsed.offset(named.span.start));
+                    if let Some(src) = &named.source {
+                        if orig == "default" {
                             return Ok(Target::ReExport(ReExport {
-                                specifier: specifier.to_string(),
+                                specifier: src.value.to_string(),
                                 line,
                                 column,
                             }));
@@ -704,7 +828,7 @@ fn find_target(
                             ),
                         });
                     }
-                    let ModuleExportName::Ident(local) = &s.orig else {
+                    let ModuleExportName::IdentifierReference(local) = &s.local else {
                         return Err(InjectError::UnsupportedRootShape {
                             file: file.to_owned(),
                             line,
@@ -713,7 +837,7 @@ fn find_target(
                             manual_step: manual_step(spec),
                         });
                     };
-                    let local_name = local.sym.to_string();
+                    let local_name = local.name.to_string();
                     let wrapped = wrapped_binding(parsed, &local_name, spec).is_some();
                     return Ok(Target::Specifier {
                         local: local_name,
@@ -737,23 +861,25 @@ fn wrapped_binding(
     name: &str,
     spec: &WrapSpec<'_>,
 ) -> Option<(Range<usize>, String)> {
-    parsed.module.body.iter().find_map(|item| {
-        let ModuleItem::Stmt(Stmt::Decl(Decl::Var(var))) = item else {
+    parsed.program.body.iter().find_map(|item| {
+        let Statement::VariableDeclaration(var) = item else {
             return None;
         };
-        if var.kind != VarDeclKind::Const || var.decls.len() != 1 {
+        if var.kind != VariableDeclarationKind::Const || var.declarations.len() != 1 {
             return None;
         }
-        let declarator = &var.decls[0];
-        let Pat::Ident(binding) = &declarator.name else {
+        let declarator = &var.declarations[0];
+        let BindingPatternKind::BindingIdentifier(binding) = &declarator.id.kind else {
             return None;
         };
-        if &*binding.id.sym != name {
+        if binding.name != name {
             return None;
         }
-        let (_, arg) = wrapper_call(declarator.init.as_deref()?, spec.wrapper)?;
-        let Expr::Ident(arg) = arg else { return None };
-        Some((parsed.range(var.span), arg.sym.to_string()))
+        let (_, arg) = wrapper_call(declarator.init.as_ref()?, spec.wrapper)?;
+        let Expression::Identifier(arg) = arg else {
+            return None;
+        };
+        Some((parsed.range(var.span), arg.name.to_string()))
     })
 }
 
@@ -815,21 +941,14 @@ fn after_line(source: &str, end: usize) -> AfterLine {
 fn place_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>, style: &Style) -> (usize, String) {
     let source = parsed.source;
     let eol = style.line_ending.as_str();
-    let body = &parsed.module.body;
-    let last_import = body.iter().rev().find_map(|item| match item {
-        ModuleItem::ModuleDecl(ModuleDecl::Import(import)) => Some(import.span),
+    let program = &parsed.program;
+    let last_import = program.body.iter().rev().find_map(|item| match item {
+        Statement::ImportDeclaration(import) => Some(import.span),
         _ => None,
     });
-    let last_directive = || {
-        body.iter()
-            .take_while(|item| {
-                matches!(item, ModuleItem::Stmt(Stmt::Expr(e)) if matches!(&*e.expr, Expr::Lit(swc_ecma_ast::Lit::Str(_))))
-            })
-            .last()
-            .map(Spanned::span)
-    };
+    let last_directive = || program.directives.last().map(|d| d.span);
     if let Some(span) = last_import.or_else(last_directive) {
-        let end = parsed.offset(span.hi);
+        let end = parsed.offset(span.end);
         return match after_line(source, end) {
             AfterLine::NextLine(at) => (at, format!("{}{eol}", render_import(spec, style, false))),
             AfterLine::EndOfFile => (
@@ -840,9 +959,10 @@ fn place_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>, style: &Style) -> (usi
         };
     }
     // No import: at the top, after a shebang and a header comment separated by a blank line.
-    let first = body
+    let first = program
+        .body
         .first()
-        .map_or(source.len(), |item| parsed.offset(item.span().lo));
+        .map_or(source.len(), |item| parsed.offset(item.span().start));
     let mut start = parsed.body_start;
     if source[start..].starts_with("#!") {
         start = source[start..]
@@ -925,9 +1045,65 @@ pub fn plan_root_insert(
     spec: &WrapSpec<'_>,
 ) -> Result<RootInsert, InjectError> {
     let syntax = SourceSyntax::from_path(file)?;
-    let parsed = parse(file, source, syntax)?;
-    let target = find_target(file, &parsed, spec)?;
-    let import = wrapper_import(&parsed, spec);
+    match with_parsed(file, source, syntax, |parsed| {
+        insert_edits(file, parsed, spec)
+    })? {
+        Planned::Done(answer) => Ok(answer),
+        Planned::Edits(planned) => Ok(RootInsert::Applied(planned.apply(file, source, syntax)?)),
+    }
+}
+
+/// What a plan found out while the file was parsed: the answer, or the edits to make.
+enum Planned<D> {
+    Done(D),
+    Edits(PlannedEdits),
+}
+
+struct PlannedEdits {
+    shape: RootShape,
+    edits: Vec<Edit>,
+    insertions: Vec<Insertion>,
+    outline: Outline,
+    /// See [`check_edited`].
+    rejoins: bool,
+}
+
+impl PlannedEdits {
+    /// Applies the edits to `source` and checks the result (I1).
+    fn apply(
+        mut self,
+        file: &str,
+        source: &str,
+        syntax: SourceSyntax,
+    ) -> Result<RootEdit, InjectError> {
+        // Stable: insertions at one offset keep the order they were planned in.
+        self.edits.sort_by_key(|e| (e.range.start, e.range.end));
+        let output = apply_edits(source, &self.edits)?;
+        check_edited(
+            file,
+            syntax,
+            &self.outline,
+            &self.edits,
+            &output,
+            self.rejoins,
+        )?;
+        Ok(RootEdit {
+            shape: self.shape,
+            edits: self.edits,
+            output,
+            insertions: self.insertions,
+        })
+    }
+}
+
+fn insert_edits(
+    file: &str,
+    parsed: &Parsed<'_>,
+    spec: &WrapSpec<'_>,
+) -> Result<Planned<RootInsert>, InjectError> {
+    let source = parsed.source;
+    let target = find_target(file, parsed, spec)?;
+    let import = wrapper_import(parsed, spec);
     let style = Style::detect(source);
 
     let mut edits: Vec<Edit> = Vec::with_capacity(4);
@@ -942,7 +1118,9 @@ pub fn plan_root_insert(
     let open = format!("{}(", spec.wrapper);
 
     let (shape, wrapped) = match target {
-        Target::ReExport(re_export) => return Ok(RootInsert::FollowReExport(re_export)),
+        Target::ReExport(re_export) => {
+            return Ok(Planned::Done(RootInsert::FollowReExport(re_export)));
+        }
         Target::Expr { shape, wrapped, .. } if wrapped => (shape, true),
         Target::Specifier { wrapped: true, .. } => (RootShape::DefaultSpecifier, true),
         Target::Expr { shape, range, .. } => {
@@ -1048,7 +1226,7 @@ pub fn plan_root_insert(
     };
 
     if import.is_none() {
-        if let Some(range) = wrapper_name_imported_elsewhere(&parsed, spec) {
+        if let Some(range) = wrapper_name_imported_elsewhere(parsed, spec) {
             let (line, column) = line_column(source, range.start);
             return Err(InjectError::NameClash {
                 file: file.to_owned(),
@@ -1079,10 +1257,13 @@ pub fn plan_root_insert(
                 ),
             });
         }
-        let (at, text) = place_import(&parsed, spec, &style);
+        let (at, text) = place_import(parsed, spec, &style);
         push(&mut edits, InsertionKind::Import, at, text);
+        // First among edits at one offset: when the file ends with an import, the binding
+        // appended for `export { App as default }` must stay after it, the last statement.
+        edits.rotate_right(1);
     } else if wrapped {
-        return Ok(RootInsert::AlreadyPresent);
+        return Ok(Planned::Done(RootInsert::AlreadyPresent));
     }
     let shape = if wrapped {
         RootShape::ImportOnly
@@ -1090,15 +1271,12 @@ pub fn plan_root_insert(
         shape
     };
 
-    drop(parsed);
-    edits.sort_by_key(|e| e.range.start);
-    let output = apply_edits(source, &edits)?;
-    check_output(file, &output, syntax)?;
-    Ok(RootInsert::Applied(RootEdit {
+    Ok(Planned::Edits(PlannedEdits {
         shape,
         edits,
-        output,
         insertions,
+        outline: parsed.outline(),
+        rejoins: false,
     }))
 }
 
@@ -1124,7 +1302,21 @@ pub fn plan_root_remove(
     recorded: Option<&[Insertion]>,
 ) -> Result<RootRemove, InjectError> {
     let syntax = SourceSyntax::from_path(file)?;
-    let parsed = parse(file, source, syntax)?;
+    match with_parsed(file, source, syntax, |parsed| {
+        removal_edits(file, parsed, spec, recorded)
+    })? {
+        Planned::Done(answer) => Ok(answer),
+        Planned::Edits(planned) => Ok(RootRemove::Removed(planned.apply(file, source, syntax)?)),
+    }
+}
+
+fn removal_edits(
+    file: &str,
+    parsed: &Parsed<'_>,
+    spec: &WrapSpec<'_>,
+    recorded: Option<&[Insertion]>,
+) -> Result<Planned<RootRemove>, InjectError> {
+    let source = parsed.source;
     let style = Style::detect(source);
     let recorded_text = |kind: InsertionKind| {
         recorded
@@ -1133,7 +1325,7 @@ pub fn plan_root_remove(
     };
     let expects = |kind: InsertionKind| recorded.is_none_or(|r| r.iter().any(|i| i.kind == kind));
     let conflict = |anchor: String| {
-        Ok(RootRemove::Conflict(RootConflict {
+        Ok(Planned::Done(RootRemove::Conflict(RootConflict {
             file: file.to_owned(),
             anchor,
             manual_step: format!(
@@ -1141,7 +1333,7 @@ pub fn plan_root_remove(
                 w = spec.wrapper,
                 m = spec.module_specifier
             ),
-        }))
+        })))
     };
 
     let mut edits: Vec<Edit> = Vec::new();
@@ -1151,7 +1343,7 @@ pub fn plan_root_remove(
 
     // The import.
     if expects(InsertionKind::Import) {
-        match wrapper_import(&parsed, spec) {
+        match wrapper_import(parsed, spec) {
             Some((range, true)) => {
                 found_any = true;
                 let decl = &source[range.clone()];
@@ -1210,7 +1402,7 @@ pub fn plan_root_remove(
         InsertionKind::RenameSuffix,
     ];
     if wrap_kinds.iter().any(|k| expects(*k)) {
-        match find_wrap_removal(&parsed, spec, &style, recorded) {
+        match find_wrap_removal(parsed, spec, &style, recorded) {
             WrapFound::Edits(wrap_edits, wrap_shape) => {
                 shape = wrap_shape;
                 found_any = true;
@@ -1231,20 +1423,17 @@ pub fn plan_root_remove(
     }
 
     if !found_any {
-        return Ok(RootRemove::NotPresent);
+        return Ok(Planned::Done(RootRemove::NotPresent));
     }
     if let Some(anchor) = missing {
         return conflict(anchor);
     }
-    drop(parsed);
-    edits.sort_by_key(|e| (e.range.start, e.range.end));
-    let output = apply_edits(source, &edits)?;
-    check_output(file, &output, syntax)?;
-    Ok(RootRemove::Removed(RootEdit {
+    Ok(Planned::Edits(PlannedEdits {
         shape,
         edits,
-        output,
         insertions: Vec::new(),
+        outline: parsed.outline(),
+        rejoins: shape == RootShape::DefaultDeclarationKept,
     }))
 }
 
@@ -1278,7 +1467,7 @@ fn find_wrap_removal(
     };
 
     // Around an expression: verify `open` + arg + `close` is exactly the call.
-    let unwrap_call = |call: Span, arg: &Expr, shape: RootShape| -> WrapFound {
+    let unwrap_call = |call: Span, arg: &Expression<'_>, shape: RootShape| -> WrapFound {
         let call = parsed.range(call);
         let arg = parsed.range(arg.span());
         if source.get(call.start..arg.start) == Some(open.as_str())
@@ -1302,26 +1491,28 @@ fn find_wrap_removal(
             _ => WrapFound::Absent,
         };
     }
-    let body = &parsed.module.body;
+    let body = &parsed.program.body;
     for (index, item) in body.iter().enumerate() {
-        let ModuleItem::ModuleDecl(decl) = item else {
-            continue;
-        };
-        match decl {
-            ModuleDecl::ExportDefaultExpr(export) => {
-                let Some((call, arg)) = wrapper_call(bare(&export.expr), spec.wrapper) else {
+        match item {
+            Statement::ExportDefaultDeclaration(export) => {
+                let Some(expr) = export.declaration.as_expression() else {
+                    return WrapFound::Absent;
+                };
+                let Some((call, arg)) = wrapper_call(bare(expr), spec.wrapper) else {
                     return WrapFound::Absent;
                 };
                 // The kept-declaration form: `withConnectors(App); function App`.
-                if let (Expr::Ident(name), Some(ModuleItem::Stmt(Stmt::Decl(Decl::Fn(function))))) =
-                    (arg, body.get(index + 1))
-                    && function.ident.sym == name.sym
+                if let (
+                    Expression::Identifier(name),
+                    Some(Statement::FunctionDeclaration(function)),
+                ) = (arg, body.get(index + 1))
+                    && function.id.as_ref().is_some_and(|id| id.name == name.name)
                     && wants(InsertionKind::DefaultStatement)
                 {
                     let statement = text_of(InsertionKind::DefaultStatement)
-                        .unwrap_or_else(|| format!("{}({}); ", spec.wrapper, name.sym));
-                    let start = parsed.offset(call.lo);
-                    let end = parsed.offset(function.function.span.lo);
+                        .unwrap_or_else(|| format!("{}({}); ", spec.wrapper, name.name));
+                    let start = parsed.offset(call.start);
+                    let end = parsed.offset(function.span.start);
                     if source.get(start..end) == Some(statement.as_str()) {
                         return WrapFound::Edits(
                             vec![Edit::deletion(start..end)],
@@ -1335,32 +1526,25 @@ fn find_wrap_removal(
                 if !wants(InsertionKind::WrapOpen) {
                     return changed();
                 }
-                let shape = if matches!(bare(arg), Expr::Fn(_) | Expr::Class(_)) {
+                let shape = if matches!(
+                    bare(arg),
+                    Expression::FunctionExpression(_) | Expression::ClassExpression(_)
+                ) {
                     RootShape::DefaultDeclarationInline
                 } else {
                     RootShape::DefaultExpression
                 };
                 return unwrap_call(call, arg, shape);
             }
-            ModuleDecl::ExportNamed(named) if named.src.is_none() => {
-                for specifier in &named.specifiers {
-                    let ExportSpecifier::Named(s) = specifier else {
+            Statement::ExportNamedDeclaration(named) if named.source.is_none() => {
+                for s in &named.specifiers {
+                    let ModuleExportName::IdentifierReference(local) = &s.local else {
                         continue;
                     };
-                    let exported_default = match &s.exported {
-                        Some(ModuleExportName::Ident(i)) => &*i.sym == "default",
-                        Some(ModuleExportName::Str(s)) => {
-                            s.value.as_atom().is_some_and(|a| &**a == "default")
-                        }
-                        None => false,
-                    };
-                    let ModuleExportName::Ident(local) = &s.orig else {
-                        continue;
-                    };
-                    if !exported_default {
+                    if s.exported.name() != "default" {
                         continue;
                     }
-                    let Some((statement, original)) = wrapped_binding(parsed, &local.sym, spec)
+                    let Some((statement, original)) = wrapped_binding(parsed, &local.name, spec)
                     else {
                         return WrapFound::Absent;
                     };
@@ -1410,18 +1594,73 @@ mod tests {
     use super::*;
 
     #[test]
-    fn swc_positions_become_byte_offsets_with_and_without_a_bom() -> Result<(), InjectError> {
+    fn parser_positions_become_byte_offsets_with_and_without_a_bom() -> Result<(), InjectError> {
         for source in ["export default App;\n", "\u{feff}export default App;\n"] {
-            let parsed = parse("App.ts", source, SourceSyntax::TypeScript)?;
-            let Some(ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(export))) =
-                parsed.module.body.first()
-            else {
-                panic!("expected a default export in {source:?}");
-            };
-            let range = parsed.range(export.expr.span());
+            let range = with_parsed("App.ts", source, SourceSyntax::TypeScript, |parsed| {
+                let Some(Statement::ExportDefaultDeclaration(export)) = parsed.program.body.first()
+                else {
+                    panic!("expected a default export in {source:?}");
+                };
+                assert_eq!(parsed.outline().items, [parsed.range(export.span)]);
+                Ok(parsed.range(export.declaration.span()))
+            })?;
             assert_eq!(&source[range.clone()], "App", "{source:?}");
-            assert_eq!(range.start, parsed.body_start + "export default ".len());
+            let bom = if source.starts_with(BOM) {
+                BOM.len()
+            } else {
+                0
+            };
+            assert_eq!(range.start, bom + "export default ".len());
         }
+        Ok(())
+    }
+
+    /// The outline of `source` and the result of `check_edited` for `edits` applied to it.
+    fn check(source: &str, edits: Vec<Edit>) -> Result<String, InjectError> {
+        let outline = with_parsed("App.tsx", source, SourceSyntax::Tsx, |p| Ok(p.outline()))?;
+        let output = apply_edits(source, &edits)?;
+        check_edited(
+            "App.tsx",
+            SourceSyntax::Tsx,
+            &outline,
+            &edits,
+            &output,
+            false,
+        )
+        .map(|()| output)
+    }
+
+    #[test]
+    fn an_edit_that_joins_two_statements_is_refused_although_the_file_would_parse() {
+        let source = "import a from 'a';\n(a)();\nexport default App;\n";
+        // `const b = a` without a semicolon before `(a)();` turns the call into `a(a)()`.
+        let joined = vec![Edit::insertion(19, "const b = a\n".to_owned())];
+        let error = check(source, joined);
+        assert!(
+            matches!(&error, Err(InjectError::BrokenOutput { line: 3, message, .. }) if message.contains("run on")),
+            "{error:?}"
+        );
+        let separate = vec![Edit::insertion(19, "const b = a;\n".to_owned())];
+        assert!(check(source, separate).is_ok());
+    }
+
+    #[test]
+    fn windows_cover_the_start_the_end_and_edits_in_between() -> Result<(), InjectError> {
+        let source =
+            "'use client';\nimport a from 'a';\nconst x = 1;\nconst y = 2;\nexport default App;";
+        let edits = vec![
+            Edit::insertion(0, "// top\n".to_owned()),
+            Edit::insertion(33, "import b from 'b';\n".to_owned()),
+            Edit::deletion(46..58),
+            Edit::insertion(source.len(), "\nconst z = b;".to_owned()),
+        ];
+        let output = check(source, edits)?;
+        assert!(output.ends_with("const z = b;"), "{output}");
+        let broken = vec![Edit::insertion(46, "const y = (;\n".to_owned())];
+        assert!(matches!(
+            check(source, broken),
+            Err(InjectError::BrokenOutput { line: 4, .. })
+        ));
         Ok(())
     }
 
