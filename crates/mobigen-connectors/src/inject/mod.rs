@@ -63,7 +63,7 @@ pub enum InjectError {
         limit: usize,
     },
     /// The stack for parsing the file could not be reserved (it is sized so that no nesting
-    /// can overflow it: see `inject::check_syntax`); nothing is changed.
+    /// can overflow it: see [`check_syntax`]); nothing is changed.
     #[error(
         "{file}: cannot reserve {mib} MiB of stack to parse it safely ({message}); nothing was changed"
     )]

@@ -270,6 +270,11 @@ struct Outline {
 /// injector's own parser settings (for text the library writes without editing it: supplied
 /// files, a connector's part of the root module).
 ///
+/// Like every parse of the injector, it runs where the stack has room for any nesting the
+/// text can hold (2 KiB per byte in release builds): on the calling thread when it has that
+/// much left, else on a scoped thread of its own, so deeply nested input is parsed or refused
+/// but never overflows the caller's stack.
+///
 /// # Errors
 /// [`InjectError::UnsupportedFileType`], [`InjectError::Parse`], [`InjectError::TooLarge`] or
 /// [`InjectError::ParserStack`].
@@ -1104,7 +1109,11 @@ fn insert_edits(
     let source = parsed.source;
     let target = find_target(file, parsed, spec)?;
     let import = wrapper_import(parsed, spec);
-    let style = Style::detect(source);
+    let import_starts = parsed.program.body.iter().filter_map(|item| match item {
+        Statement::ImportDeclaration(import) => Some(parsed.offset(import.span.start)),
+        _ => None,
+    });
+    let style = Style::detect_for_imports(source, import_starts);
 
     let mut edits: Vec<Edit> = Vec::with_capacity(4);
     let mut insertions: Vec<Insertion> = Vec::with_capacity(4);
@@ -1317,7 +1326,7 @@ fn removal_edits(
     recorded: Option<&[Insertion]>,
 ) -> Result<Planned<RootRemove>, InjectError> {
     let source = parsed.source;
-    let style = Style::detect(source);
+    let eol = Style::line_ending_of(source).as_str();
     let recorded_text = |kind: InsertionKind| {
         recorded
             .and_then(|r| r.iter().find(|i| i.kind == kind))
@@ -1347,7 +1356,6 @@ fn removal_edits(
             Some((range, true)) => {
                 found_any = true;
                 let decl = &source[range.clone()];
-                let eol = style.line_ending.as_str();
                 let candidates: Vec<String> = match recorded_text(InsertionKind::Import) {
                     Some(text) => vec![text.to_owned()],
                     None => vec![
@@ -1402,7 +1410,7 @@ fn removal_edits(
         InsertionKind::RenameSuffix,
     ];
     if wrap_kinds.iter().any(|k| expects(*k)) {
-        match find_wrap_removal(parsed, spec, &style, recorded) {
+        match find_wrap_removal(parsed, spec, eol, recorded) {
             WrapFound::Edits(wrap_edits, wrap_shape) => {
                 shape = wrap_shape;
                 found_any = true;
@@ -1447,7 +1455,7 @@ enum WrapFound {
 fn find_wrap_removal(
     parsed: &Parsed<'_>,
     spec: &WrapSpec<'_>,
-    style: &Style,
+    eol: &str,
     recorded: Option<&[Insertion]>,
 ) -> WrapFound {
     let source = parsed.source;
@@ -1556,7 +1564,6 @@ fn find_wrap_removal(
                         return changed();
                     }
                     let statement_text = &source[statement.clone()];
-                    let eol = style.line_ending.as_str();
                     let candidates = match text_of(InsertionKind::WrappedBinding) {
                         Some(text) => vec![text],
                         None => vec![

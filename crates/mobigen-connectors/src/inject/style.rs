@@ -97,19 +97,13 @@ impl Style {
     pub fn detect(source: &str) -> Style {
         let mut style = Style {
             bom: source.starts_with(BOM),
+            line_ending: Style::line_ending_of(source),
             ..Style::default()
         };
-        if let Some(newline) = source.find('\n')
-            && newline > 0
-            && source.as_bytes()[newline - 1] == b'\r'
-        {
-            style.line_ending = LineEnding::CrLf;
-        }
 
         let mut tab_lines = 0usize;
         let mut smallest_spaces: Option<usize> = None;
-        let mut import_quote: Option<Quote> = None;
-        let (mut import_semi, mut import_plain) = (0usize, 0usize);
+        let mut imports = ImportLines::default();
         let (mut code_semi, mut code_lines) = (0usize, 0usize);
 
         for line in source.trim_start_matches(BOM).lines() {
@@ -126,33 +120,12 @@ impl Style {
                 let n = leading.len();
                 smallest_spaces = Some(smallest_spaces.map_or(n, |s| s.min(n)));
             }
-            let end = without_trailing_comment(trimmed);
-            if leading.is_empty()
-                && (trimmed.starts_with("import ") || trimmed.starts_with("import{"))
-            {
-                if import_quote.is_none() {
-                    import_quote = match end.chars().rev().find(|c| *c == '\'' || *c == '"') {
-                        Some('"') => Some(Quote::Double),
-                        Some(_) => Some(Quote::Single),
-                        None => None,
-                    };
-                }
-                // Only one-line imports say something about semicolons.
-                if end.contains(" from ")
-                    || end.starts_with("import '")
-                    || end.starts_with("import \"")
-                {
-                    if end.ends_with(';') {
-                        import_semi += 1;
-                    } else if end.ends_with('\'') || end.ends_with('"') {
-                        import_plain += 1;
-                    }
-                }
-            } else {
-                code_lines += 1;
-                if end.ends_with(';') {
-                    code_semi += 1;
-                }
+            if imports.observe(line) {
+                continue;
+            }
+            code_lines += 1;
+            if without_trailing_comment(trimmed).ends_with(';') {
+                code_semi += 1;
             }
         }
 
@@ -165,15 +138,100 @@ impl Style {
                 style.indent = Indent::Spaces(u8::try_from(n.clamp(1, 8)).unwrap_or(2));
             }
         }
-        if let Some(quote) = import_quote {
+        imports.apply(&mut style);
+        if imports.semi + imports.plain == 0 {
+            style.semicolons = code_lines == 0 || code_semi > 0;
+        }
+        style
+    }
+
+    /// The style an inserted import line needs (line ending, quotes, semicolons), read from the
+    /// lines `import_starts` (offsets where the file's import declarations start, from its
+    /// syntax tree) instead of every line: the same answer as [`Style::detect`] for those
+    /// fields whenever an import line settles the semicolons (else it is `detect`'s answer),
+    /// at a cost independent of the file's length. The indent is left at its default.
+    pub fn detect_for_imports(
+        source: &str,
+        import_starts: impl IntoIterator<Item = usize>,
+    ) -> Style {
+        let mut style = Style {
+            bom: source.starts_with(BOM),
+            line_ending: Style::line_ending_of(source),
+            ..Style::default()
+        };
+        let mut imports = ImportLines::default();
+        for start in import_starts {
+            let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = source[start..]
+                .find('\n')
+                .map_or(source.len(), |i| start + i);
+            let line = &source[line_start..line_end];
+            let line = line.strip_prefix(BOM).unwrap_or(line);
+            imports.observe(line.strip_suffix('\r').unwrap_or(line));
+        }
+        if imports.semi + imports.plain == 0 {
+            return Style::detect(source);
+        }
+        imports.apply(&mut style);
+        style
+    }
+
+    /// The line ending of the first line break (LF without one).
+    pub(crate) fn line_ending_of(source: &str) -> LineEnding {
+        match source.find('\n') {
+            Some(newline) if newline > 0 && source.as_bytes()[newline - 1] == b'\r' => {
+                LineEnding::CrLf
+            }
+            _ => LineEnding::Lf,
+        }
+    }
+}
+
+/// What `import` lines say about quotes and semicolons.
+#[derive(Default)]
+struct ImportLines {
+    quote: Option<Quote>,
+    semi: usize,
+    plain: usize,
+}
+
+impl ImportLines {
+    /// Takes in `line` (without its line break) if it is an import line: unindented, maybe
+    /// after a `/* ... */`, starting with `import`. Returns whether it was one.
+    fn observe(&mut self, line: &str) -> bool {
+        if line.starts_with([' ', '\t']) {
+            return false;
+        }
+        let trimmed = without_leading_block_comment(line);
+        if !(trimmed.starts_with("import ") || trimmed.starts_with("import{")) {
+            return false;
+        }
+        let end = without_trailing_comment(trimmed);
+        if self.quote.is_none() {
+            self.quote = match end.chars().rev().find(|c| *c == '\'' || *c == '"') {
+                Some('"') => Some(Quote::Double),
+                Some(_) => Some(Quote::Single),
+                None => None,
+            };
+        }
+        // Only one-line imports say something about semicolons.
+        if end.contains(" from ") || end.starts_with("import '") || end.starts_with("import \"") {
+            if end.ends_with(';') {
+                self.semi += 1;
+            } else if end.ends_with('\'') || end.ends_with('"') {
+                self.plain += 1;
+            }
+        }
+        true
+    }
+
+    fn apply(&self, style: &mut Style) {
+        if let Some(quote) = self.quote {
             style.quote = quote;
         }
-        style.semicolons = if import_semi + import_plain > 0 {
-            import_semi >= import_plain
-        } else {
-            code_lines == 0 || code_semi > 0
-        };
-        style
+        if self.semi + self.plain > 0 {
+            style.semicolons = self.semi >= self.plain;
+        }
     }
 }
 
@@ -197,12 +255,27 @@ fn without_trailing_comment(line: &str) -> &str {
                 Some(open) if open > 0 => end = end[..open].trim_end(),
                 _ => return end,
             }
-        } else if let Some(comment) = end.find(" //") {
+        } else if let Some(comment) = line_comment_start(end) {
             end = end[..comment].trim_end();
         } else {
             return end;
         }
     }
+}
+
+/// Where the first ` //` in `line` starts: `line.find(" //")`, but a `memchr` for each `/` rather
+/// than a substring searcher built per call (this runs on every line of the file).
+fn line_comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut from = 0;
+    while let Some(found) = line[from..].find('/') {
+        let at = from + found;
+        if at > 0 && bytes[at - 1] == b' ' && bytes.get(at + 1) == Some(&b'/') {
+            return Some(at - 1);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Whether a trimmed line is (the start or the continuation of) a comment.
@@ -259,6 +332,42 @@ mod tests {
         );
         assert_eq!(style.quote, Quote::Double);
         assert!(style.semicolons);
+    }
+
+    #[test]
+    fn line_comments_are_found_like_a_substring_search() {
+        for line in [
+            "a; // b",
+            "a // b // c",
+            "a/ /b",
+            "//a",
+            " //",
+            "a /// b",
+            "x / y //z",
+            "",
+        ] {
+            assert_eq!(line_comment_start(line), line.find(" //"), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn the_import_lines_alone_give_detects_quotes_semicolons_and_line_ending() {
+        for source in [
+            "import React from \"react\"\r\nimport { View } from \"react-native\"\r\nconst a = 1;\r\n",
+            "\u{feff}/* a */ import React from 'react'; // b\nimport x from \"x\"; /* c */\n",
+            "import {\n  a,\n} from 'a'\nimport b from 'b'\nexport default App\n",
+            "import {\n  a,\n} from 'a';\nconst b = 1\n",
+            "const a = 1\nexport default a\n",
+        ] {
+            let starts = source.match_indices("import").map(|(at, _)| at);
+            let fast = Style::detect_for_imports(source, starts);
+            let full = Style::detect(source);
+            assert_eq!(
+                (fast.line_ending, fast.quote, fast.semicolons, fast.bom),
+                (full.line_ending, full.quote, full.semicolons, full.bom),
+                "{source:?}"
+            );
+        }
     }
 
     #[test]
