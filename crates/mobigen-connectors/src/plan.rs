@@ -17,7 +17,7 @@ use crate::edit_env::{self, EnvEditError, EnvTarget, EnvVar};
 use crate::edit_json::{self, DepRequest, JsonEditError, PluginRequest};
 use crate::generate::{self, GeneratedFile, ROOT_MODULE, WRAPPER};
 use crate::inject::InjectError;
-use crate::inject::root::{self, RootInsert, RootRemove, WrapSpec};
+use crate::inject::root::{self, RootInsert, RootRemove, SourceSyntax, WrapSpec};
 use crate::lockfile::{ConnectorEntry, LOCK_VERSION, LockFile, LockFileError, RootRecord, Setting};
 use crate::project::{LOCK_FILE, ProjectError, ProjectSnapshot};
 use crate::registry::{Connector, Registry, RegistryError};
@@ -156,6 +156,19 @@ pub enum PlanError {
         /// Why it is refused.
         reason: String,
     },
+    /// A connector's template renders a source file that does not parse: the connector
+    /// definition is faulty.
+    #[error(
+        "connector `{connector}`: its template for {file} renders code that does not parse ({reason}); the connector definition needs fixing, nothing was written"
+    )]
+    Template {
+        /// The connector.
+        connector: String,
+        /// The file the template renders.
+        file: String,
+        /// The parser's place and message.
+        reason: String,
+    },
     /// Files the plan would overwrite or delete that the user changed.
     #[error("{} conflict{} (nothing was written; --force overrides):{}", conflicts.len(), if conflicts.len() == 1 { "" } else { "s" }, conflicts.iter().map(|c| format!("\n  {c}")).collect::<String>())]
     Conflicts {
@@ -271,8 +284,11 @@ pub fn plan_add_supplied(
         .and_then(edit_json::expo_sdk_major);
     let previous = lock.connectors.get(connector.id());
     let supplied = supplied_files(connector, snapshot, previous, supplied)?;
+    let supplied_paths: Vec<String> = supplied.iter().map(|(_, f)| f.path.clone()).collect();
     let (mut entry, files, config_files, env) =
         connector_entry(connector, config, &layout, sdk, options, supplied);
+    let rendered = files.iter().filter(|f| !supplied_paths.contains(&f.path));
+    check_rendered(connector.id(), rendered)?;
     // A config file the project already had with the same contents stays the user's: it is not
     // recorded, so removing the connector leaves it.
     for file in &config_files {
@@ -432,6 +448,33 @@ fn resolve_options(options: &Value, config: &Value, features: &[&str]) -> Option
         )),
         other => Some(other.clone()),
     }
+}
+
+/// I1 for a connector's templates: every rendered source file parses. A connector defined as
+/// data could render code that does not (a `.tsx` body into a `.ts` target, a broken
+/// conditional); that is refused before anything is written.
+fn check_rendered<'f>(
+    connector: &str,
+    files: impl Iterator<Item = &'f GeneratedFile>,
+) -> Result<(), PlanError> {
+    for file in files.filter(|f| SourceSyntax::from_path(&f.path).is_ok()) {
+        crate::inject::check_syntax(&file.path, &file.contents).map_err(|error| {
+            PlanError::Template {
+                connector: connector.to_owned(),
+                file: file.path.clone(),
+                reason: match error {
+                    InjectError::Parse {
+                        line,
+                        column,
+                        message,
+                        ..
+                    } => format!("{line}:{column}: {message}"),
+                    other => other.to_string(),
+                },
+            }
+        })?;
+    }
+    Ok(())
 }
 
 /// The lock entry, generated files, config files and env values of one connector with its

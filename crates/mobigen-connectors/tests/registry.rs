@@ -4,6 +4,8 @@ use std::fs;
 use std::path::Path;
 
 use mobigen_connectors::definition::Category;
+use mobigen_connectors::plan::{PlanError, PlanOptions, plan_add};
+use mobigen_connectors::project::ProjectSnapshot;
 use mobigen_connectors::{Origin, Registry, RegistryError};
 use serde_json::{Value, json};
 
@@ -431,4 +433,33 @@ fn a_root_contribution_that_does_not_parse_is_refused() {
     Registry::empty()
         .load_dir(tmp.path())
         .expect("a root contribution that parses loads");
+}
+
+/// Found by fuzzing the manifest (a `.tsx` template moved to a `.ts` target): a template that
+/// renders code which does not parse is refused when planned (I1), naming the connector and file.
+#[test]
+fn a_template_that_renders_unparsable_code_is_refused_when_planned() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_connector(tmp.path(), "sentry", &sentry_manifest());
+    fs::write(
+        tmp.path().join("sentry/templates/sentry.ts"),
+        "export const Badge = () => <Sentry />;\n",
+    )
+    .expect("write template");
+    let registry = Registry::from_dir(tmp.path()).expect("loads");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-app");
+    let snapshot = ProjectSnapshot::read(&sample, &registry).expect("sample app");
+    let config = registry
+        .lookup("sentry")
+        .expect("registered")
+        .validate_config(&json!({"dsn": "https://abc@o1.ingest.sentry.io/1"}))
+        .expect("valid");
+    let error =
+        plan_add(&registry, &snapshot, &config, PlanOptions::default()).expect_err("refused");
+    assert!(
+        matches!(&error, PlanError::Template { connector, file, .. } if connector == "sentry" && file == "src/services/sentry.ts"),
+        "{error:?}"
+    );
+    // The place is in the generated file, after its three header lines.
+    assert!(error.to_string().contains("(4:36: "), "{error}");
 }
