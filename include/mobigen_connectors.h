@@ -38,7 +38,8 @@ enum mgc_result
   MGC_RESULT_UNKNOWN_CONNECTOR = 6,
   // The config was refused; the message lists every problem.
   MGC_RESULT_INVALID_CONFIG = 7,
-  // A connector manifest (from `mgc_registry_load_dir`) is invalid.
+  // A connector manifest (from `mgc_registry_load_dir`) is invalid, or one of its templates
+  // renders code that does not parse (when planned).
   MGC_RESULT_INVALID_MANIFEST = 8,
   // The project cannot be read or edited (bad package.json, unparsable root file...).
   MGC_RESULT_PROJECT_ERROR = 9,

@@ -54,7 +54,8 @@ pub enum mgc_result {
     UnknownConnector = 6,
     /// The config was refused; the message lists every problem.
     InvalidConfig = 7,
-    /// A connector manifest (from `mgc_registry_load_dir`) is invalid.
+    /// A connector manifest (from `mgc_registry_load_dir`) is invalid, or one of its templates
+    /// renders code that does not parse (when planned).
     InvalidManifest = 8,
     /// The project cannot be read or edited (bad package.json, unparsable root file...).
     ProjectError = 9,
@@ -321,6 +322,7 @@ fn op_error(e: OpError) -> Failure {
         OpError::Plan(PlanError::Conflicts { .. }) => mgc_result::Conflict,
         OpError::Plan(PlanError::NotEnabled { .. }) => mgc_result::NotEnabled,
         OpError::Plan(PlanError::Supplied { .. }) => mgc_result::InvalidSupplied,
+        OpError::Plan(PlanError::Template { .. }) => mgc_result::InvalidManifest,
         OpError::Plan(PlanError::Registry(RegistryError::Unknown { .. })) => {
             mgc_result::UnknownConnector
         }

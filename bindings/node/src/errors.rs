@@ -229,6 +229,7 @@ pub fn plan(e: PlanError) -> Failure {
         }
         PlanError::NotEnabled { .. } => Failure::new(Code::NotEnabled, e.to_string()),
         PlanError::Supplied { .. } => Failure::new(Code::InvalidSupplied, e.to_string()),
+        PlanError::Template { .. } => Failure::new(Code::InvalidManifest, e.to_string()),
         PlanError::Registry(e) => registry(e),
         _ => Failure::new(Code::ProjectError, e.to_string()),
     }

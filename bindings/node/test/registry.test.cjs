@@ -4,7 +4,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const connectors = require('@mobigen/connectors')
-const { tempDir, sampleConfig, writeSentryConnector } = require('../testlib/fixtures.cjs')
+const { tempDir, sampleApp, sampleConfig, writeSentryConnector } = require('../testlib/fixtures.cjs')
 
 const {
   listConnectors,
@@ -12,6 +12,7 @@ const {
   searchConnectors,
   registerConnectorDir,
   validateConfig,
+  planAdd,
 } = connectors
 
 /** Asserts that `fn` throws an error of class `type` with `code`; returns the error. */
@@ -108,6 +109,21 @@ test('registerConnectorDir adds a sixth connector from a folder, no Rust needed'
   // The same folder again: its id is taken.
   throwsCode(() => registerConnectorDir(dir), 'INVALID_MANIFEST')
   assert.equal(listConnectors().connectors.length, 6)
+})
+
+test('a connector whose template renders code that does not parse is INVALID_MANIFEST when planned', () => {
+  const dir = tempDir()
+  const folder = writeSentryConnector(dir, 'badtemplate')
+  require('node:fs').writeFileSync(
+    require('node:path').join(folder, 'templates', 'sentry.ts'),
+    'export const Badge = () => <Sentry />;\n',
+  )
+  assert.deepEqual(registerConnectorDir(dir), ['badtemplate'])
+  const e = throwsCode(
+    () => planAdd(sampleApp, 'badtemplate', { dsn: 'https://k@o1.ingest.sentry.io/1' }),
+    'INVALID_MANIFEST',
+  )
+  assert.match(e.message, /src\/services\/sentry\.ts renders code that does not parse \(4:/)
 })
 
 test('registerConnectorDir refuses an invalid manifest and loads nothing', () => {
