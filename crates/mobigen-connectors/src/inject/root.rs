@@ -726,19 +726,23 @@ fn find_target(
             manual_step: manual_step(spec),
         }
     };
-    if let Some((shape, expr)) = register_call(parsed) {
+    // An expression to wrap, unless it is already wrapped; `what` names it in messages.
+    let expr_target = |shape: RootShape, expr: &Expression<'_>, what: &str| {
         let wrapped = wrapper_call(bare(expr), spec.wrapper).is_some();
         if !wrapped && !wrappable(expr) {
             return Err(unsupported(
                 parsed.offset(expr.span().start),
-                format!("the root component argument ({})", describe(bare(expr))),
+                format!("{what} ({})", describe(bare(expr))),
             ));
         }
-        return Ok(Target::Expr {
+        Ok(Target::Expr {
             shape,
             range: parsed.range(expr.span()),
             wrapped,
-        });
+        })
+    };
+    if let Some((shape, expr)) = register_call(parsed) {
+        return expr_target(shape, expr, "the root component argument");
     }
     let body = &parsed.program.body;
     for (index, item) in body.iter().enumerate() {
@@ -765,18 +769,11 @@ fn find_target(
                                 "the default export (not a component)".to_owned(),
                             ));
                         };
-                        let wrapped = wrapper_call(bare(expr), spec.wrapper).is_some();
-                        if !wrapped && !wrappable(expr) {
-                            return Err(unsupported(
-                                parsed.offset(expr.span().start),
-                                format!("the default export ({})", describe(bare(expr))),
-                            ));
-                        }
-                        return Ok(Target::Expr {
-                            shape: RootShape::DefaultExpression,
-                            range: parsed.range(expr.span()),
-                            wrapped,
-                        });
+                        return expr_target(
+                            RootShape::DefaultExpression,
+                            expr,
+                            "the default export",
+                        );
                     }
                 };
                 let range = parsed.range(span);
