@@ -4,10 +4,10 @@ use mobigen_connectors::inject::check_syntax;
 
 use crate::fixtures::Files;
 
-/// Whether `text` parses as the language of `path`'s extension: a full parse with the
-/// injector's own parser and settings (`inject::check_syntax`, which the injector's edits never
-/// use on a whole output: they re-parse only the statements around each edit). JSON files must
-/// parse as JSON; any other file (env files, .gitignore) is `true`.
+/// Whether `text` parses as the language of `path`'s extension: a whole-file parse with the
+/// injector's own parser and settings (`inject::check_syntax`; the injector's own check of an
+/// edit re-parses only the statements around it). JSON files must parse as JSON; any other file
+/// (env files, .gitignore) is `true`.
 pub fn parses(path: &str, text: &str) -> bool {
     let extension = path.rsplit_once('.').map_or("", |(_, e)| e);
     match extension {

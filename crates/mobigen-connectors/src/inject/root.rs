@@ -1066,8 +1066,6 @@ struct PlannedEdits {
     edits: Vec<Edit>,
     insertions: Vec<Insertion>,
     outline: Outline,
-    /// See [`check_edited`].
-    rejoins: bool,
 }
 
 impl PlannedEdits {
@@ -1087,7 +1085,9 @@ impl PlannedEdits {
             &self.outline,
             &self.edits,
             &output,
-            self.rejoins,
+            // Only taking out the kept-declaration wrap deletes text up to a statement's
+            // start on purpose (an insert's edits are all insertions, which `rejoins` ignores).
+            self.shape == RootShape::DefaultDeclarationKept,
         )?;
         Ok(RootEdit {
             shape: self.shape,
@@ -1282,7 +1282,6 @@ fn insert_edits(
         edits,
         insertions,
         outline: parsed.outline(),
-        rejoins: false,
     }))
 }
 
@@ -1438,7 +1437,6 @@ fn removal_edits(
         edits,
         insertions: Vec::new(),
         outline: parsed.outline(),
-        rejoins: shape == RootShape::DefaultDeclarationKept,
     }))
 }
 
