@@ -1,6 +1,6 @@
 //! Checks shared by the targets: does a written file parse (I1), is a text a subsequence.
 
-use mobigen_connectors::inject::check_syntax;
+use mobigen_connectors::edit::code::check_syntax;
 
 use crate::fixtures::Files;
 

@@ -98,7 +98,7 @@ pub fn sample_app() -> &'static Files {
 }
 
 /// Applies a plan's writes to `files`.
-pub fn apply(files: &Files, plan: &mobigen_connectors::plan::Plan) -> Files {
+pub fn apply(files: &Files, plan: &mobigen_connectors::project::plan::Plan) -> Files {
     let mut out = files.clone();
     for write in plan.writes() {
         match write.contents {
@@ -114,8 +114,8 @@ pub fn apply(files: &Files, plan: &mobigen_connectors::plan::Plan) -> Files {
 }
 
 /// The snapshot planning sees of `files`.
-pub fn snapshot(files: &Files) -> mobigen_connectors::project::ProjectSnapshot {
-    mobigen_connectors::project::ProjectSnapshot::from_files(
+pub fn snapshot(files: &Files) -> mobigen_connectors::project::snapshot::ProjectSnapshot {
+    mobigen_connectors::project::snapshot::ProjectSnapshot::from_files(
         files.iter().map(|(p, b)| (p.clone(), b.clone())),
     )
 }

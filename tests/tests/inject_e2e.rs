@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use mobigen_connectors::ops::{self, Mode, OpError};
-use mobigen_connectors::plan::{PlanError, PlanKind, PlanOptions};
+use mobigen_connectors::project::ops::{self, Mode, OpError};
+use mobigen_connectors::project::plan::{PlanError, PlanKind, PlanOptions};
 use mobigen_connectors::{Registry, ValidConfig};
 
 const ALL: [&str; 5] = ["firebase", "onesignal", "revenuecat", "stripe", "supabase"];
@@ -71,7 +71,7 @@ fn config(registry: &Registry, id: &str) -> ValidConfig {
         .expect("valid")
 }
 
-fn add(registry: &Registry, dir: &Path, id: &str) -> mobigen_connectors::plan::Plan {
+fn add(registry: &Registry, dir: &Path, id: &str) -> mobigen_connectors::project::plan::Plan {
     ops::add(
         registry,
         dir,
@@ -720,7 +720,7 @@ fn add_supplied(
     dir: &Path,
     config: &ValidConfig,
     supplied: &BTreeMap<String, String>,
-) -> Result<mobigen_connectors::plan::Plan, OpError> {
+) -> Result<mobigen_connectors::project::plan::Plan, OpError> {
     ops::add_supplied(
         registry,
         dir,

@@ -28,11 +28,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
+use mobigen_connectors::catalog::summary;
 use mobigen_connectors::clock::{Clock, SystemClock};
-use mobigen_connectors::ops::{self, Mode, OpError};
-use mobigen_connectors::plan::{PlanError, PlanOptions};
-use mobigen_connectors::vault::{Context, LocalKeyring, Vault, VaultError};
-use mobigen_connectors::{Registry, RegistryError, ValidConfig};
+use mobigen_connectors::host::codes::{Coded, ErrorCode};
+use mobigen_connectors::project::ops::{self, Mode};
+use mobigen_connectors::project::plan::PlanOptions;
+use mobigen_connectors::secrets::vault::{Context, LocalKeyring, Vault};
+use mobigen_connectors::{Registry, ValidConfig};
 
 /// Result of every call. Codes are stable: new ones are added, none is ever renumbered or reused.
 #[repr(u32)]
@@ -308,43 +310,28 @@ fn registry_ref<'a>(registry: *const mgc_registry) -> Result<&'a mgc_registry, F
     Ok(unsafe { &*registry })
 }
 
-fn registry_error(e: RegistryError) -> Failure {
-    let code = match e {
-        RegistryError::Unknown { .. } => mgc_result::UnknownConnector,
-        RegistryError::Io { .. } => mgc_result::Io,
-        _ => mgc_result::InvalidManifest,
-    };
-    Failure::new(code, e.to_string())
+/// The C result of a library error code: the codes C has a number for, else `Other`.
+fn result_of(code: ErrorCode) -> mgc_result {
+    match code {
+        ErrorCode::UnknownConnector | ErrorCode::UnknownCategory => mgc_result::UnknownConnector,
+        ErrorCode::InvalidConfig => mgc_result::InvalidConfig,
+        ErrorCode::InvalidManifest => mgc_result::InvalidManifest,
+        ErrorCode::ProjectError => mgc_result::ProjectError,
+        ErrorCode::Conflict => mgc_result::Conflict,
+        ErrorCode::NotEnabled => mgc_result::NotEnabled,
+        ErrorCode::Busy => mgc_result::Busy,
+        ErrorCode::Io => mgc_result::Io,
+        ErrorCode::DecryptionFailed => mgc_result::DecryptionFailed,
+        ErrorCode::KeyError => mgc_result::KeyError,
+        ErrorCode::Panic => mgc_result::Panic,
+        ErrorCode::InvalidSupplied => mgc_result::InvalidSupplied,
+        _ => mgc_result::Other,
+    }
 }
 
-fn op_error(e: OpError) -> Failure {
-    let code = match &e {
-        OpError::Plan(PlanError::Conflicts { .. }) => mgc_result::Conflict,
-        OpError::Plan(PlanError::NotEnabled { .. }) => mgc_result::NotEnabled,
-        OpError::Plan(PlanError::Supplied { .. }) => mgc_result::InvalidSupplied,
-        OpError::Plan(PlanError::Template { .. }) => mgc_result::InvalidManifest,
-        OpError::Plan(PlanError::Registry(RegistryError::Unknown { .. })) => {
-            mgc_result::UnknownConnector
-        }
-        OpError::Apply(mobigen_connectors::apply::ApplyError::Busy { .. }) => mgc_result::Busy,
-        OpError::Apply(_) => mgc_result::Io,
-        _ => mgc_result::ProjectError,
-    };
-    Failure::new(code, e.to_string())
-}
-
-fn vault_error(e: VaultError) -> Failure {
-    let code = match e {
-        VaultError::Decryption
-        | VaultError::Truncated
-        | VaultError::NotARecord
-        | VaultError::UnknownVersion { .. }
-        | VaultError::UnknownAlgorithm { .. }
-        | VaultError::Malformed { .. }
-        | VaultError::BadTextEncoding { .. } => mgc_result::DecryptionFailed,
-        _ => mgc_result::KeyError,
-    };
-    Failure::new(code, e.to_string())
+/// A library error as a failure of the call: its code (decided by the library) and message.
+fn failure(e: impl Coded + std::fmt::Display) -> Failure {
+    Failure::new(result_of(e.code()), e.to_string())
 }
 
 fn to_json_text(value: &impl serde::Serialize) -> Result<String, Failure> {
@@ -439,7 +426,7 @@ pub extern "C" fn mgc_bytes_free(b: *mut mgc_bytes) -> mgc_result {
 pub extern "C" fn mgc_registry_new(out: *mut *mut mgc_registry) -> mgc_result {
     guard(|| {
         check_out(out, "out")?;
-        let inner = Registry::builtin().map_err(registry_error)?;
+        let inner = Registry::builtin().map_err(failure)?;
         write_out(out, mgc_registry { inner }, Kind::Registry);
         Ok(())
     })
@@ -463,7 +450,7 @@ pub extern "C" fn mgc_registry_load_dir(
             .inner
             .load_dir(Path::new(dir))
             .map(drop)
-            .map_err(registry_error)
+            .map_err(failure)
     })
 }
 
@@ -471,20 +458,6 @@ pub extern "C" fn mgc_registry_load_dir(
 #[unsafe(no_mangle)]
 pub extern "C" fn mgc_registry_free(registry: *mut mgc_registry) -> mgc_result {
     guard(|| take_back(registry, Kind::Registry, "registry"))
-}
-
-fn summary(def: &mobigen_connectors::ConnectorDefinition) -> serde_json::Value {
-    serde_json::json!({
-        "id": def.id,
-        "name": def.name,
-        "description": def.description,
-        "category": def.category,
-        "logo": def.logo,
-        "authType": def.auth_types.first(),
-        "authTypes": def.auth_types,
-        "capabilities": def.capabilities,
-        "setupDifficulty": def.setup_difficulty,
-    })
 }
 
 /// Lists connectors as JSON `{"connectors": [summary...]}`; `category` (may be empty for all)
@@ -509,15 +482,9 @@ pub extern "C" fn mgc_registry_list_json(
                     .map_err(|e: String| Failure::new(mgc_result::UnknownConnector, e))?,
             )
         };
-        let list: Vec<serde_json::Value> = registry
-            .inner
-            .list(category)
-            .iter()
-            .map(|c| summary(c.definition()))
-            .collect();
         string_out(
             out,
-            to_json_text(&serde_json::json!({ "connectors": list }))?,
+            to_json_text(&summary::list_json(&registry.inner, category))?,
         )
     })
 }
@@ -534,7 +501,7 @@ pub extern "C" fn mgc_registry_get_json(
         let registry = registry_ref(registry)?;
         let id = arg_str(id, id_len, "id")?;
         check_out(out, "out")?;
-        let connector = registry.inner.lookup(id).map_err(registry_error)?;
+        let connector = registry.inner.lookup(id).map_err(failure)?;
         string_out(out, to_json_text(connector.definition())?)
     })
 }
@@ -551,19 +518,9 @@ pub extern "C" fn mgc_registry_search_json(
         let registry = registry_ref(registry)?;
         let query = arg_str(query, query_len, "query")?;
         check_out(out, "out")?;
-        let results: Vec<serde_json::Value> = registry
-            .inner
-            .search(query)
-            .iter()
-            .map(|hit| {
-                let mut value = summary(hit.connector.definition());
-                value["score"] = hit.score.into();
-                value
-            })
-            .collect();
         string_out(
             out,
-            to_json_text(&serde_json::json!({ "query": query, "results": results }))?,
+            to_json_text(&summary::search_json(&registry.inner, query))?,
         )
     })
 }
@@ -585,7 +542,7 @@ pub extern "C" fn mgc_validate_config(
         let id = arg_str(id, id_len, "id")?;
         let config = arg_json(config_json, config_len, "config")?;
         check_out(out, "out")?;
-        let connector = registry.inner.lookup(id).map_err(registry_error)?;
+        let connector = registry.inner.lookup(id).map_err(failure)?;
         let valid = connector
             .validate_config(&config)
             .map_err(|e| Failure::new(mgc_result::InvalidConfig, e.to_string()))?;
@@ -704,7 +661,7 @@ impl<'a> AddArgs<'a> {
         let dir = arg_str(dir, dir_len, "dir")?;
         let id = arg_str(id, id_len, "id")?;
         let config = arg_json(config_json, config_len, "config")?;
-        let connector = registry.lookup(id).map_err(registry_error)?;
+        let connector = registry.lookup(id).map_err(failure)?;
         let valid = connector
             .validate_config(&config)
             .map_err(|e| Failure::new(mgc_result::InvalidConfig, e.to_string()))?;
@@ -730,7 +687,7 @@ impl<'a> AddArgs<'a> {
             mode,
             supplied,
         )
-        .map_err(op_error)?;
+        .map_err(failure)?;
         string_out(out, to_json_text(&plan.summary_json(mode == Mode::DryRun))?)
     }
 }
@@ -754,7 +711,7 @@ pub extern "C" fn mgc_project_remove(
         check_out(out, "out")?;
         let (options, mode) = options(flags);
         let plan =
-            ops::remove(&registry.inner, Path::new(dir), id, options, mode).map_err(op_error)?;
+            ops::remove(&registry.inner, Path::new(dir), id, options, mode).map_err(failure)?;
         string_out(out, to_json_text(&plan.summary_json(mode == Mode::DryRun))?)
     })
 }
@@ -771,7 +728,7 @@ pub extern "C" fn mgc_project_status(
         let registry = registry_ref(registry)?;
         let dir = arg_str(dir, dir_len, "dir")?;
         check_out(out, "out")?;
-        let status = ops::status(&registry.inner, Path::new(dir)).map_err(op_error)?;
+        let status = ops::status(&registry.inner, Path::new(dir)).map_err(failure)?;
         string_out(out, to_json_text(&status)?)
     })
 }
@@ -796,8 +753,8 @@ pub extern "C" fn mgc_vault_open(
                 "keyring_path is empty",
             ));
         }
-        let keyring = LocalKeyring::open_or_create(Path::new(path), SystemClock.now())
-            .map_err(vault_error)?;
+        let keyring =
+            LocalKeyring::open_or_create(Path::new(path), SystemClock.now()).map_err(failure)?;
         write_out(
             out,
             mgc_vault {
@@ -842,7 +799,7 @@ pub extern "C" fn mgc_vault_encrypt(
         let text = vault
             .inner
             .encrypt_to_text(plaintext, &Context::new(project, connector))
-            .map_err(vault_error)?;
+            .map_err(failure)?;
         string_out(out, text)
     })
 }
@@ -869,7 +826,7 @@ pub extern "C" fn mgc_vault_decrypt(
         let plaintext = vault
             .inner
             .decrypt_text(text, &Context::new(project, connector))
-            .map_err(vault_error)?;
+            .map_err(failure)?;
         write_out(
             out,
             mgc_bytes {
@@ -895,7 +852,7 @@ pub extern "C" fn mgc_vault_rotate(vault: *mut mgc_vault, out: *mut *mut mgc_str
             .inner
             .provider_mut()
             .rotate(SystemClock.now())
-            .map_err(vault_error)?;
+            .map_err(failure)?;
         string_out(out, id.to_string())
     })
 }
@@ -919,11 +876,12 @@ pub extern "C" fn mgc_vault_rewrap(
         let connector = arg_str(connector_id, connector_id_len, "connector_id")?;
         let text = arg_str(ciphertext, ciphertext_len, "ciphertext")?;
         check_out(out, "out")?;
-        let envelope = mobigen_connectors::vault::Envelope::from_text(text).map_err(vault_error)?;
+        let envelope =
+            mobigen_connectors::secrets::vault::Envelope::from_text(text).map_err(failure)?;
         let rewrapped = vault
             .inner
             .rewrap(envelope, &Context::new(project, connector))
-            .map_err(vault_error)?;
+            .map_err(failure)?;
         string_out(out, rewrapped.to_text())
     })
 }

@@ -5,126 +5,20 @@
 //! A [`Failure`] is plain data (`Send`), so an async task can carry it from the worker thread
 //! back to the main thread, where [`Failure::into_js`] builds the JS object.
 
-use mobigen_connectors::apply::ApplyError;
 use mobigen_connectors::net::NetError;
-use mobigen_connectors::ops::OpError;
-use mobigen_connectors::plan::PlanError;
+use mobigen_connectors::project::ops::OpError;
+use mobigen_connectors::project::plan::PlanError;
+use mobigen_connectors::secrets::vault::VaultError;
 use mobigen_connectors::store::StoreError;
-use mobigen_connectors::vault::VaultError;
 use mobigen_connectors::{ConfigError, RegistryError};
 use napi::bindgen_prelude::{JsObjectValue, Object};
 use napi::{Env, JsError, JsTypeError, JsValue, Status};
 use serde_json::{Value, json};
 
-/// The `code` of every error the package throws. Names are stable: new ones may be added,
-/// none is renamed or reused. They match the C ABI's result names (`MGC_RESULT_CONFLICT` is
-/// `CONFLICT`), plus the store's own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
-    /// An argument has the wrong type or an impossible value (thrown as `TypeError`).
-    InvalidArgument,
-    /// No connector has that id.
-    UnknownConnector,
-    /// No category has that name.
-    UnknownCategory,
-    /// The config was refused; `error.issues` lists every problem.
-    InvalidConfig,
-    /// A connector manifest loaded from a folder is invalid.
-    InvalidManifest,
-    /// The project cannot be read or edited (no package.json, unparsable root file...).
-    ProjectError,
-    /// Generated files were edited by the user; nothing was written. `error.conflicts` lists
-    /// them; `force: true` overrides.
-    Conflict,
-    /// The connector to remove is not enabled in the project.
-    NotEnabled,
-    /// Another operation holds the project.
-    Busy,
-    /// A file-system call failed; nothing was changed.
-    Io,
-    /// Decryption failed: wrong project or connector, tampered or truncated ciphertext.
-    DecryptionFailed,
-    /// A vault key problem: unknown or retired key id, unreadable key file.
-    KeyError,
-    /// No stored connector instance (or credentials version) has that id.
-    NotFound,
-    /// The project already has a stored instance of the connector.
-    AlreadyExists,
-    /// The instance's lifecycle does not allow the step.
-    IllegalTransition,
-    /// The store's database failed or holds an unreadable row.
-    StoreError,
-    /// The library panicked (a bug).
-    Panic,
-    /// The HTTP client could not be set up, or a `MOBIGEN_*_API_BASE` variable is not a URL.
-    NetworkSetup,
-    /// The connector has no test action of that id.
-    UnknownAction,
-    /// The test action has no parameter of that name.
-    UnknownParam,
-    /// The safety rules refuse the endpoint (not https, or not a public address).
-    EndpointRefused,
-    /// No answer: timeout, connection refused or dropped.
-    NetworkError,
-    /// The service answered with an unexpected status (`error.status`) or an unusable body.
-    ServiceError,
-    /// The connector has no OAuth flow (OAuth: stripe, firebase, supabase).
-    OauthUnsupported,
-    /// The user or the provider refused the authorization (`error.oauthError`: `access_denied`...).
-    AuthorizationDenied,
-    /// The callback's `state` is not the pending authorization's (maybe a forged callback).
-    StateMismatch,
-    /// The callback URL cannot be parsed or lacks `code`.
-    BadCallback,
-    /// The authorization code expired, was used already, or belongs to another client.
-    InvalidGrant,
-    /// A supplied file is not declared (or not fetchable) by the connector, or its body does
-    /// not parse.
-    InvalidSupplied,
-}
-
-impl Code {
-    /// The string JavaScript sees as `error.code`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::InvalidArgument => "INVALID_ARGUMENT",
-            Code::UnknownConnector => "UNKNOWN_CONNECTOR",
-            Code::UnknownCategory => "UNKNOWN_CATEGORY",
-            Code::InvalidConfig => "INVALID_CONFIG",
-            Code::InvalidManifest => "INVALID_MANIFEST",
-            Code::ProjectError => "PROJECT_ERROR",
-            Code::Conflict => "CONFLICT",
-            Code::NotEnabled => "NOT_ENABLED",
-            Code::Busy => "BUSY",
-            Code::Io => "IO",
-            Code::DecryptionFailed => "DECRYPTION_FAILED",
-            Code::KeyError => "KEY_ERROR",
-            Code::NotFound => "NOT_FOUND",
-            Code::AlreadyExists => "ALREADY_EXISTS",
-            Code::IllegalTransition => "ILLEGAL_TRANSITION",
-            Code::StoreError => "STORE_ERROR",
-            Code::Panic => "PANIC",
-            Code::NetworkSetup => "NETWORK_SETUP",
-            Code::UnknownAction => "UNKNOWN_ACTION",
-            Code::UnknownParam => "UNKNOWN_PARAM",
-            Code::EndpointRefused => "ENDPOINT_REFUSED",
-            Code::NetworkError => "NETWORK_ERROR",
-            Code::ServiceError => "SERVICE_ERROR",
-            Code::OauthUnsupported => "OAUTH_UNSUPPORTED",
-            Code::AuthorizationDenied => "AUTHORIZATION_DENIED",
-            Code::StateMismatch => "STATE_MISMATCH",
-            Code::BadCallback => "BAD_CALLBACK",
-            Code::InvalidGrant => "INVALID_GRANT",
-            Code::InvalidSupplied => "INVALID_SUPPLIED",
-        }
-    }
-}
-
-impl AsRef<str> for Code {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
+use mobigen_connectors::host::codes::Coded;
+/// The `code` of every error the package throws: the library's stable codes, the same names
+/// as the C ABI's results (`MGC_RESULT_CONFLICT` is `CONFLICT`).
+pub use mobigen_connectors::host::codes::ErrorCode as Code;
 
 /// A failed call: its code, the Rust message, and structured details (`issues`, `conflicts`)
 /// set as extra properties of the JS error.
@@ -193,12 +87,7 @@ impl Failure {
 
 /// A failure in a registry call.
 pub fn registry(e: RegistryError) -> Failure {
-    let code = match e {
-        RegistryError::Unknown { .. } => Code::UnknownConnector,
-        RegistryError::Io { .. } => Code::Io,
-        _ => Code::InvalidManifest,
-    };
-    Failure::new(code, e.to_string())
+    Failure::new(e.code(), e.to_string())
 }
 
 /// A refused config: the message lists every problem, `error.issues` holds them as data.
@@ -211,9 +100,7 @@ pub fn config(e: ConfigError) -> Failure {
 pub fn op(e: OpError) -> Failure {
     match e {
         OpError::Plan(e) => plan(e),
-        OpError::Apply(ApplyError::Busy { .. }) => Failure::new(Code::Busy, e.to_string()),
-        OpError::Apply(_) => Failure::new(Code::Io, e.to_string()),
-        _ => Failure::new(Code::ProjectError, e.to_string()),
+        other => Failure::new(other.code(), other.to_string()),
     }
 }
 
@@ -227,120 +114,41 @@ pub fn plan(e: PlanError) -> Failure {
                 .collect();
             Failure::new(Code::Conflict, e.to_string()).with("conflicts", Value::Array(list))
         }
-        PlanError::NotEnabled { .. } => Failure::new(Code::NotEnabled, e.to_string()),
-        PlanError::Supplied { .. } => Failure::new(Code::InvalidSupplied, e.to_string()),
-        PlanError::Template { .. } => Failure::new(Code::InvalidManifest, e.to_string()),
-        PlanError::Registry(e) => registry(e),
-        _ => Failure::new(Code::ProjectError, e.to_string()),
+        other => Failure::new(other.code(), other.to_string()),
     }
 }
 
 /// A failure of the vault.
 pub fn vault(e: VaultError) -> Failure {
-    let code = match e {
-        VaultError::Decryption
-        | VaultError::Truncated
-        | VaultError::NotARecord
-        | VaultError::UnknownVersion { .. }
-        | VaultError::UnknownAlgorithm { .. }
-        | VaultError::Malformed { .. }
-        | VaultError::BadTextEncoding { .. } => Code::DecryptionFailed,
-        _ => Code::KeyError,
-    };
-    Failure::new(code, e.to_string())
+    Failure::new(e.code(), e.to_string())
 }
 
 /// A failure of the credential store.
 pub fn store(e: StoreError) -> Failure {
-    match e {
-        StoreError::Vault(e) => vault(e),
-        StoreError::NotFound { .. } | StoreError::VersionNotFound { .. } => {
-            Failure::new(Code::NotFound, e.to_string())
-        }
-        StoreError::AlreadyExists { .. } => Failure::new(Code::AlreadyExists, e.to_string()),
-        StoreError::IllegalTransition(_) | StoreError::WrongStatus { .. } => {
-            Failure::new(Code::IllegalTransition, e.to_string())
-        }
-        StoreError::ConnectorMismatch { .. } => Failure::argument(e.to_string()),
-        _ => Failure::new(Code::StoreError, e.to_string()),
+    if e.code() == Code::InvalidArgument {
+        return Failure::argument(e.to_string());
     }
+    Failure::new(e.code(), e.to_string())
 }
 
 /// A failure of the network part. A credential the service rejects is not one: it is a failed
 /// step of the report.
 pub fn net(e: NetError) -> Failure {
-    let message = e.to_string();
+    let failure = Failure::new(e.code(), e.to_string());
     match e {
-        NetError::Setup(_) | NetError::BadOverride { .. } => {
-            Failure::new(Code::NetworkSetup, message)
-        }
-        NetError::UnknownAction { .. } => Failure::new(Code::UnknownAction, message),
-        NetError::UnknownParam { .. } => Failure::new(Code::UnknownParam, message),
-        NetError::Config { field, reason } => Failure::new(Code::InvalidConfig, message).with(
+        NetError::Config { field, reason } => failure.with(
             "issues",
             json!([{ "pointer": field, "message": reason, "severity": "error" }]),
         ),
-        NetError::EndpointRefused(_) => Failure::new(Code::EndpointRefused, message),
-        NetError::Status { status, .. } => {
-            Failure::new(Code::ServiceError, message).with("status", json!(status))
-        }
-        NetError::InvalidResponse(_) => Failure::new(Code::ServiceError, message),
-        NetError::AuthorizationDenied { code, .. } => {
-            Failure::new(Code::AuthorizationDenied, message).with("oauthError", json!(code))
-        }
-        NetError::StateMismatch => Failure::new(Code::StateMismatch, message),
-        NetError::BadCallback(_) => Failure::new(Code::BadCallback, message),
-        NetError::InvalidGrant => Failure::new(Code::InvalidGrant, message),
-        NetError::UnknownSupplied { .. } => Failure::new(Code::InvalidSupplied, message),
-        // Transport, and what the binding never calls (refresh, token store).
-        _ => Failure::new(Code::NetworkError, message),
+        NetError::Status { status, .. } => failure.with("status", json!(status)),
+        NetError::AuthorizationDenied { code, .. } => failure.with("oauthError", json!(code)),
+        _ => failure,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codes_are_screaming_snake_and_distinct() {
-        let all = [
-            Code::InvalidArgument,
-            Code::UnknownConnector,
-            Code::UnknownCategory,
-            Code::InvalidConfig,
-            Code::InvalidManifest,
-            Code::ProjectError,
-            Code::Conflict,
-            Code::NotEnabled,
-            Code::Busy,
-            Code::Io,
-            Code::DecryptionFailed,
-            Code::KeyError,
-            Code::NotFound,
-            Code::AlreadyExists,
-            Code::IllegalTransition,
-            Code::StoreError,
-            Code::Panic,
-            Code::NetworkSetup,
-            Code::UnknownAction,
-            Code::UnknownParam,
-            Code::EndpointRefused,
-            Code::NetworkError,
-            Code::ServiceError,
-            Code::OauthUnsupported,
-            Code::AuthorizationDenied,
-            Code::StateMismatch,
-            Code::BadCallback,
-            Code::InvalidGrant,
-        ];
-        let names: std::collections::HashSet<&str> = all.iter().map(|c| c.as_str()).collect();
-        assert_eq!(names.len(), all.len());
-        assert!(
-            names
-                .iter()
-                .all(|n| n.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
-        );
-    }
 
     #[test]
     fn store_errors_keep_the_vault_code() {

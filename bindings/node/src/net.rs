@@ -21,7 +21,7 @@ use mobigen_connectors::net::oauth::{
     OAuthProvider, PendingAuthorization, TokenSet, begin_authorization, complete_authorization,
 };
 use mobigen_connectors::net::{CheckReport, NetEngine, NetOptions};
-use mobigen_connectors::secret::SecretString;
+use mobigen_connectors::secrets::secret::SecretString;
 use mobigen_connectors::{Connector, Registry, ValidConfig};
 use napi::Env;
 use napi::bindgen_prelude::{PromiseRaw, Reference, Unknown};

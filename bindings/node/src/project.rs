@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use mobigen_connectors::Registry;
-use mobigen_connectors::ops::{self, Mode};
-use mobigen_connectors::plan::{Plan, PlanOptions};
+use mobigen_connectors::project::ops::{self, Mode};
+use mobigen_connectors::project::plan::{Plan, PlanOptions};
 use napi::JsValue as _;
 use napi::bindgen_prelude::{AsyncTask, JsObjectValue, Object, Unknown};
 use napi::{Env, Task};

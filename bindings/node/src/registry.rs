@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
-use mobigen_connectors::definition::Category;
-use mobigen_connectors::{ConnectorDefinition, Registry};
+use mobigen_connectors::Registry;
+use mobigen_connectors::catalog::definition::Category;
+use mobigen_connectors::catalog::summary;
 use napi::Env;
 use napi::bindgen_prelude::Unknown;
 use napi_derive::napi;
@@ -48,21 +49,6 @@ pub(crate) fn current() -> Outcome<Arc<Registry>> {
     }
 }
 
-/// A connector's summary: the PRD's `GET /api/v1/connectors` item.
-pub(crate) fn summary(def: &ConnectorDefinition) -> Value {
-    json!({
-        "id": def.id,
-        "name": def.name,
-        "description": def.description,
-        "category": def.category,
-        "logo": def.logo,
-        "authType": def.auth_types.first(),
-        "authTypes": def.auth_types,
-        "capabilities": def.capabilities,
-        "setupDifficulty": def.setup_difficulty,
-    })
-}
-
 fn parse_category(text: &str) -> Outcome<Category> {
     text.parse()
         .map_err(|e: String| Failure::new(Code::UnknownCategory, e))
@@ -86,12 +72,7 @@ pub fn list_connectors(env: Env, category: Option<Unknown<'_>>) -> napi::Result<
 pub(crate) fn list_json(category: Option<&str>) -> Outcome<Value> {
     let category = category.map(parse_category).transpose()?;
     let registry = current()?;
-    let list: Vec<Value> = registry
-        .list(category)
-        .iter()
-        .map(|c| summary(c.definition()))
-        .collect();
-    Ok(json!({ "connectors": list }))
+    Ok(summary::list_json(&registry, category))
 }
 
 /// One connector's full definition (its manifest, `configSchema` included), as the CLI's
@@ -122,16 +103,7 @@ pub fn search_connectors(env: Env, query: Unknown<'_>) -> napi::Result<Value> {
     call(&env, || {
         let query = args::string(&env, query, "query")?;
         let registry = current()?;
-        let results: Vec<Value> = registry
-            .search(&query)
-            .iter()
-            .map(|hit| {
-                let mut value = summary(hit.connector.definition());
-                value["score"] = hit.score.into();
-                value
-            })
-            .collect();
-        Ok(json!({ "query": query, "results": results }))
+        Ok(summary::search_json(&registry, &query))
     })
 }
 

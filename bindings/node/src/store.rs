@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use mobigen_connectors::clock::{Clock, SystemClock};
+use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
 use mobigen_connectors::store::{CredentialService, InstanceRecord, SqliteStore, Store};
-use mobigen_connectors::vault::{LocalKeyring, Vault};
 use napi::Env;
 use napi::bindgen_prelude::Unknown;
 use napi_derive::napi;

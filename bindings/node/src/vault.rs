@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 
 use mobigen_connectors::clock::{Clock, SystemClock};
-use mobigen_connectors::secret::SecretBytes;
+use mobigen_connectors::secrets::secret::SecretBytes;
+use mobigen_connectors::secrets::vault::{
+    self as core, Context, Envelope, KeyProvider, LocalKeyring,
+};
 use mobigen_connectors::store::{AuditAction, AuditEvent, SqliteStore, Store};
-use mobigen_connectors::vault::{self as core, Context, Envelope, KeyProvider, LocalKeyring};
 use napi::Env;
 use napi::bindgen_prelude::{Buffer, Unknown};
 use napi_derive::napi;

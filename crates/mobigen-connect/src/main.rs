@@ -3,12 +3,9 @@
 //! Exit status: 0 on success, 1 when the command ran but the answer is "no" (an invalid config, an
 //! unknown connector, a file that cannot be read), 2 for a usage error.
 
-mod catalog;
-mod credential_cmds;
-mod net_cmds;
-mod project_cmds;
+mod commands;
+mod output;
 mod store_access;
-mod vault_cmds;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,40 +43,40 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the available connectors.
-    List(catalog::ListArgs),
+    List(commands::catalog::ListArgs),
     /// Search connectors by name, capability or description (typos are tolerated).
-    Search(catalog::SearchArgs),
+    Search(commands::catalog::SearchArgs),
     /// Show one connector: description, config fields and schema, features, what it adds.
-    Show(catalog::ShowArgs),
+    Show(commands::catalog::ShowArgs),
     /// Check a config file against a connector's schema and rules, without side effects.
-    CheckConfig(catalog::CheckConfigArgs),
+    CheckConfig(commands::catalog::CheckConfigArgs),
     /// Add a connector to an Expo project (or update it when its config changed), and store its
     /// config in the connector store (secrets encrypted; status `configured`).
-    Add(project_cmds::AddArgs),
+    Add(commands::project::AddArgs),
     /// Remove a connector from an Expo project, restoring what was there before, and delete its
     /// stored credentials.
-    Remove(project_cmds::RemoveArgs),
+    Remove(commands::project::RemoveArgs),
     /// Show the connectors enabled in a project and any drift from what was generated.
-    Status(project_cmds::StatusArgs),
+    Status(commands::project::StatusArgs),
     /// Stored credentials of a connector: rotate them, show their metadata.
     #[command(subcommand)]
-    Credentials(credential_cmds::CredentialsCommand),
+    Credentials(commands::credentials::CredentialsCommand),
     /// The vault's key-encryption keys: list, rotate, rewrap stored records.
     #[command(subcommand)]
-    Keys(vault_cmds::KeysCommand),
+    Keys(commands::keys::KeysCommand),
     /// Show the audit log of credential access and changes, or verify its hash chain.
-    Audit(vault_cmds::AuditArgs),
+    Audit(commands::keys::AuditArgs),
     /// Switch an active connector off in the store; its credentials and code stay in place.
-    Disable(credential_cmds::SwitchArgs),
+    Disable(commands::credentials::SwitchArgs),
     /// Switch a validated or disabled connector on (`active`) in the store.
-    Enable(credential_cmds::SwitchArgs),
+    Enable(commands::credentials::SwitchArgs),
     /// Check a config's credentials against the live service (network).
-    Validate(net_cmds::ValidateArgs),
+    Validate(commands::net::ValidateArgs),
     /// Run a test action against the live service (network; Stripe: test keys only).
-    Test(net_cmds::TestArgs),
+    Test(commands::net::TestArgs),
     /// Connect through OAuth instead of pasted keys (stripe, firebase, supabase).
     #[command(subcommand)]
-    Oauth(net_cmds::OauthCommand),
+    Oauth(commands::net::OauthCommand),
 }
 
 /// What a command reports when it fails: the message, printed as `error: <first line>` plus any
@@ -93,23 +90,23 @@ fn run(cli: Cli) -> CommandResult {
     };
     let location = store_access::StoreLocation::resolve(cli.store, cli.keyring);
     match cli.command {
-        Command::List(args) => catalog::list(&registry, &args),
-        Command::Search(args) => catalog::search(&registry, &args),
-        Command::Show(args) => catalog::show(&registry, &args),
-        Command::CheckConfig(args) => catalog::check_config(&registry, &args),
-        Command::Add(args) => project_cmds::add(&registry, &location, &args),
-        Command::Remove(args) => project_cmds::remove(&registry, &location, &args),
-        Command::Status(args) => project_cmds::status(&registry, &args),
+        Command::List(args) => commands::catalog::list(&registry, &args),
+        Command::Search(args) => commands::catalog::search(&registry, &args),
+        Command::Show(args) => commands::catalog::show(&registry, &args),
+        Command::CheckConfig(args) => commands::catalog::check_config(&registry, &args),
+        Command::Add(args) => commands::project::add(&registry, &location, &args),
+        Command::Remove(args) => commands::project::remove(&registry, &location, &args),
+        Command::Status(args) => commands::project::status(&registry, &args),
         Command::Credentials(command) => {
-            credential_cmds::credentials(&registry, &location, &command)
+            commands::credentials::credentials(&registry, &location, &command)
         }
-        Command::Keys(command) => vault_cmds::keys(&location, &command),
-        Command::Audit(args) => vault_cmds::audit(&location, &args),
-        Command::Disable(args) => credential_cmds::switch(&location, &args, false),
-        Command::Enable(args) => credential_cmds::switch(&location, &args, true),
-        Command::Validate(args) => net_cmds::validate(&registry, &args),
-        Command::Test(args) => net_cmds::test(&registry, &args),
-        Command::Oauth(command) => net_cmds::oauth(&registry, &command),
+        Command::Keys(command) => commands::keys::keys(&location, &command),
+        Command::Audit(args) => commands::keys::audit(&location, &args),
+        Command::Disable(args) => commands::credentials::switch(&location, &args, false),
+        Command::Enable(args) => commands::credentials::switch(&location, &args, true),
+        Command::Validate(args) => commands::net::validate(&registry, &args),
+        Command::Test(args) => commands::net::test(&registry, &args),
+        Command::Oauth(command) => commands::net::oauth(&registry, &location, &command),
     }
 }
 

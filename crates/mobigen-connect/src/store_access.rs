@@ -1,31 +1,22 @@
 //! Where the connector store and the vault keyring live, how a project folder is named in the
 //! store, and opening them.
 //!
-//! - Store: `--store PATH`, else `$MOBIGEN_STORE`, else `connectors.db` in the user's data
-//!   directory (`$XDG_DATA_HOME/mobigen`, `~/.local/share/mobigen`, `%APPDATA%\mobigen`).
-//! - Keyring: `--keyring PATH`, else `$MOBIGEN_KEYRING`, else `$MOBIGEN_VAULT_KEYRING`, else
-//!   `vault-keyring.json` next to the store. `$MOBIGEN_VAULT_KEY` (the library's environment
-//!   keyring) replaces the key file altogether.
-//! - Project id: `--project-id ID`, else `prj-` and the first 128 bits (hex) of the SHA-256 of the
-//!   project folder's canonical path. Nothing is written into the project for it (its lock file
-//!   holds no random id), so moving the folder changes the id: pass `--project-id` to keep one.
+//! The rule is the library's (`mobigen_connectors::host::location`): `--store PATH` and
+//! `--keyring PATH` come first, then the environment and the user's data folder. The project id
+//! is `--project-id ID`, else derived from the folder's canonical path (moving the folder changes
+//! it: pass `--project-id` to keep one).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
 use mobigen_connectors::clock::{Clock, SystemClock};
+use mobigen_connectors::host::location::{Locations, project_id_for};
+use mobigen_connectors::secrets::vault::{ENV_KEY, LocalKeyring, Vault};
 use mobigen_connectors::store::{CredentialService, SqliteStore};
-use mobigen_connectors::vault::{ENV_KEY, ENV_KEYRING_PATH, LocalKeyring, Vault};
-use sha2::{Digest, Sha256};
 
 /// The credential service as the CLI uses it.
 pub(crate) type Service = CredentialService<SqliteStore, LocalKeyring, SystemClock>;
-
-/// File name of the store in the data directory.
-const STORE_FILE: &str = "connectors.db";
-/// File name of the keyring next to the store.
-const KEYRING_FILE: &str = "vault-keyring.json";
 
 /// The store and keyring paths, resolved (`None` when no data directory is known and no path was
 /// given: only commands that use the store report that).
@@ -43,28 +34,11 @@ pub(crate) enum Access {
     Existing,
 }
 
-fn var(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-}
-
 impl StoreLocation {
     /// Resolves the paths from the global flags (clap has already applied `MOBIGEN_STORE` and
     /// `MOBIGEN_KEYRING`) and the defaults.
     pub(crate) fn resolve(store: Option<PathBuf>, keyring: Option<PathBuf>) -> StoreLocation {
-        let store = store.or_else(|| {
-            let dir = var("XDG_DATA_HOME")
-                .or_else(|| var("HOME").map(|h| h.join(".local").join("share")))
-                .or_else(|| var("APPDATA"))?;
-            Some(dir.join("mobigen").join(STORE_FILE))
-        });
-        let paths = store.map(|store| {
-            let keyring = keyring
-                .or_else(|| var(ENV_KEYRING_PATH))
-                .unwrap_or_else(|| keyring_next_to(&store));
-            (store, keyring)
-        });
+        let paths = Locations::resolve(store, keyring).map(|at| (at.store, at.keyring));
         StoreLocation { paths }
     }
 
@@ -138,14 +112,6 @@ impl StoreLocation {
     }
 }
 
-/// The default keyring file: `vault-keyring.json` in the store's folder.
-fn keyring_next_to(store: &Path) -> PathBuf {
-    store
-        .parent()
-        .unwrap_or_else(|| Path::new("."))
-        .join(KEYRING_FILE)
-}
-
 /// Creates `path` empty with permissions 0600 unless it exists (SQLite then initialises it, and
 /// gives its -wal and -shm files the same permissions).
 fn create_private_file(path: &Path) -> std::io::Result<()> {
@@ -201,42 +167,10 @@ impl ProjectArgs {
     }
 }
 
-/// `prj-` and the first 16 bytes, in hex, of the SHA-256 of `canonical` (the path's bytes).
-pub(crate) fn project_id_for(canonical: &Path) -> String {
-    let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("prj-{hex}")
-}
-
 /// Who the audit log names: `mobigen-connect` and the OS user when known.
 pub(crate) fn actor() -> String {
     match std::env::var("USER").or_else(|_| std::env::var("USERNAME")) {
         Ok(user) if !user.is_empty() => format!("mobigen-connect ({user})"),
         _ => "mobigen-connect".to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn project_id_is_stable_and_path_dependent() {
-        let a = project_id_for(Path::new("/home/ann/app"));
-        assert_eq!(a, project_id_for(Path::new("/home/ann/app")));
-        assert_ne!(a, project_id_for(Path::new("/home/ann/app2")));
-        assert!(a.starts_with("prj-") && a.len() == 4 + 32, "{a}");
-    }
-
-    #[test]
-    fn keyring_defaults_next_to_the_store() {
-        assert_eq!(
-            keyring_next_to(Path::new("/x/y/c.db")),
-            PathBuf::from("/x/y").join(KEYRING_FILE)
-        );
-        assert_eq!(
-            keyring_next_to(Path::new("c.db")),
-            PathBuf::from("").join(KEYRING_FILE)
-        );
     }
 }

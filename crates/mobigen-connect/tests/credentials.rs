@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use mobigen_connectors::clock::SystemClock;
+use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
 use mobigen_connectors::store::{CredentialService, SqliteStore};
-use mobigen_connectors::vault::{LocalKeyring, Vault};
 use serde_json::{Value, json};
 
 const SECRET_1: &str = "sk_test_51FirstSecretValue0001";

@@ -15,9 +15,9 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mobigen_connectors::ops::{self, Mode};
-use mobigen_connectors::plan::{self, PlanOptions};
-use mobigen_connectors::project::ProjectSnapshot;
+use mobigen_connectors::project::ops::{self, Mode};
+use mobigen_connectors::project::plan::{self, PlanOptions};
+use mobigen_connectors::project::snapshot::ProjectSnapshot;
 use mobigen_connectors::{Registry, ValidConfig};
 
 const ALL: [&str; 5] = ["stripe", "firebase", "supabase", "revenuecat", "onesignal"];

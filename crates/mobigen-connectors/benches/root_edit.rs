@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
-use mobigen_connectors::inject::{RootInsert, WrapSpec, plan_root_insert};
+use mobigen_connectors::edit::code::{RootInsert, WrapSpec, plan_root_insert};
 use oxc_allocator::Allocator;
 use oxc_span::SourceType;
 

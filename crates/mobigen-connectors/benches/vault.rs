@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use mobigen_connectors::clock::{Clock, SystemClock};
+use mobigen_connectors::secrets::vault::{Context, LocalKeyring, Vault};
 use mobigen_connectors::store::{CredentialService, SqliteStore};
-use mobigen_connectors::vault::{Context, LocalKeyring, Vault};
 
 const RECORDS: usize = 100_000;
 

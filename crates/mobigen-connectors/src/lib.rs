@@ -1,7 +1,7 @@
 //! Mobigen connectors: add third-party services (Stripe, Firebase, Supabase, RevenueCat,
 //! OneSignal, ...) to Expo / React Native apps, safely and reversibly.
 //!
-//! Connectors are data: each is a folder with a `manifest.json` ([`definition`]) and templates,
+//! Connectors are data: each is a folder with a `manifest.json` ([`catalog::definition`]) and templates,
 //! embedded at build time or loaded at run time into a [`Registry`]. A user's config is checked
 //! with [`Connector::validate_config`].
 //!
@@ -22,31 +22,21 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod apply;
+pub mod catalog;
 pub mod clock;
-pub mod config;
-pub mod definition;
-pub mod edit_env;
-pub mod edit_json;
-pub mod generate;
-pub mod inject;
-pub mod lockfile;
-mod manifest_check;
+pub mod edit;
+pub mod host;
 #[cfg(feature = "net")]
 pub mod net;
-pub mod ops;
-pub mod plan;
 pub mod project;
-pub mod registry;
-pub mod search;
-pub mod secret;
+pub mod secrets;
 pub mod store;
-pub mod template;
-pub mod vault;
 
-pub use config::{ConfigError, ConfigIssue, ValidConfig};
-pub use definition::ConnectorDefinition;
-pub use inject::InjectError;
-pub use manifest_check::META_SCHEMA;
-pub use registry::{Connector, ManifestProblem, Origin, Registry, RegistryError};
-pub use search::SearchHit;
+pub use catalog::config::{ConfigError, ConfigIssue, ValidConfig};
+pub use catalog::connector::{Connector, Origin};
+pub use catalog::definition::ConnectorDefinition;
+pub use catalog::error::{ManifestProblem, RegistryError};
+pub use catalog::manifest_check::META_SCHEMA;
+pub use catalog::registry::Registry;
+pub use catalog::search::SearchHit;
+pub use edit::code::InjectError;

@@ -7,7 +7,7 @@ use std::io;
 use std::path::Path;
 use std::time::Duration;
 
-use mobigen_connectors::apply::{
+use mobigen_connectors::project::apply::{
     self, ApplyError, FileSystem, FileWrite, ProjectLock, RealFs, Recovery,
 };
 

@@ -2,7 +2,7 @@
 //! cross-field rules, each with a passing and a failing case. No message may contain a value.
 
 use base64::Engine as _;
-use mobigen_connectors::definition::Severity;
+use mobigen_connectors::catalog::definition::Severity;
 use mobigen_connectors::{ConfigError, Registry, ValidConfig};
 use serde_json::{Value, json};
 

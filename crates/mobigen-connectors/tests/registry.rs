@@ -3,9 +3,9 @@
 use std::fs;
 use std::path::Path;
 
-use mobigen_connectors::definition::Category;
-use mobigen_connectors::plan::{PlanError, PlanOptions, plan_add};
-use mobigen_connectors::project::ProjectSnapshot;
+use mobigen_connectors::catalog::definition::Category;
+use mobigen_connectors::project::plan::{PlanError, PlanOptions, plan_add};
+use mobigen_connectors::project::snapshot::ProjectSnapshot;
 use mobigen_connectors::{Origin, Registry, RegistryError};
 use serde_json::{Value, json};
 

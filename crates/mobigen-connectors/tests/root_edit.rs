@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mobigen_connectors::inject::{
+use mobigen_connectors::edit::code::{
     InjectError, Insertion, RootInsert, RootRemove, WrapSpec, check_syntax, plan_root_insert,
     plan_root_remove,
 };

@@ -24,9 +24,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use mobigen_connectors::definition::Sensitivity;
-use mobigen_connectors::ops::{self, Mode};
-use mobigen_connectors::plan::PlanOptions;
+use mobigen_connectors::catalog::definition::Sensitivity;
+use mobigen_connectors::project::ops::{self, Mode};
+use mobigen_connectors::project::plan::PlanOptions;
 use mobigen_connectors::{Registry, ValidConfig};
 use serde_json::Value;
 
@@ -130,7 +130,7 @@ fn install(root: &Path, fixture: &Path) -> anyhow::Result<PathBuf> {
         .context("reading the fixture's package-lock.json")?;
     let cache = std::env::var_os("MOBIGEN_TOOLCHAIN_CACHE")
         .map_or_else(|| root.join("target/toolchain-cache"), PathBuf::from);
-    let dir = cache.join(mobigen_connectors::generate::content_hash(&lock));
+    let dir = cache.join(mobigen_connectors::project::generate::content_hash(&lock));
     let marker = dir.join(".installed");
     if !marker.exists() {
         if dir.exists() {

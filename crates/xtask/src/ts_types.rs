@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use mobigen_connectors::ConnectorDefinition;
-use mobigen_connectors::definition::Sensitivity;
+use mobigen_connectors::catalog::definition::Sensitivity;
 use serde_json::Value;
 
 /// The whole `connectors.d.ts`.

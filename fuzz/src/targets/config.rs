@@ -6,7 +6,7 @@
 //!
 //! Input: one selector byte (`s % 5`: the connector), then the config's JSON bytes.
 
-use mobigen_connectors::plan::{self, PlanKind, PlanOptions};
+use mobigen_connectors::project::plan::{self, PlanKind, PlanOptions};
 use serde_json::Value;
 
 use crate::fixtures::{CONNECTORS, apply, read_tree, registry, sample_app, snapshot};

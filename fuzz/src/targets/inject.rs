@@ -14,7 +14,7 @@
 
 use std::sync::OnceLock;
 
-use mobigen_connectors::plan::{self, PlanKind, PlanOptions};
+use mobigen_connectors::project::plan::{self, PlanKind, PlanOptions};
 
 use crate::check::{differences, is_subsequence, parses, written_files_parse};
 use crate::fixtures::{

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 
 use mobigen_connectors::Registry;
-use mobigen_connectors::plan::{self, PlanOptions};
+use mobigen_connectors::project::plan::{self, PlanOptions};
 use serde_json::{Value, json};
 
 use crate::check::{differences, written_files_parse};

@@ -10,7 +10,7 @@
 
 use std::sync::OnceLock;
 
-use mobigen_connectors::vault::{Context, Envelope, KeyId, LocalKeyring, Vault};
+use mobigen_connectors::secrets::vault::{Context, Envelope, KeyId, LocalKeyring, Vault};
 
 const PROJECT: &str = "prj-fuzz";
 const CONNECTOR: &str = "stripe";
@@ -82,7 +82,7 @@ pub fn run(data: &[u8]) {
 }
 
 fn check_decrypt(
-    result: Result<mobigen_connectors::secret::SecretBytes, mobigen_connectors::vault::VaultError>,
+    result: Result<mobigen_connectors::secrets::secret::SecretBytes, mobigen_connectors::secrets::vault::VaultError>,
     known: Option<&Vec<u8>>,
     data: &[u8],
 ) {

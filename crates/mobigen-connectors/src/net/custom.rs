@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::http::{Clients, Method, Outgoing};
 use super::mask::Masker;
 use super::{NetError, NetOptions, StepReport};
-use crate::definition::HttpMethod;
+use crate::catalog::definition::HttpMethod;
 
 /// A boxed future, as returned by [`CustomCheck::run`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -32,7 +32,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///             let Some(base) = ctx.api_base() else {
 ///                 return StepReport::fail(self.name(), "no base URL", None, "set one");
 ///             };
-///             match ctx.send_json(mobigen_connectors::definition::HttpMethod::Get,
+///             match ctx.send_json(mobigen_connectors::catalog::definition::HttpMethod::Get,
 ///                                 &format!("{base}/status"), &[], None).await {
 ///                 Ok(reply) if reply.status == 200 => StepReport::pass(self.name(), None),
 ///                 Ok(reply) => StepReport::fail(self.name(), format!("HTTP {}", reply.status),

@@ -11,11 +11,11 @@ use super::http::{Clients, Method, Outgoing, Reply, SendFailure};
 use super::mask::{Masker, is_secret_name};
 use super::template::{Encoding, Missing, Vars, step_names, value_text};
 use super::{CheckReport, NetError, NetOptions, StepReport};
-use crate::config::ValidConfig;
-use crate::definition::{
+use crate::catalog::config::ValidConfig;
+use crate::catalog::connector::Connector;
+use crate::catalog::definition::{
     ConnectorDefinition, ErrorMapping, HttpCheck, HttpMethod, Outcome, RequestBody, TestAction,
 };
-use crate::registry::Connector;
 
 /// Runs validation checks and test actions against the live services (async, on tokio).
 ///
@@ -424,7 +424,7 @@ impl<'a> Run<'a> {
 
     fn prepare(&mut self, check: &HttpCheck) -> Result<(Outgoing, Option<String>), Missing> {
         let bases = self.bases.clone()?;
-        let base_name = crate::manifest_check::placeholders(&check.url)
+        let base_name = crate::catalog::manifest_check::placeholders(&check.url)
             .next()
             .and_then(|p| p.strip_prefix("apiBase"))
             .map(|k| k.strip_prefix('.').unwrap_or(k).to_string());

@@ -57,12 +57,12 @@ pub(crate) enum Method {
     Delete,
 }
 
-impl From<crate::definition::HttpMethod> for Method {
-    fn from(m: crate::definition::HttpMethod) -> Method {
+impl From<crate::catalog::definition::HttpMethod> for Method {
+    fn from(m: crate::catalog::definition::HttpMethod) -> Method {
         match m {
-            crate::definition::HttpMethod::Get => Method::Get,
-            crate::definition::HttpMethod::Post => Method::Post,
-            crate::definition::HttpMethod::Delete => Method::Delete,
+            crate::catalog::definition::HttpMethod::Get => Method::Get,
+            crate::catalog::definition::HttpMethod::Post => Method::Post,
+            crate::catalog::definition::HttpMethod::Delete => Method::Delete,
         }
     }
 }

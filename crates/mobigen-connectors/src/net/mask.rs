@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use crate::config::REDACTED;
+use crate::secrets::secret::REDACTED;
 
 /// Key-shaped text a service may echo, even partly starred (`sk_test_****1234`).
 fn echo_pattern() -> Option<&'static regex::Regex> {

@@ -57,12 +57,12 @@ pub use custom::{BoxFuture, CheckContext, CustomCheck, HttpReply};
 pub use engine::{BlockingNetEngine, NetEngine};
 pub use options::{NetOptions, env_var_name};
 
-use crate::config::ValidConfig;
-use crate::registry::Connector;
+use crate::catalog::config::ValidConfig;
+use crate::catalog::connector::Connector;
 
 /// Fetches the body of `connector`'s supplied file `id` (see
-/// [`crate::definition::SuppliedFile`]) from the live service, with the fetcher the manifest
-/// names; give the result to [`crate::plan::plan_add_supplied`] (or `ops::add_supplied`).
+/// [`crate::catalog::definition::SuppliedFile`]) from the live service, with the fetcher the manifest
+/// names; give the result to [`crate::project::plan::plan_add_supplied`] (or `ops::add_supplied`).
 ///
 /// # Errors
 /// [`NetError::UnknownSupplied`] when the connector declares no such file or no fetcher for it,

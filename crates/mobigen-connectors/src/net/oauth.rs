@@ -36,9 +36,9 @@ use super::http::{Method, Outgoing, Reply};
 use super::mask::Masker;
 use super::{NetEngine, NetError, NetOptions};
 use crate::clock::{Clock, Timestamp};
-use crate::secret::{SecretString, SecretValue};
+use crate::secrets::secret::{SecretString, SecretValue};
+use crate::secrets::vault::KeyProvider;
 use crate::store::{CredentialService, Store};
-use crate::vault::KeyProvider;
 
 /// How the client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

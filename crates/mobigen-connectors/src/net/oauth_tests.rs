@@ -15,7 +15,7 @@ use super::supabase_types::{
 use super::*;
 use crate::Registry;
 use crate::clock::{Clock as _, ManualClock, SystemClock, Timestamp};
-use crate::secret::SecretString;
+use crate::secrets::secret::SecretString;
 
 fn engine_for(server: &MockServer, service: &str) -> NetEngine {
     let mut options = NetOptions::default()
@@ -441,7 +441,7 @@ fn openapi_documents_become_database_types() {
     assert!(typescript_from_openapi(&json!({"swagger": "2.0"})).is_err());
 }
 
-fn supabase_config(extra: serde_json::Value) -> crate::config::ValidConfig {
+fn supabase_config(extra: serde_json::Value) -> crate::catalog::config::ValidConfig {
     let registry = Registry::builtin().expect("registry");
     let mut values = json!({"projectUrl": "https://abcdefghijklmnopqrst.supabase.co", "anonKey": "sb_publishable_abc123"});
     if let (Some(target), Some(more)) = (values.as_object_mut(), extra.as_object()) {
@@ -528,7 +528,7 @@ async fn supplied_files_are_fetched_by_the_fetcher_the_manifest_names() {
         .expect("types");
     assert!(ts.contains("profiles: {"), "{ts}");
     // What the converter writes is a module the injector accepts.
-    crate::inject::check_syntax("src/types/supabase-database.ts", &ts).expect("parses");
+    crate::edit::code::check_syntax("src/types/supabase-database.ts", &ts).expect("parses");
 
     let err = fetch_supplied(&engine, supabase, "schema", &config).await;
     assert!(
@@ -544,8 +544,8 @@ async fn supplied_files_are_fetched_by_the_fetcher_the_manifest_names() {
 
 #[tokio::test]
 async fn refreshed_tokens_are_kept_encrypted_in_the_credential_store() {
+    use crate::secrets::vault::{LocalKeyring, Vault};
     use crate::store::{CredentialService, OAUTH_TOKENS, SqliteStore};
-    use crate::vault::{LocalKeyring, Vault};
 
     let server = MockServer::start();
     server.on(

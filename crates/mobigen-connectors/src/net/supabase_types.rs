@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::http::{Method, Outgoing};
 use super::mask::Masker;
 use super::{NetEngine, NetError};
-use crate::config::ValidConfig;
+use crate::catalog::config::ValidConfig;
 
 /// Where the types come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -155,5 +155,5 @@ impl Vars<'_> {
 
 /// The names of the `{{step.NAME}}` placeholders in `text`.
 pub(crate) fn step_names(text: &str) -> impl Iterator<Item = &str> {
-    crate::manifest_check::placeholders(text).filter_map(|p| p.strip_prefix("step."))
+    crate::catalog::manifest_check::placeholders(text).filter_map(|p| p.strip_prefix("step."))
 }

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use super::mock::{MockResponse, MockServer};
 use super::*;
 use crate::Registry;
-use crate::config::ValidConfig;
-use crate::registry::Connector;
+use crate::catalog::config::ValidConfig;
+use crate::catalog::connector::Connector;
 
 const SK: &str = "sk_test_51HxSecretValue1234";
 const FIREBASE_KEY: &str = "AIzaSyA1234567890abcdefghijklmnopqrstuv";
@@ -1375,7 +1375,7 @@ impl CustomCheck for EchoCheck {
             let auth = format!("Bearer {key}");
             match ctx
                 .send_json(
-                    crate::definition::HttpMethod::Get,
+                    crate::catalog::definition::HttpMethod::Get,
                     &format!("{base}/v1/balance"),
                     &[("Authorization", &auth)],
                     None,

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use sha2::{Digest, Sha256};
 
 use crate::clock::Timestamp;
-use crate::vault::KeyId;
+use crate::secrets::vault::KeyId;
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -151,7 +151,7 @@ pub fn entry_hash(seq: i64, event: &AuditEvent, prev_hash: &str) -> String {
     }
     field(event.detail.as_bytes());
     field(prev_hash.as_bytes());
-    crate::vault::hex_lower(&hasher.finalize())
+    crate::secrets::vault::hex_lower(&hasher.finalize())
 }
 
 /// What is wrong at the first broken place of the chain.

@@ -4,7 +4,7 @@
 //! [`Store`] is the storage interface (an embedded SQLite database by default,
 //! [`SqliteStore`]; a PostgreSQL backend can implement the same trait). It only ever sees
 //! ciphertext. [`CredentialService`] is what a CLI or a binding calls: it joins a store, a
-//! [`crate::vault::Vault`] and a [`crate::clock::Clock`], and writes an audit entry for every
+//! [`crate::secrets::vault::Vault`] and a [`crate::clock::Clock`], and writes an audit entry for every
 //! credential access or change.
 //!
 //! Invariants:
@@ -31,8 +31,8 @@ pub use service::{
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
 use crate::clock::Timestamp;
-use crate::secret::SecretFormatError;
-use crate::vault::{KeyId, VaultError};
+use crate::secrets::secret::SecretFormatError;
+use crate::secrets::vault::{KeyId, VaultError};
 
 /// Errors of the store and the credential service. No variant carries a secret value.
 #[derive(Debug, thiserror::Error)]
@@ -410,7 +410,7 @@ pub fn new_id() -> Result<String, VaultError> {
     getrandom::fill(&mut b).map_err(|_| VaultError::Random)?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = crate::vault::hex_lower(&b);
+    let h = crate::secrets::vault::hex_lower(&b);
     Ok(format!(
         "{}-{}-{}-{}-{}",
         &h[..8],

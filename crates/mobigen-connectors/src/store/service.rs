@@ -9,10 +9,11 @@ use super::lifecycle::Status;
 use super::{
     CiphertextSlot, CiphertextUpdate, CredentialChange, InstanceRecord, Store, StoreError, new_id,
 };
+use crate::catalog::config::ValidConfig;
+use crate::catalog::secret_config::SecretConfig;
 use crate::clock::Clock;
-use crate::config::ValidConfig;
-use crate::secret::{SecretConfig, SecretValue};
-use crate::vault::{
+use crate::secrets::secret::SecretValue;
+use crate::secrets::vault::{
     Context, Envelope, KeyAgeFinding, KeyId, KeyProvider, LocalKeyring, Vault,
     keys_due_for_rotation,
 };
@@ -65,7 +66,7 @@ pub struct RewrapReport {
 /// ```
 /// use mobigen_connectors::clock::SystemClock;
 /// use mobigen_connectors::store::{CredentialService, SqliteStore};
-/// use mobigen_connectors::vault::{LocalKeyring, Vault};
+/// use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
 /// use mobigen_connectors::{clock::Clock, Registry};
 ///
 /// let keyring = LocalKeyring::generate_in_memory(SystemClock.now())?;
@@ -686,7 +687,7 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         Ok(report)
     }
 
-    /// The provider's keys older than `max_age` (use [`crate::vault::DEFAULT_KEY_MAX_AGE`]).
+    /// The provider's keys older than `max_age` (use [`crate::secrets::vault::DEFAULT_KEY_MAX_AGE`]).
     pub fn keys_due_for_rotation(&self, max_age: Duration) -> Vec<KeyAgeFinding> {
         keys_due_for_rotation(&self.vault.provider().keys(), self.clock.now(), max_age)
     }

@@ -19,7 +19,7 @@ use super::{
     StoreError, StoredCiphertext,
 };
 use crate::clock::Timestamp;
-use crate::vault::KeyId;
+use crate::secrets::vault::KeyId;
 
 /// Schema migrations, in order; migration `i` brings the schema to version `i + 1`.
 const MIGRATIONS: &[&str] = &[r"

@@ -8,9 +8,9 @@ use serde_json::json;
 
 use super::*;
 use crate::Registry;
+use crate::catalog::config::ValidConfig;
 use crate::clock::{Clock as _, DAY, ManualClock, Timestamp};
-use crate::config::ValidConfig;
-use crate::vault::{Envelope, LocalKeyring, Vault};
+use crate::secrets::vault::{Envelope, LocalKeyring, Vault};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_700_000_000_000);
 
@@ -247,12 +247,15 @@ fn key_rotation_keeps_old_records_readable_and_rewrap_moves_them_without_touchin
     clock.advance(DAY * 91);
     assert_eq!(
         service
-            .keys_due_for_rotation(crate::vault::DEFAULT_KEY_MAX_AGE)
+            .keys_due_for_rotation(crate::secrets::vault::DEFAULT_KEY_MAX_AGE)
             .len(),
         1
     );
     let new_key = service.rotate_key("admin").unwrap();
-    assert!(service.keys_due_for_rotation(crate::vault::DEFAULT_KEY_MAX_AGE)[0].key_id == old_key);
+    assert!(
+        service.keys_due_for_rotation(crate::secrets::vault::DEFAULT_KEY_MAX_AGE)[0].key_id
+            == old_key
+    );
     // Old records still decrypt; new ones go under the new key.
     assert!(service.get(&ids[1], "check", "cli").is_ok());
     let fresh = service.put("p9", stripe("sk_test_FRESH"), "cli").unwrap();
@@ -395,7 +398,10 @@ fn ciphertext_moved_to_another_project_fails_and_is_audited() {
         .unwrap();
     let err = service.get(&b.id, "steal", "mallory").unwrap_err();
     assert!(
-        matches!(err, StoreError::Vault(crate::vault::VaultError::Decryption)),
+        matches!(
+            err,
+            StoreError::Vault(crate::secrets::vault::VaultError::Decryption)
+        ),
         "{err:?}"
     );
     assert_eq!(actions(&service).last(), Some(&AuditAction::DecryptFailed));

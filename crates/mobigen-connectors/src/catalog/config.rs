@@ -1,0 +1,451 @@
+//! Config validation: the connector's JSON Schema (with defaults filled in) plus the cross-field
+//! rules of its manifest. Every problem is reported at once, each with the JSON pointer of the
+//! field at fault, a plain message and a suggestion. No message ever contains a config value.
+
+use std::fmt;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::catalog::connector::Connector;
+use crate::catalog::definition::{ConfigRule, ConnectorDefinition, Sensitivity, Severity};
+
+/// Placeholder shown instead of a secret value.
+use crate::secrets::secret::REDACTED;
+
+/// One finding about a config.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigIssue {
+    /// JSON pointer of the field at fault (`/secretKey`); empty for the whole config.
+    pub pointer: String,
+    /// What is wrong, without the value.
+    pub message: String,
+    /// What to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+    /// Error (refused) or warning (accepted, reported).
+    pub severity: Severity,
+}
+
+impl fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pointer = if self.pointer.is_empty() {
+            "(config)"
+        } else {
+            &self.pointer
+        };
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{level}: {pointer}: {}", self.message)?;
+        if let Some(suggestion) = &self.suggestion {
+            write!(f, "\n    hint: {suggestion}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A config that was refused, with every problem found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid config for connector `{connector}`:{}", self.issues.iter().map(|i| format!("\n  {i}")).collect::<String>())]
+pub struct ConfigError {
+    /// The connector's id.
+    pub connector: String,
+    /// Every problem (errors, and any warnings found along the way).
+    pub issues: Vec<ConfigIssue>,
+}
+
+/// A config that passed validation, with defaults filled in.
+///
+/// Its `Debug` output redacts secret fields.
+#[derive(Clone, PartialEq)]
+pub struct ValidConfig {
+    connector: String,
+    values: Value,
+    secret_pointers: Vec<String>,
+    warnings: Vec<ConfigIssue>,
+}
+
+impl ValidConfig {
+    /// The connector's id.
+    pub fn connector_id(&self) -> &str {
+        &self.connector
+    }
+
+    /// The config values, defaults included. Secret values are in here: do not log them.
+    pub fn values(&self) -> &Value {
+        &self.values
+    }
+
+    /// Findings that did not refuse the config.
+    pub fn warnings(&self) -> &[ConfigIssue] {
+        &self.warnings
+    }
+
+    /// JSON pointers of the fields classified secret by the connector's definition.
+    pub fn secret_pointers(&self) -> &[String] {
+        &self.secret_pointers
+    }
+
+    /// The connector id, the values and the secret pointers, taken apart.
+    pub(crate) fn into_parts(self) -> (String, Value, Vec<String>) {
+        (self.connector, self.values, self.secret_pointers)
+    }
+
+    /// The values with every secret field replaced by [`REDACTED`], safe to print.
+    pub fn redacted(&self) -> Value {
+        redact(&self.values, &self.secret_pointers)
+    }
+}
+
+impl fmt::Debug for ValidConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidConfig")
+            .field("connector", &self.connector)
+            .field("values", &self.redacted())
+            .field("warnings", &self.warnings)
+            .finish()
+    }
+}
+
+/// A copy of `values` with the fields at `secret_pointers` replaced by [`REDACTED`].
+pub fn redact(values: &Value, secret_pointers: &[String]) -> Value {
+    let mut copy = values.clone();
+    for pointer in secret_pointers {
+        if let Some(v) = copy.pointer_mut(pointer) {
+            *v = Value::String(REDACTED.into());
+        }
+    }
+    copy
+}
+
+impl Connector {
+    /// Validates `config` against this connector's schema and rules.
+    ///
+    /// # Errors
+    /// [`ConfigError`] listing every violation (schema and cross-field rules) with its pointer.
+    pub fn validate_config(&self, config: &Value) -> Result<ValidConfig, ConfigError> {
+        let def = self.definition();
+        let mut values = config.clone();
+        fill_defaults(&def.config_schema, &mut values);
+        let mut issues: Vec<ConfigIssue> = self
+            .config_validator()
+            .iter_errors(&values)
+            .map(|e| schema_issue(def, &e))
+            .collect();
+        issues.extend(rule_issues(def, &values));
+        issues.extend(config_file_issues(def, &values));
+        let error_count = issues
+            .iter()
+            .filter(|i| i.severity == Severity::Error)
+            .count();
+        if error_count > 0 {
+            return Err(ConfigError {
+                connector: def.id.clone(),
+                issues,
+            });
+        }
+        Ok(ValidConfig {
+            connector: def.id.clone(),
+            values,
+            secret_pointers: def.secret_fields().map(str::to_string).collect(),
+            warnings: issues,
+        })
+    }
+}
+
+/// A config value written verbatim to a `.json` file (`configFiles`, Firebase's
+/// `google-services.json`) must be JSON: the library never writes a file that does not parse
+/// (invariant I1). Found by the fuzz target `config`.
+fn config_file_issues(def: &ConnectorDefinition, values: &Value) -> Vec<ConfigIssue> {
+    def.config_files
+        .iter()
+        .filter(|file| file.target.to_ascii_lowercase().ends_with(".json"))
+        .filter_map(|file| {
+            let text = values.pointer(&file.field)?.as_str()?;
+            let error = serde_json::from_str::<Value>(text).err()?;
+            Some(ConfigIssue {
+                pointer: file.field.clone(),
+                message: format!(
+                    "is not valid JSON (line {}, column {}), so it cannot be written to `{}`",
+                    error.line(),
+                    error.column(),
+                    file.target
+                ),
+                suggestion: Some(format!(
+                    "paste the whole contents of `{}` as downloaded",
+                    file.target
+                )),
+                severity: Severity::Error,
+            })
+        })
+        .collect()
+}
+
+/// Inserts the `default` of every absent property, descending into objects present (or just
+/// created from a default).
+fn fill_defaults(schema: &Value, instance: &mut Value) {
+    let (Some(props), Some(object)) = (
+        schema.get("properties").and_then(Value::as_object),
+        instance.as_object_mut(),
+    ) else {
+        return;
+    };
+    for (name, sub) in props {
+        if !object.contains_key(name) {
+            if let Some(default) = sub.get("default") {
+                object.insert(name.clone(), default.clone());
+            } else if sub.get("properties").is_some() && sub.get("type") == Some(&"object".into()) {
+                // An optional object whose members have defaults: materialise it only when some
+                // member does have one, so `features: {}` style groups get their flags.
+                let mut created = Value::Object(Default::default());
+                fill_defaults(sub, &mut created);
+                if created.as_object().is_some_and(|o| !o.is_empty()) {
+                    object.insert(name.clone(), created);
+                }
+                continue;
+            }
+        }
+        if let Some(child) = object.get_mut(name) {
+            fill_defaults(sub, child);
+        }
+    }
+}
+
+fn field_hint(def: &ConnectorDefinition, pointer: &str) -> Option<String> {
+    def.fields.get(pointer).and_then(|f| f.hint.clone())
+}
+
+/// The schema node describing the instance at `pointer`, following `properties` only.
+fn schema_at<'a>(schema: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let mut node = schema;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        node = node.get("properties")?.get(&token)?;
+    }
+    Some(node)
+}
+
+fn schema_issue(def: &ConnectorDefinition, error: &jsonschema::ValidationError<'_>) -> ConfigIssue {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let at = error.instance_path().to_string();
+    let issue = |pointer: String, message: String, suggestion: Option<String>| ConfigIssue {
+        pointer,
+        message,
+        suggestion,
+        severity: Severity::Error,
+    };
+    match error.kind() {
+        Kind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            let pointer = format!(
+                "{at}/{}",
+                crate::catalog::manifest_check::escape_pointer_token(name)
+            );
+            let suggestion =
+                field_hint(def, &pointer).or_else(|| Some(format!("add `{name}` to the config")));
+            issue(pointer, "is required but missing".into(), suggestion)
+        }
+        Kind::AdditionalProperties { unexpected } => {
+            let known: Vec<&str> = schema_at(&def.config_schema, &at)
+                .and_then(|s| s.get("properties"))
+                .and_then(Value::as_object)
+                .map(|p| p.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            let hints: Vec<String> = unexpected
+                .iter()
+                .map(
+                    |name| match crate::catalog::search::closest_id(known.iter().copied(), name) {
+                        Some(k) => format!("`{name}`: did you mean `{k}`?"),
+                        None => format!("`{name}`: remove it"),
+                    },
+                )
+                .collect();
+            issue(
+                at,
+                format!(
+                    "unknown field{} {}",
+                    if unexpected.len() == 1 { "" } else { "s" },
+                    unexpected
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Some(hints.join("; ")),
+            )
+        }
+        _ => {
+            let suggestion = field_hint(def, &at);
+            issue(at, error.masked_with("the value").to_string(), suggestion)
+        }
+    }
+}
+
+fn rule_issues(def: &ConnectorDefinition, values: &Value) -> Vec<ConfigIssue> {
+    let mut issues = Vec::new();
+    for rule in &def.rules {
+        match rule {
+            ConfigRule::SameCapture {
+                fields,
+                pattern,
+                group,
+                message,
+                suggestion,
+            } => {
+                // The pattern was compiled when the manifest was loaded; a failure here cannot
+                // happen for a loaded connector, and would only skip the rule.
+                let Ok(re) = regex::Regex::new(pattern) else {
+                    continue;
+                };
+                let mut first: Option<&str> = None;
+                for field in fields {
+                    let Some(text) = values.pointer(field).and_then(Value::as_str) else {
+                        continue;
+                    };
+                    let Some(captured) = re
+                        .captures(text)
+                        .and_then(|c| c.get(*group))
+                        .map(|m| m.as_str())
+                    else {
+                        continue;
+                    };
+                    match first {
+                        None => first = Some(captured),
+                        Some(f) if f != captured => {
+                            issues.push(ConfigIssue {
+                                pointer: field.clone(),
+                                message: message.clone(),
+                                suggestion: Some(suggestion.clone()),
+                                severity: Severity::Error,
+                            });
+                            break;
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            ConfigRule::JwtClaimNot {
+                field,
+                claim,
+                forbidden,
+                message,
+                suggestion,
+            } => {
+                let claim_value = values
+                    .pointer(field)
+                    .and_then(Value::as_str)
+                    .and_then(jwt_claims)
+                    .and_then(|claims| {
+                        claims
+                            .get(claim)
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    });
+                if claim_value.is_some_and(|v| forbidden.contains(&v)) {
+                    issues.push(ConfigIssue {
+                        pointer: field.clone(),
+                        message: message.clone(),
+                        suggestion: Some(suggestion.clone()),
+                        severity: Severity::Error,
+                    });
+                }
+            }
+            ConfigRule::Prefix {
+                fields,
+                prefix,
+                severity,
+                message,
+                suggestion,
+            } => {
+                for field in fields {
+                    if values
+                        .pointer(field)
+                        .and_then(Value::as_str)
+                        .is_some_and(|v| v.starts_with(prefix.as_str()))
+                    {
+                        issues.push(ConfigIssue {
+                            pointer: field.clone(),
+                            message: message.clone(),
+                            suggestion: Some(suggestion.clone()),
+                            severity: *severity,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    issues
+}
+
+/// The claims of a JWT (its decoded middle part), or `None` if `token` is not a JWT.
+fn jwt_claims(token: &str) -> Option<Value> {
+    let mut parts = token.split('.');
+    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Whether a field of `def` is secret.
+pub fn is_secret(def: &ConnectorDefinition, pointer: &str) -> bool {
+    def.fields
+        .get(pointer)
+        .is_some_and(|f| f.sensitivity == Sensitivity::Secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fill_defaults_fills_nested_groups() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "currency": {"type": "string", "default": "usd"},
+                "features": {"type": "object", "properties": {
+                    "auth": {"type": "boolean", "default": true}
+                }}
+            }
+        });
+        let mut config = json!({});
+        fill_defaults(&schema, &mut config);
+        assert_eq!(
+            config,
+            json!({"currency": "usd", "features": {"auth": true}})
+        );
+        let mut config = json!({"currency": "eur", "features": {"auth": false}});
+        fill_defaults(&schema, &mut config);
+        assert_eq!(
+            config,
+            json!({"currency": "eur", "features": {"auth": false}})
+        );
+    }
+
+    #[test]
+    fn jwt_claims_decodes_payload_and_rejects_non_jwts() {
+        // {"alg":"HS256"} . {"role":"anon"} . sig
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2ln";
+        assert_eq!(jwt_claims(token), Some(json!({"role": "anon"})));
+        assert_eq!(jwt_claims("sb_publishable_abc"), None);
+        assert_eq!(jwt_claims("a.b.c.d"), None);
+        assert_eq!(jwt_claims("a.!!!.c"), None);
+    }
+
+    #[test]
+    fn redact_replaces_only_secret_fields() {
+        let values = json!({"pk": "pk_test_1", "sk": "sk_test_2"});
+        assert_eq!(
+            redact(&values, &["/sk".to_string()]),
+            json!({"pk": "pk_test_1", "sk": REDACTED})
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! Where the connector store and the vault keyring live, and how a project folder is named in
+//! the store: one rule for every host.
+//!
+//! - Store: the path the host was given, else `$MOBIGEN_STORE`, else `connectors.db` in the
+//!   user's data folder (`$XDG_DATA_HOME/mobigen`, `~/.local/share/mobigen`, `%APPDATA%\mobigen`).
+//! - Keyring: the path the host was given, else `$MOBIGEN_KEYRING`, else
+//!   `$MOBIGEN_VAULT_KEYRING`, else `vault-keyring.json` next to the store. (`$MOBIGEN_VAULT_KEY`,
+//!   the environment keyring, replaces the file altogether:
+//!   [`LocalKeyring::from_environment_or_file`](crate::secrets::vault::LocalKeyring::from_environment_or_file).)
+//! - Project id: `prj-` and the first 128 bits (hex) of the SHA-256 of the project folder's
+//!   canonical path ([`project_id_for`]).
+//!
+//! ```
+//! use std::path::{Path, PathBuf};
+//! use mobigen_connectors::host::location::Locations;
+//!
+//! let at = Locations::resolve(Some(PathBuf::from("/data/c.db")), None).unwrap();
+//! assert_eq!(at.store, Path::new("/data/c.db"));
+//! # if std::env::var_os("MOBIGEN_KEYRING").is_none() && std::env::var_os("MOBIGEN_VAULT_KEYRING").is_none() {
+//! assert_eq!(at.keyring, Path::new("/data/vault-keyring.json"));
+//! # }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::secrets::vault::ENV_KEYRING_PATH;
+
+/// Environment variable naming the store file.
+pub const ENV_STORE: &str = "MOBIGEN_STORE";
+/// Environment variable naming the keyring file (before [`ENV_KEYRING_PATH`]).
+pub const ENV_KEYRING: &str = "MOBIGEN_KEYRING";
+/// File name of the store in the data folder.
+pub const STORE_FILE: &str = "connectors.db";
+/// File name of the keyring next to the store.
+pub const KEYRING_FILE: &str = "vault-keyring.json";
+
+/// The store and keyring files a host uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locations {
+    /// The store (an SQLite file).
+    pub store: PathBuf,
+    /// The keyring (a JSON key file, unless the keys come from the environment).
+    pub keyring: PathBuf,
+}
+
+fn var(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The user's data folder for mobigen: `$XDG_DATA_HOME/mobigen`, `~/.local/share/mobigen` or
+/// `%APPDATA%\mobigen`; `None` when none of those variables is set.
+pub fn data_dir() -> Option<PathBuf> {
+    let base = var("XDG_DATA_HOME")
+        .or_else(|| var("HOME").map(|h| h.join(".local").join("share")))
+        .or_else(|| var("APPDATA"))?;
+    Some(base.join("mobigen"))
+}
+
+/// The keyring next to `store`: `vault-keyring.json` in its folder.
+pub fn keyring_next_to(store: &Path) -> PathBuf {
+    store
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(KEYRING_FILE)
+}
+
+impl Locations {
+    /// Applies the rule above to what the host was given; `None` when no store path was given,
+    /// none is in the environment and no data folder is known.
+    pub fn resolve(store: Option<PathBuf>, keyring: Option<PathBuf>) -> Option<Locations> {
+        let store = store
+            .or_else(|| var(ENV_STORE))
+            .or_else(|| data_dir().map(|d| d.join(STORE_FILE)))?;
+        let keyring = keyring
+            .or_else(|| var(ENV_KEYRING))
+            .or_else(|| var(ENV_KEYRING_PATH))
+            .unwrap_or_else(|| keyring_next_to(&store));
+        Some(Locations { store, keyring })
+    }
+}
+
+/// `prj-` and the first 16 bytes, in hex, of the SHA-256 of `canonical` (the path's bytes).
+/// Nothing is written into the project for it, so moving the folder changes the id.
+pub fn project_id_for(canonical: &Path) -> String {
+    let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("prj-{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_id_is_stable_and_path_dependent() {
+        let a = project_id_for(Path::new("/home/ann/app"));
+        assert_eq!(a, project_id_for(Path::new("/home/ann/app")));
+        assert_ne!(a, project_id_for(Path::new("/home/ann/app2")));
+        assert!(a.starts_with("prj-") && a.len() == 4 + 32, "{a}");
+    }
+
+    #[test]
+    fn keyring_defaults_next_to_the_store() {
+        assert_eq!(
+            keyring_next_to(Path::new("/x/y/c.db")),
+            PathBuf::from("/x/y").join(KEYRING_FILE)
+        );
+        assert_eq!(
+            keyring_next_to(Path::new("c.db")),
+            PathBuf::from("").join(KEYRING_FILE)
+        );
+    }
+}

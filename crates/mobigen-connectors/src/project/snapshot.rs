@@ -1,0 +1,474 @@
+//! The project model: an Expo project's files, read once into a [`ProjectSnapshot`] that planning
+//! works on without further IO, and where its root component lives.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::catalog::registry::Registry;
+use crate::project::generate::{ProjectLayout, ROOT_MODULE};
+
+/// The lock file recording what the library added to a project.
+pub const LOCK_FILE: &str = ".mobigen/connectors.lock.json";
+
+/// Why a project cannot be read or understood.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProjectError {
+    /// The project folder or one of its files cannot be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// No package.json: not a JavaScript project.
+    #[error("{}: no package.json; point --project at the root folder of the Expo app", dir.display())]
+    NotAProject {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A text file is not UTF-8.
+    #[error("{path}: not UTF-8 text")]
+    NotUtf8 {
+        /// The file, relative to the project.
+        path: String,
+    },
+    /// A JSON file does not parse.
+    #[error("{path}:{line}:{column}: not valid JSON: {message}")]
+    Json {
+        /// The file, relative to the project.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// The root component cannot be found.
+    #[error("{reason}")]
+    RootNotFound {
+        /// What was looked for, and what to do.
+        reason: String,
+    },
+}
+
+/// The files of a project that planning may look at, read once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectSnapshot {
+    files: BTreeMap<String, Vec<u8>>,
+    absent: BTreeSet<String>,
+}
+
+const SOURCE_EXTENSIONS: [&str; 4] = ["tsx", "ts", "jsx", "js"];
+
+impl ProjectSnapshot {
+    /// A snapshot from in-memory files (tests, hosts that hold the project themselves).
+    pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> ProjectSnapshot {
+        ProjectSnapshot {
+            files: files.into_iter().collect(),
+            absent: BTreeSet::new(),
+        }
+    }
+
+    /// Reads the files of `dir` that adding or removing `registry`'s connectors can involve:
+    /// package.json, app.json, app.config.*, env files, .gitignore, the lock file, the entry and
+    /// root candidates, the root module, and every template and config file target.
+    ///
+    /// # Errors
+    /// [`ProjectError::NotAProject`] without a package.json; [`ProjectError::Io`] when a file
+    /// exists but cannot be read.
+    pub fn read(dir: &Path, registry: &Registry) -> Result<ProjectSnapshot, ProjectError> {
+        if !dir.join("package.json").is_file() {
+            if !dir.is_dir() {
+                return Err(ProjectError::Io {
+                    path: dir.to_path_buf(),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+                });
+            }
+            return Err(ProjectError::NotAProject {
+                dir: dir.to_path_buf(),
+            });
+        }
+        let mut wanted: BTreeSet<String> = [
+            "package.json",
+            "app.json",
+            "app.config.js",
+            "app.config.ts",
+            "app.config.mjs",
+            "app.config.cjs",
+            ".env",
+            ".env.local",
+            ".gitignore",
+            LOCK_FILE,
+            ROOT_MODULE,
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        for stem in ["App", "src/App", "index", "app/_layout", "src/app/_layout"] {
+            for ext in SOURCE_EXTENSIONS {
+                wanted.insert(format!("{stem}.{ext}"));
+            }
+        }
+        for connector in registry.list(None) {
+            for template in &connector.definition().templates {
+                wanted.insert(template.target.clone());
+                for server_dir in ["app", "src/app", "server"] {
+                    wanted.insert(format!("{server_dir}/{}", template.target));
+                }
+            }
+            for file in &connector.definition().config_files {
+                wanted.insert(file.target.clone());
+            }
+            for file in &connector.definition().supplied_files {
+                wanted.insert(file.target.clone());
+            }
+        }
+        let mut snapshot = ProjectSnapshot::default();
+        snapshot.read_paths(dir, wanted)?;
+        // The entry file named by package.json `main`, and files the lock file lists.
+        let mut more = BTreeSet::new();
+        if let Some(main) = snapshot.package_main()? {
+            more.extend(entry_candidates(&main));
+        }
+        if let Some(lock) = snapshot.text(LOCK_FILE)? {
+            more.extend(lock_file_paths(lock));
+        }
+        more.retain(|p| !snapshot.files.contains_key(p) && !snapshot.absent.contains(p));
+        snapshot.read_paths(dir, more)?;
+        Ok(snapshot)
+    }
+
+    fn read_paths(
+        &mut self,
+        dir: &Path,
+        paths: impl IntoIterator<Item = String>,
+    ) -> Result<(), ProjectError> {
+        for path in paths {
+            if !crate::catalog::manifest_check::is_safe_relative_path(&path) {
+                continue;
+            }
+            let full = dir.join(&path);
+            match std::fs::read(&full) {
+                Ok(bytes) => {
+                    self.files.insert(path, bytes);
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                    ) || full.is_dir() =>
+                {
+                    self.absent.insert(path);
+                }
+                Err(source) => return Err(ProjectError::Io { path: full, source }),
+            }
+        }
+        Ok(())
+    }
+
+    /// The bytes of a file, if it exists.
+    pub fn bytes(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(Vec::as_slice)
+    }
+
+    /// Whether a file exists.
+    pub fn exists(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
+    /// The text of a file, if it exists.
+    ///
+    /// # Errors
+    /// [`ProjectError::NotUtf8`] when it is not UTF-8.
+    pub fn text(&self, path: &str) -> Result<Option<&str>, ProjectError> {
+        self.bytes(path)
+            .map(|b| {
+                std::str::from_utf8(b).map_err(|_| ProjectError::NotUtf8 {
+                    path: path.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// A JSON file parsed, if it exists.
+    ///
+    /// # Errors
+    /// [`ProjectError::Json`] with line and column when it does not parse.
+    pub fn json(&self, path: &str) -> Result<Option<Value>, ProjectError> {
+        let Some(text) = self.text(path)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(text))
+            .map(Some)
+            .map_err(|e| ProjectError::Json {
+                path: path.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e
+                    .to_string()
+                    .rsplit_once(" at line ")
+                    .map_or(e.to_string(), |(m, _)| m.to_string()),
+            })
+    }
+
+    fn package_main(&self) -> Result<Option<String>, ProjectError> {
+        Ok(self
+            .json("package.json")?
+            .and_then(|p| p.get("main").and_then(Value::as_str).map(str::to_string)))
+    }
+
+    /// The dynamic app config file (`app.config.js` / `.ts` ...), if the project has one.
+    pub fn dynamic_app_config(&self) -> Option<&str> {
+        [
+            "app.config.ts",
+            "app.config.js",
+            "app.config.mjs",
+            "app.config.cjs",
+        ]
+        .into_iter()
+        .find(|p| self.exists(p))
+    }
+
+    /// Where the project's root component is, from package.json `main`.
+    ///
+    /// # Errors
+    /// [`ProjectError::RootNotFound`] naming what was looked for; JSON errors of package.json.
+    pub fn root(&self) -> Result<RootLocation, ProjectError> {
+        let main = self.package_main()?;
+        let main = main.as_deref().map(|m| m.trim_start_matches("./"));
+        let pick = |stems: &[&str], kind: RootKind| -> Result<RootLocation, ProjectError> {
+            stems
+                .iter()
+                .flat_map(|stem| {
+                    SOURCE_EXTENSIONS
+                        .iter()
+                        .map(move |ext| format!("{stem}.{ext}"))
+                })
+                .find(|p| self.exists(p))
+                .map(|file| RootLocation { file, kind })
+                .ok_or_else(|| ProjectError::RootNotFound {
+                    reason: format!(
+                        "package.json `main` is {}, but none of {} exists; create the root \
+                         component or fix `main`",
+                        main.map_or("not set".to_string(), |m| format!("`{m}`")),
+                        stems
+                            .iter()
+                            .map(|s| format!("{s}.tsx"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
+        };
+        match main {
+            None | Some("expo/AppEntry.js" | "node_modules/expo/AppEntry.js" | "expo/AppEntry") => {
+                pick(&["App"], RootKind::Component)
+            }
+            Some("expo-router/entry" | "expo-router/entry.js") => {
+                pick(&["app/_layout", "src/app/_layout"], RootKind::RouterLayout)
+            }
+            Some(entry) => {
+                let found = entry_candidates(entry).into_iter().find(|p| self.exists(p));
+                found
+                    .map(|file| RootLocation {
+                        file,
+                        kind: RootKind::Entry,
+                    })
+                    .ok_or_else(|| ProjectError::RootNotFound {
+                        reason: format!(
+                            "package.json `main` is `{entry}`, but that file does not exist in the project"
+                        ),
+                    })
+            }
+        }
+    }
+
+    /// The project's layout: whether it uses Expo Router, and where.
+    ///
+    /// # Errors
+    /// JSON errors of package.json.
+    pub fn layout(&self) -> Result<ProjectLayout, ProjectError> {
+        let uses_router = self
+            .package_main()?
+            .is_some_and(|m| m.starts_with("expo-router/entry"));
+        let router_dir = uses_router.then(|| {
+            if SOURCE_EXTENSIONS
+                .iter()
+                .any(|ext| self.exists(&format!("src/app/_layout.{ext}")))
+            {
+                "src/app".to_string()
+            } else {
+                "app".to_string()
+            }
+        });
+        let nativewind = self.json("package.json")?.is_some_and(|package| {
+            ["dependencies", "devDependencies"]
+                .iter()
+                .any(|key| package.get(key).and_then(|d| d.get("nativewind")).is_some())
+        });
+        Ok(ProjectLayout {
+            router_dir,
+            nativewind,
+        })
+    }
+
+    /// Paths of every file in the snapshot (for tests and diagnostics).
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+}
+
+/// Where the root component is and how it is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootLocation {
+    /// The file to edit, relative to the project root.
+    pub file: String,
+    /// How the app reaches it.
+    pub kind: RootKind,
+}
+
+/// How the app reaches its root component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootKind {
+    /// `App.*`, default-exported, loaded by `expo/AppEntry.js`.
+    Component,
+    /// Expo Router's root layout (`app/_layout.*`), default-exported.
+    RouterLayout,
+    /// A custom entry file (package.json `main`), usually calling `registerRootComponent(App)`.
+    Entry,
+}
+
+/// The files `main` may name: itself, or with a source extension added.
+fn entry_candidates(main: &str) -> Vec<String> {
+    let main = main.trim_start_matches("./").to_string();
+    if SOURCE_EXTENSIONS
+        .iter()
+        .any(|ext| main.ends_with(&format!(".{ext}")))
+    {
+        vec![main]
+    } else {
+        SOURCE_EXTENSIONS
+            .iter()
+            .map(|ext| format!("{main}.{ext}"))
+            .collect()
+    }
+}
+
+/// Every string value in the lock file that looks like a project path (owned files, the root
+/// file), so a snapshot includes them.
+fn lock_file_paths(text: &str) -> Vec<String> {
+    fn walk(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    if crate::catalog::manifest_check::is_safe_relative_path(key)
+                        && key.contains('.')
+                    {
+                        out.push(key.clone());
+                    }
+                    walk(v, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            Value::String(s)
+                if crate::catalog::manifest_check::is_safe_relative_path(s) && s.contains('.') =>
+            {
+                out.push(s.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        walk(&value, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap(files: &[(&str, &str)]) -> ProjectSnapshot {
+        ProjectSnapshot::from_files(
+            files
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.as_bytes().to_vec())),
+        )
+    }
+
+    #[test]
+    fn root_from_main() {
+        let s = snap(&[
+            ("package.json", r#"{"main": "index.ts"}"#),
+            ("index.ts", ""),
+            ("App.tsx", ""),
+        ]);
+        assert_eq!(
+            s.root().expect("root"),
+            RootLocation {
+                file: "index.ts".into(),
+                kind: RootKind::Entry
+            }
+        );
+        let s = snap(&[
+            ("package.json", r#"{"main": "./src/main"}"#),
+            ("src/main.js", ""),
+        ]);
+        assert_eq!(s.root().expect("root").file, "src/main.js");
+        let s = snap(&[("package.json", r#"{"name": "x"}"#), ("App.js", "")]);
+        assert_eq!(
+            s.root().expect("root"),
+            RootLocation {
+                file: "App.js".into(),
+                kind: RootKind::Component
+            }
+        );
+        let s = snap(&[
+            ("package.json", r#"{"main": "expo-router/entry"}"#),
+            ("src/app/_layout.tsx", ""),
+        ]);
+        assert_eq!(
+            s.root().expect("root"),
+            RootLocation {
+                file: "src/app/_layout.tsx".into(),
+                kind: RootKind::RouterLayout
+            }
+        );
+        assert_eq!(
+            s.layout().expect("layout").router_dir.as_deref(),
+            Some("src/app")
+        );
+    }
+
+    #[test]
+    fn missing_root_is_a_clear_error() {
+        let s = snap(&[("package.json", r#"{"main": "expo-router/entry"}"#)]);
+        let err = s.root().expect_err("no layout").to_string();
+        assert!(
+            err.contains("app/_layout.tsx, src/app/_layout.tsx"),
+            "{err}"
+        );
+        let s = snap(&[("package.json", r#"{"main": "index.js"}"#)]);
+        assert!(
+            s.root()
+                .expect_err("no entry")
+                .to_string()
+                .contains("`index.js`")
+        );
+    }
+
+    #[test]
+    fn malformed_package_json_names_line_and_column() {
+        let s = snap(&[("package.json", "{\n  \"main\": ,\n}")]);
+        let err = s.root().expect_err("json").to_string();
+        assert!(
+            err.starts_with("package.json:2:11: not valid JSON"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,666 @@
+//! The default key provider: a local keyring of AES-256 key-encryption keys.
+//!
+//! Keys come from a key file (JSON, created on first use with permissions 0600, holding several
+//! key ids, one active, with their creation dates) or from environment variables
+//! ([`ENV_KEY`], base64 of 32 bytes; older keys in [`ENV_PREVIOUS_KEYS`]). Data keys are wrapped
+//! with AES-256-GCM directly under the key (one AES-GCM call per record, no key derivation).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, Zeroizing};
+
+use super::provider::{DataKey, GeneratedDataKey, KeyId, KeyInfo, KeyProvider};
+use super::random::Rng;
+use super::{NONCE_LEN, TAG_LEN, VaultError};
+use crate::clock::Timestamp;
+
+/// Environment variable holding the active key (base64 of 32 bytes).
+pub const ENV_KEY: &str = "MOBIGEN_VAULT_KEY";
+/// Environment variable naming the key in [`ENV_KEY`]; by default a fingerprint of the key.
+pub const ENV_KEY_ID: &str = "MOBIGEN_VAULT_KEY_ID";
+/// Environment variable with older keys (comma-separated base64) that still decrypt.
+pub const ENV_PREVIOUS_KEYS: &str = "MOBIGEN_VAULT_PREVIOUS_KEYS";
+/// Environment variable overriding the key file's location.
+pub const ENV_KEYRING_PATH: &str = "MOBIGEN_VAULT_KEYRING";
+/// Keys older than this are due for rotation (90 days).
+pub const DEFAULT_KEY_MAX_AGE: Duration = Duration::from_secs(90 * 86_400);
+
+const FILE_FORMAT: &str = "mobigen-vault-keyring";
+const FILE_VERSION: u32 = 1;
+const WRAPPED_LEN: usize = NONCE_LEN + 32 + TAG_LEN;
+
+/// Where the keys came from, which decides whether they can be rotated and saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    File(PathBuf),
+    Environment,
+    Memory,
+}
+
+struct Material {
+    /// Kept so the key can be saved again; the cipher holds the expanded schedule.
+    key: Zeroizing<[u8; 32]>,
+    cipher: Aes256Gcm,
+}
+
+struct LocalKey {
+    created_at: Option<Timestamp>,
+    retired_at: Option<Timestamp>,
+    /// `None` once retired.
+    material: Option<Material>,
+}
+
+impl LocalKey {
+    fn new(key: Zeroizing<[u8; 32]>, created_at: Option<Timestamp>) -> LocalKey {
+        let cipher = Aes256Gcm::new((&*key).into());
+        LocalKey {
+            created_at,
+            retired_at: None,
+            material: Some(Material { key, cipher }),
+        }
+    }
+}
+
+/// A local keyring: several key-encryption keys by id, one active.
+///
+/// `Debug` lists key ids only.
+pub struct LocalKeyring {
+    keys: BTreeMap<KeyId, LocalKey>,
+    active: KeyId,
+    source: Source,
+    rng: Rng,
+}
+
+impl fmt::Debug for LocalKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalKeyring")
+            .field("active", &self.active)
+            .field("keys", &self.keys.keys().collect::<Vec<_>>())
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl LocalKeyring {
+    /// A keyring with one fresh random key, kept in memory only (tests, benches, one-off use).
+    ///
+    /// # Errors
+    /// [`VaultError::Random`].
+    pub fn generate_in_memory(now: Timestamp) -> Result<LocalKeyring, VaultError> {
+        LocalKeyring::generate(now, Source::Memory, Rng::Os)
+    }
+
+    fn generate(now: Timestamp, source: Source, rng: Rng) -> Result<LocalKeyring, VaultError> {
+        let (id, key) = new_key(&rng)?;
+        let mut keys = BTreeMap::new();
+        keys.insert(id.clone(), LocalKey::new(key, Some(now)));
+        Ok(LocalKeyring {
+            keys,
+            active: id,
+            source,
+            rng,
+        })
+    }
+
+    /// A keyring holding exactly `key` under `id`, in memory (tests, known-answer vectors).
+    pub fn from_key(id: KeyId, key: [u8; 32], created_at: Option<Timestamp>) -> LocalKeyring {
+        let mut keys = BTreeMap::new();
+        keys.insert(id.clone(), LocalKey::new(Zeroizing::new(key), created_at));
+        LocalKeyring {
+            keys,
+            active: id,
+            source: Source::Memory,
+            rng: Rng::Os,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_rng(&mut self, rng: Rng) {
+        self.rng = rng;
+    }
+
+    /// The keyring the CLI uses: from [`ENV_KEY`] (and [`ENV_PREVIOUS_KEYS`]) if set, else the key
+    /// file at `path`, created with one fresh key on first use.
+    ///
+    /// # Errors
+    /// As [`Self::from_env_values`] and [`Self::open_or_create`].
+    pub fn from_environment_or_file(
+        path: &Path,
+        now: Timestamp,
+    ) -> Result<LocalKeyring, VaultError> {
+        match std::env::var(ENV_KEY) {
+            Ok(key) => {
+                let key = Zeroizing::new(key);
+                let id = std::env::var(ENV_KEY_ID).ok();
+                let previous = std::env::var(ENV_PREVIOUS_KEYS).ok().map(Zeroizing::new);
+                LocalKeyring::from_env_values(
+                    &key,
+                    id.as_deref(),
+                    previous.as_deref().map(String::as_str),
+                )
+            }
+            Err(_) => LocalKeyring::open_or_create(path, now),
+        }
+    }
+
+    /// A keyring from environment-variable values: `key` (base64 of 32 bytes) is active, named
+    /// `key_id` or `env-` and a fingerprint of the key; `previous` holds older keys,
+    /// comma-separated, named by fingerprint. Such a keyring cannot rotate or retire keys: change
+    /// the variables instead.
+    ///
+    /// # Errors
+    /// [`VaultError::BadKey`] if a key is not base64 of 32 bytes; [`VaultError::InvalidKeyId`].
+    pub fn from_env_values(
+        key: &str,
+        key_id: Option<&str>,
+        previous: Option<&str>,
+    ) -> Result<LocalKeyring, VaultError> {
+        let active_key = decode_key(key, ENV_KEY)?;
+        let active = match key_id {
+            Some(id) => KeyId::new(id)?,
+            None => fingerprint_id(&active_key)?,
+        };
+        let mut keys = BTreeMap::new();
+        for old in previous
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let old = decode_key(old, ENV_PREVIOUS_KEYS)?;
+            keys.insert(fingerprint_id(&old)?, LocalKey::new(old, None));
+        }
+        keys.insert(active.clone(), LocalKey::new(active_key, None));
+        Ok(LocalKeyring {
+            keys,
+            active,
+            source: Source::Environment,
+            rng: Rng::Os,
+        })
+    }
+
+    /// Opens the key file at `path`, or creates it (permissions 0600, parent folders 0700) with
+    /// one fresh key created at `now`.
+    ///
+    /// # Errors
+    /// As [`Self::open`]; [`VaultError::KeyFile`] if it cannot be created.
+    pub fn open_or_create(path: &Path, now: Timestamp) -> Result<LocalKeyring, VaultError> {
+        match LocalKeyring::open(path) {
+            Err(VaultError::KeyFile { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound => {}
+            other => return other,
+        }
+        let keyring = LocalKeyring::generate(now, Source::File(path.to_path_buf()), Rng::Os)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            create_private_dir(parent).map_err(|source| VaultError::KeyFile {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let bytes = keyring.file_bytes();
+        match write_new_private_file(path, &bytes, true) {
+            Ok(()) => Ok(keyring),
+            // Another process created it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => LocalKeyring::open(path),
+            Err(source) => Err(VaultError::KeyFile {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Opens an existing key file.
+    ///
+    /// # Errors
+    /// [`VaultError::KeyFile`] if it cannot be read; [`VaultError::KeyFilePermissions`] if other
+    /// users can read it (Unix); [`VaultError::KeyFileFormat`] if it is not a keyring.
+    pub fn open(path: &Path) -> Result<LocalKeyring, VaultError> {
+        let io_err = |source| VaultError::KeyFile {
+            path: path.to_path_buf(),
+            source,
+        };
+        check_private(path)?;
+        let bytes = Zeroizing::new(std::fs::read(path).map_err(io_err)?);
+        let format_err = |reason: String| VaultError::KeyFileFormat {
+            path: path.to_path_buf(),
+            reason,
+        };
+        // serde_json messages can quote input; report the position only.
+        let file: KeyFile = serde_json::from_slice(&bytes).map_err(|e| {
+            format_err(format!(
+                "not the expected JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if file.format != FILE_FORMAT || file.version != FILE_VERSION {
+            return Err(format_err(format!(
+                "format `{}` version {}; expected `{FILE_FORMAT}` version {FILE_VERSION}",
+                file.format, file.version
+            )));
+        }
+        let mut keys = BTreeMap::new();
+        for entry in &file.keys {
+            let id = KeyId::new(&entry.id).map_err(|e| format_err(e.to_string()))?;
+            let key = match (&entry.key, entry.retired_at) {
+                (Some(text), None) => {
+                    Some(decode_key(text, "the key file").map_err(|e| format_err(e.to_string()))?)
+                }
+                (None, Some(_)) => None,
+                _ => {
+                    return Err(format_err(format!(
+                        "key `{id}` must have either key material or a retirement date"
+                    )));
+                }
+            };
+            let created_at = entry.created_at.map(Timestamp::from_unix_millis);
+            let local = match key {
+                Some(key) => LocalKey::new(key, created_at),
+                None => LocalKey {
+                    created_at,
+                    retired_at: entry.retired_at.map(Timestamp::from_unix_millis),
+                    material: None,
+                },
+            };
+            if keys.insert(id.clone(), local).is_some() {
+                return Err(format_err(format!("key `{id}` appears twice")));
+            }
+        }
+        let active = KeyId::new(&file.active).map_err(|e| format_err(e.to_string()))?;
+        if keys.get(&active).is_none_or(|k| k.material.is_none()) {
+            return Err(format_err(format!(
+                "the active key `{active}` is missing or retired"
+            )));
+        }
+        Ok(LocalKeyring {
+            keys,
+            active,
+            source: Source::File(path.to_path_buf()),
+            rng: Rng::Os,
+        })
+    }
+
+    /// Adds a fresh key created at `now` and makes it active; saves the key file. Records under
+    /// older keys keep decrypting; [`super::Vault::rewrap`] moves them to the new key.
+    ///
+    /// # Errors
+    /// [`VaultError::Unsupported`] for a keyring from environment variables; [`VaultError::Random`];
+    /// [`VaultError::KeyFile`] if saving fails (the keyring is then left unchanged).
+    pub fn rotate(&mut self, now: Timestamp) -> Result<KeyId, VaultError> {
+        if self.source == Source::Environment {
+            return Err(VaultError::Unsupported {
+                reason: "keys from environment variables are rotated by setting a new MOBIGEN_VAULT_KEY and moving the old one to MOBIGEN_VAULT_PREVIOUS_KEYS",
+            });
+        }
+        let (id, key) = new_key(&self.rng)?;
+        let previous_active = std::mem::replace(&mut self.active, id.clone());
+        self.keys.insert(id.clone(), LocalKey::new(key, Some(now)));
+        if let Err(e) = self.save() {
+            self.keys.remove(&id);
+            self.active = previous_active;
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// Retires `id`: its material is wiped and records still wrapped under it stop decrypting.
+    /// Rewrap every record first (the credential service checks this).
+    ///
+    /// # Errors
+    /// [`VaultError::Unsupported`] for the active key or an environment keyring;
+    /// [`VaultError::UnknownKeyId`]; [`VaultError::KeyFile`] if saving fails.
+    pub fn retire(&mut self, id: &KeyId, now: Timestamp) -> Result<(), VaultError> {
+        if self.source == Source::Environment {
+            return Err(VaultError::Unsupported {
+                reason: "keys from environment variables are retired by removing them from MOBIGEN_VAULT_PREVIOUS_KEYS",
+            });
+        }
+        if id == &self.active {
+            return Err(VaultError::Unsupported {
+                reason: "the active key cannot be retired: rotate first, rewrap, then retire the old key",
+            });
+        }
+        let key = self
+            .keys
+            .get_mut(id)
+            .ok_or_else(|| VaultError::UnknownKeyId {
+                key_id: id.to_string(),
+            })?;
+        let material = key.material.take();
+        let retired_before = key.retired_at.replace(now);
+        if let Err(e) = self.save() {
+            if let Some(key) = self.keys.get_mut(id) {
+                key.material = material;
+                key.retired_at = retired_before;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// The active key's id.
+    pub fn active(&self) -> &KeyId {
+        &self.active
+    }
+
+    /// The key file, if the keyring has one.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.source {
+            Source::File(path) => Some(path),
+            Source::Environment | Source::Memory => None,
+        }
+    }
+
+    /// Writes the key file (atomically: a private temporary file renamed over it). A no-op for
+    /// in-memory and environment keyrings.
+    fn save(&self) -> Result<(), VaultError> {
+        let Source::File(path) = &self.source else {
+            return Ok(());
+        };
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let io_err = |source| VaultError::KeyFile {
+            path: path.clone(),
+            source,
+        };
+        let _ = std::fs::remove_file(&tmp);
+        write_new_private_file(&tmp, &self.file_bytes(), true).map_err(io_err)?;
+        std::fs::rename(&tmp, path).map_err(io_err)
+    }
+
+    fn file_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let file = KeyFile {
+            format: FILE_FORMAT.into(),
+            version: FILE_VERSION,
+            active: self.active.to_string(),
+            keys: self
+                .keys
+                .iter()
+                .map(|(id, k)| KeyFileEntry {
+                    id: id.to_string(),
+                    created_at: k.created_at.map(Timestamp::unix_millis),
+                    retired_at: k.retired_at.map(Timestamp::unix_millis),
+                    key: k.material.as_ref().map(|m| STANDARD.encode(*m.key)),
+                })
+                .collect(),
+        };
+        let mut out = Vec::with_capacity(256 + 200 * self.keys.len());
+        // Serializing plain strings and numbers into a Vec cannot fail.
+        let _ = serde_json::to_writer_pretty(&mut out, &file);
+        out.push(b'\n');
+        Zeroizing::new(out)
+    }
+
+    fn key_for_unwrap(&self, id: &KeyId) -> Result<&Material, VaultError> {
+        let key = self.keys.get(id).ok_or_else(|| VaultError::UnknownKeyId {
+            key_id: id.to_string(),
+        })?;
+        key.material.as_ref().ok_or_else(|| VaultError::KeyRetired {
+            key_id: id.to_string(),
+        })
+    }
+
+    fn wrap_with_active(
+        &self,
+        data_key: &[u8; 32],
+        aad: &[u8],
+    ) -> Result<(KeyId, Vec<u8>), VaultError> {
+        let material = self.key_for_unwrap(&self.active)?;
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng.fill(&mut nonce)?;
+        let mut out = Vec::with_capacity(WRAPPED_LEN);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(data_key);
+        let tag = material
+            .cipher
+            .encrypt_in_place_detached(
+                &Nonce::from(nonce),
+                &kek_aad(&self.active, aad),
+                &mut out[NONCE_LEN..],
+            )
+            .map_err(|_| VaultError::Decryption)?;
+        out.extend_from_slice(&tag);
+        Ok((self.active.clone(), out))
+    }
+}
+
+impl KeyProvider for LocalKeyring {
+    fn active_key_id(&self) -> Result<KeyId, VaultError> {
+        Ok(self.active.clone())
+    }
+
+    fn generate_data_key(&self, aad: &[u8]) -> Result<GeneratedDataKey, VaultError> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        self.rng.fill(&mut *key)?;
+        let (key_id, wrapped_key) = self.wrap_with_active(&key, aad)?;
+        Ok(GeneratedDataKey {
+            key_id,
+            data_key: DataKey::from_bytes(*key),
+            wrapped_key,
+        })
+    }
+
+    fn wrap_data_key(
+        &self,
+        data_key: &DataKey,
+        aad: &[u8],
+    ) -> Result<(KeyId, Vec<u8>), VaultError> {
+        self.wrap_with_active(data_key.expose_secret(), aad)
+    }
+
+    fn unwrap_data_key(
+        &self,
+        key_id: &KeyId,
+        wrapped: &[u8],
+        aad: &[u8],
+    ) -> Result<DataKey, VaultError> {
+        let material = self.key_for_unwrap(key_id)?;
+        if wrapped.len() != WRAPPED_LEN {
+            return Err(VaultError::Decryption);
+        }
+        let (nonce, rest) = wrapped.split_at(NONCE_LEN);
+        let (encrypted, tag) = rest.split_at(32);
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(encrypted);
+        let mut nonce_bytes = [0u8; NONCE_LEN];
+        nonce_bytes.copy_from_slice(nonce);
+        material
+            .cipher
+            .decrypt_in_place_detached(
+                &Nonce::from(nonce_bytes),
+                &kek_aad(key_id, aad),
+                &mut *key,
+                Tag::from_slice(tag),
+            )
+            .map_err(|_| VaultError::Decryption)?;
+        Ok(DataKey::from_bytes(*key))
+    }
+
+    fn keys(&self) -> Vec<KeyInfo> {
+        self.keys
+            .iter()
+            .map(|(id, k)| KeyInfo {
+                id: id.clone(),
+                created_at: k.created_at,
+                retired_at: k.retired_at,
+                active: id == &self.active,
+            })
+            .collect()
+    }
+}
+
+/// The data key's authenticated data: the key id (length-prefixed), then the vault's `aad`.
+fn kek_aad(id: &KeyId, aad: &[u8]) -> Vec<u8> {
+    let id = id.as_str().as_bytes();
+    let mut out = Vec::with_capacity(1 + id.len() + aad.len());
+    out.push(u8::try_from(id.len()).unwrap_or(u8::MAX));
+    out.extend_from_slice(id);
+    out.extend_from_slice(aad);
+    out
+}
+
+fn new_key(rng: &Rng) -> Result<(KeyId, Zeroizing<[u8; 32]>), VaultError> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    rng.fill(&mut *key)?;
+    let mut id = [0u8; 6];
+    rng.fill(&mut id)?;
+    Ok((KeyId::new(&format!("lk-{}", hex(&id)))?, key))
+}
+
+fn fingerprint_id(key: &[u8; 32]) -> Result<KeyId, VaultError> {
+    let digest = Sha256::new()
+        .chain_update(b"mobigen-vault key id\0")
+        .chain_update(key)
+        .finalize();
+    KeyId::new(&format!("env-{}", hex(&digest[..8])))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+fn decode_key(text: &str, source_name: &str) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+    let text = text.trim();
+    let decoded = [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD]
+        .into_iter()
+        .find_map(|engine| engine.decode(text).ok())
+        .map(Zeroizing::new)
+        .ok_or_else(|| VaultError::BadKey {
+            source_name: source_name.into(),
+            reason: "it is not base64",
+        })?;
+    if decoded.len() != 32 {
+        return Err(VaultError::BadKey {
+            source_name: source_name.into(),
+            reason: "it must decode to exactly 32 bytes (for instance `openssl rand -base64 32`)",
+        });
+    }
+    let mut key = Zeroizing::new([0u8; 32]);
+    key.copy_from_slice(&decoded);
+    Ok(key)
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct KeyFile {
+    format: String,
+    version: u32,
+    active: String,
+    keys: Vec<KeyFileEntry>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct KeyFileEntry {
+    id: String,
+    created_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retired_at: Option<i64>,
+    /// Base64 of the key; absent once retired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+}
+
+impl Drop for KeyFileEntry {
+    fn drop(&mut self) {
+        if let Some(key) = &mut self.key {
+            key.zeroize();
+        }
+    }
+}
+
+#[cfg(unix)]
+fn check_private(path: &Path) -> Result<(), VaultError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let meta = std::fs::metadata(path).map_err(|source| VaultError::KeyFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(VaultError::KeyFilePermissions {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path) -> Result<(), VaultError> {
+    Ok(())
+}
+
+fn write_new_private_file(path: &Path, bytes: &[u8], create_new: bool) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(create_new);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// A key flagged by the rotation policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyAgeFinding {
+    /// The key.
+    pub key_id: KeyId,
+    /// How old it is.
+    pub age: Duration,
+    /// Whether it is the active key (rotate) or an older one (rewrap, then retire).
+    pub active: bool,
+}
+
+/// The keys (not retired, with a known creation date) older than `max_age` at `now`; use
+/// [`DEFAULT_KEY_MAX_AGE`] for the 90-day policy. Oldest first.
+pub fn keys_due_for_rotation(
+    keys: &[KeyInfo],
+    now: Timestamp,
+    max_age: Duration,
+) -> Vec<KeyAgeFinding> {
+    let mut found: Vec<KeyAgeFinding> = keys
+        .iter()
+        .filter(|k| k.retired_at.is_none())
+        .filter_map(|k| {
+            let age = now.since(k.created_at?);
+            (age > max_age).then(|| KeyAgeFinding {
+                key_id: k.id.clone(),
+                age,
+                active: k.active,
+            })
+        })
+        .collect();
+    found.sort_by_key(|f| std::cmp::Reverse(f.age));
+    found
+}
