@@ -149,19 +149,6 @@ pub fn validate_config(env: Env, id: Unknown<'_>, config: Unknown<'_>) -> napi::
         let config = args::object(&env, config, "config")?;
         let registry = current()?;
         let connector = registry.lookup(&id).map_err(errors::registry)?;
-        Ok(match connector.validate_config(&config) {
-            Ok(valid) => json!({
-                "valid": true,
-                "connector": connector.id(),
-                "config": valid.redacted(),
-                "features": connector.definition().enabled_features(valid.values()),
-                "issues": valid.warnings(),
-            }),
-            Err(error) => json!({
-                "valid": false,
-                "connector": connector.id(),
-                "issues": error.issues,
-            }),
-        })
+        Ok(summary::config_report_json(connector, &config))
     })
 }

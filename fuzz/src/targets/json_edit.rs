@@ -5,8 +5,9 @@
 //! or gives JSON that parses whenever the input did; adding the same again changes nothing;
 //! removing with the returned records gives back the input byte for byte.
 
+use mobigen_connectors::edit::json as edit_json;
 use mobigen_connectors::edit::json::{
-    self, APP_JSON, DepRequest, PluginRequest, add_dependencies, add_plugins, remove_dependencies,
+    APP_JSON, DepRequest, PluginRequest, add_dependencies, add_plugins, remove_dependencies,
     remove_plugins,
 };
 use serde_json::{Value, json};

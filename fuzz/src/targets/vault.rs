@@ -82,7 +82,10 @@ pub fn run(data: &[u8]) {
 }
 
 fn check_decrypt(
-    result: Result<mobigen_connectors::secrets::secret::SecretBytes, mobigen_connectors::secrets::vault::VaultError>,
+    result: Result<
+        mobigen_connectors::secrets::secret::SecretBytes,
+        mobigen_connectors::secrets::vault::VaultError,
+    >,
     known: Option<&Vec<u8>>,
     data: &[u8],
 ) {

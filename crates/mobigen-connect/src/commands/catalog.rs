@@ -268,30 +268,16 @@ fn required_pointers(schema: &Value) -> Vec<String> {
 pub(crate) fn check_config(registry: &Registry, args: &CheckConfigArgs) -> CommandResult {
     let connector = registry.lookup(&args.id)?;
     let config = read_json(&args.config)?;
-    let result = connector.validate_config(&config);
     if args.json {
-        let report = match &result {
-            Ok(valid) => json!({
-                "valid": true,
-                "connector": connector.id(),
-                "config": valid.redacted(),
-                "features": connector.definition().enabled_features(valid.values()),
-                "issues": valid.warnings(),
-            }),
-            Err(error) => json!({
-                "valid": false,
-                "connector": connector.id(),
-                "issues": error.issues,
-            }),
-        };
+        let report = summary::config_report_json(connector, &config);
         print_json(&report)?;
-        return Ok(if result.is_ok() {
+        return Ok(if report["valid"] == true {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
         });
     }
-    match result {
+    match connector.validate_config(&config) {
         Ok(valid) => {
             let mut buf = String::new();
             out!(buf, "{} config is valid.", connector.definition().name);

@@ -164,7 +164,7 @@ fn report_with_store(
     }
 }
 
-/// `add`: validates the config, then (see [`credential_cmds`] for the order) stores it and
+/// `add`: validates the config, then (see [`credentials`] for the order) stores it and
 /// injects the code. A dry run touches neither the project nor the store.
 pub(crate) fn add(registry: &Registry, location: &StoreLocation, args: &AddArgs) -> CommandResult {
     let connector = registry.lookup(&args.id)?;

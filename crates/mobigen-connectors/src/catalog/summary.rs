@@ -1,5 +1,6 @@
 //! The catalogue as hosts show it: a connector's summary (the PRD's `GET /api/v1/connectors`
-//! item) and the JSON documents of `list` and `search`, the same in the CLI, Node and C.
+//! item), the JSON documents of `list` and `search` (the same in the CLI, Node and C) and the
+//! report of a config check (the CLI's `check-config --json`, Node's `validateConfig`).
 //!
 //! ```
 //! use mobigen_connectors::Registry;
@@ -18,6 +19,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::catalog::connector::Connector;
 use crate::catalog::definition::{AuthType, Category, ConnectorDefinition, SetupDifficulty};
 use crate::catalog::registry::Registry;
 
@@ -89,4 +91,24 @@ pub fn search_json(registry: &Registry, query: &str) -> Value {
         })
         .collect();
     json!({ "query": query, "results": results })
+}
+
+/// The report of checking `config` against `connector`: `{"valid": true, "connector", "config"
+/// (defaults filled, secrets redacted), "features", "issues" (warnings)}`, or `{"valid": false,
+/// "connector", "issues"}` with every problem.
+pub fn config_report_json(connector: &Connector, config: &Value) -> Value {
+    match connector.validate_config(config) {
+        Ok(valid) => json!({
+            "valid": true,
+            "connector": connector.id(),
+            "config": valid.redacted(),
+            "features": connector.definition().enabled_features(valid.values()),
+            "issues": valid.warnings(),
+        }),
+        Err(error) => json!({
+            "valid": false,
+            "connector": connector.id(),
+            "issues": error.issues,
+        }),
+    }
 }

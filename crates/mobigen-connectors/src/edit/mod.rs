@@ -4,7 +4,7 @@
 //! - [`code`]: JavaScript / TypeScript (the root component's import and wrap, the parse check
 //!   every written file passes, the generated root module).
 //! - [`json`]: `package.json` and `app.json` on the text, with a byte-span JSON parser.
-//! - [`env`]: marked per-connector blocks in `.env` / `.env.local`, `.gitignore` coverage.
+//! - [`env`](mod@env): marked per-connector blocks in `.env` / `.env.local`, `.gitignore` coverage.
 //!
 //! This layer knows nothing of connectors, projects or secrets: the layers above call it.
 
