@@ -10,7 +10,7 @@ use mobigen_connectors::catalog::summary;
 use napi::Env;
 use napi::bindgen_prelude::Unknown;
 use napi_derive::napi;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::errors::{self, Code, Failure, Outcome};
 use crate::{args, call, call_json};

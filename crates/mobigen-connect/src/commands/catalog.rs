@@ -11,7 +11,7 @@ use mobigen_connectors::catalog::definition::{Category, Sensitivity};
 use mobigen_connectors::catalog::summary;
 use mobigen_connectors::{Connector, Registry};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::CommandResult;
 use crate::output::{emit, read_json};
