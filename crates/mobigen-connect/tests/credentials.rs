@@ -701,18 +701,25 @@ fn set_refuses_secret_fields_and_points_to_config() {
     assert!(!sandbox.app().join(".mobigen").exists());
 }
 
-/// Holds the project's advisory lock, so that `add`'s apply step times out after the store was
-/// written (the planning step reads without the lock).
-fn hold_project_lock(dir: &Path) -> std::fs::File {
-    let file = std::fs::File::open(dir).expect("open project dir");
-    file.lock().expect("lock");
-    file
+/// Makes `add`'s apply step fail after the store was written: planning reads through the
+/// symbolic link `link` (to a folder outside the project), applying refuses to write through it.
+#[cfg(unix)]
+fn link_out_of_the_project(dir: &Path, link: &str, outside: &Path) {
+    let path = dir.join(link);
+    if path.exists() {
+        std::fs::rename(&path, outside.join(link)).expect("move out");
+    } else {
+        std::fs::create_dir_all(outside.join(link)).expect("mkdir outside");
+    }
+    std::os::unix::fs::symlink(outside.join(link), &path).expect("symlink");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_failed_injection_undoes_a_new_store_record() {
     let sandbox = Sandbox::new();
-    let lock = hold_project_lock(&sandbox.app());
+    let outside = tempfile::tempdir().expect("outside");
+    link_out_of_the_project(&sandbox.app(), "src", outside.path());
     let out = sandbox.run(
         &[
             "add",
@@ -724,11 +731,10 @@ fn a_failed_injection_undoes_a_new_store_record() {
         ],
         Some(&stripe_config(SECRET_1)),
     );
-    drop(lock);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
-        err.starts_with("error: project ") && err.contains("is busy"),
+        err.starts_with("error: refusing to write `src/") && err.contains("symbolic link"),
         "{err}"
     );
     assert!(
@@ -752,6 +758,7 @@ fn a_failed_injection_undoes_a_new_store_record() {
     assert!(sandbox.run(&["audit", "--verify"], None).status.success());
 }
 
+#[cfg(unix)]
 #[test]
 fn a_failed_injection_puts_the_previous_credentials_back() {
     let sandbox = Sandbox::new();
@@ -759,9 +766,9 @@ fn a_failed_injection_puts_the_previous_credentials_back() {
         .as_str()
         .expect("id")
         .to_string();
-    let lock = hold_project_lock(&sandbox.app());
+    let outside = tempfile::tempdir().expect("outside");
+    link_out_of_the_project(&sandbox.app(), ".env.local", outside.path());
     let out = sandbox.rotate_stripe(SECRET_2);
-    drop(lock);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
@@ -797,4 +804,40 @@ fn every_new_command_has_help() {
         assert!(help.contains("--store <PATH>"), "{args:?}");
     }
     assert!(!sandbox.store().exists());
+}
+
+/// Issue 15, item 7: `add --no-secret-env` with a changed secret gives a plan that is up to date
+/// (no file holds the secret), but the store must still take the new secret.
+#[test]
+fn add_without_secret_env_stores_a_changed_secret() {
+    let sandbox = Sandbox::new();
+    let add = |secret: &str| {
+        let out = sandbox.run(
+            &[
+                "add",
+                "stripe",
+                "--project",
+                &sandbox.app_arg(),
+                "--no-secret-env",
+                "--config",
+                "-",
+                "--json",
+            ],
+            Some(&stripe_config(secret)),
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        stdout_json(&out)
+    };
+    let first = add(SECRET_1);
+    let id = first["store"]["instanceId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let same = add(SECRET_1);
+    assert_eq!(same["store"]["action"], "unchanged", "{same}");
+    let second = add(SECRET_2);
+    assert_eq!(second["kind"], "upToDate", "{second}");
+    assert_eq!(second["store"]["action"], "rotated", "{second}");
+    assert_eq!(second["store"]["credentialsVersion"], 2, "{second}");
+    assert_eq!(sandbox.decrypted_secret(&id), SECRET_2);
 }

@@ -21,7 +21,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
                 .expect("prefix")
                 .to_string_lossy()
                 .into_owned();
-            if rel == ".mobigen/project.lock" || rel == ".mobigen" {
+            if rel == ".mobigen/project.lock" {
                 continue;
             }
             if path.is_dir() {
@@ -99,9 +99,17 @@ impl FileSystem for FailingFs {
         self.tick()?;
         RealFs.read(path)
     }
-    fn write_synced(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    fn write_synced(&self, path: &Path, bytes: &[u8], private: bool) -> io::Result<()> {
         self.tick()?;
-        RealFs.write_synced(path, bytes)
+        RealFs.write_synced(path, bytes, private)
+    }
+    fn mode(&self, path: &Path) -> io::Result<Option<u32>> {
+        self.tick()?;
+        RealFs.mode(path)
+    }
+    fn set_mode(&self, path: &Path, mode: u32) -> io::Result<()> {
+        self.tick()?;
+        RealFs.set_mode(path, mode)
     }
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         self.tick()?;
@@ -192,11 +200,12 @@ fn a_failure_at_any_call_leaves_the_project_as_it_was() {
             !matches!(err, ApplyError::RollbackPending { .. }),
             "call {fail_at}: {err}"
         );
-        let mut after = snapshot(dir.path());
-        after.retain(|k, _| !k.starts_with(".mobigen"));
-        let mut expected = before.clone();
-        expected.retain(|k, _| !k.starts_with(".mobigen"));
-        assert_eq!(after, expected, "failure at call {fail_at}: {err}");
+        // Nothing left behind: not a journal, not an empty .mobigen/ (issue 15, item 8).
+        assert_eq!(
+            snapshot(dir.path()),
+            before,
+            "failure at call {fail_at}: {err}"
+        );
     }
 }
 
@@ -312,4 +321,66 @@ fn a_corrupt_journal_is_reported_not_guessed() {
         apply::recover(dir.path()),
         Err(ApplyError::CorruptJournal { .. })
     ));
+}
+
+/// Issue 15, item 4: while an interrupted apply waits for the next run, the journal's copies of
+/// env files (old and new `.env.local`) are readable by the owner only, and git ignores the
+/// journal folder.
+#[cfg(unix)]
+#[test]
+fn after_a_crash_journal_copies_of_env_files_are_private_and_git_ignored() {
+    use std::os::unix::fs::PermissionsExt;
+    let total = calls_of_a_successful_apply() + 4;
+    let mut checked = 0;
+    for fail_at in 0..total {
+        let dir = project();
+        std::fs::write(dir.path().join(".env.local"), b"OLD_SECRET=s1\n").expect("w");
+        std::fs::set_permissions(
+            dir.path().join(".env.local"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .expect("chmod");
+        let mut writes = changes();
+        writes.push(FileWrite {
+            path: ".env.local".into(),
+            contents: Some(b"OLD_SECRET=s1\nNEW_SECRET=s2\n".to_vec()),
+        });
+        let fs = FailingFs {
+            calls: Cell::new(0),
+            fail_at,
+            crash: true,
+        };
+        let _ = apply::apply_changes_locked(&fs, dir.path(), &writes);
+        let journal = dir.path().join(".mobigen/journal");
+        if journal.join("journal.json").is_file() {
+            checked += 1;
+            assert_eq!(
+                std::fs::read(journal.join(".gitignore")).expect("ignored"),
+                b"*\n"
+            );
+            for entry in std::fs::read_dir(&journal).expect("journal") {
+                let path = entry.expect("entry").path();
+                let bytes = std::fs::read(&path).expect("read");
+                if bytes.windows(6).any(|w| w == b"SECRET") {
+                    let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+                    assert_eq!(mode & 0o777, 0o600, "call {fail_at}: {}", path.display());
+                }
+            }
+        }
+        apply::recover(dir.path()).expect("recover");
+        assert_eq!(
+            std::fs::read(dir.path().join(".env.local")).expect("restored"),
+            b"OLD_SECRET=s1\n"
+        );
+        let mode = std::fs::metadata(dir.path().join(".env.local"))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o644,
+            "call {fail_at}: the mode is restored too"
+        );
+    }
+    assert!(checked > 3, "{checked} crash points left a journal");
 }

@@ -83,7 +83,19 @@ pub(crate) fn store_for_add(
             previous: existing.credentials_version,
             record: service.put(project_id, valid.clone(), &actor)?,
         }),
-        Some(existing) if kind == PlanKind::UpToDate => Ok(StoreWrite::Unchanged(existing)),
+        // An up-to-date plan says the files are; the store is unchanged only when the stored
+        // values are the given ones (secrets included: the plan's hash covers redacted values,
+        // and with --no-secret-env no file holds a secret at all).
+        Some(existing)
+            if kind == PlanKind::UpToDate
+                && service
+                    .get(&existing.id, "compare with the config given to add", &actor)?
+                    .config
+                    .expose_full_config()
+                    == *valid.values() =>
+        {
+            Ok(StoreWrite::Unchanged(existing))
+        }
         Some(existing) => Ok(StoreWrite::Replaced {
             previous: existing.credentials_version,
             record: service.rotate_credentials(&existing.id, valid.clone(), &actor)?,

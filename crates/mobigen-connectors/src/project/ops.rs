@@ -1,8 +1,8 @@
 //! The project operations a host calls: add, remove and status, each on a project folder.
 //!
-//! Add and remove hold the project lock from reading to writing, so two calls on one project
-//! never plan against files the other is changing; an interrupted earlier call is rolled back
-//! first.
+//! Every operation (dry runs and `status` included) takes the project lock, rolls back an
+//! interrupted earlier call, then reads and plans under the lock, so no call ever reads files
+//! another is changing, nor a half-applied project whose journal is still pending.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,24 +43,16 @@ pub enum Mode {
     DryRun,
 }
 
-fn locked<T>(dir: &Path, mode: Mode, f: impl FnOnce() -> Result<T, OpError>) -> Result<T, OpError> {
-    // A dry run reads without the lock: it writes nothing, and must not wait on a busy project
-    // longer than a read.
-    let _lock = match mode {
-        Mode::Apply => {
-            if !dir.join("package.json").is_file() {
-                // Report a missing project before creating .mobigen/ in it.
-                return Err(ProjectError::NotAProject {
-                    dir: dir.to_path_buf(),
-                }
-                .into());
-            }
-            let lock = ProjectLock::acquire(dir, DEFAULT_LOCK_TIMEOUT)?;
-            apply::recover_locked(&RealFs, dir)?;
-            Some(lock)
+fn locked<T>(dir: &Path, f: impl FnOnce() -> Result<T, OpError>) -> Result<T, OpError> {
+    if !dir.join("package.json").is_file() {
+        // Report a missing project before creating .mobigen/ in it.
+        return Err(ProjectError::NotAProject {
+            dir: dir.to_path_buf(),
         }
-        Mode::DryRun => None,
-    };
+        .into());
+    }
+    let _lock = ProjectLock::acquire(dir, DEFAULT_LOCK_TIMEOUT)?;
+    apply::recover_locked(&RealFs, dir)?;
     f()
 }
 
@@ -90,7 +82,7 @@ pub fn add_supplied(
     mode: Mode,
     supplied: &BTreeMap<String, String>,
 ) -> Result<Plan, OpError> {
-    locked(dir, mode, || {
+    locked(dir, || {
         let snapshot = ProjectSnapshot::read(dir, registry)?;
         let plan = plan::plan_add_supplied(registry, &snapshot, config, options, supplied)?;
         if mode == Mode::Apply {
@@ -111,7 +103,7 @@ pub fn remove(
     options: PlanOptions,
     mode: Mode,
 ) -> Result<Plan, OpError> {
-    locked(dir, mode, || {
+    locked(dir, || {
         let snapshot = ProjectSnapshot::read(dir, registry)?;
         let plan = plan::plan_remove(registry, &snapshot, id, options)?;
         if mode == Mode::Apply {
@@ -172,11 +164,16 @@ pub struct Status {
     pub problems: Vec<String>,
 }
 
-/// The status of the project in `dir`.
+/// The status of the project in `dir`, after rolling back an interrupted operation (under the
+/// project lock).
 ///
 /// # Errors
 /// [`OpError`] when the project or its lock file cannot be read.
 pub fn status(registry: &Registry, dir: &Path) -> Result<Status, OpError> {
+    locked(dir, || status_locked(registry, dir))
+}
+
+fn status_locked(registry: &Registry, dir: &Path) -> Result<Status, OpError> {
     let snapshot = ProjectSnapshot::read(dir, registry)?;
     let lock = plan::read_lock(&snapshot)?;
     let mut problems = Vec::new();
