@@ -255,6 +255,19 @@ export interface StripeConfig {
    * @default false
    */
   subscriptionEnabled?: boolean
+  /**
+   * The server's price table: product id -> { amount in the currency's smallest unit, optional currency }, such as { "pro": { "amount": 999 } }
+   * @default {}
+   */
+  prices?: {
+    [key: string]: {
+      amount: number
+      /**
+       * Pattern: `^[a-z]{3}$`
+       */
+      currency?: string
+    }
+  }
 }
 
 /**
