@@ -256,6 +256,12 @@ export interface StripeConfig {
    */
   subscriptionEnabled?: boolean
   /**
+   * The https origin where the app's API routes are deployed, such as https://my-app.expo.app; release builds call the payment routes there
+   * Env: `EXPO_PUBLIC_API_BASE_URL`
+   * Pattern: `^https://[^\s/?#]+(/[^\s?#]*)?$`
+   */
+  apiBaseUrl?: string
+  /**
    * The server's price table: product id -> { amount in the currency's smallest unit, optional currency }, such as { "pro": { "amount": 999 } }
    * @default {}
    */

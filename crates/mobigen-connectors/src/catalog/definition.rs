@@ -81,6 +81,10 @@ pub struct ConnectorDefinition {
     /// `MOBIGEN_<ID>_<NAME>_API_BASE`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub api_bases: BTreeMap<String, String>,
+    /// Server-only environment variables the connector's server routes read that are not config
+    /// fields (an admin token); the deployment step names them. Never `EXPO_PUBLIC_*`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_env: Vec<String>,
     /// Connector documentation.
     pub docs_url: String,
     /// Setup guide at the service.

@@ -4,7 +4,7 @@
 import { initPaymentSheet, PaymentSheetError, presentPaymentSheet } from '@stripe/stripe-react-native';
 
 /** Base URL of the app's API routes; empty means same origin (web) or expo-router's `origin`. */
-const API_BASE_URL = process.env.EXPO_PUBLIC_API_BASE_URL ?? '';
+const API_BASE_URL = (process.env.EXPO_PUBLIC_API_BASE_URL ?? '').replace(/\/+$/, '');
 const MERCHANT_DISPLAY_NAME: string = {%json /merchantDisplayName%};
 const CURRENCY = process.env.EXPO_PUBLIC_STRIPE_CURRENCY ?? {%json /currency%};
 /** Two-letter country of the merchant, for Apple Pay and Google Pay. */
