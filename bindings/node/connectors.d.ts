@@ -191,6 +191,11 @@ export interface RevenueCatConfig {
    * @default false
    */
   paywalls?: boolean
+  /**
+   * True to answer entitlement checks from the last known customer info when RevenueCat cannot be reached
+   * @default false
+   */
+  offlineMode?: boolean
 }
 
 /**
@@ -240,7 +245,7 @@ export interface StripeConfig {
    */
   merchantCountryCode?: string
   /**
-   * A three-letter ISO currency code in lowercase, such as usd or eur
+   * A three-letter ISO currency code, such as usd or EUR
    * Env: `EXPO_PUBLIC_STRIPE_CURRENCY`
    * Pattern: `^[a-z]{3}$`
    * @default "usd"

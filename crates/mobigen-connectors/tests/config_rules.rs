@@ -294,3 +294,39 @@ fn debug_output_of_a_valid_config_redacts_secrets() {
     );
     assert_eq!(valid.redacted()["secretKey"], "[redacted]");
 }
+
+#[test]
+fn stripe_currency_and_country_are_normalised_not_refused() {
+    // The PRD's own example config says "USD"; Stripe wants lowercase currencies and Apple Pay
+    // an upper-case country. Both are normalised by the fields' `normalize` in the manifest.
+    let valid = validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "currency": "USD", "merchantCountryCode": "gb"}),
+    )
+    .expect("PRD config accepted");
+    assert_eq!(valid.values()["currency"], "usd");
+    assert_eq!(valid.values()["merchantCountryCode"], "GB");
+    // Normalising does not make a wrong value right.
+    let err = validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "currency": "DOLLARS"}),
+    )
+    .expect_err("not a currency code");
+    assert_eq!(pointers(&err), ["/currency"]);
+}
+
+#[test]
+fn revenuecat_offline_mode_from_the_prd_is_accepted() {
+    let valid = validate(
+        "revenuecat",
+        json!({"apiKey": {"ios": "appl_SampleKey"}, "offlineMode": true}),
+    )
+    .expect("PRD field accepted");
+    assert_eq!(valid.values()["offlineMode"], true);
+    let registry = Registry::builtin().expect("builtin");
+    let def = registry.lookup("revenuecat").expect("rc").definition();
+    assert!(
+        def.enabled_features(valid.values())
+            .contains(&"offlineMode")
+    );
+}

@@ -215,6 +215,33 @@ pub struct ConfigField {
     /// Where to find the value and what it looks like; shown when the value is missing or wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// How a string value is normalised before validation (`USD` -> `usd`), so that a value
+    /// the service accepts in either case is not refused for its case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize: Option<Normalize>,
+}
+
+/// A normalisation of a string config value, applied before the schema is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalize {
+    /// Lower case (Stripe currencies: `usd`).
+    Lowercase,
+    /// Upper case (country codes: `US`).
+    Uppercase,
+    /// Leading and trailing white space removed.
+    Trim,
+}
+
+impl Normalize {
+    /// `text` normalised.
+    pub fn apply(self, text: &str) -> String {
+        match self {
+            Self::Lowercase => text.trim().to_lowercase(),
+            Self::Uppercase => text.trim().to_uppercase(),
+            Self::Trim => text.trim().to_string(),
+        }
+    }
 }
 
 /// An optional feature, on when its condition holds for the config.
