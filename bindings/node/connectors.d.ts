@@ -163,9 +163,8 @@ export interface RevenueCatConfig {
     android?: string
   }
   /**
-   * A secret API key starting with sk_ (RevenueCat > Project settings > API keys); server-only
+   * A secret API key starting with sk_ (RevenueCat > Project settings > API keys); server-only, kept in the credential store (no generated code reads it)
    * Secret: encrypted in the store, server-only in the app, never bundled.
-   * Env: `REVENUECAT_SECRET_KEY`
    * Pattern: `^sk_[A-Za-z0-9]+$`
    */
   secretKey?: string
@@ -299,16 +298,14 @@ export interface SupabaseConfig {
    */
   anonKey: string
   /**
-   * A secret key (sb_secret_...) or the legacy service_role key; server-only
+   * A secret key (sb_secret_...) or the legacy service_role key; server-only, kept in the credential store (no generated code reads it)
    * Secret: encrypted in the store, server-only in the app, never bundled.
-   * Env: `SUPABASE_SECRET_KEY`
    * Pattern: `^(sb_secret_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$`
    */
   serviceRoleKey?: string
   /**
    * A personal access token starting with sbp_ (Supabase dashboard > Account > Access Tokens), used to generate database types
    * Secret: encrypted in the store, server-only in the app, never bundled.
-   * Env: `SUPABASE_ACCESS_TOKEN`
    * Pattern: `^sbp_[0-9a-f]+$`
    */
   managementToken?: string

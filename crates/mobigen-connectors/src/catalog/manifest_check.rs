@@ -526,6 +526,33 @@ pub(crate) fn check_client_code(
     problems
 }
 
+/// A secret field's `env` variable must be read by one of the connector's server templates:
+/// only secrets that generated code reads are written to `.env.local`; the rest stay in the
+/// credential store.
+pub(crate) fn check_secret_env_is_read(
+    def: &ConnectorDefinition,
+    templates: &BTreeMap<String, String>,
+) -> Vec<ManifestProblem> {
+    let server_code: Vec<&str> = def
+        .templates
+        .iter()
+        .filter(|t| t.kind == crate::catalog::definition::TemplateKind::Server)
+        .filter_map(|t| templates.get(&t.source).map(String::as_str))
+        .collect();
+    def.fields
+        .iter()
+        .filter(|(_, f)| f.sensitivity == Sensitivity::Secret)
+        .filter_map(|(pointer, f)| Some((pointer, f.env.as_deref()?)))
+        .filter(|(_, env)| !server_code.iter().any(|code| code.contains(env)))
+        .map(|(pointer, env)| ManifestProblem {
+            pointer: format!("/fields/{}/env", escape_pointer_token(pointer)),
+            reason: format!(
+                "no server template reads `{env}`: a secret goes to .env.local only when generated code reads it; remove `env` to keep the value in the credential store only"
+            ),
+        })
+        .collect()
+}
+
 /// The connector's part of the generated root module (`root.imports`, `root.startup`,
 /// `root.provider`) must give a module that parses: those lines are copied into
 /// `src/connectors.tsx` as they are, and the library never writes a file that does not parse
