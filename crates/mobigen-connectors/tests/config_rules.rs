@@ -330,3 +330,30 @@ fn revenuecat_offline_mode_from_the_prd_is_accepted() {
             .contains(&"offlineMode")
     );
 }
+
+#[test]
+fn an_oversized_key_is_refused_naming_the_field_not_the_value() {
+    // Issue 15 item 9: a 20 MB publishable key went into .env and the store.
+    let huge = format!("pk_test_{}", "A".repeat(20 * 1024 * 1024));
+    let err = validate(
+        "stripe",
+        json!({"publishableKey": huge, "secretKey": SK_TEST}),
+    )
+    .expect_err("oversized key");
+    assert_eq!(pointers(&err), ["/publishableKey"]);
+    let text = err.to_string();
+    assert!(
+        text.len() < 2_000,
+        "the message is short: {} bytes",
+        text.len()
+    );
+    assert!(!text.contains("AAAAAAAAAAAAAAAA"), "value leaked");
+    let secret = format!("sk_test_{}", "B".repeat(5000));
+    let err = validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": secret}),
+    )
+    .expect_err("oversized secret");
+    assert_eq!(pointers(&err), ["/secretKey"]);
+    assert!(!err.to_string().contains("BBBBBBBB"), "value leaked");
+}

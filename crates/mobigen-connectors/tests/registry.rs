@@ -102,8 +102,8 @@ fn sentry_manifest() -> Value {
             "type": "object",
             "required": ["dsn"],
             "properties": {
-                "dsn": {"type": "string", "pattern": "^https://"},
-                "authToken": {"type": "string"},
+                "dsn": {"type": "string", "pattern": "^https://", "maxLength": 500},
+                "authToken": {"type": "string", "maxLength": 200},
                 "tracesSampleRate": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.2}
             }
         },
@@ -306,6 +306,25 @@ fn name_matches_outrank_description_matches() {
     assert_eq!(hits[0].connector.id(), "stripe");
     let stripe_score = hits[0].score;
     assert!(hits.iter().skip(1).all(|h| h.score < stripe_score));
+}
+
+#[test]
+fn a_string_config_field_without_max_length_is_refused() {
+    let mut m = sentry_manifest();
+    m["configSchema"]["properties"]["authToken"] = json!({"type": "string"});
+    assert_problem(
+        m,
+        "/configSchema/properties/authToken",
+        "needs a `maxLength`",
+    );
+    let mut m = sentry_manifest();
+    m["configSchema"]["properties"]["tags"] = json!({"type": "array", "items": {"type": "string"}});
+    m["fields"]["/tags"] = json!({"sensitivity": "public"});
+    assert_problem(
+        m,
+        "/configSchema/properties/tags/items",
+        "needs a `maxLength`",
+    );
 }
 
 /// The Sentry manifest with its secret written to `SENTRY_AUTH_TOKEN`.

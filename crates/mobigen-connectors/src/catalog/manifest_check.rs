@@ -326,9 +326,57 @@ impl Checker<'_> {
         }
     }
 
+    /// Every string the config schema accepts has a `maxLength` (or is one of an `enum` /
+    /// `const`): a config value goes into env files, generated code and the store, so a 20 MB
+    /// key must be refused at validation.
+    fn string_lengths(&mut self, pointer: &str, schema: &Value) {
+        let Some(object) = schema.as_object() else {
+            return;
+        };
+        let is_string = match object.get("type") {
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+            _ => false,
+        };
+        let bounded = object.contains_key("maxLength")
+            || object.contains_key("enum")
+            || object.contains_key("const");
+        if is_string && !bounded {
+            self.problem(
+                pointer,
+                "a string config field needs a `maxLength` (values go into env files, generated code and the store)",
+            );
+        }
+        for (key, sub) in object {
+            let at = format!("{pointer}/{}", escape_pointer_token(key));
+            match key.as_str() {
+                "properties" | "patternProperties" | "$defs" | "definitions" => {
+                    for (name, s) in sub.as_object().into_iter().flatten() {
+                        self.string_lengths(&format!("{at}/{}", escape_pointer_token(name)), s);
+                    }
+                }
+                "items"
+                | "additionalProperties"
+                | "propertyNames"
+                | "not"
+                | "if"
+                | "then"
+                | "else"
+                | "contains" => self.string_lengths(&at, sub),
+                "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
+                    for (i, s) in sub.as_array().into_iter().flatten().enumerate() {
+                        self.string_lengths(&format!("{at}/{i}"), s);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn run(mut self) -> Vec<ManifestProblem> {
         let def = self.def;
         self.fields();
+        self.string_lengths("/configSchema", &def.config_schema);
         let mut seen = BTreeSet::new();
         for (i, feature) in def.features.iter().enumerate() {
             if !seen.insert(feature.id.as_str()) {
