@@ -357,3 +357,25 @@ fn an_oversized_key_is_refused_naming_the_field_not_the_value() {
     assert_eq!(pointers(&err), ["/secretKey"]);
     assert!(!err.to_string().contains("BBBBBBBB"), "value leaked");
 }
+
+#[test]
+fn apple_pay_requires_a_merchant_identifier() {
+    // Without one, every iOS payment throws in initPaymentSheet.
+    let err = validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "paymentMethods": ["card", "apple_pay"]}),
+    )
+    .expect_err("apple pay without merchant id");
+    assert_eq!(pointers(&err), ["/merchantIdentifier"]);
+    assert!(err.to_string().contains("Apple Pay"), "{err}");
+    validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "paymentMethods": ["card", "apple_pay"], "merchantIdentifier": "merchant.com.example.app"}),
+    )
+    .expect("with a merchant id");
+    validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "paymentMethods": ["card"]}),
+    )
+    .expect("no apple pay, no merchant id needed");
+}

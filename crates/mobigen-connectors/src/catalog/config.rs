@@ -366,6 +366,25 @@ fn rule_issues(def: &ConnectorDefinition, values: &Value) -> Vec<ConfigIssue> {
                     });
                 }
             }
+            ConfigRule::Requires {
+                when,
+                fields,
+                message,
+                suggestion,
+            } => {
+                if when.holds(values) {
+                    for field in fields {
+                        if values.pointer(field).is_none_or(Value::is_null) {
+                            issues.push(ConfigIssue {
+                                pointer: field.clone(),
+                                message: message.clone(),
+                                suggestion: Some(suggestion.clone()),
+                                severity: Severity::Error,
+                            });
+                        }
+                    }
+                }
+            }
             ConfigRule::Prefix {
                 fields,
                 prefix,

@@ -494,6 +494,18 @@ pub enum ConfigRule {
         /// What to do about it.
         suggestion: String,
     },
+    /// When `when` holds, every field of `fields` must be set (Apple Pay needs a merchant
+    /// identifier).
+    Requires {
+        /// The condition that makes the fields required.
+        when: Condition,
+        /// JSON pointers of the fields then required; each missing one is reported.
+        fields: Vec<String>,
+        /// Message when one is missing.
+        message: String,
+        /// What to do about it.
+        suggestion: String,
+    },
     /// A value at any of `fields` starting with `prefix` is reported (RevenueCat `test_` keys).
     Prefix {
         /// JSON pointers of the fields checked.

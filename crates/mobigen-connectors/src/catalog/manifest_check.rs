@@ -317,6 +317,12 @@ impl Checker<'_> {
                 ConfigRule::JwtClaimNot { field, .. } => {
                     self.field_known(&format!("{at}/field"), field);
                 }
+                ConfigRule::Requires { when, fields, .. } => {
+                    self.condition(&format!("{at}/when"), when);
+                    for field in fields {
+                        self.field_known(&format!("{at}/fields"), field);
+                    }
+                }
                 ConfigRule::Prefix { fields, .. } => {
                     for field in fields {
                         self.field_known(&format!("{at}/fields"), field);
