@@ -70,6 +70,9 @@ fn an_app_without_expo_router_is_told_how_to_serve_its_server_routes() {
     assert!(step.contains("/api/stripe/payment-intent"), "{step}");
     assert!(step.contains("EXPO_PUBLIC_API_BASE_URL"), "{step}");
     assert!(step.contains("STRIPE_SECRET_KEY"), "{step}");
+    // No webhook secret in this config, so no webhook route and no STRIPE_WEBHOOK_SECRET.
+    assert!(!step.contains("STRIPE_WEBHOOK_SECRET"), "{step}");
+    assert!(step.contains("API_SERVER_TOKEN"), "{step}");
 }
 
 #[test]

@@ -604,12 +604,16 @@ fn server_routes_step(
 ) -> Option<String> {
     let def = connector.definition();
     let features = def.enabled_features(values);
-    let routes: Vec<&str> = def
+    let server_templates: Vec<_> = def
         .templates
         .iter()
         .filter(|t| t.kind == TemplateKind::Server)
         .filter(|t| t.when.iter().all(|f| features.contains(&f.as_str())))
-        .map(|t| t.target.as_str())
+        .collect();
+    let routes: Vec<&str> = server_templates.iter().map(|t| t.target.as_str()).collect();
+    let bodies: Vec<&str> = server_templates
+        .iter()
+        .filter_map(|t| connector.template(&t.source))
         .collect();
     if routes.is_empty() {
         return None;
@@ -622,13 +626,15 @@ fn server_routes_step(
         .iter()
         .map(|t| format!("/{}", t.trim_end_matches("+api.ts")))
         .collect();
-    let mut env: Vec<&str> = def
+    // The server-only variables the enabled routes read.
+    let env: Vec<&str> = def
         .fields
         .values()
         .filter(|f| f.sensitivity == Sensitivity::Secret)
         .filter_map(|f| f.env.as_deref())
+        .chain(def.server_env.iter().map(String::as_str))
+        .filter(|name| bodies.iter().any(|body| body.contains(name)))
         .collect();
-    env.extend(def.server_env.iter().map(String::as_str));
     let serve = if layout.router_dir.is_some() {
         format!(
             "the API routes {} need a server: deploy them with `eas deploy` (EAS Hosting, `web.output` is \"server\") or another host of Expo Router API routes",

@@ -5,6 +5,8 @@
 // variable, never in the app) may call it, and the audience must be named: external ids or a
 // segment. There is no default audience.
 const ONESIGNAL_API = 'https://api.onesignal.com/notifications?c=push';
+/** The sound file bundled with the app for notifications (`defaultSound` in the connector's config). */
+const DEFAULT_SOUND: string | undefined = {%json /defaultSound%};
 
 type SendRequest = {
   title?: unknown;
@@ -51,6 +53,7 @@ export async function POST(request: Request): Promise<Response> {
     target_channel: 'push',
     contents: { en: body.message },
     ...(typeof body.title === 'string' ? { headings: { en: body.title } } : {}),
+    ...(DEFAULT_SOUND ? { ios_sound: DEFAULT_SOUND, android_sound: DEFAULT_SOUND.replace(/\.[^.]+$/, '') } : {}),
     ...(body.data && typeof body.data === 'object' ? { data: body.data } : {}),
     ...(externalIds.length > 0
       ? { include_aliases: { external_id: externalIds } }

@@ -71,7 +71,12 @@ export async function presentPayment(paymentIntentClientSecret: string): Promise
     applePay: { merchantCountryCode: MERCHANT_COUNTRY_CODE },
 //#endif
 //#if feature.googlePay
-    googlePay: { merchantCountryCode: MERCHANT_COUNTRY_CODE, currencyCode: CURRENCY, testEnv: __DEV__ },
+    // Google Pay's test environment follows the key's mode (pk_test_), not the build type.
+    googlePay: {
+      merchantCountryCode: MERCHANT_COUNTRY_CODE,
+      currencyCode: CURRENCY,
+      testEnv: (process.env.EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY ?? '').startsWith('pk_test_'),
+    },
 //#endif
   });
   if (init.error) {
