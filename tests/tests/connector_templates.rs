@@ -214,3 +214,16 @@ fn busy_buttons_inputs_and_images_have_accessible_labels() {
         "{button}"
     );
 }
+
+#[test]
+fn revenuecat_amazon_keys_configure_the_amazon_store() {
+    let text = rendered(
+        "revenuecat",
+        serde_json::json!({"apiKey": {"android": "amzn_SampleOnlyNotARealKey"}}),
+        "src/services/purchases.ts",
+    );
+    assert!(
+        text.contains("useAmazon: apiKey.startsWith('amzn_')"),
+        "{text}"
+    );
+}

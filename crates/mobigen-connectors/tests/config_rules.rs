@@ -254,7 +254,13 @@ fn firebase_web_config_and_features() {
     bad["apiKey"] = json!("AIza-too-short");
     bad["appId"] = json!("1:123:windows:abc");
     let err = validate("firebase", bad).expect_err("bad");
-    assert_eq!(pointers(&err), ["/apiKey", "/appId"]);
+    let errors: Vec<&str> = err
+        .issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error)
+        .map(|i| i.pointer.as_str())
+        .collect();
+    assert_eq!(errors, ["/apiKey", "/appId"]);
 }
 
 /// Found by the fuzz target `config`: a `googleServicesJson` that is not JSON was written
@@ -378,4 +384,37 @@ fn apple_pay_requires_a_merchant_identifier() {
         json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "paymentMethods": ["card"]}),
     )
     .expect("no apple pay, no merchant id needed");
+}
+
+#[test]
+fn firebase_without_native_config_files_is_accepted_with_a_warning_per_platform() {
+    let valid = validate(
+        "firebase",
+        json!({
+            "apiKey": "AIzaSyFixtureOnlyNotARealKey00000000000",
+            "authDomain": "mobigen-fixture.firebaseapp.com",
+            "projectId": "mobigen-fixture",
+            "storageBucket": "mobigen-fixture.firebasestorage.app",
+            "messagingSenderId": "123456789012",
+            "appId": "1:123456789012:web:0123456789abcdef"
+        }),
+    )
+    .expect("accepted");
+    let warned: Vec<&str> = valid
+        .warnings()
+        .iter()
+        .map(|w| w.pointer.as_str())
+        .collect();
+    assert_eq!(warned, ["/googleServicesJson", "/googleServiceInfoPlist"]);
+    assert!(
+        valid
+            .warnings()
+            .iter()
+            .all(|w| w.severity == Severity::Warning)
+    );
+    assert!(
+        valid.warnings()[0].message.contains("Android"),
+        "{:?}",
+        valid.warnings()
+    );
 }

@@ -369,6 +369,7 @@ fn rule_issues(def: &ConnectorDefinition, values: &Value) -> Vec<ConfigIssue> {
             ConfigRule::Requires {
                 when,
                 fields,
+                severity,
                 message,
                 suggestion,
             } => {
@@ -379,7 +380,7 @@ fn rule_issues(def: &ConnectorDefinition, values: &Value) -> Vec<ConfigIssue> {
                                 pointer: field.clone(),
                                 message: message.clone(),
                                 suggestion: Some(suggestion.clone()),
-                                severity: Severity::Error,
+                                severity: *severity,
                             });
                         }
                     }

@@ -501,6 +501,9 @@ pub enum ConfigRule {
         when: Condition,
         /// JSON pointers of the fields then required; each missing one is reported.
         fields: Vec<String>,
+        /// Error (the default) refuses the config; warning only reports.
+        #[serde(default = "Severity::error")]
+        severity: Severity,
         /// Message when one is missing.
         message: String,
         /// What to do about it.
@@ -529,6 +532,12 @@ pub enum Severity {
     Error,
     /// The config is accepted; the finding is reported.
     Warning,
+}
+
+impl Severity {
+    fn error() -> Self {
+        Self::Error
+    }
 }
 
 /// A declarative HTTP check against the live service.

@@ -28,7 +28,8 @@ export function configurePurchases(): void {
       ? process.env.EXPO_PUBLIC_RC_IOS_KEY
       : process.env.EXPO_PUBLIC_RC_ANDROID_KEY;
   if (!apiKey) return;
-  Purchases.configure({ apiKey });
+  // An Amazon Appstore key (amzn_) needs the Amazon store, not Google Play.
+  Purchases.configure({ apiKey, useAmazon: apiKey.startsWith('amzn_') });
   configured = true;
 }
 
