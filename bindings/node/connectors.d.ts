@@ -163,9 +163,8 @@ export interface RevenueCatConfig {
     android?: string
   }
   /**
-   * A secret API key starting with sk_ (RevenueCat > Project settings > API keys); server-only
+   * A secret API key starting with sk_ (RevenueCat > Project settings > API keys); server-only, kept in the credential store (no generated code reads it)
    * Secret: encrypted in the store, server-only in the app, never bundled.
-   * Env: `REVENUECAT_SECRET_KEY`
    * Pattern: `^sk_[A-Za-z0-9]+$`
    */
   secretKey?: string
@@ -191,6 +190,11 @@ export interface RevenueCatConfig {
    * @default false
    */
   paywalls?: boolean
+  /**
+   * True to answer entitlement checks from the last known customer info when RevenueCat cannot be reached
+   * @default false
+   */
+  offlineMode?: boolean
 }
 
 /**
@@ -240,7 +244,7 @@ export interface StripeConfig {
    */
   merchantCountryCode?: string
   /**
-   * A three-letter ISO currency code in lowercase, such as usd or eur
+   * A three-letter ISO currency code, such as usd or EUR
    * Env: `EXPO_PUBLIC_STRIPE_CURRENCY`
    * Pattern: `^[a-z]{3}$`
    * @default "usd"
@@ -255,6 +259,25 @@ export interface StripeConfig {
    * @default false
    */
   subscriptionEnabled?: boolean
+  /**
+   * The https origin where the app's API routes are deployed, such as https://my-app.expo.app; release builds call the payment routes there
+   * Env: `EXPO_PUBLIC_API_BASE_URL`
+   * Pattern: `^https://[^\s/?#]+(/[^\s?#]*)?$`
+   */
+  apiBaseUrl?: string
+  /**
+   * The server's price table: product id -> { amount in the currency's smallest unit, optional currency }, such as { "pro": { "amount": 999 } }
+   * @default {}
+   */
+  prices?: {
+    [key: string]: {
+      amount: number
+      /**
+       * Pattern: `^[a-z]{3}$`
+       */
+      currency?: string
+    }
+  }
 }
 
 /**
@@ -275,16 +298,14 @@ export interface SupabaseConfig {
    */
   anonKey: string
   /**
-   * A secret key (sb_secret_...) or the legacy service_role key; server-only
+   * A secret key (sb_secret_...) or the legacy service_role key; server-only, kept in the credential store (no generated code reads it)
    * Secret: encrypted in the store, server-only in the app, never bundled.
-   * Env: `SUPABASE_SECRET_KEY`
    * Pattern: `^(sb_secret_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$`
    */
   serviceRoleKey?: string
   /**
    * A personal access token starting with sbp_ (Supabase dashboard > Account > Access Tokens), used to generate database types
    * Secret: encrypted in the store, server-only in the app, never bundled.
-   * Env: `SUPABASE_ACCESS_TOKEN`
    * Pattern: `^sbp_[0-9a-f]+$`
    */
   managementToken?: string

@@ -61,14 +61,14 @@ function writeSentryConnector(dir, id = 'sentry') {
       type: 'object',
       required: ['dsn'],
       properties: {
-        dsn: { type: 'string', pattern: '^https://' },
-        authToken: { type: 'string' },
+        dsn: { type: 'string', pattern: '^https://', maxLength: 500 },
+        authToken: { type: 'string', maxLength: 200 },
         tracesSampleRate: { type: 'number', minimum: 0, maximum: 1, default: 0.2 },
       },
     },
     fields: {
       '/dsn': { sensitivity: 'public', env: 'EXPO_PUBLIC_SENTRY_DSN' },
-      '/authToken': { sensitivity: 'secret', env: 'SENTRY_AUTH_TOKEN' },
+      '/authToken': { sensitivity: 'secret' },
       '/tracesSampleRate': { sensitivity: 'public' },
     },
     capabilities: ['crash-reporting', 'performance'],

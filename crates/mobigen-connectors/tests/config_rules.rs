@@ -254,7 +254,13 @@ fn firebase_web_config_and_features() {
     bad["apiKey"] = json!("AIza-too-short");
     bad["appId"] = json!("1:123:windows:abc");
     let err = validate("firebase", bad).expect_err("bad");
-    assert_eq!(pointers(&err), ["/apiKey", "/appId"]);
+    let errors: Vec<&str> = err
+        .issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error)
+        .map(|i| i.pointer.as_str())
+        .collect();
+    assert_eq!(errors, ["/apiKey", "/appId"]);
 }
 
 /// Found by the fuzz target `config`: a `googleServicesJson` that is not JSON was written
@@ -293,4 +299,122 @@ fn debug_output_of_a_valid_config_redacts_secrets() {
         "public values stay visible: {debug}"
     );
     assert_eq!(valid.redacted()["secretKey"], "[redacted]");
+}
+
+#[test]
+fn stripe_currency_and_country_are_normalised_not_refused() {
+    // The PRD's own example config says "USD"; Stripe wants lowercase currencies and Apple Pay
+    // an upper-case country. Both are normalised by the fields' `normalize` in the manifest.
+    let valid = validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "currency": "USD", "merchantCountryCode": "gb"}),
+    )
+    .expect("PRD config accepted");
+    assert_eq!(valid.values()["currency"], "usd");
+    assert_eq!(valid.values()["merchantCountryCode"], "GB");
+    // Normalising does not make a wrong value right.
+    let err = validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "currency": "DOLLARS"}),
+    )
+    .expect_err("not a currency code");
+    assert_eq!(pointers(&err), ["/currency"]);
+}
+
+#[test]
+fn revenuecat_offline_mode_from_the_prd_is_accepted() {
+    let valid = validate(
+        "revenuecat",
+        json!({"apiKey": {"ios": "appl_SampleKey"}, "offlineMode": true}),
+    )
+    .expect("PRD field accepted");
+    assert_eq!(valid.values()["offlineMode"], true);
+    let registry = Registry::builtin().expect("builtin");
+    let def = registry.lookup("revenuecat").expect("rc").definition();
+    assert!(
+        def.enabled_features(valid.values())
+            .contains(&"offlineMode")
+    );
+}
+
+#[test]
+fn an_oversized_key_is_refused_naming_the_field_not_the_value() {
+    // Issue 15 item 9: a 20 MB publishable key went into .env and the store.
+    let huge = format!("pk_test_{}", "A".repeat(20 * 1024 * 1024));
+    let err = validate(
+        "stripe",
+        json!({"publishableKey": huge, "secretKey": SK_TEST}),
+    )
+    .expect_err("oversized key");
+    assert_eq!(pointers(&err), ["/publishableKey"]);
+    let text = err.to_string();
+    assert!(
+        text.len() < 2_000,
+        "the message is short: {} bytes",
+        text.len()
+    );
+    assert!(!text.contains("AAAAAAAAAAAAAAAA"), "value leaked");
+    let secret = format!("sk_test_{}", "B".repeat(5000));
+    let err = validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": secret}),
+    )
+    .expect_err("oversized secret");
+    assert_eq!(pointers(&err), ["/secretKey"]);
+    assert!(!err.to_string().contains("BBBBBBBB"), "value leaked");
+}
+
+#[test]
+fn apple_pay_requires_a_merchant_identifier() {
+    // Without one, every iOS payment throws in initPaymentSheet.
+    let err = validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "paymentMethods": ["card", "apple_pay"]}),
+    )
+    .expect_err("apple pay without merchant id");
+    assert_eq!(pointers(&err), ["/merchantIdentifier"]);
+    assert!(err.to_string().contains("Apple Pay"), "{err}");
+    validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "paymentMethods": ["card", "apple_pay"], "merchantIdentifier": "merchant.com.example.app"}),
+    )
+    .expect("with a merchant id");
+    validate(
+        "stripe",
+        json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "paymentMethods": ["card"]}),
+    )
+    .expect("no apple pay, no merchant id needed");
+}
+
+#[test]
+fn firebase_without_native_config_files_is_accepted_with_a_warning_per_platform() {
+    let valid = validate(
+        "firebase",
+        json!({
+            "apiKey": "AIzaSyFixtureOnlyNotARealKey00000000000",
+            "authDomain": "mobigen-fixture.firebaseapp.com",
+            "projectId": "mobigen-fixture",
+            "storageBucket": "mobigen-fixture.firebasestorage.app",
+            "messagingSenderId": "123456789012",
+            "appId": "1:123456789012:web:0123456789abcdef"
+        }),
+    )
+    .expect("accepted");
+    let warned: Vec<&str> = valid
+        .warnings()
+        .iter()
+        .map(|w| w.pointer.as_str())
+        .collect();
+    assert_eq!(warned, ["/googleServicesJson", "/googleServiceInfoPlist"]);
+    assert!(
+        valid
+            .warnings()
+            .iter()
+            .all(|w| w.severity == Severity::Warning)
+    );
+    assert!(
+        valid.warnings()[0].message.contains("Android"),
+        "{:?}",
+        valid.warnings()
+    );
 }

@@ -102,14 +102,14 @@ fn sentry_manifest() -> Value {
             "type": "object",
             "required": ["dsn"],
             "properties": {
-                "dsn": {"type": "string", "pattern": "^https://"},
-                "authToken": {"type": "string"},
+                "dsn": {"type": "string", "pattern": "^https://", "maxLength": 500},
+                "authToken": {"type": "string", "maxLength": 200},
                 "tracesSampleRate": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.2}
             }
         },
         "fields": {
             "/dsn": {"sensitivity": "public", "env": "EXPO_PUBLIC_SENTRY_DSN"},
-            "/authToken": {"sensitivity": "secret", "env": "SENTRY_AUTH_TOKEN"},
+            "/authToken": {"sensitivity": "secret"},
             "/tracesSampleRate": {"sensitivity": "public"}
         },
         "capabilities": ["crash-reporting", "performance"],
@@ -309,13 +309,86 @@ fn name_matches_outrank_description_matches() {
 }
 
 #[test]
-fn client_code_naming_a_secret_variable_is_refused() {
+fn a_string_config_field_without_max_length_is_refused() {
     let mut m = sentry_manifest();
+    m["configSchema"]["properties"]["authToken"] = json!({"type": "string"});
+    assert_problem(
+        m,
+        "/configSchema/properties/authToken",
+        "needs a `maxLength`",
+    );
+    let mut m = sentry_manifest();
+    m["configSchema"]["properties"]["tags"] = json!({"type": "array", "items": {"type": "string"}});
+    m["fields"]["/tags"] = json!({"sensitivity": "public"});
+    assert_problem(
+        m,
+        "/configSchema/properties/tags/items",
+        "needs a `maxLength`",
+    );
+}
+
+/// The Sentry manifest with its secret written to `SENTRY_AUTH_TOKEN`.
+fn sentry_manifest_with_secret_env() -> Value {
+    let mut m = sentry_manifest();
+    m["fields"]["/authToken"]["env"] = json!("SENTRY_AUTH_TOKEN");
+    m
+}
+
+#[test]
+fn a_secret_env_variable_no_server_template_reads_is_refused() {
+    assert_problem(
+        sentry_manifest_with_secret_env(),
+        "/fields/~1authToken/env",
+        "no server template reads `SENTRY_AUTH_TOKEN`",
+    );
+    // Read by a server template: accepted.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut m = sentry_manifest_with_secret_env();
+    m["templates"]
+        .as_array_mut()
+        .expect("templates")
+        .push(json!({"source": "templates/upload+api.ts", "target": "api/sentry/upload+api.ts", "kind": "server"}));
+    write_connector(tmp.path(), "sentry", &m);
+    fs::write(
+        tmp.path().join("sentry/templates/upload+api.ts"),
+        "export async function POST(): Promise<Response> {\n  return Response.json({ set: Boolean(process.env.SENTRY_AUTH_TOKEN) });\n}\n",
+    )
+    .expect("write");
+    Registry::from_dir(tmp.path()).expect("a read secret is fine");
+}
+
+#[test]
+fn the_builtin_connectors_write_only_secrets_their_code_reads() {
+    let registry = Registry::builtin().expect("builtin");
+    let envs = |id: &str| -> Vec<String> {
+        registry
+            .lookup(id)
+            .expect("id")
+            .definition()
+            .fields
+            .values()
+            .filter(|f| {
+                f.sensitivity == mobigen_connectors::catalog::definition::Sensitivity::Secret
+            })
+            .filter_map(|f| f.env.clone())
+            .collect()
+    };
+    assert!(envs("supabase").is_empty(), "{:?}", envs("supabase"));
+    assert!(envs("revenuecat").is_empty(), "{:?}", envs("revenuecat"));
+    assert_eq!(
+        envs("stripe"),
+        ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]
+    );
+}
+
+#[test]
+fn client_code_naming_a_secret_variable_is_refused() {
+    let mut m = sentry_manifest_with_secret_env();
     m["root"] = json!({"startup": ["console.log(process.env.SENTRY_AUTH_TOKEN);"]});
     assert_problem(m, "/root/startup/0", "secret variable `SENTRY_AUTH_TOKEN`");
 
     let tmp = tempfile::tempdir().expect("tempdir");
-    write_connector(tmp.path(), "sentry", &sentry_manifest());
+    write_connector(tmp.path(), "sentry", &sentry_manifest_with_secret_env());
     fs::write(
         tmp.path().join("sentry/templates/sentry.ts"),
         "export const token = process.env.SENTRY_AUTH_TOKEN;\n",

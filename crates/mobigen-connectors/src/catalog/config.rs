@@ -129,6 +129,7 @@ impl Connector {
     pub fn validate_config(&self, config: &Value) -> Result<ValidConfig, ConfigError> {
         let def = self.definition();
         let mut values = config.clone();
+        normalize(def, &mut values);
         fill_defaults(&def.config_schema, &mut values);
         let mut issues: Vec<ConfigIssue> = self
             .config_validator()
@@ -182,6 +183,18 @@ fn config_file_issues(def: &ConnectorDefinition, values: &Value) -> Vec<ConfigIs
             })
         })
         .collect()
+}
+
+/// Applies each field's `normalize` to its string value (`"USD"` -> `"usd"`).
+fn normalize(def: &ConnectorDefinition, values: &mut Value) {
+    for (pointer, field) in &def.fields {
+        let Some(rule) = field.normalize else {
+            continue;
+        };
+        if let Some(Value::String(text)) = values.pointer_mut(pointer) {
+            *text = rule.apply(text);
+        }
+    }
 }
 
 /// Inserts the `default` of every absent property, descending into objects present (or just
@@ -351,6 +364,26 @@ fn rule_issues(def: &ConnectorDefinition, values: &Value) -> Vec<ConfigIssue> {
                         suggestion: Some(suggestion.clone()),
                         severity: Severity::Error,
                     });
+                }
+            }
+            ConfigRule::Requires {
+                when,
+                fields,
+                severity,
+                message,
+                suggestion,
+            } => {
+                if when.holds(values) {
+                    for field in fields {
+                        if values.pointer(field).is_none_or(Value::is_null) {
+                            issues.push(ConfigIssue {
+                                pointer: field.clone(),
+                                message: message.clone(),
+                                suggestion: Some(suggestion.clone()),
+                                severity: *severity,
+                            });
+                        }
+                    }
                 }
             }
             ConfigRule::Prefix {

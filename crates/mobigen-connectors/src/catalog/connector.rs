@@ -108,6 +108,10 @@ impl Connector {
             }
         }
         problems.extend(manifest_check::check_client_code(&definition, &templates));
+        problems.extend(manifest_check::check_secret_env_is_read(
+            &definition,
+            &templates,
+        ));
         problems.extend(manifest_check::check_templates(&definition, &templates));
         problems.extend(manifest_check::check_root_contribution(&definition));
         let config_validator = match jsonschema::validator_for(&definition.config_schema) {

@@ -81,6 +81,10 @@ pub struct ConnectorDefinition {
     /// `MOBIGEN_<ID>_<NAME>_API_BASE`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub api_bases: BTreeMap<String, String>,
+    /// Server-only environment variables the connector's server routes read that are not config
+    /// fields (an admin token); the deployment step names them. Never `EXPO_PUBLIC_*`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_env: Vec<String>,
     /// Connector documentation.
     pub docs_url: String,
     /// Setup guide at the service.
@@ -211,6 +215,33 @@ pub struct ConfigField {
     /// Where to find the value and what it looks like; shown when the value is missing or wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// How a string value is normalised before validation (`USD` -> `usd`), so that a value
+    /// the service accepts in either case is not refused for its case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize: Option<Normalize>,
+}
+
+/// A normalisation of a string config value, applied before the schema is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalize {
+    /// Lower case (Stripe currencies: `usd`).
+    Lowercase,
+    /// Upper case (country codes: `US`).
+    Uppercase,
+    /// Leading and trailing white space removed.
+    Trim,
+}
+
+impl Normalize {
+    /// `text` normalised.
+    pub fn apply(self, text: &str) -> String {
+        match self {
+            Self::Lowercase => text.trim().to_lowercase(),
+            Self::Uppercase => text.trim().to_uppercase(),
+            Self::Trim => text.trim().to_string(),
+        }
+    }
 }
 
 /// An optional feature, on when its condition holds for the config.
@@ -463,6 +494,21 @@ pub enum ConfigRule {
         /// What to do about it.
         suggestion: String,
     },
+    /// When `when` holds, every field of `fields` must be set (Apple Pay needs a merchant
+    /// identifier).
+    Requires {
+        /// The condition that makes the fields required.
+        when: Condition,
+        /// JSON pointers of the fields then required; each missing one is reported.
+        fields: Vec<String>,
+        /// Error (the default) refuses the config; warning only reports.
+        #[serde(default = "Severity::error")]
+        severity: Severity,
+        /// Message when one is missing.
+        message: String,
+        /// What to do about it.
+        suggestion: String,
+    },
     /// A value at any of `fields` starting with `prefix` is reported (RevenueCat `test_` keys).
     Prefix {
         /// JSON pointers of the fields checked.
@@ -486,6 +532,12 @@ pub enum Severity {
     Error,
     /// The config is accepted; the finding is reported.
     Warning,
+}
+
+impl Severity {
+    fn error() -> Self {
+        Self::Error
+    }
 }
 
 /// A declarative HTTP check against the live service.

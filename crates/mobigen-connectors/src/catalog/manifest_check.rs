@@ -317,6 +317,12 @@ impl Checker<'_> {
                 ConfigRule::JwtClaimNot { field, .. } => {
                     self.field_known(&format!("{at}/field"), field);
                 }
+                ConfigRule::Requires { when, fields, .. } => {
+                    self.condition(&format!("{at}/when"), when);
+                    for field in fields {
+                        self.field_known(&format!("{at}/fields"), field);
+                    }
+                }
                 ConfigRule::Prefix { fields, .. } => {
                     for field in fields {
                         self.field_known(&format!("{at}/fields"), field);
@@ -326,9 +332,57 @@ impl Checker<'_> {
         }
     }
 
+    /// Every string the config schema accepts has a `maxLength` (or is one of an `enum` /
+    /// `const`): a config value goes into env files, generated code and the store, so a 20 MB
+    /// key must be refused at validation.
+    fn string_lengths(&mut self, pointer: &str, schema: &Value) {
+        let Some(object) = schema.as_object() else {
+            return;
+        };
+        let is_string = match object.get("type") {
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+            _ => false,
+        };
+        let bounded = object.contains_key("maxLength")
+            || object.contains_key("enum")
+            || object.contains_key("const");
+        if is_string && !bounded {
+            self.problem(
+                pointer,
+                "a string config field needs a `maxLength` (values go into env files, generated code and the store)",
+            );
+        }
+        for (key, sub) in object {
+            let at = format!("{pointer}/{}", escape_pointer_token(key));
+            match key.as_str() {
+                "properties" | "patternProperties" | "$defs" | "definitions" => {
+                    for (name, s) in sub.as_object().into_iter().flatten() {
+                        self.string_lengths(&format!("{at}/{}", escape_pointer_token(name)), s);
+                    }
+                }
+                "items"
+                | "additionalProperties"
+                | "propertyNames"
+                | "not"
+                | "if"
+                | "then"
+                | "else"
+                | "contains" => self.string_lengths(&at, sub),
+                "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
+                    for (i, s) in sub.as_array().into_iter().flatten().enumerate() {
+                        self.string_lengths(&format!("{at}/{i}"), s);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn run(mut self) -> Vec<ManifestProblem> {
         let def = self.def;
         self.fields();
+        self.string_lengths("/configSchema", &def.config_schema);
         let mut seen = BTreeSet::new();
         for (i, feature) in def.features.iter().enumerate() {
             if !seen.insert(feature.id.as_str()) {
@@ -524,6 +578,33 @@ pub(crate) fn check_client_code(
         }
     }
     problems
+}
+
+/// A secret field's `env` variable must be read by one of the connector's server templates:
+/// only secrets that generated code reads are written to `.env.local`; the rest stay in the
+/// credential store.
+pub(crate) fn check_secret_env_is_read(
+    def: &ConnectorDefinition,
+    templates: &BTreeMap<String, String>,
+) -> Vec<ManifestProblem> {
+    let server_code: Vec<&str> = def
+        .templates
+        .iter()
+        .filter(|t| t.kind == crate::catalog::definition::TemplateKind::Server)
+        .filter_map(|t| templates.get(&t.source).map(String::as_str))
+        .collect();
+    def.fields
+        .iter()
+        .filter(|(_, f)| f.sensitivity == Sensitivity::Secret)
+        .filter_map(|(pointer, f)| Some((pointer, f.env.as_deref()?)))
+        .filter(|(_, env)| !server_code.iter().any(|code| code.contains(env)))
+        .map(|(pointer, env)| ManifestProblem {
+            pointer: format!("/fields/{}/env", escape_pointer_token(pointer)),
+            reason: format!(
+                "no server template reads `{env}`: a secret goes to .env.local only when generated code reads it; remove `env` to keep the value in the credential store only"
+            ),
+        })
+        .collect()
 }
 
 /// The connector's part of the generated root module (`root.imports`, `root.startup`,

@@ -291,6 +291,7 @@ pub fn plan_add_supplied(
     let supplied_paths: Vec<String> = supplied.iter().map(|(_, f)| f.path.clone()).collect();
     let (mut entry, files, config_files, env) =
         connector_entry(connector, config, &layout, sdk, options, supplied);
+    let server_step = server_routes_step(connector, config.values(), &layout);
     let rendered = files.iter().filter(|f| !supplied_paths.contains(&f.path));
     check_rendered(connector.id(), rendered)?;
     // A config file the project already had with the same contents stays the user's: it is not
@@ -316,6 +317,7 @@ pub fn plan_add_supplied(
     builder.env(connector.id(), Some(&env))?;
     let mut plan = builder.finish(connector.id(), kind)?;
     plan.warnings.extend(warnings);
+    plan.manual_steps.extend(server_step);
     if plan.kind == PlanKind::UpToDate && !plan.changes.is_empty() {
         // The config is the same but a file drifted (deleted, or a newer template): repair it.
         plan.kind = PlanKind::Update;
@@ -590,6 +592,66 @@ fn connector_entry(
         secrets_not_written: has_secrets && !options.write_secret_env,
     };
     (entry, files, config_files, env)
+}
+
+/// The step that makes the connector's server routes reachable, when it generates any: how to
+/// serve them (nothing serves `server/` in an app without Expo Router), the origin native builds
+/// call (`EXPO_PUBLIC_API_BASE_URL`) and the server-only variables the routes read.
+fn server_routes_step(
+    connector: &Connector,
+    values: &Value,
+    layout: &generate::ProjectLayout,
+) -> Option<String> {
+    let def = connector.definition();
+    let features = def.enabled_features(values);
+    let server_templates: Vec<_> = def
+        .templates
+        .iter()
+        .filter(|t| t.kind == TemplateKind::Server)
+        .filter(|t| t.when.iter().all(|f| features.contains(&f.as_str())))
+        .collect();
+    let routes: Vec<&str> = server_templates.iter().map(|t| t.target.as_str()).collect();
+    let bodies: Vec<&str> = server_templates
+        .iter()
+        .filter_map(|t| connector.template(&t.source))
+        .collect();
+    if routes.is_empty() {
+        return None;
+    }
+    let files: Vec<String> = routes
+        .iter()
+        .map(|t| format!("{}/{t}", layout.server_dir()))
+        .collect();
+    let urls: Vec<String> = routes
+        .iter()
+        .map(|t| format!("/{}", t.trim_end_matches("+api.ts")))
+        .collect();
+    // The server-only variables the enabled routes read.
+    let env: Vec<&str> = def
+        .fields
+        .values()
+        .filter(|f| f.sensitivity == Sensitivity::Secret)
+        .filter_map(|f| f.env.as_deref())
+        .chain(def.server_env.iter().map(String::as_str))
+        .filter(|name| bodies.iter().any(|body| body.contains(name)))
+        .collect();
+    let serve = if layout.router_dir.is_some() {
+        format!(
+            "the API routes {} need a server: deploy them with `eas deploy` (EAS Hosting, `web.output` is \"server\") or another host of Expo Router API routes",
+            files.join(", ")
+        )
+    } else {
+        format!(
+            "this app does not use Expo Router, so nothing serves {}: each exports `POST(request: Request): Promise<Response>` (web-standard); mount them on your server at {} (an Express or Hono route, an edge function, or Expo Router API routes after moving to Expo Router)",
+            files.join(", "),
+            urls.join(", ")
+        )
+    };
+    Some(format!(
+        "{serve}; set EXPO_PUBLIC_API_BASE_URL (the connector's `apiBaseUrl`) to the deployed origin so release builds reach {}; set the server-only variables {} in the server's environment, never as EXPO_PUBLIC_ variables",
+        urls.join(", "),
+        env.join(", ")
+    ))
 }
 
 /// Hash of a generated file's body (the text after its three header lines).

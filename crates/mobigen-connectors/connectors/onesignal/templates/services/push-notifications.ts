@@ -24,6 +24,9 @@ export function initializePush(): void {
   });
 //#if feature.inAppMessaging
   OneSignal.InAppMessages.setPaused(false);
+//#else
+  // In-app messages are off in the connector's config: none is shown.
+  OneSignal.InAppMessages.setPaused(true);
 //#endif
   initialized = true;
 }
@@ -38,9 +41,20 @@ export function canRequestPermission(): Promise<boolean> {
   return OneSignal.Notifications.canRequestPermission();
 }
 
+/**
+ * With `confirmAlerts` in the connector's config: when the user declined before, asking again
+ * shows an alert that offers to open the system settings (iOS), instead of doing nothing.
+ */
+const CONFIRM_ALERTS: boolean = {%json /features/confirmAlerts%};
+
 /** Asks the user for permission to show notifications; resolves to whether it was granted. */
 export function requestPermission(): Promise<boolean> {
-  return OneSignal.Notifications.requestPermission(true);
+  return OneSignal.Notifications.requestPermission(CONFIRM_ALERTS);
+}
+
+/** The OneSignal id of this device's user, or null before OneSignal has created it. */
+export function getUserId(): Promise<string | null> {
+  return OneSignal.User.getOnesignalId();
 }
 
 /** Calls `listener` when the permission changes; returns a function that removes it. */

@@ -40,6 +40,11 @@ export function removeTag(_key: string): void {}
 export function login(_externalId: string): void {}
 
 export function logout(): void {}
+
+/** Not available on web: the app uses OneSignal's native SDK only, so there is no user id here. */
+export async function getUserId(): Promise<string | null> {
+  return null;
+}
 //#if feature.location
 
 export function shareLocation(_shared: boolean): void {}

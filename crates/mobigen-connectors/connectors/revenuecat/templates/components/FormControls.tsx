@@ -58,6 +58,7 @@ export function PrimaryButton({ label, onPress, busy = false, disabled = false }
   return (
     <Pressable
       accessibilityRole="button"
+      accessibilityLabel={busy ? `${label}: in progress` : label}
       accessibilityState={{ disabled: off, busy }}
       disabled={off}
       onPress={onPress}

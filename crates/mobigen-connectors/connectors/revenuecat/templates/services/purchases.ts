@@ -28,7 +28,8 @@ export function configurePurchases(): void {
       ? process.env.EXPO_PUBLIC_RC_IOS_KEY
       : process.env.EXPO_PUBLIC_RC_ANDROID_KEY;
   if (!apiKey) return;
-  Purchases.configure({ apiKey });
+  // An Amazon Appstore key (amzn_) needs the Amazon store, not Google Play.
+  Purchases.configure({ apiKey, useAmazon: apiKey.startsWith('amzn_') });
   configured = true;
 }
 
@@ -58,11 +59,33 @@ export function restorePurchases(): Promise<CustomerInfo> {
   return Purchases.restorePurchases();
 }
 
-/** Whether the entitlement (default: the first one in the config) is active for the current customer. */
+//#if feature.offlineMode
+/** The last customer info RevenueCat sent, for entitlement checks while it cannot be reached. */
+let lastCustomerInfo: CustomerInfo | null = null;
+
+//#endif
+/**
+ * Whether the entitlement (default: the first one in the config) is active for the current customer.
+//#if feature.offlineMode
+ * Offline mode: when RevenueCat cannot be reached, the answer comes from the last customer info
+ * seen in this session (an entitlement that expired since then counts as inactive).
+//#endif
+ */
 export async function hasEntitlement(entitlementId: string | undefined = ENTITLEMENTS[0]): Promise<boolean> {
   if (!entitlementId) return false;
+//#if feature.offlineMode
+  try {
+    lastCustomerInfo = await Purchases.getCustomerInfo();
+  } catch (error) {
+    if (!lastCustomerInfo) throw error;
+    const entitlement = lastCustomerInfo.entitlements.all[entitlementId];
+    return Boolean(entitlement?.isActive && (!entitlement.expirationDate || new Date(entitlement.expirationDate) > new Date()));
+  }
+  return entitlementId in lastCustomerInfo.entitlements.active;
+//#else
   const info = await Purchases.getCustomerInfo();
   return entitlementId in info.entitlements.active;
+//#endif
 }
 
 /** Ties purchases to your own user id (call after sign-in). */

@@ -1,4 +1,4 @@
-// A button that charges a fixed amount through Stripe's PaymentSheet.
+// A button that pays for a product through Stripe's PaymentSheet; the server decides the price.
 import { useState } from 'react';
 //#if nativewind
 import { ActivityIndicator, Pressable, Text } from 'react-native';
@@ -9,21 +9,20 @@ import { ActivityIndicator, Pressable, StyleSheet, Text } from 'react-native';
 import { pay, paymentsAvailable, type PaymentResult } from '../../services/stripe';
 
 export type CheckoutButtonProps = {
-  /** Amount in the currency's smallest unit (cents for USD). */
-  amount: number;
-  currency?: string;
+  /** A product id of the server's price table, or a one-time Stripe Price id (`price_...`). */
+  product: string;
   label?: string;
   onResult?: (result: PaymentResult) => void;
 };
 
-export function CheckoutButton({ amount, currency, label = 'Checkout', onResult }: CheckoutButtonProps) {
+export function CheckoutButton({ product, label = 'Checkout', onResult }: CheckoutButtonProps) {
   const [busy, setBusy] = useState(false);
   const disabled = busy || !paymentsAvailable;
 
   async function onPress() {
     setBusy(true);
     try {
-      onResult?.(await pay(amount, currency));
+      onResult?.(await pay(product));
     } finally {
       setBusy(false);
     }
@@ -32,6 +31,7 @@ export function CheckoutButton({ amount, currency, label = 'Checkout', onResult 
   return (
     <Pressable
       accessibilityRole="button"
+      accessibilityLabel={busy ? `${label}: processing payment` : label}
       accessibilityState={{ disabled, busy }}
       disabled={disabled}
       onPress={onPress}

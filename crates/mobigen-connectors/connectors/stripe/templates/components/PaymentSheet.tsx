@@ -13,16 +13,21 @@ import { CheckoutButton } from './CheckoutButton';
 const DEFAULT_CURRENCY = process.env.EXPO_PUBLIC_STRIPE_CURRENCY ?? {%json /currency%};
 
 export type PaymentSheetProps = {
-  /** Amount in the currency's smallest unit (cents for USD). */
+  /** What is bought: a product id of the server's price table, or a one-time Stripe Price id. */
+  product: string;
+  /** The price shown, in the currency's smallest unit (cents for USD, yen for JPY); the server charges its own price. */
   amount: number;
   currency?: string;
   title?: string;
   onResult?: (result: PaymentResult) => void;
 };
 
+/** Stripe amounts are in the smallest unit: 100 for two-decimal currencies, 1 for zero-decimal ones (JPY). */
 function formatAmount(amount: number, currency: string): string {
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency: currency.toUpperCase() }).format(amount / 100);
+    const format = new Intl.NumberFormat(undefined, { style: 'currency', currency: currency.toUpperCase() });
+    const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+    return format.format(amount / 10 ** digits);
   } catch {
     return `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`;
   }
@@ -39,7 +44,7 @@ function describe(result: PaymentResult): string {
   }
 }
 
-export function PaymentSheet({ amount, currency = DEFAULT_CURRENCY, title = 'Total', onResult }: PaymentSheetProps) {
+export function PaymentSheet({ product, amount, currency = DEFAULT_CURRENCY, title = 'Total', onResult }: PaymentSheetProps) {
   const [result, setResult] = useState<PaymentResult | null>(null);
 
   function handleResult(next: PaymentResult) {
@@ -54,7 +59,7 @@ export function PaymentSheet({ amount, currency = DEFAULT_CURRENCY, title = 'Tot
         <Text className="text-base text-gray-600">{title}</Text>
         <Text className="text-base font-semibold">{formatAmount(amount, currency)}</Text>
       </View>
-      <CheckoutButton amount={amount} currency={currency} label="Pay" onResult={handleResult} />
+      <CheckoutButton product={product} label="Pay" onResult={handleResult} />
       {result ? (
         <Text className={result.status === 'succeeded' ? 'text-green-700' : 'text-red-700'}>{describe(result)}</Text>
       ) : null}
@@ -65,7 +70,7 @@ export function PaymentSheet({ amount, currency = DEFAULT_CURRENCY, title = 'Tot
         <Text style={styles.title}>{title}</Text>
         <Text style={styles.amount}>{formatAmount(amount, currency)}</Text>
       </View>
-      <CheckoutButton amount={amount} currency={currency} label="Pay" onResult={handleResult} />
+      <CheckoutButton product={product} label="Pay" onResult={handleResult} />
       {result ? (
         <Text style={result.status === 'succeeded' ? styles.success : styles.error}>{describe(result)}</Text>
       ) : null}

@@ -48,6 +48,7 @@ export function SubscriptionPlans({ plans, onResult }: SubscriptionPlansProps) {
 //#if nativewind
     <View className="gap-3">
       <TextInput
+        accessibilityLabel="Email"
         className="rounded-lg border border-gray-300 px-3 py-2"
         placeholder="Email"
         autoCapitalize="none"
@@ -59,6 +60,8 @@ export function SubscriptionPlans({ plans, onResult }: SubscriptionPlansProps) {
         <Pressable
           key={plan.priceId}
           accessibilityRole="button"
+          accessibilityLabel={busyPlan === plan.priceId ? `${plan.title}, ${plan.price}: subscribing` : `${plan.title}, ${plan.price}`}
+          accessibilityState={{ disabled: busyPlan !== null || !paymentsAvailable, busy: busyPlan === plan.priceId }}
           disabled={busyPlan !== null || !paymentsAvailable}
           onPress={() => choose(plan)}
           className={`rounded-xl border border-gray-200 p-4 ${busyPlan === plan.priceId ? 'opacity-50' : ''}`}
@@ -73,6 +76,7 @@ export function SubscriptionPlans({ plans, onResult }: SubscriptionPlansProps) {
 //#else
     <View style={styles.list}>
       <TextInput
+        accessibilityLabel="Email"
         style={styles.input}
         placeholder="Email"
         autoCapitalize="none"
@@ -84,6 +88,8 @@ export function SubscriptionPlans({ plans, onResult }: SubscriptionPlansProps) {
         <Pressable
           key={plan.priceId}
           accessibilityRole="button"
+          accessibilityLabel={busyPlan === plan.priceId ? `${plan.title}, ${plan.price}: subscribing` : `${plan.title}, ${plan.price}`}
+          accessibilityState={{ disabled: busyPlan !== null || !paymentsAvailable, busy: busyPlan === plan.priceId }}
           disabled={busyPlan !== null || !paymentsAvailable}
           onPress={() => choose(plan)}
           style={[styles.plan, busyPlan === plan.priceId && styles.busy]}

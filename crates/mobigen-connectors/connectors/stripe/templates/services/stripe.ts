@@ -4,7 +4,7 @@
 import { initPaymentSheet, PaymentSheetError, presentPaymentSheet } from '@stripe/stripe-react-native';
 
 /** Base URL of the app's API routes; empty means same origin (web) or expo-router's `origin`. */
-const API_BASE_URL = process.env.EXPO_PUBLIC_API_BASE_URL ?? '';
+const API_BASE_URL = (process.env.EXPO_PUBLIC_API_BASE_URL ?? '').replace(/\/+$/, '');
 const MERCHANT_DISPLAY_NAME: string = {%json /merchantDisplayName%};
 const CURRENCY = process.env.EXPO_PUBLIC_STRIPE_CURRENCY ?? {%json /currency%};
 /** Two-letter country of the merchant, for Apple Pay and Google Pay. */
@@ -18,24 +18,47 @@ export type PaymentResult =
   | { status: 'canceled' }
   | { status: 'failed'; message: string };
 
+/** Returns the signed-in user's session token (Supabase access token or Firebase ID token). */
+export type AuthTokenProvider = () => Promise<string | null>;
+
+let authTokenProvider: AuthTokenProvider = async () => null;
+
+/**
+ * Tells the payment calls how to get the signed-in user's session token; the server routes refuse
+ * callers without one (HTTP 401). For example, with Supabase:
+ * `setAuthTokenProvider(async () => (await supabase.auth.getSession()).data.session?.access_token ?? null)`,
+ * with Firebase: `setAuthTokenProvider(async () => (await getAuth().currentUser?.getIdToken()) ?? null)`.
+ */
+export function setAuthTokenProvider(provider: AuthTokenProvider): void {
+  authTokenProvider = provider;
+}
+
 async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const token = await authTokenProvider();
   const response = await fetch(`${API_BASE_URL}${path}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
   });
+  if (response.status === 401) {
+    throw new Error('Sign in before paying.');
+  }
   if (!response.ok) {
     throw new Error(`The payment server answered HTTP ${response.status}`);
   }
   return (await response.json()) as T;
 }
 
-/** Asks the server to create a PaymentIntent and returns its client secret. */
-export async function createPaymentIntent(amount: number, currency: string = CURRENCY): Promise<string> {
-  const { clientSecret } = await postJson<{ clientSecret: string }>('/api/stripe/payment-intent', {
-    amount,
-    currency,
-  });
+/**
+ * Asks the server to create a PaymentIntent for a product of the server's price table (or a
+ * one-time Stripe Price id, `price_...`) and returns its client secret. The server decides the
+ * amount.
+ */
+export async function createPaymentIntent(product: string): Promise<string> {
+  const { clientSecret } = await postJson<{ clientSecret: string }>(
+    '/api/stripe/payment-intent',
+    product.startsWith('price_') ? { priceId: product } : { productId: product },
+  );
   return clientSecret;
 }
 
@@ -48,7 +71,12 @@ export async function presentPayment(paymentIntentClientSecret: string): Promise
     applePay: { merchantCountryCode: MERCHANT_COUNTRY_CODE },
 //#endif
 //#if feature.googlePay
-    googlePay: { merchantCountryCode: MERCHANT_COUNTRY_CODE, currencyCode: CURRENCY, testEnv: __DEV__ },
+    // Google Pay's test environment follows the key's mode (pk_test_), not the build type.
+    googlePay: {
+      merchantCountryCode: MERCHANT_COUNTRY_CODE,
+      currencyCode: CURRENCY,
+      testEnv: (process.env.EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY ?? '').startsWith('pk_test_'),
+    },
 //#endif
   });
   if (init.error) {
@@ -63,10 +91,10 @@ export async function presentPayment(paymentIntentClientSecret: string): Promise
   return { status: 'succeeded' };
 }
 
-/** Charges `amount` (in the currency's smallest unit, e.g. cents) through the PaymentSheet. */
-export async function pay(amount: number, currency?: string): Promise<PaymentResult> {
+/** Charges the server's price for `product` (a price table id or a Stripe Price id) through the PaymentSheet. */
+export async function pay(product: string): Promise<PaymentResult> {
   try {
-    return await presentPayment(await createPaymentIntent(amount, currency));
+    return await presentPayment(await createPaymentIntent(product));
   } catch (error) {
     return { status: 'failed', message: error instanceof Error ? error.message : String(error) };
   }

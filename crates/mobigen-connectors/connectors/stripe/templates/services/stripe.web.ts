@@ -15,7 +15,11 @@ const UNAVAILABLE: PaymentResult = {
   message: 'Payments are available in the iOS and Android apps.',
 };
 
-export async function createPaymentIntent(_amount: number, _currency?: string): Promise<string> {
+export type AuthTokenProvider = () => Promise<string | null>;
+
+export function setAuthTokenProvider(_provider: AuthTokenProvider): void {}
+
+export async function createPaymentIntent(_product: string): Promise<string> {
   throw new Error('Payments are available in the iOS and Android apps.');
 }
 
@@ -23,7 +27,7 @@ export async function presentPayment(_paymentIntentClientSecret: string): Promis
   return UNAVAILABLE;
 }
 
-export async function pay(_amount: number, _currency?: string): Promise<PaymentResult> {
+export async function pay(_product: string): Promise<PaymentResult> {
   return UNAVAILABLE;
 }
 //#if feature.subscriptions

@@ -19,7 +19,11 @@ export type ImageUploadProps = {
   bucket?: string;
   /** Folder inside the bucket. */
   folder?: string;
-  onUploaded?: (file: { path: string; publicUrl: string }) => void;
+  /**
+   * Called with the stored path and a signed URL valid for an hour (it works for private and
+   * public buckets; a private bucket has no public URL).
+   */
+  onUploaded?: (file: { path: string; signedUrl: string }) => void;
 };
 
 export function ImageUpload({ bucket = BUCKETS[0] ?? 'uploads', folder = 'images', onUploaded }: ImageUploadProps) {
@@ -40,9 +44,10 @@ export function ImageUpload({ bucket = BUCKETS[0] ?? 'uploads', folder = 'images
       const path = `${folder}/${Date.now()}.${extension}`;
       const { error: failure } = await supabase.storage.from(bucket).upload(path, body, { contentType, upsert: false });
       if (failure) throw failure;
-      const { data } = supabase.storage.from(bucket).getPublicUrl(path);
+      const { data, error: signError } = await supabase.storage.from(bucket).createSignedUrl(path, 3600);
+      if (signError) throw signError;
       setUri(asset.uri);
-      onUploaded?.({ path, publicUrl: data.publicUrl });
+      onUploaded?.({ path, signedUrl: data.signedUrl });
     } catch (e) {
       setError(e instanceof Error ? e.message : 'Upload failed.');
     } finally {
@@ -53,10 +58,10 @@ export function ImageUpload({ bucket = BUCKETS[0] ?? 'uploads', folder = 'images
   return (
 //#if nativewind
     <View className="items-center gap-3">
-      {uri ? <Image source={{ uri }} className="h-48 w-48 rounded-xl" /> : null}
+      {uri ? <Image source={{ uri }} accessibilityLabel="The uploaded image" className="h-48 w-48 rounded-xl" /> : null}
 //#else
     <View style={styles.container}>
-      {uri ? <Image source={{ uri }} style={styles.image} /> : null}
+      {uri ? <Image source={{ uri }} accessibilityLabel="The uploaded image" style={styles.image} /> : null}
 //#endif
       <Message text={error} />
       <PrimaryButton label={uri ? 'Upload another image' : 'Upload an image'} busy={busy} onPress={pickAndUpload} />

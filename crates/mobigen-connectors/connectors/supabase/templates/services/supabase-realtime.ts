@@ -10,6 +10,9 @@ export const CHANNELS: readonly string[] = {%json /features/realtime/channels%};
 
 export type ChangeEvent = 'INSERT' | 'UPDATE' | 'DELETE' | '*';
 
+/** Numbers the table subscriptions: each gets its own channel topic, so two subscribers to one table do not clash. */
+let tableSubscriptions = 0;
+
 /** Calls `onChange` for every change of `table`'s rows; returns the unsubscribe function. */
 export function subscribeToTable<Name extends TableName>(
   table: Name,
@@ -17,7 +20,7 @@ export function subscribeToTable<Name extends TableName>(
   event: ChangeEvent = '*',
 ): () => void {
   const channel = supabase
-    .channel(`table:${table}`)
+    .channel(`table:${table}:${(tableSubscriptions += 1)}`)
     .on<Row<Name>>('postgres_changes', { event, schema: 'public', table }, onChange)
     .subscribe();
   return () => {

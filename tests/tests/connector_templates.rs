@@ -1,0 +1,229 @@
+//! What the connectors' templates render for a config: each config field does what it says.
+//! (The toolchain check compiles and bundles the same files; these tests pin the behaviour.)
+
+use std::path::{Path, PathBuf};
+
+use mobigen_connectors::Registry;
+use mobigen_connectors::project::generate::{self, ProjectLayout};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The rendered file at `path` (relative to the project) for `id` with `config`.
+fn rendered(id: &str, config: serde_json::Value, path: &str) -> String {
+    let registry = Registry::builtin().expect("builtin");
+    let connector = registry.lookup(id).expect("id");
+    let valid = connector.validate_config(&config).expect("valid");
+    let features = connector.definition().enabled_features(valid.values());
+    let layout = ProjectLayout {
+        router_dir: Some("app".into()),
+        nativewind: false,
+    };
+    generate::connector_files(connector, &features, valid.values(), &layout, &[])
+        .into_iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("{id} generates no {path}"))
+        .contents
+}
+
+fn onesignal(features: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
+    let mut config = serde_json::json!({
+        "appId": "00000000-0000-4000-8000-00000000f1c5",
+        "apiKey": "os_v2_app_sampleonlynotarealkey",
+        "features": features
+    });
+    for (k, v) in extra.as_object().expect("object") {
+        config[k] = v.clone();
+    }
+    config
+}
+
+#[test]
+fn onesignal_in_app_messaging_off_pauses_in_app_messages() {
+    let service = "src/services/push-notifications.ts";
+    let off = rendered(
+        "onesignal",
+        onesignal(
+            serde_json::json!({"inAppMessaging": false}),
+            serde_json::json!({}),
+        ),
+        service,
+    );
+    assert!(
+        off.contains("OneSignal.InAppMessages.setPaused(true);"),
+        "{off}"
+    );
+    assert!(!off.contains("setPaused(false)"), "{off}");
+    let on = rendered(
+        "onesignal",
+        onesignal(
+            serde_json::json!({"inAppMessaging": true}),
+            serde_json::json!({}),
+        ),
+        service,
+    );
+    assert!(
+        on.contains("OneSignal.InAppMessages.setPaused(false);"),
+        "{on}"
+    );
+}
+
+#[test]
+fn onesignal_confirm_alerts_decides_the_settings_fallback_of_the_permission_prompt() {
+    let service = "src/services/push-notifications.ts";
+    let on = rendered(
+        "onesignal",
+        onesignal(
+            serde_json::json!({"confirmAlerts": true}),
+            serde_json::json!({}),
+        ),
+        service,
+    );
+    assert!(on.contains("const CONFIRM_ALERTS: boolean = true;"), "{on}");
+    assert!(on.contains("requestPermission(CONFIRM_ALERTS)"), "{on}");
+    let off = rendered(
+        "onesignal",
+        onesignal(serde_json::json!({}), serde_json::json!({})),
+        service,
+    );
+    assert!(
+        off.contains("const CONFIRM_ALERTS: boolean = false;"),
+        "{off}"
+    );
+}
+
+#[test]
+fn onesignal_has_get_user_id_on_every_platform() {
+    for service in [
+        "src/services/push-notifications.ts",
+        "src/services/push-notifications.web.ts",
+    ] {
+        let text = rendered(
+            "onesignal",
+            onesignal(serde_json::json!({}), serde_json::json!({})),
+            service,
+        );
+        assert!(
+            text.contains("export async function getUserId")
+                || text.contains("export function getUserId"),
+            "{service}"
+        );
+    }
+}
+
+#[test]
+fn onesignal_default_sound_is_sent_with_notifications() {
+    let route = "app/api/onesignal/send+api.ts";
+    let text = rendered(
+        "onesignal",
+        onesignal(
+            serde_json::json!({}),
+            serde_json::json!({"defaultSound": "chime.wav"}),
+        ),
+        route,
+    );
+    assert!(
+        text.contains(r#"const DEFAULT_SOUND: string | undefined = "chime.wav";"#),
+        "{text}"
+    );
+    assert!(text.contains("ios_sound: DEFAULT_SOUND"), "{text}");
+}
+
+#[test]
+fn stripe_google_pay_test_environment_follows_the_key_mode_not_the_build() {
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/stripe-full.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    let text = rendered("stripe", config, "src/services/stripe.ts");
+    assert!(!text.contains("testEnv: __DEV__"), "{text}");
+    assert!(
+        text.contains(
+            "testEnv: (process.env.EXPO_PUBLIC_STRIPE_PUBLISHABLE_KEY ?? '').startsWith('pk_test_')"
+        ),
+        "{text}"
+    );
+}
+
+fn supabase_full() -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/supabase-full.json"))
+            .expect("read"),
+    )
+    .expect("json")
+}
+
+#[test]
+fn supabase_two_subscribers_to_one_table_get_their_own_channel_topics() {
+    let text = rendered(
+        "supabase",
+        supabase_full(),
+        "src/services/supabase-realtime.ts",
+    );
+    assert!(!text.contains(".channel(`table:${table}`)"), "{text}");
+    assert!(text.contains("(tableSubscriptions += 1)"), "{text}");
+}
+
+#[test]
+fn supabase_uploads_return_a_signed_url_not_a_public_one() {
+    let text = rendered(
+        "supabase",
+        supabase_full(),
+        "src/components/supabase/ImageUpload.tsx",
+    );
+    assert!(!text.contains("getPublicUrl"), "{text}");
+    assert!(text.contains("createSignedUrl(path, 3600)"), "{text}");
+}
+
+#[test]
+fn busy_buttons_inputs_and_images_have_accessible_labels() {
+    let form = rendered(
+        "supabase",
+        supabase_full(),
+        "src/components/supabase/FormControls.tsx",
+    );
+    assert!(
+        form.contains("accessibilityLabel={busy ? `${label}: in progress` : label}"),
+        "{form}"
+    );
+    let upload = rendered(
+        "supabase",
+        supabase_full(),
+        "src/components/supabase/ImageUpload.tsx",
+    );
+    assert!(
+        upload.contains(r#"<Image source={{ uri }} accessibilityLabel="The uploaded image""#),
+        "{upload}"
+    );
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/stripe-full.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    let plans = rendered(
+        "stripe",
+        config.clone(),
+        "src/components/stripe/SubscriptionPlans.tsx",
+    );
+    assert!(plans.contains(r#"accessibilityLabel="Email""#), "{plans}");
+    let button = rendered("stripe", config, "src/components/stripe/CheckoutButton.tsx");
+    assert!(
+        button.contains("accessibilityLabel={busy ? `${label}: processing payment` : label}"),
+        "{button}"
+    );
+}
+
+#[test]
+fn revenuecat_amazon_keys_configure_the_amazon_store() {
+    let text = rendered(
+        "revenuecat",
+        serde_json::json!({"apiKey": {"android": "amzn_SampleOnlyNotARealKey"}}),
+        "src/services/purchases.ts",
+    );
+    assert!(
+        text.contains("useAmazon: apiKey.startsWith('amzn_')"),
+        "{text}"
+    );
+}
