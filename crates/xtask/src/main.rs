@@ -1,7 +1,8 @@
 //! Development tasks, run as `cargo xtask <task>`:
 //!
-//! - `test`: every check CI runs: formatting, clippy, rustdoc, every test of the workspace, the
-//!   fuzz workspace's checks and a short run of every fuzz target, and the toolchain checks.
+//! - `test`: every check CI runs: formatting, clippy, rustdoc, every test of the workspace,
+//!   `cargo package` of the library crate, the fuzz workspace's checks and a short run of every
+//!   fuzz target, and the toolchain checks.
 //! - `toolchain [FILTER]`: the generated code checked with Expo's real toolchain (see
 //!   `toolchain.rs`); FILTER limits it to combinations whose name contains it.
 //! - `sample`: the main job on the bundled sample app (`examples/sample-app`), in a temporary copy
@@ -335,6 +336,25 @@ fn node_tests() -> anyhow::Result<(u64, u64)> {
     Ok((p1 + p2, f1 + f2))
 }
 
+/// The library crate as crates.io would get it: `cargo package` packs it (the embedded
+/// connectors included, see its `include` list) and verifies that the packed crate builds on its
+/// own, reading nothing from outside it. The verify build shares the workspace's target folder, so
+/// a re-run only compiles the crate itself. `--allow-dirty` lets it run on uncommitted work; what
+/// is packed is the working tree.
+fn crate_package() -> anyhow::Result<()> {
+    run(
+        "cargo",
+        &[
+            "package",
+            "--quiet",
+            "--package",
+            "mobigen-connectors",
+            "--allow-dirty",
+        ],
+        &[],
+    )
+}
+
 fn test() -> anyhow::Result<()> {
     run("cargo", &["fmt", "--all", "--check"], &[])?;
     run(
@@ -355,6 +375,7 @@ fn test() -> anyhow::Result<()> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     c_tests()?;
+    crate_package()?;
     // After the C checks: the fuzz workspace reuses the dependencies they built.
     fuzz::checks()?;
     fuzz::fuzz(&[])?;
@@ -538,7 +559,7 @@ fn main() -> std::process::ExitCode {
                 "usage: cargo xtask <test|sample|header|node-types|c|node|toolchain [FILTER]|fuzz|bench>"
             );
             eprintln!(
-                "  test        formatting, clippy, rustdoc, C, Node and toolchain checks and every test (what CI runs)"
+                "  test        formatting, clippy, rustdoc, C, Node, cargo package and toolchain checks and every test (what CI runs)"
             );
             eprintln!("  sample      the main job on a temporary copy of examples/sample-app");
             eprintln!("  header      regenerate include/mobigen_connectors.h from bindings/c");
