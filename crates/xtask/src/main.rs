@@ -1,7 +1,8 @@
 //! Development tasks, run as `cargo xtask <task>`:
 //!
-//! - `test`: every check CI runs: formatting, clippy, rustdoc, every test of the workspace, the
-//!   fuzz workspace's checks and a short run of every fuzz target, and the toolchain checks.
+//! - `test`: every check CI runs: formatting, clippy, rustdoc, every test of the workspace,
+//!   `cargo package` of the library crate, the fuzz workspace's checks and a short run of every
+//!   fuzz target, and the toolchain checks.
 //! - `toolchain [FILTER]`: the generated code checked with Expo's real toolchain (see
 //!   `toolchain.rs`); FILTER limits it to combinations whose name contains it.
 //! - `sample`: the main job on the bundled sample app (`examples/sample-app`), in a temporary copy
@@ -9,6 +10,8 @@
 //! - `header`: regenerates the C header; `node-types`: regenerates the connectors' TypeScript
 //!   config types (`bindings/node/connectors.d.ts`).
 //! - `node`: only the Node checks of `test`.
+//! - `install-c --prefix DIR [--debug]`: the C library (static and shared), its header and a
+//!   pkg-config file (`mobigen_connectors.pc`) installed under DIR.
 //! - `fuzz [TARGET...] [--seconds N] [--seed S]`: the fuzz targets under their stable driver
 //!   (`fuzz.rs`), 30 s each by default; `fuzz --repro TARGET FILE` runs one saved input.
 //! - `bench`: every benchmark of BENCHMARKS.md, with jscodeshift, ts-morph and Node's crypto
@@ -93,10 +96,87 @@ fn path_str(path: &Path) -> anyhow::Result<&str> {
         .with_context(|| format!("non UTF-8 path {}", path.display()))
 }
 
+/// `cargo xtask install-c --prefix DIR [--debug]`: builds the C library (release unless
+/// `--debug`) and installs it: DIR/lib/libmobigen_connectors_c.{a,so},
+/// DIR/include/mobigen_connectors.h and DIR/lib/pkgconfig/mobigen_connectors.pc (from
+/// bindings/c/mobigen_connectors.pc.in, version from Cargo). Returns the absolute prefix.
+fn install_c(prefix: &Path, debug: bool) -> anyhow::Result<PathBuf> {
+    let root = workspace_root();
+    let mut build = vec!["build", "--quiet", "--package", "mobigen-connectors-c"];
+    if !debug {
+        build.push("--release");
+    }
+    run("cargo", &build, &[])?;
+    let built = target_dir().join(if debug { "debug" } else { "release" });
+    let lib_dir = prefix.join("lib");
+    let pc_dir = lib_dir.join("pkgconfig");
+    let include_dir = prefix.join("include");
+    for dir in [&pc_dir, &include_dir] {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let prefix = prefix
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", prefix.display()))?;
+    let prefix_str = path_str(&prefix)?;
+    if prefix_str.contains(char::is_whitespace) {
+        bail!("the prefix {prefix_str} contains white space, which pkg-config cannot quote");
+    }
+    let copy = |from: PathBuf, to: PathBuf| -> anyhow::Result<()> {
+        std::fs::copy(&from, &to)
+            .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+        println!("installed {}", to.display());
+        Ok(())
+    };
+    for name in ["libmobigen_connectors_c.a", "libmobigen_connectors_c.so"] {
+        copy(built.join(name), lib_dir.join(name))?;
+    }
+    copy(root.join(HEADER), include_dir.join("mobigen_connectors.h"))?;
+    let template = std::fs::read_to_string(root.join(PC_TEMPLATE))
+        .with_context(|| format!("cannot read {PC_TEMPLATE}"))?;
+    let pc: String = template
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| {
+            line.replace("@PREFIX@", prefix_str)
+                .replace("@VERSION@", env!("CARGO_PKG_VERSION"))
+                + "\n"
+        })
+        .collect();
+    let pc_path = pc_dir.join("mobigen_connectors.pc");
+    std::fs::write(&pc_path, pc).with_context(|| format!("cannot write {}", pc_path.display()))?;
+    println!("installed {}", pc_path.display());
+    Ok(prefix)
+}
+
+const PC_TEMPLATE: &str = "bindings/c/mobigen_connectors.pc.in";
+
+/// `install-c`'s command line: `--prefix DIR [--debug]`.
+fn install_c_command(args: &[String]) -> anyhow::Result<()> {
+    let (mut prefix, mut debug) = (None, false);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--prefix" => prefix = Some(args.next().context("--prefix needs a folder")?),
+            "--debug" => debug = true,
+            other => bail!(
+                "install-c: unknown argument `{other}` (usage: install-c --prefix DIR [--debug])"
+            ),
+        }
+    }
+    let prefix = prefix.context("install-c needs --prefix DIR")?;
+    let prefix = install_c(Path::new(prefix), debug)?;
+    println!(
+        "build with: PKG_CONFIG_PATH={}/lib/pkgconfig pkg-config --cflags --libs mobigen_connectors",
+        prefix.display()
+    );
+    Ok(())
+}
+
 /// The C side: the header is fresh and compiles as C99 and C++ (from two translation units);
 /// the ABI test program runs under AddressSanitizer and UndefinedBehaviorSanitizer; the C
-/// example adds and removes a connector on a copy of the sample app; and, when valgrind is
-/// installed, the example runs clean under it too.
+/// example adds and removes a connector on a copy of the sample app; the library installed into a
+/// temporary prefix (`install_c`) builds the example through pkg-config and it runs against the
+/// installed shared library; and, when valgrind is installed, the example runs clean under it too.
 fn c_tests() -> anyhow::Result<()> {
     check_header()?;
     let root = workspace_root();
@@ -180,6 +260,46 @@ fn c_tests() -> anyhow::Result<()> {
     )?;
     if read_tree(&example_project)? != read_tree(&root.join("examples/sample-app"))? {
         bail!("the C example left the project changed after removing the connector");
+    }
+
+    // Installed as a user installs it, and the example built through pkg-config against the
+    // installed copy (the shared library, found at run time through LD_LIBRARY_PATH).
+    let prefix = install_c(&work.path().join("prefix"), true)?;
+    let pc_path = prefix.join("lib/pkgconfig");
+    println!(
+        "$ PKG_CONFIG_PATH={} pkg-config --cflags --libs mobigen_connectors",
+        pc_path.display()
+    );
+    let flags = Command::new("pkg-config")
+        .args(["--cflags", "--libs", "mobigen_connectors"])
+        .env("PKG_CONFIG_PATH", &pc_path)
+        .output()
+        .context("cannot start `pkg-config` (Debian: apt-get install pkg-config)")?;
+    if !flags.status.success() {
+        bail!(
+            "pkg-config does not find the installed mobigen_connectors.pc: {}",
+            String::from_utf8_lossy(&flags.stderr)
+        );
+    }
+    let flags = String::from_utf8(flags.stdout).context("pkg-config printed non UTF-8")?;
+    let installed_bin = obj("example-pkg-config")?;
+    let mut args = vec!["-std=c99"];
+    args.extend(strict);
+    args.push(example_src.as_str());
+    args.extend(flags.split_whitespace());
+    args.extend(["-o", &installed_bin]);
+    run("gcc", &args, &[])?;
+    let installed_project = work.path().join("installed-app");
+    copy_dir(&root.join("examples/sample-app"), &installed_project)?;
+    run(
+        &installed_bin,
+        &[path_str(&installed_project)?, &config],
+        &[("LD_LIBRARY_PATH", path_str(&prefix.join("lib"))?)],
+    )?;
+    if read_tree(&installed_project)? != read_tree(&root.join("examples/sample-app"))? {
+        bail!(
+            "the C example built with pkg-config left the project changed after removing the connector"
+        );
     }
 
     if Command::new("valgrind")
@@ -300,7 +420,8 @@ const NODE_GENERATED: [&str; 2] = ["bindings/node/index.js", "bindings/node/inde
 /// The Node side: the config types are fresh; `npm ci` installs from the committed lock files;
 /// the addon builds and `index.js` / `index.d.ts` come out byte for byte as committed; the
 /// TypeScript check compiles (and its `@ts-expect-error` lines fail as they must); then the
-/// package's and the example server's `node --test` suites. Returns (passed, failed).
+/// package's and the example server's `node --test` suites, and the packed-tarball smoke tests
+/// (`node_pack_smoke`). Returns (passed, failed).
 fn node_tests() -> anyhow::Result<(u64, u64)> {
     check_node_types()?;
     let root = workspace_root();
@@ -323,6 +444,7 @@ fn node_tests() -> anyhow::Result<(u64, u64)> {
         &["tsc", "--noEmit", "-p", "test/types"],
     )?;
     let (p1, f1) = node_test("bindings/node", &["--test", "--test-reporter=tap", "test/"])?;
+    let (p3, f3) = node_pack_smoke()?;
     run_in(
         "examples/node-server",
         "npm",
@@ -332,7 +454,192 @@ fn node_tests() -> anyhow::Result<(u64, u64)> {
         "examples/node-server",
         &["--test", "--test-reporter=tap", "test/"],
     )?;
-    Ok((p1 + p2, f1 + f2))
+    Ok((p1 + p2 + p3, f1 + f2 + f3))
+}
+
+/// The platform package built here (napi's `npm/<platform>` folder for this machine).
+const NODE_PLATFORM: &str = "linux-x64-gnu";
+
+/// Runs `npm pack` on `dir`, writing the tarball into `into`; returns the tarball's path.
+fn npm_pack(dir: &Path, into: &Path) -> anyhow::Result<PathBuf> {
+    println!("$ (cd {} && npm pack --json)", dir.display());
+    let output = Command::new("npm")
+        .args(["pack", "--json", "--pack-destination"])
+        .arg(into)
+        .current_dir(dir)
+        .output()
+        .context("cannot start `npm pack`")?;
+    if !output.status.success() {
+        bail!(
+            "`npm pack` in {} failed ({}): {}",
+            dir.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("`npm pack --json` in {} printed no JSON", dir.display()))?;
+    let packed = &report[0];
+    let files: Vec<&str> = packed["files"]
+        .as_array()
+        .map(|files| files.iter().filter_map(|f| f["path"].as_str()).collect())
+        .unwrap_or_default();
+    println!("  {}: {}", packed["filename"], files.join(", "));
+    let name = packed["filename"]
+        .as_str()
+        .context("`npm pack --json` gave no filename")?;
+    Ok(into.join(name))
+}
+
+/// Copies bindings/node's package (package.json and its `files`) to `to` as `napi pre-publish`
+/// leaves it before `npm publish`: with `optionalDependencies` naming every platform package
+/// of `npm/` at its version. (They are not in the committed package.json: `npm ci` would need
+/// them in the lock file, which cannot hold packages not yet published.) Fails when a platform
+/// folder is missing for a `napi.targets` entry or its version differs from the package's.
+fn stage_node_main_package(node_dir: &Path, to: &Path) -> anyhow::Result<()> {
+    let read_json = |path: &Path| -> anyhow::Result<serde_json::Value> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+    };
+    let mut manifest = read_json(&node_dir.join("package.json"))?;
+    let version = manifest["version"].clone();
+    let targets = manifest["napi"]["targets"].as_array().map_or(0, Vec::len);
+    let mut optional = serde_json::Map::new();
+    for entry in std::fs::read_dir(node_dir.join("npm")).context("cannot read bindings/node/npm")? {
+        let platform = read_json(&entry?.path().join("package.json"))?;
+        let name = platform["name"]
+            .as_str()
+            .context("a bindings/node/npm package.json has no name")?;
+        if platform["version"] != version {
+            bail!(
+                "{name} is at version {} but @mobigen/connectors at {version}: run `npx napi version` in bindings/node",
+                platform["version"]
+            );
+        }
+        optional.insert(name.to_string(), version.clone());
+    }
+    if optional.len() != targets {
+        bail!(
+            "bindings/node/npm has {} platform packages for {targets} napi.targets: run `npx napi create-npm-dirs` in bindings/node",
+            optional.len()
+        );
+    }
+    manifest["optionalDependencies"] = serde_json::Value::Object(optional);
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    let files = manifest["files"]
+        .as_array()
+        .context("bindings/node/package.json has no `files` list")?;
+    for file in files {
+        let file = file.as_str().context("a `files` entry is not a string")?;
+        std::fs::copy(node_dir.join(file), to.join(file))
+            .with_context(|| format!("cannot copy bindings/node/{file}"))?;
+    }
+    std::fs::write(to.join("package.json"), format!("{manifest:#}\n"))
+        .context("cannot write the staged package.json")?;
+    Ok(())
+}
+
+/// The packed npm packages as a user gets them: `npm pack` of bindings/node (JS and types only,
+/// staged as `napi pre-publish` leaves it) and of its `npm/linux-x64-gnu` platform package with the addon just built (what `napi
+/// artifacts` + `napi pre-publish` do before publishing, done on a temporary copy), both
+/// installed with `npm install --offline` into an empty temporary folder, where the CommonJS and
+/// ESM smoke tests of `bindings/node/pack-test` run (`node --test`) and its TypeScript file
+/// compiles (`tsc --noEmit`, strict). Returns (passed, failed).
+fn node_pack_smoke() -> anyhow::Result<(u64, u64)> {
+    let root = workspace_root();
+    let node_dir = root.join("bindings/node");
+    let work = tempfile::Builder::new()
+        .prefix("mobigen-npm-pack-")
+        .tempdir()
+        .context("cannot create a temporary folder")?;
+    let tarballs = work.path().join("tarballs");
+    std::fs::create_dir_all(&tarballs).context("cannot create the tarball folder")?;
+    let staged = work.path().join("connectors");
+    stage_node_main_package(&node_dir, &staged)?;
+    let main = npm_pack(&staged, &tarballs)?;
+
+    let platform = work.path().join(NODE_PLATFORM);
+    copy_dir(&node_dir.join("npm").join(NODE_PLATFORM), &platform)?;
+    let addon = format!("mobigen-connectors.{NODE_PLATFORM}.node");
+    std::fs::copy(node_dir.join(&addon), platform.join(&addon)).with_context(|| {
+        format!(
+            "cannot copy bindings/node/{addon} (did `npm run build` run?) into the platform package"
+        )
+    })?;
+    let platform_tarball = npm_pack(&platform, &tarballs)?;
+
+    let app = work.path().join("app");
+    copy_dir(&node_dir.join("pack-test"), &app)?;
+    let manifest = serde_json::json!({ "name": "mobigen-pack-smoke", "private": true });
+    std::fs::write(app.join("package.json"), format!("{manifest:#}\n"))
+        .context("cannot write the smoke folder's package.json")?;
+    // @types/node comes from bindings/node's own install: the package's types use Buffer.
+    let tsconfig = serde_json::json!({
+        "compilerOptions": {
+            "strict": true,
+            "noEmit": true,
+            "module": "nodenext",
+            "moduleResolution": "nodenext",
+            "target": "es2022",
+            "typeRoots": [path_str(&node_dir.join("node_modules/@types"))?],
+            "types": ["node"],
+        },
+        "files": ["smoke.ts"],
+    });
+    std::fs::write(app.join("tsconfig.json"), format!("{tsconfig:#}\n"))
+        .context("cannot write the smoke folder's tsconfig.json")?;
+    let app_dir = path_str(&app)?;
+    run_in(
+        app_dir,
+        "npm",
+        &[
+            "install",
+            "--offline",
+            "--no-audit",
+            "--no-fund",
+            "--no-package-lock",
+            path_str(&main)?,
+            path_str(&platform_tarball)?,
+        ],
+    )?;
+    run_in(
+        app_dir,
+        "node",
+        &[
+            path_str(&node_dir.join("node_modules/typescript/bin/tsc"))?,
+            "-p",
+            "tsconfig.json",
+        ],
+    )?;
+    node_test(
+        app_dir,
+        &[
+            "--test",
+            "--test-reporter=tap",
+            "smoke.test.cjs",
+            "smoke.test.mjs",
+        ],
+    )
+}
+
+/// The library crate as crates.io would get it: `cargo package` packs it (the embedded
+/// connectors included, see its `include` list) and verifies that the packed crate builds on its
+/// own, reading nothing from outside it. The verify build shares the workspace's target folder, so
+/// a re-run only compiles the crate itself. `--allow-dirty` lets it run on uncommitted work; what
+/// is packed is the working tree.
+fn crate_package() -> anyhow::Result<()> {
+    run(
+        "cargo",
+        &[
+            "package",
+            "--quiet",
+            "--package",
+            "mobigen-connectors",
+            "--allow-dirty",
+        ],
+        &[],
+    )
 }
 
 fn test() -> anyhow::Result<()> {
@@ -355,6 +662,7 @@ fn test() -> anyhow::Result<()> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     c_tests()?;
+    crate_package()?;
     // After the C checks: the fuzz workspace reuses the dependencies they built.
     fuzz::checks()?;
     fuzz::fuzz(&[])?;
@@ -526,6 +834,7 @@ fn main() -> std::process::ExitCode {
         "sample" => sample(),
         "header" => header(),
         "c" => c_tests(),
+        "install-c" => install_c_command(&std::env::args().skip(2).collect::<Vec<_>>()),
         "toolchain" => toolchain::run(&workspace_root(), std::env::args().nth(2).as_deref()),
         "node-types" => node_types(),
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
@@ -535,15 +844,20 @@ fn main() -> std::process::ExitCode {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|sample|header|node-types|c|node|toolchain [FILTER]|fuzz|bench>"
+                "usage: cargo xtask <test|sample|header|node-types|c|install-c|node|toolchain [FILTER]|fuzz|bench>"
             );
             eprintln!(
-                "  test        formatting, clippy, rustdoc, C, Node and toolchain checks and every test (what CI runs)"
+                "  test        formatting, clippy, rustdoc, C, Node, cargo package and toolchain checks and every test (what CI runs)"
             );
             eprintln!("  sample      the main job on a temporary copy of examples/sample-app");
             eprintln!("  header      regenerate include/mobigen_connectors.h from bindings/c");
             eprintln!("  node-types  regenerate bindings/node/connectors.d.ts (config types)");
-            eprintln!("  c           only the C checks of `test` (header, sanitizers, example)");
+            eprintln!(
+                "  c           only the C checks of `test` (header, sanitizers, example, pkg-config install)"
+            );
+            eprintln!(
+                "  install-c   --prefix DIR [--debug]: the C library, header and pkg-config file into DIR"
+            );
             eprintln!(
                 "  node        only the Node checks of `test` (npm ci, build, fresh files, tsc, node --test)"
             );
