@@ -170,12 +170,13 @@ fn refused(name: &str) -> InjectError {
 
 #[test]
 fn bad_inputs_are_typed_errors_with_a_place_and_a_manual_step() {
+    // SWC reports the unclosed `<View>` where the input ends.
     let error = refused("unparsable.tsx");
     assert!(
         matches!(
             error,
             InjectError::Parse {
-                line: 5,
+                line: 6,
                 column: 1,
                 ..
             }
@@ -185,7 +186,7 @@ fn bad_inputs_are_typed_errors_with_a_place_and_a_manual_step() {
     assert!(
         error
             .to_string()
-            .starts_with("unparsable.tsx:5:1: does not parse"),
+            .starts_with("unparsable.tsx:6:1: does not parse"),
         "{error}"
     );
 
