@@ -5,8 +5,9 @@
 //!
 //! | root shape | after the edit |
 //! | --- | --- |
-//! | `export default App;` (any identifier, call such as `Sentry.wrap(App)` / `memo(App)`, member, arrow, function or class expression, `as`/`satisfies`) | `export default withConnectors(App);` |
-//! | `export default function App() {}`, `App` not used elsewhere; anonymous functions and classes | `export default withConnectors(function App() {})` |
+//! | `export default App;` (any identifier, call, member, arrow, function or class expression, `as`/`satisfies`) | `export default withConnectors(App);` |
+//! | `export default Sentry.wrap(App);`, `memo(function App() {})`: higher-order components | `export default Sentry.wrap(withConnectors(App));` (inside them, so they see what the providers do) |
+//! | `export default function App() {}`, `App` not used elsewhere; anonymous functions and classes | `export default withConnectors(function App() {});` (`})` in a file without semicolons) |
 //! | `export default function App() {}`, `App` used elsewhere | `export default withConnectors(App); function App() {}` (the declaration stays a hoisted declaration) |
 //! | `export { App as default };` | `export { AppWithConnectors as default };` + `const AppWithConnectors = withConnectors(App);` at the end |
 //! | `registerRootComponent(App);` (entry file) | `registerRootComponent(withConnectors(App));` |
@@ -224,6 +225,36 @@ fn wrapper_call<'e>(expr: &'e Expr, wrapper: &str) -> Option<(Span, &'e Expr)> {
     Some((call.span, &arg.expr))
 }
 
+/// The expression the wrap goes around, inside the higher-order components at the anchor
+/// (`Sentry.wrap(App)` -> `Sentry.wrap(withConnectors(App))`, likewise `memo(function App...)`,
+/// `connect(m)(App)`), so that they still see what the connectors' providers do (an error
+/// reporter catches errors thrown by them). Descends into a call's only argument while that is
+/// an identifier, a function or class expression or another call; stops at the wrapper's own
+/// call, so an older `withConnectors(Sentry.wrap(App))` is still found.
+fn wrap_site<'e>(expr: &'e Expr, wrapper: &str) -> &'e Expr {
+    let mut site = expr;
+    loop {
+        let Expr::Call(call) = bare(site) else {
+            return site;
+        };
+        if wrapper_call(bare(site), wrapper).is_some() || !matches!(call.callee, Callee::Expr(_)) {
+            return site;
+        }
+        let [arg] = call.args.as_slice() else {
+            return site;
+        };
+        if arg.spread.is_some()
+            || !matches!(
+                bare(&arg.expr),
+                Expr::Ident(_) | Expr::Fn(_) | Expr::Class(_) | Expr::Call(_)
+            )
+        {
+            return site;
+        }
+        site = &arg.expr;
+    }
+}
+
 /// A short description of an expression kind, for messages.
 fn describe(expr: &Expr) -> &'static str {
     match expr {
@@ -275,8 +306,6 @@ fn word_positions<'t>(text: &'t str, name: &'t str) -> impl Iterator<Item = usiz
                 && (end == bytes.len() || !is_word(bytes[end]))
         })
 }
-
-/// The import of the wrapper from the generated module, if any: the declaration's range and
 
 /// The import declarations of the module.
 fn imports<'m>(parsed: &'m Parsed<'_>) -> impl Iterator<Item = &'m ImportDecl> {
@@ -355,8 +384,6 @@ enum Target {
 }
 
 /// `registerRootComponent(X)` or `AppRegistry.registerComponent(name, () => X)` as a top-level
-
-/// `registerRootComponent(X)` or `AppRegistry.registerComponent(name, () => X)` as a top-level
 /// statement.
 fn register_call<'m>(parsed: &'m Parsed<'_>) -> Option<(RootShape, &'m Expr)> {
     parsed.module.body.iter().find_map(|item| {
@@ -416,7 +443,8 @@ impl Finder<'_, '_, '_> {
 
     /// An expression to wrap, unless it is already wrapped; `what` names it in messages.
     fn expr(&self, shape: RootShape, expr: &Expr, what: &str) -> Result<Target, InjectError> {
-        let wrapped = wrapper_call(bare(expr), self.spec.wrapper).is_some();
+        let site = wrap_site(expr, self.spec.wrapper);
+        let wrapped = wrapper_call(bare(site), self.spec.wrapper).is_some();
         if !wrapped && !wrappable(expr) {
             return Err(self.unsupported(
                 self.parsed.offset(expr.span().lo),
@@ -425,7 +453,7 @@ impl Finder<'_, '_, '_> {
         }
         Ok(Target::Expr {
             shape,
-            range: self.parsed.range(expr.span()),
+            range: self.parsed.range(site.span()),
             wrapped,
         })
     }
@@ -859,16 +887,13 @@ fn insert_edits(
             is_class,
             next_item,
         } => {
-            let shape = wrap_declaration(
-                file,
-                source,
-                spec,
-                &mut planned,
+            let decl = Declaration {
                 range,
                 name,
                 is_class,
                 next_item,
-            )?;
+            };
+            let shape = wrap_declaration(file, source, spec, &style, &mut planned, decl)?;
             (shape, false)
         }
         Target::Specifier { local, range, .. } => {
@@ -901,31 +926,49 @@ fn insert_edits(
     }))
 }
 
-/// Wraps `export default function|class ...` in place, or keeps a function declaration and
-/// exports its wrap as a statement before it.
-#[allow(clippy::too_many_arguments)] // The parts of `Target::Decl`, plus where to put the edits.
-fn wrap_declaration(
-    file: &str,
-    source: &str,
-    spec: &WrapSpec<'_>,
-    planned: &mut Insertions,
+/// The parts of [`Target::Decl`].
+struct Declaration {
     range: Range<usize>,
     name: Option<String>,
     is_class: bool,
     next_item: Option<usize>,
+}
+
+/// Wraps `export default function|class ...` in place, or keeps a function declaration and
+/// exports its wrap as a statement before it.
+///
+/// The declaration becomes an expression statement, so in a file that ends its statements
+/// with `;` the wrap closes with `);` (unless a `;` already follows); without it, a next line
+/// that would continue the expression keeps the declaration instead.
+fn wrap_declaration(
+    file: &str,
+    source: &str,
+    spec: &WrapSpec<'_>,
+    style: &Style,
+    planned: &mut Insertions,
+    decl: Declaration,
 ) -> Result<RootShape, InjectError> {
+    let Declaration {
+        range,
+        name,
+        is_class,
+        next_item,
+    } = decl;
+    let semicolon = style.semicolons && !source[range.end..].starts_with(';');
     let used_elsewhere = name.as_deref().is_some_and(|name| {
         mentions(&source[..range.start], name) || mentions(&source[range.end..], name)
     });
-    let asi_hazard = next_item.is_some_and(|next| {
-        matches!(
-            source.as_bytes().get(next),
-            Some(b'(' | b'[' | b'`' | b'+' | b'-' | b'/' | b'<')
-        )
-    });
+    let asi_hazard = !semicolon
+        && next_item.is_some_and(|next| {
+            matches!(
+                source.as_bytes().get(next),
+                Some(b'(' | b'[' | b'`' | b'+' | b'-' | b'/' | b'<')
+            )
+        });
     match (used_elsewhere || asi_hazard, name, is_class) {
         (false, _, _) => {
-            planned.wrap(spec, &range, ")".to_owned());
+            let close = if semicolon { ");" } else { ")" };
+            planned.wrap(spec, &range, close.to_owned());
             Ok(RootShape::DefaultDeclarationInline)
         }
         (true, Some(name), false) => {
@@ -1235,18 +1278,30 @@ impl WrapTexts<'_, '_, '_> {
         ))
     }
 
-    /// Around an expression: `open` + arg + `close` must be exactly the call.
+    /// Around an expression: `open` + arg + `close` must be exactly the call (`close` may
+    /// take the `;` after it: `});` of a wrapped declaration).
     fn unwrap_call(&self, call: Span, arg: &Expr, shape: RootShape) -> WrapFound {
         let source = self.parsed.source;
         let call = self.parsed.range(call);
         let arg = self.parsed.range(arg.span());
+        let mut close = self.close.clone();
+        if self.recorded.text(InsertionKind::WrapClose).is_none()
+            && shape == RootShape::DefaultDeclarationInline
+            && source[call.end..].starts_with(';')
+        {
+            // What the insert closes a declaration with in a file that uses semicolons.
+            close.push(';');
+        }
+        let close_end = arg.end + close.len();
         if source.get(call.start..arg.start) == Some(self.open.as_str())
-            && source.get(arg.end..call.end) == Some(self.close.as_str())
+            && source.get(arg.end..close_end) == Some(close.as_str())
+            && close_end >= call.end
+            && source[call.end..close_end].bytes().all(|b| b == b';')
         {
             WrapFound::Edits(
                 vec![
                     Edit::deletion(call.start..arg.start),
-                    Edit::deletion(arg.end..call.end),
+                    Edit::deletion(arg.end..close_end),
                 ],
                 shape,
             )
@@ -1259,7 +1314,8 @@ impl WrapTexts<'_, '_, '_> {
     fn default_export(&self, expr: &Expr, next: Option<&ModuleItem>) -> WrapFound {
         let parsed = self.parsed;
         let source = parsed.source;
-        let Some((call, arg)) = wrapper_call(bare(expr), self.spec.wrapper) else {
+        let site = wrap_site(expr, self.spec.wrapper);
+        let Some((call, arg)) = wrapper_call(bare(site), self.spec.wrapper) else {
             return WrapFound::Absent;
         };
         // The kept-declaration form: `withConnectors(App); function App`.
@@ -1286,7 +1342,9 @@ impl WrapTexts<'_, '_, '_> {
         if !self.recorded.expects(InsertionKind::WrapOpen) {
             return self.changed();
         }
-        let shape = if matches!(bare(arg), Expr::Fn(_) | Expr::Class(_)) {
+        // Only a wrap that is the whole default export was a declaration.
+        let whole = std::ptr::eq(bare(site), bare(expr));
+        let shape = if whole && matches!(bare(arg), Expr::Fn(_) | Expr::Class(_)) {
             RootShape::DefaultDeclarationInline
         } else {
             RootShape::DefaultExpression
@@ -1354,7 +1412,7 @@ fn find_wrap_removal(
             .map_or_else(|| ")".to_owned(), str::to_owned),
     };
     if let Some((shape, expr)) = register_call(parsed) {
-        return match wrapper_call(bare(expr), spec.wrapper) {
+        return match wrapper_call(bare(wrap_site(expr, spec.wrapper)), spec.wrapper) {
             Some((call, arg)) if recorded.expects(InsertionKind::WrapOpen) => {
                 texts.unwrap_call(call, arg, shape)
             }
