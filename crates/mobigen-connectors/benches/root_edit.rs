@@ -1,5 +1,5 @@
 //! The root-file edit (parse, anchors, edits, splice, re-parse check around the edits) against a
-//! bare parse (oxc, the injector's parser) of the same generated `App.tsx`, at 100, 1,000 and
+//! bare parse (SWC's `swc_ecma_parser`, the injector's parser) of the same generated `App.tsx`, at 100, 1,000 and
 //! 10,000 lines.
 //!
 //! Run: `cargo bench -p mobigen-connectors --bench root_edit`. With `MOBIGEN_BENCH_FILES=DIR`
@@ -10,8 +10,9 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
 use mobigen_connectors::edit::code::{RootInsert, WrapSpec, plan_root_insert};
-use oxc_allocator::Allocator;
-use oxc_span::SourceType;
+use swc_common::BytePos;
+use swc_ecma_ast::EsVersion;
+use swc_ecma_parser::{Parser, StringInput, Syntax, TsSyntax, lexer::Lexer};
 
 const SPEC: WrapSpec<'static> = WrapSpec {
     module_specifier: "./src/connectors",
@@ -36,12 +37,25 @@ fn generated_app(lines: usize) -> String {
     text
 }
 
-/// What a caller of the parser alone would do: a fresh arena, one parse, the statements counted.
+/// What a caller of the parser alone would do: one TSX parse, the statements counted.
 fn bare_parse(source: &str) -> usize {
-    let allocator = Allocator::default();
-    let parsed = oxc_parser::Parser::new(&allocator, source, SourceType::tsx()).parse();
-    assert!(parsed.errors.is_empty());
-    parsed.program.body.len()
+    let end = BytePos(1 + u32::try_from(source.len()).unwrap_or(u32::MAX - 1));
+    let syntax = Syntax::Typescript(TsSyntax {
+        tsx: true,
+        decorators: true,
+        ..TsSyntax::default()
+    });
+    let lexer = Lexer::new(
+        syntax,
+        EsVersion::latest(),
+        StringInput::new(source, BytePos(1), end),
+        None,
+    );
+    let mut parser = Parser::new_from(lexer);
+    match parser.parse_module() {
+        Ok(module) if parser.take_errors().is_empty() => module.body.len(),
+        other => panic!("the generated file does not parse: {other:?}"),
+    }
 }
 
 fn root_edit(c: &mut Criterion) {

@@ -170,12 +170,13 @@ fn refused(name: &str) -> InjectError {
 
 #[test]
 fn bad_inputs_are_typed_errors_with_a_place_and_a_manual_step() {
+    // SWC reports the unclosed `<View>` where the input ends.
     let error = refused("unparsable.tsx");
     assert!(
         matches!(
             error,
             InjectError::Parse {
-                line: 5,
+                line: 6,
                 column: 1,
                 ..
             }
@@ -185,7 +186,7 @@ fn bad_inputs_are_typed_errors_with_a_place_and_a_manual_step() {
     assert!(
         error
             .to_string()
-            .starts_with("unparsable.tsx:5:1: does not parse"),
+            .starts_with("unparsable.tsx:6:1: does not parse"),
         "{error}"
     );
 
@@ -371,6 +372,63 @@ fn files_over_the_size_limit_are_refused() {
     assert!(
         matches!(&error, Err(InjectError::TooLarge { len, limit, .. }) if len > limit),
         "{error:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16: the wrap of a declaration ends its statement; the wrap goes inside the HOCs.
+
+#[test]
+fn a_wrapped_function_declaration_ends_with_the_files_semicolon() {
+    let name = "02-default-function.tsx";
+    let text = std::fs::read_to_string(fixtures_dir().join(name)).expect("fixture");
+    let (output, insertions) = applied(name, &text);
+    assert!(output.contains("\n});\n"), "{output}");
+    assert!(!output.contains("\n})\n"), "{output}");
+    for recorded in [Some(insertions.as_slice()), None] {
+        match plan_root_remove(name, &output, &SPEC, recorded) {
+            Ok(RootRemove::Removed(edit)) => assert_eq!(edit.output, text),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Without semicolons in the file, none is added.
+    let bare = "import { View } from 'react-native'\n\nexport default function App() {\n  return <View />\n}\n";
+    let (output, _) = applied("App.tsx", bare);
+    assert!(output.ends_with("\n})\n"), "{output}");
+}
+
+#[test]
+fn the_wrap_goes_inside_the_hocs_at_the_default_export() {
+    let name = "35-sentry-wrap-function.tsx";
+    let text = std::fs::read_to_string(fixtures_dir().join(name)).expect("fixture");
+    let (output, _) = applied(name, &text);
+    assert!(
+        output.contains("export default Sentry.wrap(withConnectors(function App() {"),
+        "{output}"
+    );
+    assert!(output.contains("\n}));\n"), "{output}");
+    let (output, _) = applied(
+        "App.tsx",
+        "import * as Sentry from '@sentry/react-native';\nfunction App() {\n  return null;\n}\nexport default Sentry.wrap(React.memo(App));\n",
+    );
+    assert!(
+        output.ends_with("export default Sentry.wrap(React.memo(withConnectors(App)));\n"),
+        "{output}"
+    );
+    // An older wrap outside the HOC is found again: already present, and removable.
+    let outside = "import { withConnectors } from './src/connectors';\nexport default withConnectors(Sentry.wrap(App));\n";
+    assert_eq!(
+        plan_root_insert("App.tsx", outside, &SPEC),
+        Ok(RootInsert::AlreadyPresent)
+    );
+    // A factory argument (`lazy(() => ...)`) is not a component: the wrap stays outside.
+    let (output, _) = applied(
+        "App.tsx",
+        "import { lazy } from 'react';\nexport default lazy(() => import('./Main'));\n",
+    );
+    assert!(
+        output.ends_with("export default withConnectors(lazy(() => import('./Main')));\n"),
+        "{output}"
     );
 }
 

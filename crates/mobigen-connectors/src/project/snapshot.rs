@@ -258,7 +258,11 @@ impl ProjectSnapshot {
                         main.map_or("not set".to_string(), |m| format!("`{m}`")),
                         stems
                             .iter()
-                            .map(|s| format!("{s}.tsx"))
+                            .flat_map(|stem| {
+                                SOURCE_EXTENSIONS
+                                    .iter()
+                                    .map(move |ext| format!("{stem}.{ext}"))
+                            })
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
@@ -449,8 +453,9 @@ mod tests {
     fn missing_root_is_a_clear_error() {
         let s = snap(&[("package.json", r#"{"main": "expo-router/entry"}"#)]);
         let err = s.root().expect_err("no layout").to_string();
+        // Every file looked for is named, not only the .tsx ones (issue 16).
         assert!(
-            err.contains("app/_layout.tsx, src/app/_layout.tsx"),
+            err.contains("app/_layout.tsx, app/_layout.ts, app/_layout.jsx, app/_layout.js, src/app/_layout.tsx"),
             "{err}"
         );
         let s = snap(&[("package.json", r#"{"main": "index.js"}"#)]);

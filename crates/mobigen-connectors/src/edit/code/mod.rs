@@ -9,6 +9,7 @@
 //! All of it is pure: text in, edits and text out, no IO.
 
 pub mod edit;
+mod parse;
 pub mod root;
 pub mod root_module;
 pub mod style;

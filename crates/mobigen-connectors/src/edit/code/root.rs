@@ -5,8 +5,9 @@
 //!
 //! | root shape | after the edit |
 //! | --- | --- |
-//! | `export default App;` (any identifier, call such as `Sentry.wrap(App)` / `memo(App)`, member, arrow, function or class expression, `as`/`satisfies`) | `export default withConnectors(App);` |
-//! | `export default function App() {}`, `App` not used elsewhere; anonymous functions and classes | `export default withConnectors(function App() {})` |
+//! | `export default App;` (any identifier, call, member, arrow, function or class expression, `as`/`satisfies`) | `export default withConnectors(App);` |
+//! | `export default Sentry.wrap(App);`, `memo(function App() {})`: higher-order components | `export default Sentry.wrap(withConnectors(App));` (inside them, so they see what the providers do) |
+//! | `export default function App() {}`, `App` not used elsewhere; anonymous functions and classes | `export default withConnectors(function App() {});` (`})` in a file without semicolons) |
 //! | `export default function App() {}`, `App` used elsewhere | `export default withConnectors(App); function App() {}` (the declaration stays a hoisted declaration) |
 //! | `export { App as default };` | `export { AppWithConnectors as default };` + `const AppWithConnectors = withConnectors(App);` at the end |
 //! | `registerRootComponent(App);` (entry file) | `registerRootComponent(withConnectors(App));` |
@@ -25,59 +26,19 @@
 
 use std::ops::Range;
 
-use oxc_allocator::Allocator;
-use oxc_ast::ast::ExportDefaultDeclarationKind as DefaultKind;
-use oxc_ast::ast::{
-    BindingPatternKind, Expression, ImportDeclarationSpecifier, ModuleExportName, Program,
-    Statement, VariableDeclarationKind,
+use swc_common::{Span, Spanned};
+use swc_ecma_ast::{
+    Callee, Decl, DefaultDecl, ExportDefaultDecl, ExportSpecifier, Expr, Ident, ImportDecl,
+    ImportSpecifier, ModuleDecl, ModuleExportName, ModuleItem, NamedExport, Pat, Stmt, Str,
+    VarDeclKind,
 };
-use oxc_span::{GetSpan, SourceType, Span};
 
 use super::InjectError;
 use super::edit::{Edit, apply_edits};
-use super::style::{BOM, Style};
+use super::parse::{Outline, Parsed, check_edited, line_column, with_parsed};
+use super::style::Style;
 
-/// The language of a source file, from its extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SourceSyntax {
-    /// `.js`, `.mjs`, `.cjs`: JavaScript with JSX (React Native allows JSX in `.js`).
-    JavaScript,
-    /// `.jsx`.
-    Jsx,
-    /// `.ts`, `.mts`, `.cts`: TypeScript without JSX.
-    TypeScript,
-    /// `.tsx`.
-    Tsx,
-}
-
-impl SourceSyntax {
-    /// The syntax of `path`, from its extension.
-    ///
-    /// # Errors
-    /// [`InjectError::UnsupportedFileType`] for any other extension.
-    pub fn from_path(path: &str) -> Result<SourceSyntax, InjectError> {
-        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-        let extension = name.rsplit_once('.').map_or("", |(_, ext)| ext);
-        match extension.to_ascii_lowercase().as_str() {
-            "js" | "mjs" | "cjs" => Ok(SourceSyntax::JavaScript),
-            "jsx" => Ok(SourceSyntax::Jsx),
-            "ts" | "mts" | "cts" => Ok(SourceSyntax::TypeScript),
-            "tsx" => Ok(SourceSyntax::Tsx),
-            _ => Err(InjectError::UnsupportedFileType {
-                file: path.to_owned(),
-                extension: extension.to_owned(),
-            }),
-        }
-    }
-
-    fn source_type(self) -> SourceType {
-        match self {
-            SourceSyntax::JavaScript | SourceSyntax::Jsx => SourceType::mjs().with_jsx(true),
-            SourceSyntax::TypeScript => SourceType::ts(),
-            SourceSyntax::Tsx => SourceType::tsx(),
-        }
-    }
-}
+pub use super::parse::{SourceSyntax, check_syntax};
 
 /// What to insert: the generated module's import specifier and the wrapper it exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,370 +177,114 @@ pub enum RootRemove {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parsing: the only place where parser positions become byte offsets.
-
-/// The largest file the injector parses (a root component or a supplied file is far smaller).
-const MAX_PARSE_LEN: usize = 4 << 20;
-
-/// Stack reserved per byte of parsed text. The parser (oxc) recurses once per nesting level and
-/// has no depth limit of its own, so the stack is sized for the worst case: every byte one
-/// level deeper. Measured worst cases (nested tuple types, brackets, parentheses): 0.7 KiB per
-/// byte in release builds, 1.9 KiB unoptimised; the reservation is 3x and 2x that. Only the
-/// pages a parse really reaches are ever touched.
-const STACK_PER_BYTE: usize = if cfg!(debug_assertions) { 4096 } else { 2048 };
-
-/// Stack for everything around the recursion.
-const STACK_BASE: usize = 1 << 20;
-
-struct Parsed<'a> {
-    source: &'a str,
-    /// Bytes before what the parser saw: the BOM, when there is one.
-    body_start: usize,
-    program: Program<'a>,
-}
-
-impl Parsed<'_> {
-    /// Byte offset in the whole source of a parser position. Every conversion goes through here.
-    fn offset(&self, pos: u32) -> usize {
-        pos as usize + self.body_start
-    }
-
-    fn range(&self, span: Span) -> Range<usize> {
-        self.offset(span.start)..self.offset(span.end)
-    }
-
-    /// The top-level statements (directives first), as byte ranges.
-    fn outline(&self) -> Outline {
-        let spans = self.program.directives.iter().map(GetSpan::span);
-        let spans = spans.chain(self.program.body.iter().map(GetSpan::span));
-        Outline {
-            body_start: self.body_start,
-            items: spans.map(|span| self.range(span)).collect(),
-        }
-    }
-}
-
-/// Where the top-level statements of a parsed text are: what [`check_edited`] needs to re-parse
-/// only the statements around each edit.
-struct Outline {
-    body_start: usize,
-    items: Vec<Range<usize>>,
-}
-
-/// Checks that `source` parses as a module of the syntax `file`'s extension names, with the
-/// injector's own parser settings (for text the library writes without editing it: supplied
-/// files, a connector's part of the root module).
-///
-/// Like every parse of the injector, it runs where the stack has room for any nesting the
-/// text can hold (2 KiB per byte in release builds): on the calling thread when it has that
-/// much left, else on a scoped thread of its own, so deeply nested input is parsed or refused
-/// but never overflows the caller's stack.
-///
-/// # Errors
-/// [`InjectError::UnsupportedFileType`], [`InjectError::Parse`], [`InjectError::TooLarge`] or
-/// [`InjectError::ParserStack`].
-pub fn check_syntax(file: &str, source: &str) -> Result<(), InjectError> {
-    with_parsed(file, source, SourceSyntax::from_path(file)?, |_| Ok(()))
-}
-
-/// Parses `source` as a module and hands the result to `work`, on a stack deep enough for any
-/// nesting the text can hold. The BOM is not shown to the parser.
-fn with_parsed<T: Send>(
-    file: &str,
-    source: &str,
-    syntax: SourceSyntax,
-    work: impl FnOnce(&Parsed<'_>) -> Result<T, InjectError> + Send,
-) -> Result<T, InjectError> {
-    if source.len() > MAX_PARSE_LEN {
-        return Err(InjectError::TooLarge {
-            file: file.to_owned(),
-            len: source.len(),
-            limit: MAX_PARSE_LEN,
-        });
-    }
-    on_parser_stack(file, source.len(), || {
-        let body_start = if source.starts_with(BOM) {
-            BOM.len()
-        } else {
-            0
-        };
-        let allocator = Allocator::default();
-        let program = parse_module(&allocator, &source[body_start..], syntax)
-            .map_err(|(offset, message)| parse_error(file, source, body_start + offset, message))?;
-        work(&Parsed {
-            source,
-            body_start,
-            program,
-        })
-    })
-}
-
-/// Runs `work` (which parses at most `len` bytes) on this thread when its stack has room for
-/// [`STACK_PER_BYTE`] per byte, else on a scoped thread with that much stack.
-fn on_parser_stack<T: Send>(
-    file: &str,
-    len: usize,
-    work: impl FnOnce() -> Result<T, InjectError> + Send,
-) -> Result<T, InjectError> {
-    let need = len
-        .saturating_mul(STACK_PER_BYTE)
-        .saturating_add(STACK_BASE);
-    if stacker::remaining_stack().is_some_and(|left| left >= need) {
-        return work();
-    }
-    std::thread::scope(|scope| {
-        let worker = std::thread::Builder::new()
-            .name("mobigen-parse".to_owned())
-            .stack_size(need)
-            .spawn_scoped(scope, work)
-            .map_err(|error| InjectError::ParserStack {
-                file: file.to_owned(),
-                mib: need.div_ceil(1 << 20),
-                message: error.to_string(),
-            })?;
-        worker
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
-}
-
-/// One parse of `text`: the module, or the first error's offset in `text` and message.
-fn parse_module<'a>(
-    allocator: &'a Allocator,
-    text: &'a str,
-    syntax: SourceSyntax,
-) -> Result<Program<'a>, (usize, String)> {
-    let parsed = oxc_parser::Parser::new(allocator, text, syntax.source_type()).parse();
-    match parsed.errors.first() {
-        None => Ok(parsed.program),
-        Some(error) => {
-            let offset = error
-                .labels
-                .as_ref()
-                .and_then(|labels| labels.iter().map(|label| label.offset()).min())
-                .unwrap_or(0);
-            Err((offset, error.message.to_string()))
-        }
-    }
-}
-
-fn parse_error(file: &str, source: &str, offset: usize, message: String) -> InjectError {
-    let (line, column) = line_column(source, offset);
-    InjectError::Parse {
-        file: file.to_owned(),
-        line,
-        column,
-        message,
-    }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(source.len());
-    while !source.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &source[..offset];
-    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or_else(
-        || {
-            if before.starts_with(BOM) {
-                BOM.len()
-            } else {
-                0
-            }
-        },
-        |i| i + 1,
-    );
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
-}
-
-/// I1 for an edited text without parsing all of it: re-parses, for each group of nearby edits,
-/// the statements the edits touch together with one untouched top-level statement on each side
-/// (or the start / end of the file), and checks that those two neighbours come out as exactly
-/// the statements they were.
-///
-/// Why that is enough: `source` parsed, and outside the windows the output is the same text.
-/// At each window's edges the parser is at a top-level statement boundary with the same tokens
-/// on both sides as in `source` (the neighbour statement is unchanged and was found again with
-/// the same extent), so everything outside the windows parses exactly as before; inside, the
-/// window parsed. An edit that would let a statement run on into the next (a missing `;`
-/// before a line that starts with `(`) moves a neighbour's boundary and is refused, although
-/// a whole-file parse would accept it with a different meaning.
-///
-/// `rejoins`: a deletion that ends where a statement starts joins that statement to the text
-/// before it on purpose (`export default withConnectors(App); function App` becomes
-/// `export default function App` again), so that statement is re-parsed, not held fixed.
-fn check_edited(
-    file: &str,
-    syntax: SourceSyntax,
-    outline: &Outline,
-    edits: &[Edit],
-    output: &str,
-    rejoins: bool,
-) -> Result<(), InjectError> {
-    let items = &outline.items;
-    // Windows as (index of the neighbour before or None, index of the neighbour after or
-    // items.len() for the end of the file), merged when they share a statement.
-    let mut windows: Vec<(Option<usize>, usize)> = Vec::new();
-    for edit in edits {
-        // A statement that ends where an edit starts, or starts where it ends, is untouched:
-        // it is the neighbour whose extent the check holds fixed (unless `rejoins`).
-        let before = items
-            .partition_point(|item| item.end <= edit.range.start)
-            .checked_sub(1);
-        let after = if rejoins && !edit.range.is_empty() {
-            items.partition_point(|item| item.start <= edit.range.end)
-        } else {
-            items.partition_point(|item| item.start < edit.range.end)
-        };
-        match windows.last_mut() {
-            Some((_, last_after)) if before.is_none_or(|b| b <= *last_after) => {
-                *last_after = (*last_after).max(after);
-            }
-            _ => windows.push((before, after)),
-        }
-    }
-    // Offset in `output` of an offset in the source that no edit touches.
-    let moved = |pos: usize| -> usize {
-        edits
-            .iter()
-            .filter(|edit| edit.range.end <= pos)
-            .fold(pos, |at, edit| at + edit.text.len() - edit.range.len())
-    };
-    for (before, after) in windows {
-        let start = before.map_or(outline.body_start, |b| moved(items[b].start));
-        let end = items
-            .get(after)
-            .map_or(output.len(), |item| moved(item.end));
-        let text = &output[start..end];
-        let broken = |offset: usize, message: String| {
-            let (line, column) = line_column(output, start + offset);
-            InjectError::BrokenOutput {
-                file: file.to_owned(),
-                line,
-                column,
-                message,
-            }
-        };
-        on_parser_stack(file, text.len(), || {
-            let allocator = Allocator::default();
-            let program = parse_module(&allocator, text, syntax)
-                .map_err(|(offset, message)| broken(offset, message))?;
-            let spans = program.directives.iter().map(GetSpan::span);
-            let mut spans = spans.chain(program.body.iter().map(GetSpan::span));
-            let range = |span: Span| span.start as usize..span.end as usize;
-            if let Some(b) = before {
-                let expected = 0..items[b].len();
-                if spans.next().map(range) != Some(expected.clone()) {
-                    return Err(broken(
-                        expected.end,
-                        "the statement before the edit would run on into it".to_owned(),
-                    ));
-                }
-            }
-            if let Some(item) = items.get(after) {
-                let expected = moved(item.start) - start..text.len();
-                if spans.last().map(range) != Some(expected.clone()) {
-                    return Err(broken(
-                        expected.start,
-                        "the edit would run on into the next statement".to_owned(),
-                    ));
-                }
-            }
-            Ok(())
-        })?;
-    }
-    if cfg!(debug_assertions) {
-        // The whole-file parse this check stands in for: every test run compares the two.
-        if let Err(error) = with_parsed(file, output, syntax, |_| Ok(())) {
-            panic!("check_edited passed an output that does not parse: {error}\n{output}");
-        }
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
 // AST queries.
 
 /// An expression with parentheses and TypeScript type wrappers taken off.
-fn bare<'b, 'a>(mut expr: &'b Expression<'a>) -> &'b Expression<'a> {
+fn bare(mut expr: &Expr) -> &Expr {
     loop {
         expr = match expr {
-            Expression::ParenthesizedExpression(e) => &e.expression,
-            Expression::TSAsExpression(e) => &e.expression,
-            Expression::TSSatisfiesExpression(e) => &e.expression,
-            Expression::TSNonNullExpression(e) => &e.expression,
-            Expression::TSTypeAssertion(e) => &e.expression,
+            Expr::Paren(e) => &e.expr,
+            Expr::TsAs(e) => &e.expr,
+            Expr::TsSatisfies(e) => &e.expr,
+            Expr::TsNonNull(e) => &e.expr,
+            Expr::TsTypeAssertion(e) => &e.expr,
             _ => return expr,
         };
     }
 }
 
+/// The text of a string literal (None when it is not valid Unicode).
+fn str_value(s: &Str) -> Option<&str> {
+    s.value.as_atom().map(|atom| &**atom)
+}
+
+/// The name a module export name stands for.
+fn export_name(name: &ModuleExportName) -> Option<&str> {
+    match name {
+        ModuleExportName::Ident(i) => Some(&i.sym),
+        ModuleExportName::Str(s) => str_value(s),
+    }
+}
+
 /// `wrapper(arg)` with exactly one plain argument: the call's span and the argument.
-fn wrapper_call<'b, 'a>(
-    expr: &'b Expression<'a>,
-    wrapper: &str,
-) -> Option<(Span, &'b Expression<'a>)> {
-    let Expression::CallExpression(call) = expr else {
+fn wrapper_call<'e>(expr: &'e Expr, wrapper: &str) -> Option<(Span, &'e Expr)> {
+    let Expr::Call(call) = expr else { return None };
+    let Callee::Expr(callee) = &call.callee else {
         return None;
     };
-    let Expression::Identifier(name) = &call.callee else {
+    let Expr::Ident(name) = &**callee else {
         return None;
     };
-    if name.name != wrapper
-        || call.arguments.len() != 1
-        || call.type_arguments.is_some()
-        || call.optional
-    {
+    if &*name.sym != wrapper || call.args.len() != 1 || call.type_args.is_some() {
         return None;
     }
-    Some((call.span, call.arguments[0].as_expression()?))
+    let arg = &call.args[0];
+    if arg.spread.is_some() {
+        return None;
+    }
+    Some((call.span, &arg.expr))
+}
+
+/// The expression the wrap goes around, inside the higher-order components at the anchor
+/// (`Sentry.wrap(App)` -> `Sentry.wrap(withConnectors(App))`, likewise `memo(function App...)`,
+/// `connect(m)(App)`), so that they still see what the connectors' providers do (an error
+/// reporter catches errors thrown by them). Descends into a call's only argument while that is
+/// an identifier, a function or class expression or another call; stops at the wrapper's own
+/// call, so an older `withConnectors(Sentry.wrap(App))` is still found.
+fn wrap_site<'e>(expr: &'e Expr, wrapper: &str) -> &'e Expr {
+    let mut site = expr;
+    loop {
+        let Expr::Call(call) = bare(site) else {
+            return site;
+        };
+        if wrapper_call(bare(site), wrapper).is_some() || !matches!(call.callee, Callee::Expr(_)) {
+            return site;
+        }
+        let [arg] = call.args.as_slice() else {
+            return site;
+        };
+        if arg.spread.is_some()
+            || !matches!(
+                bare(&arg.expr),
+                Expr::Ident(_) | Expr::Fn(_) | Expr::Class(_) | Expr::Call(_)
+            )
+        {
+            return site;
+        }
+        site = &arg.expr;
+    }
 }
 
 /// A short description of an expression kind, for messages.
-fn describe(expr: &Expression<'_>) -> &'static str {
+fn describe(expr: &Expr) -> &'static str {
     match expr {
-        Expression::ObjectExpression(_) => "an object literal",
-        Expression::ArrayExpression(_) => "an array literal",
-        Expression::StringLiteral(_)
-        | Expression::NumericLiteral(_)
-        | Expression::BigIntLiteral(_)
-        | Expression::BooleanLiteral(_)
-        | Expression::NullLiteral(_)
-        | Expression::RegExpLiteral(_)
-        | Expression::TemplateLiteral(_) => "a literal",
-        Expression::UnaryExpression(_)
-        | Expression::BinaryExpression(_)
-        | Expression::LogicalExpression(_)
-        | Expression::UpdateExpression(_) => "an operator expression",
-        Expression::AssignmentExpression(_) => "an assignment",
-        Expression::NewExpression(_) => "a `new` expression",
-        Expression::SequenceExpression(_) => "a comma expression",
-        Expression::JSXElement(_) | Expression::JSXFragment(_) => "a JSX element (not a component)",
+        Expr::Object(_) => "an object literal",
+        Expr::Array(_) => "an array literal",
+        Expr::Lit(_) | Expr::Tpl(_) => "a literal",
+        Expr::Unary(_) | Expr::Bin(_) | Expr::Update(_) => "an operator expression",
+        Expr::Assign(_) => "an assignment",
+        Expr::New(_) => "a `new` expression",
+        Expr::Seq(_) => "a comma expression",
+        Expr::JSXElement(_) | Expr::JSXFragment(_) => "a JSX element (not a component)",
         _ => "an expression that is not a component",
     }
 }
 
 /// Whether an expression can be a component and so be wrapped.
-fn wrappable(expr: &Expression<'_>) -> bool {
-    let expr = bare(expr);
-    expr.is_member_expression()
-        || matches!(
-            expr,
-            Expression::Identifier(_)
-                | Expression::CallExpression(_)
-                | Expression::ArrowFunctionExpression(_)
-                | Expression::FunctionExpression(_)
-                | Expression::ClassExpression(_)
-                | Expression::ConditionalExpression(_)
-                | Expression::ChainExpression(_)
-        )
+fn wrappable(expr: &Expr) -> bool {
+    matches!(
+        bare(expr),
+        Expr::Ident(_)
+            | Expr::Call(_)
+            | Expr::Arrow(_)
+            | Expr::Fn(_)
+            | Expr::Class(_)
+            | Expr::Member(_)
+            | Expr::Cond(_)
+            | Expr::OptChain(_)
+    )
 }
 
-/// Whether `name` occurs as a whole word in `text`. Only ASCII identifier characters count as
-/// word characters, so any doubt answers "yes" (the safe side).
 fn mentions(text: &str, name: &str) -> bool {
     first_mention(text, name).is_some()
 }
@@ -602,26 +307,34 @@ fn word_positions<'t>(text: &'t str, name: &'t str) -> impl Iterator<Item = usiz
         })
 }
 
+/// The import declarations of the module.
+fn imports<'m>(parsed: &'m Parsed<'_>) -> impl Iterator<Item = &'m ImportDecl> {
+    parsed.module.body.iter().filter_map(|item| match item {
+        ModuleItem::ModuleDecl(ModuleDecl::Import(import)) => Some(import),
+        _ => None,
+    })
+}
+
 /// The import of the wrapper from the generated module, if any: the declaration's range and
 /// whether it imports nothing else.
 fn wrapper_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>) -> Option<(Range<usize>, bool)> {
-    parsed.program.body.iter().find_map(|item| {
-        let Statement::ImportDeclaration(import) = item else {
-            return None;
-        };
-        if import.import_kind.is_type() || import.source.value != spec.module_specifier {
+    imports(parsed).find_map(|import| {
+        if import.type_only || str_value(&import.src) != Some(spec.module_specifier) {
             return None;
         }
-        let specifiers = import.specifiers.as_ref()?;
-        let found = specifiers.iter().any(|s| match s {
-            ImportDeclarationSpecifier::ImportSpecifier(named) => {
-                !named.import_kind.is_type()
-                    && named.local.name == spec.wrapper
-                    && named.imported.name() == spec.wrapper
+        let found = import.specifiers.iter().any(|s| match s {
+            ImportSpecifier::Named(named) => {
+                !named.is_type_only
+                    && &*named.local.sym == spec.wrapper
+                    && named
+                        .imported
+                        .as_ref()
+                        .map_or(Some(spec.wrapper), export_name)
+                        == Some(spec.wrapper)
             }
             _ => false,
         });
-        found.then(|| (parsed.range(import.span), specifiers.len() == 1))
+        found.then(|| (parsed.range(import.span), import.specifiers.len() == 1))
     })
 }
 
@@ -630,20 +343,17 @@ fn wrapper_name_imported_elsewhere(
     parsed: &Parsed<'_>,
     spec: &WrapSpec<'_>,
 ) -> Option<Range<usize>> {
-    parsed.program.body.iter().find_map(|item| {
-        let Statement::ImportDeclaration(import) = item else {
-            return None;
-        };
-        if import.source.value == spec.module_specifier {
+    imports(parsed).find_map(|import| {
+        if str_value(&import.src) == Some(spec.module_specifier) {
             return None;
         }
-        import.specifiers.as_ref()?.iter().find_map(|s| {
+        import.specifiers.iter().find_map(|s| {
             let local = match s {
-                ImportDeclarationSpecifier::ImportSpecifier(n) => &n.local,
-                ImportDeclarationSpecifier::ImportDefaultSpecifier(d) => &d.local,
-                ImportDeclarationSpecifier::ImportNamespaceSpecifier(n) => &n.local,
+                ImportSpecifier::Named(n) => &n.local,
+                ImportSpecifier::Default(d) => &d.local,
+                ImportSpecifier::Namespace(n) => &n.local,
             };
-            (local.name == spec.wrapper).then(|| parsed.range(local.span))
+            (&*local.sym == spec.wrapper).then(|| parsed.range(local.span))
         })
     })
 }
@@ -675,177 +385,207 @@ enum Target {
 
 /// `registerRootComponent(X)` or `AppRegistry.registerComponent(name, () => X)` as a top-level
 /// statement.
-fn register_call<'m, 'a>(parsed: &'m Parsed<'a>) -> Option<(RootShape, &'m Expression<'a>)> {
-    parsed.program.body.iter().find_map(|item| {
-        let Statement::ExpressionStatement(stmt) = item else {
+fn register_call<'m>(parsed: &'m Parsed<'_>) -> Option<(RootShape, &'m Expr)> {
+    parsed.module.body.iter().find_map(|item| {
+        let ModuleItem::Stmt(Stmt::Expr(stmt)) = item else {
             return None;
         };
-        let Expression::CallExpression(call) = bare(&stmt.expression) else {
+        let Expr::Call(call) = bare(&stmt.expr) else {
             return None;
         };
-        let callee_name = match &call.callee {
-            Expression::Identifier(i) => i.name.as_str(),
-            Expression::StaticMemberExpression(m) => m.property.name.as_str(),
-            _ => return None,
+        let Callee::Expr(callee) = &call.callee else {
+            return None;
         };
-        if call.arguments.iter().any(|a| a.is_spread()) {
+        let callee_name = match &**callee {
+            Expr::Ident(i) => Some(&*i.sym),
+            Expr::Member(m) => m.prop.as_ident().map(|p| &*p.sym),
+            _ => None,
+        }?;
+        if call.args.iter().any(|a| a.spread.is_some()) {
             return None;
         }
-        match (callee_name, call.arguments.as_slice()) {
+        match (callee_name, call.args.as_slice()) {
             ("registerRootComponent", [arg]) => {
-                Some((RootShape::RegisterRootComponent, arg.as_expression()?))
+                Some((RootShape::RegisterRootComponent, &*arg.expr))
             }
             ("registerComponent", [_, factory]) => {
-                let Expression::ArrowFunctionExpression(arrow) = bare(factory.as_expression()?)
-                else {
+                let Expr::Arrow(arrow) = bare(&factory.expr) else {
                     return None;
                 };
                 arrow
-                    .get_expression()
-                    .map(|body| (RootShape::AppRegistry, body))
+                    .body
+                    .as_expr()
+                    .map(|body| (RootShape::AppRegistry, &**body))
             }
             _ => None,
         }
     })
 }
 
-/// Finds the anchor of the wrap.
-fn find_target(
-    file: &str,
-    parsed: &Parsed<'_>,
-    spec: &WrapSpec<'_>,
-) -> Result<Target, InjectError> {
-    let at = |offset: usize| line_column(parsed.source, offset);
-    let unsupported = |offset: usize, anchor: String| {
-        let (line, column) = at(offset);
+/// What [`find_target`] needs to report a place.
+struct Finder<'p, 's, 'w> {
+    file: &'p str,
+    parsed: &'p Parsed<'s>,
+    spec: &'p WrapSpec<'w>,
+}
+
+impl Finder<'_, '_, '_> {
+    fn unsupported(&self, offset: usize, anchor: String) -> InjectError {
+        let (line, column) = line_column(self.parsed.source, offset);
         InjectError::UnsupportedRootShape {
-            file: file.to_owned(),
+            file: self.file.to_owned(),
             line,
             column,
             anchor,
-            manual_step: manual_step(spec),
+            manual_step: manual_step(self.spec),
         }
-    };
-    // An expression to wrap, unless it is already wrapped; `what` names it in messages.
-    let expr_target = |shape: RootShape, expr: &Expression<'_>, what: &str| {
-        let wrapped = wrapper_call(bare(expr), spec.wrapper).is_some();
+    }
+
+    /// An expression to wrap, unless it is already wrapped; `what` names it in messages.
+    fn expr(&self, shape: RootShape, expr: &Expr, what: &str) -> Result<Target, InjectError> {
+        let site = wrap_site(expr, self.spec.wrapper);
+        let wrapped = wrapper_call(bare(site), self.spec.wrapper).is_some();
         if !wrapped && !wrappable(expr) {
-            return Err(unsupported(
-                parsed.offset(expr.span().start),
+            return Err(self.unsupported(
+                self.parsed.offset(expr.span().lo),
                 format!("{what} ({})", describe(bare(expr))),
             ));
         }
         Ok(Target::Expr {
             shape,
-            range: parsed.range(expr.span()),
+            range: self.parsed.range(site.span()),
             wrapped,
         })
-    };
-    if let Some((shape, expr)) = register_call(parsed) {
-        return expr_target(shape, expr, "the root component argument");
     }
-    let body = &parsed.program.body;
-    for (index, item) in body.iter().enumerate() {
-        match item {
-            Statement::ExportDefaultDeclaration(export) => {
-                let (span, name, is_class) = match &export.declaration {
-                    DefaultKind::FunctionDeclaration(f) => {
-                        (f.span, f.id.as_ref().map(|i| i.name.to_string()), false)
-                    }
-                    DefaultKind::ClassDeclaration(c) => {
-                        (c.span, c.id.as_ref().map(|i| i.name.to_string()), true)
-                    }
-                    DefaultKind::TSInterfaceDeclaration(_) => {
-                        return Err(unsupported(
-                            parsed.offset(export.span.start),
-                            "the default export (a TypeScript interface, not a component)"
-                                .to_owned(),
-                        ));
-                    }
-                    kind => {
-                        let Some(expr) = kind.as_expression() else {
-                            return Err(unsupported(
-                                parsed.offset(export.span.start),
-                                "the default export (not a component)".to_owned(),
-                            ));
-                        };
-                        return expr_target(
-                            RootShape::DefaultExpression,
-                            expr,
-                            "the default export",
-                        );
-                    }
-                };
-                let range = parsed.range(span);
-                let export_range = parsed.range(export.span);
-                let keyword_ok = ["function", "async", "class"]
-                    .iter()
-                    .any(|k| parsed.source[range.start..].starts_with(k));
-                if !keyword_ok || range.end != export_range.end || range.start <= export_range.start
-                {
-                    return Err(unsupported(
-                        export_range.start,
-                        "the default-exported declaration (decorated or of an unexpected form)"
-                            .to_owned(),
-                    ));
-                }
-                let next_item = body
-                    .get(index + 1)
-                    .map(|next| parsed.offset(next.span().start));
-                return Ok(Target::Decl {
-                    range,
-                    name,
-                    is_class,
-                    next_item,
-                });
+
+    /// `export default function|class ...` at `index` in the module's body.
+    fn default_decl(
+        &self,
+        export: &ExportDefaultDecl,
+        index: usize,
+    ) -> Result<Target, InjectError> {
+        let parsed = self.parsed;
+        let (span, name, is_class) = match &export.decl {
+            DefaultDecl::Fn(f) => (
+                f.function.span,
+                f.ident.as_ref().map(|i| i.sym.to_string()),
+                false,
+            ),
+            DefaultDecl::Class(c) => (
+                c.class.span,
+                c.ident.as_ref().map(|i| i.sym.to_string()),
+                true,
+            ),
+            DefaultDecl::TsInterfaceDecl(_) => {
+                return Err(self.unsupported(
+                    parsed.offset(export.span.lo),
+                    "the default export (a TypeScript interface, not a component)".to_owned(),
+                ));
             }
-            Statement::ExportNamedDeclaration(named) => {
-                for s in &named.specifiers {
-                    let orig = s.local.name();
-                    if s.exported.name() != "default"
-                        || s.export_kind.is_type()
-                        || named.export_kind.is_type()
-                    {
-                        continue;
-                    }
-                    let (line, column) = at(parsed.offset(named.span.start));
-                    if let Some(src) = &named.source {
-                        if orig == "default" {
-                            return Ok(Target::ReExport(ReExport {
-                                specifier: src.value.to_string(),
-                                line,
-                                column,
-                            }));
-                        }
-                        return Err(InjectError::UnsupportedRootShape {
-                            file: file.to_owned(),
-                            line,
-                            column,
-                            anchor:
-                                "a default export re-exported from a named export of another module"
-                                    .to_owned(),
-                            manual_step: format!(
-                                "wrap the component where it is defined, or write `import {{ X }} from '...'; export default {}(X);` here and add `import {{ {} }} from '{}'`",
-                                spec.wrapper, spec.wrapper, spec.module_specifier
-                            ),
-                        });
-                    }
-                    let ModuleExportName::IdentifierReference(local) = &s.local else {
-                        return Err(InjectError::UnsupportedRootShape {
-                            file: file.to_owned(),
-                            line,
-                            column,
-                            anchor: "a default export named by a string".to_owned(),
-                            manual_step: manual_step(spec),
-                        });
-                    };
-                    let local_name = local.name.to_string();
-                    let wrapped = wrapped_binding(parsed, &local_name, spec).is_some();
-                    return Ok(Target::Specifier {
-                        local: local_name,
-                        range: parsed.range(local.span),
-                        wrapped,
-                    });
+        };
+        let range = parsed.range(span);
+        let export_range = parsed.range(export.span);
+        let keyword_ok = ["function", "async", "class"]
+            .iter()
+            .any(|k| parsed.source[range.start..].starts_with(k));
+        if !keyword_ok || range.end != export_range.end || range.start <= export_range.start {
+            return Err(self.unsupported(
+                export_range.start,
+                "the default-exported declaration (decorated or of an unexpected form)".to_owned(),
+            ));
+        }
+        let next_item = parsed
+            .module
+            .body
+            .get(index + 1)
+            .map(|next| parsed.offset(next.span().lo));
+        Ok(Target::Decl {
+            range,
+            name,
+            is_class,
+            next_item,
+        })
+    }
+
+    /// `export { X as default }` or `export { default } from '...'`, if `named` is one.
+    fn named_default(&self, named: &NamedExport) -> Option<Result<Target, InjectError>> {
+        let parsed = self.parsed;
+        let spec = self.spec;
+        let s = named.specifiers.iter().find_map(|specifier| {
+            let ExportSpecifier::Named(s) = specifier else {
+                return None;
+            };
+            let exported = s.exported.as_ref().unwrap_or(&s.orig);
+            (export_name(exported) == Some("default") && !s.is_type_only && !named.type_only)
+                .then_some(s)
+        })?;
+        let (line, column) = line_column(parsed.source, parsed.offset(named.span.lo));
+        if let Some(src) = &named.src {
+            if export_name(&s.orig) == Some("default")
+                && let Some(specifier) = str_value(src)
+            {
+                return Some(Ok(Target::ReExport(ReExport {
+                    specifier: specifier.to_owned(),
+                    line,
+                    column,
+                })));
+            }
+            return Some(Err(InjectError::UnsupportedRootShape {
+                file: self.file.to_owned(),
+                line,
+                column,
+                anchor: "a default export re-exported from a named export of another module"
+                    .to_owned(),
+                manual_step: format!(
+                    "wrap the component where it is defined, or write `import {{ X }} from '...'; export default {}(X);` here and add `import {{ {} }} from '{}'`",
+                    spec.wrapper, spec.wrapper, spec.module_specifier
+                ),
+            }));
+        }
+        let ModuleExportName::Ident(local) = &s.orig else {
+            return Some(Err(InjectError::UnsupportedRootShape {
+                file: self.file.to_owned(),
+                line,
+                column,
+                anchor: "a default export named by a string".to_owned(),
+                manual_step: manual_step(spec),
+            }));
+        };
+        let local_name = local.sym.to_string();
+        let wrapped = wrapped_binding(parsed, &local_name, spec).is_some();
+        Some(Ok(Target::Specifier {
+            local: local_name,
+            range: parsed.range(local.span),
+            wrapped,
+        }))
+    }
+}
+
+/// Finds the anchor of the wrap: the registering call of an entry file, else the default export.
+fn find_target(
+    file: &str,
+    parsed: &Parsed<'_>,
+    spec: &WrapSpec<'_>,
+) -> Result<Target, InjectError> {
+    let finder = Finder { file, parsed, spec };
+    if let Some((shape, expr)) = register_call(parsed) {
+        return finder.expr(shape, expr, "the root component argument");
+    }
+    for (index, item) in parsed.module.body.iter().enumerate() {
+        match item {
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(export)) => {
+                return finder.expr(
+                    RootShape::DefaultExpression,
+                    &export.expr,
+                    "the default export",
+                );
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(export)) => {
+                return finder.default_decl(export, index);
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(named)) => {
+                if let Some(target) = finder.named_default(named) {
+                    return target;
                 }
             }
             _ => {}
@@ -857,31 +597,29 @@ fn find_target(
     })
 }
 
-/// A top-level `const NAME = wrapper(ARG);`: the statement's range and `ARG`'s name and range.
+/// A top-level `const NAME = wrapper(ARG);`: the statement's range and `ARG`'s name.
 fn wrapped_binding(
     parsed: &Parsed<'_>,
     name: &str,
     spec: &WrapSpec<'_>,
 ) -> Option<(Range<usize>, String)> {
-    parsed.program.body.iter().find_map(|item| {
-        let Statement::VariableDeclaration(var) = item else {
+    parsed.module.body.iter().find_map(|item| {
+        let ModuleItem::Stmt(Stmt::Decl(Decl::Var(var))) = item else {
             return None;
         };
-        if var.kind != VariableDeclarationKind::Const || var.declarations.len() != 1 {
+        if var.kind != VarDeclKind::Const || var.decls.len() != 1 {
             return None;
         }
-        let declarator = &var.declarations[0];
-        let BindingPatternKind::BindingIdentifier(binding) = &declarator.id.kind else {
+        let declarator = &var.decls[0];
+        let Pat::Ident(binding) = &declarator.name else {
             return None;
         };
-        if binding.name != name {
+        if &*binding.id.sym != name {
             return None;
         }
-        let (_, arg) = wrapper_call(declarator.init.as_ref()?, spec.wrapper)?;
-        let Expression::Identifier(arg) = arg else {
-            return None;
-        };
-        Some((parsed.range(var.span), arg.name.to_string()))
+        let (_, arg) = wrapper_call(declarator.init.as_deref()?, spec.wrapper)?;
+        let Expr::Ident(arg) = arg else { return None };
+        Some((parsed.range(var.span), arg.sym.to_string()))
     })
 }
 
@@ -943,14 +681,11 @@ fn after_line(source: &str, end: usize) -> AfterLine {
 fn place_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>, style: &Style) -> (usize, String) {
     let source = parsed.source;
     let eol = style.line_ending.as_str();
-    let program = &parsed.program;
-    let last_import = program.body.iter().rev().find_map(|item| match item {
-        Statement::ImportDeclaration(import) => Some(import.span),
-        _ => None,
-    });
-    let last_directive = || program.directives.last().map(|d| d.span);
+    let body = &parsed.module.body;
+    let last_import = imports(parsed).last().map(|import| import.span);
+    let last_directive = || parsed.directives().last().map(Spanned::span);
     if let Some(span) = last_import.or_else(last_directive) {
-        let end = parsed.offset(span.end);
+        let end = parsed.offset(span.hi);
         return match after_line(source, end) {
             AfterLine::NextLine(at) => (at, format!("{}{eol}", render_import(spec, style, false))),
             AfterLine::EndOfFile => (
@@ -961,10 +696,9 @@ fn place_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>, style: &Style) -> (usi
         };
     }
     // No import: at the top, after a shebang and a header comment separated by a blank line.
-    let first = program
-        .body
+    let first = body
         .first()
-        .map_or(source.len(), |item| parsed.offset(item.span().start));
+        .map_or(source.len(), |item| parsed.offset(item.span().lo));
     let mut start = parsed.body_start;
     if source[start..].starts_with("#!") {
         start = source[start..]
@@ -1098,6 +832,33 @@ impl PlannedEdits {
     }
 }
 
+/// The edits of an insert and the snippets they insert, built together.
+#[derive(Default)]
+struct Insertions {
+    edits: Vec<Edit>,
+    insertions: Vec<Insertion>,
+}
+
+impl Insertions {
+    fn push(&mut self, kind: InsertionKind, at: usize, text: String) {
+        self.insertions.push(Insertion {
+            kind,
+            text: text.clone(),
+        });
+        self.edits.push(Edit::insertion(at, text));
+    }
+
+    /// `wrapper(` before `range` and `close` after it.
+    fn wrap(&mut self, spec: &WrapSpec<'_>, range: &Range<usize>, close: String) {
+        self.push(
+            InsertionKind::WrapOpen,
+            range.start,
+            format!("{}(", spec.wrapper),
+        );
+        self.push(InsertionKind::WrapClose, range.end, close);
+    }
+}
+
 fn insert_edits(
     file: &str,
     parsed: &Parsed<'_>,
@@ -1106,23 +867,10 @@ fn insert_edits(
     let source = parsed.source;
     let target = find_target(file, parsed, spec)?;
     let import = wrapper_import(parsed, spec);
-    let import_starts = parsed.program.body.iter().filter_map(|item| match item {
-        Statement::ImportDeclaration(import) => Some(parsed.offset(import.span.start)),
-        _ => None,
-    });
+    let import_starts = imports(parsed).map(|import| parsed.offset(import.span.lo));
     let style = Style::detect_for_imports(source, import_starts);
 
-    let mut edits: Vec<Edit> = Vec::with_capacity(4);
-    let mut insertions: Vec<Insertion> = Vec::with_capacity(4);
-    let mut push = |edits: &mut Vec<Edit>, kind: InsertionKind, at: usize, text: String| {
-        insertions.push(Insertion {
-            kind,
-            text: text.clone(),
-        });
-        edits.push(Edit::insertion(at, text));
-    };
-    let open = format!("{}(", spec.wrapper);
-
+    let mut planned = Insertions::default();
     let (shape, wrapped) = match target {
         Target::ReExport(re_export) => {
             return Ok(Planned::Done(RootInsert::FollowReExport(re_export)));
@@ -1130,13 +878,7 @@ fn insert_edits(
         Target::Expr { shape, wrapped, .. } if wrapped => (shape, true),
         Target::Specifier { wrapped: true, .. } => (RootShape::DefaultSpecifier, true),
         Target::Expr { shape, range, .. } => {
-            push(&mut edits, InsertionKind::WrapOpen, range.start, open);
-            push(
-                &mut edits,
-                InsertionKind::WrapClose,
-                range.end,
-                ")".to_owned(),
-            );
+            planned.wrap(spec, &range, ")".to_owned());
             (shape, false)
         }
         Target::Decl {
@@ -1145,129 +887,28 @@ fn insert_edits(
             is_class,
             next_item,
         } => {
-            let used_elsewhere = name.as_deref().is_some_and(|name| {
-                mentions(&source[..range.start], name) || mentions(&source[range.end..], name)
-            });
-            let asi_hazard = next_item.is_some_and(|next| {
-                matches!(
-                    source.as_bytes().get(next),
-                    Some(b'(' | b'[' | b'`' | b'+' | b'-' | b'/' | b'<')
-                )
-            });
-            match (used_elsewhere || asi_hazard, name, is_class) {
-                (false, _, _) => {
-                    push(&mut edits, InsertionKind::WrapOpen, range.start, open);
-                    push(
-                        &mut edits,
-                        InsertionKind::WrapClose,
-                        range.end,
-                        ")".to_owned(),
-                    );
-                    (RootShape::DefaultDeclarationInline, false)
-                }
-                (true, Some(name), false) => {
-                    let text = format!("{}({name}); ", spec.wrapper);
-                    push(
-                        &mut edits,
-                        InsertionKind::DefaultStatement,
-                        range.start,
-                        text,
-                    );
-                    (RootShape::DefaultDeclarationKept, false)
-                }
-                (true, name, is_class) => {
-                    let (line, column) = line_column(source, range.start);
-                    let component = name.unwrap_or_else(|| "App".to_owned());
-                    let anchor = if is_class {
-                        format!(
-                            "the default-exported class `{component}`, which is used elsewhere in the module (a class is not hoisted, so it cannot be wrapped in place)"
-                        )
-                    } else {
-                        "the anonymous default-exported function, followed by a line that would continue the wrapped expression".to_owned()
-                    };
-                    return Err(InjectError::UnsupportedRootShape {
-                        file: file.to_owned(),
-                        line,
-                        column,
-                        anchor,
-                        manual_step: format!(
-                            "change `export default class {component}` to `class {component}`, add `export default {w}({component});` after it and `import {{ {w} }} from '{m}';` at the top",
-                            w = spec.wrapper,
-                            m = spec.module_specifier
-                        ),
-                    });
-                }
-            }
+            let decl = Declaration {
+                range,
+                name,
+                is_class,
+                next_item,
+            };
+            let shape = wrap_declaration(file, source, spec, &style, &mut planned, decl)?;
+            (shape, false)
         }
         Target::Specifier { local, range, .. } => {
-            let suffix = spec.binding_suffix();
-            let binding = format!("{local}{suffix}");
-            if let Some(at) = first_mention(source, &binding) {
-                let (line, column) = line_column(source, at);
-                return Err(InjectError::NameClash {
-                    file: file.to_owned(),
-                    line,
-                    column,
-                    name: binding,
-                    manual_step: manual_step(spec),
-                });
-            }
-            push(&mut edits, InsertionKind::RenameSuffix, range.end, suffix);
-            let semi = if style.semicolons { ";" } else { "" };
-            let statement = format!("const {binding} = {}({local}){semi}", spec.wrapper);
-            let eol = style.line_ending.as_str();
-            let text = if source.is_empty() || source.ends_with('\n') {
-                format!("{statement}{eol}")
-            } else {
-                format!("{eol}{statement}")
-            };
-            push(
-                &mut edits,
-                InsertionKind::WrappedBinding,
-                source.len(),
-                text,
-            );
+            wrap_specifier(file, source, spec, &style, &mut planned, &local, &range)?;
             (RootShape::DefaultSpecifier, false)
         }
     };
 
     if import.is_none() {
-        if let Some(range) = wrapper_name_imported_elsewhere(parsed, spec) {
-            let (line, column) = line_column(source, range.start);
-            return Err(InjectError::NameClash {
-                file: file.to_owned(),
-                line,
-                column,
-                name: spec.wrapper.to_owned(),
-                manual_step: format!(
-                    "rename the other `{w}` in this file, then run again (or import `{w}` from '{m}' under another name and wrap the root by hand)",
-                    w = spec.wrapper,
-                    m = spec.module_specifier
-                ),
-            });
-        }
-        // Without our import the name must not be declared in the file at all; the wrap we
-        // found (if any) is the only use allowed.
-        let mut uses = word_positions(source, spec.wrapper);
-        let allowed = usize::from(wrapped);
-        if let Some(at) = uses.nth(allowed) {
-            let (line, column) = line_column(source, at);
-            return Err(InjectError::NameClash {
-                file: file.to_owned(),
-                line,
-                column,
-                name: spec.wrapper.to_owned(),
-                manual_step: format!(
-                    "rename the other `{w}` in this file, then run again",
-                    w = spec.wrapper
-                ),
-            });
-        }
+        check_wrapper_name_free(file, parsed, spec, wrapped)?;
         let (at, text) = place_import(parsed, spec, &style);
-        push(&mut edits, InsertionKind::Import, at, text);
+        planned.push(InsertionKind::Import, at, text);
         // First among edits at one offset: when the file ends with an import, the binding
         // appended for `export { App as default }` must stay after it, the last statement.
-        edits.rotate_right(1);
+        planned.edits.rotate_right(1);
     } else if wrapped {
         return Ok(Planned::Done(RootInsert::AlreadyPresent));
     }
@@ -1279,10 +920,162 @@ fn insert_edits(
 
     Ok(Planned::Edits(PlannedEdits {
         shape,
-        edits,
-        insertions,
+        edits: planned.edits,
+        insertions: planned.insertions,
         outline: parsed.outline(),
     }))
+}
+
+/// The parts of [`Target::Decl`].
+struct Declaration {
+    range: Range<usize>,
+    name: Option<String>,
+    is_class: bool,
+    next_item: Option<usize>,
+}
+
+/// Wraps `export default function|class ...` in place, or keeps a function declaration and
+/// exports its wrap as a statement before it.
+///
+/// The declaration becomes an expression statement, so in a file that ends its statements
+/// with `;` the wrap closes with `);` (unless a `;` already follows); without it, a next line
+/// that would continue the expression keeps the declaration instead.
+fn wrap_declaration(
+    file: &str,
+    source: &str,
+    spec: &WrapSpec<'_>,
+    style: &Style,
+    planned: &mut Insertions,
+    decl: Declaration,
+) -> Result<RootShape, InjectError> {
+    let Declaration {
+        range,
+        name,
+        is_class,
+        next_item,
+    } = decl;
+    let semicolon = style.semicolons && !source[range.end..].starts_with(';');
+    let used_elsewhere = name.as_deref().is_some_and(|name| {
+        mentions(&source[..range.start], name) || mentions(&source[range.end..], name)
+    });
+    let asi_hazard = !semicolon
+        && next_item.is_some_and(|next| {
+            matches!(
+                source.as_bytes().get(next),
+                Some(b'(' | b'[' | b'`' | b'+' | b'-' | b'/' | b'<')
+            )
+        });
+    match (used_elsewhere || asi_hazard, name, is_class) {
+        (false, _, _) => {
+            let close = if semicolon { ");" } else { ")" };
+            planned.wrap(spec, &range, close.to_owned());
+            Ok(RootShape::DefaultDeclarationInline)
+        }
+        (true, Some(name), false) => {
+            let text = format!("{}({name}); ", spec.wrapper);
+            planned.push(InsertionKind::DefaultStatement, range.start, text);
+            Ok(RootShape::DefaultDeclarationKept)
+        }
+        (true, name, is_class) => {
+            let (line, column) = line_column(source, range.start);
+            let component = name.unwrap_or_else(|| "App".to_owned());
+            let anchor = if is_class {
+                format!(
+                    "the default-exported class `{component}`, which is used elsewhere in the module (a class is not hoisted, so it cannot be wrapped in place)"
+                )
+            } else {
+                "the anonymous default-exported function, followed by a line that would continue the wrapped expression".to_owned()
+            };
+            Err(InjectError::UnsupportedRootShape {
+                file: file.to_owned(),
+                line,
+                column,
+                anchor,
+                manual_step: format!(
+                    "change `export default class {component}` to `class {component}`, add `export default {w}({component});` after it and `import {{ {w} }} from '{m}';` at the top",
+                    w = spec.wrapper,
+                    m = spec.module_specifier
+                ),
+            })
+        }
+    }
+}
+
+/// `export { App as default }` becomes `export { AppWithConnectors as default }` with
+/// `const AppWithConnectors = withConnectors(App);` appended to the file.
+fn wrap_specifier(
+    file: &str,
+    source: &str,
+    spec: &WrapSpec<'_>,
+    style: &Style,
+    planned: &mut Insertions,
+    local: &str,
+    range: &Range<usize>,
+) -> Result<(), InjectError> {
+    let suffix = spec.binding_suffix();
+    let binding = format!("{local}{suffix}");
+    if let Some(at) = first_mention(source, &binding) {
+        let (line, column) = line_column(source, at);
+        return Err(InjectError::NameClash {
+            file: file.to_owned(),
+            line,
+            column,
+            name: binding,
+            manual_step: manual_step(spec),
+        });
+    }
+    planned.push(InsertionKind::RenameSuffix, range.end, suffix);
+    let semi = if style.semicolons { ";" } else { "" };
+    let statement = format!("const {binding} = {}({local}){semi}", spec.wrapper);
+    let eol = style.line_ending.as_str();
+    let text = if source.is_empty() || source.ends_with('\n') {
+        format!("{statement}{eol}")
+    } else {
+        format!("{eol}{statement}")
+    };
+    planned.push(InsertionKind::WrappedBinding, source.len(), text);
+    Ok(())
+}
+
+/// Without our import the wrapper's name must not be bound in the file at all; the wrap found
+/// (if `wrapped`) is the only use allowed.
+fn check_wrapper_name_free(
+    file: &str,
+    parsed: &Parsed<'_>,
+    spec: &WrapSpec<'_>,
+    wrapped: bool,
+) -> Result<(), InjectError> {
+    let source = parsed.source;
+    if let Some(range) = wrapper_name_imported_elsewhere(parsed, spec) {
+        let (line, column) = line_column(source, range.start);
+        return Err(InjectError::NameClash {
+            file: file.to_owned(),
+            line,
+            column,
+            name: spec.wrapper.to_owned(),
+            manual_step: format!(
+                "rename the other `{w}` in this file, then run again (or import `{w}` from '{m}' under another name and wrap the root by hand)",
+                w = spec.wrapper,
+                m = spec.module_specifier
+            ),
+        });
+    }
+    let mut uses = word_positions(source, spec.wrapper);
+    let allowed = usize::from(wrapped);
+    if let Some(at) = uses.nth(allowed) {
+        let (line, column) = line_column(source, at);
+        return Err(InjectError::NameClash {
+            file: file.to_owned(),
+            line,
+            column,
+            name: spec.wrapper.to_owned(),
+            manual_step: format!(
+                "rename the other `{w}` in this file, then run again",
+                w = spec.wrapper
+            ),
+        });
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1315,97 +1108,60 @@ pub fn plan_root_remove(
     }
 }
 
+/// The snippets the insert recorded (None: render them as the insert would for this file).
+#[derive(Clone, Copy)]
+struct Recorded<'r>(Option<&'r [Insertion]>);
+
+impl Recorded<'_> {
+    fn text(&self, kind: InsertionKind) -> Option<&str> {
+        self.0
+            .and_then(|r| r.iter().find(|i| i.kind == kind))
+            .map(|i| i.text.as_str())
+    }
+
+    /// Whether the insert put a snippet of this kind there (always, when nothing was recorded).
+    fn expects(&self, kind: InsertionKind) -> bool {
+        self.0.is_none_or(|r| r.iter().any(|i| i.kind == kind))
+    }
+
+    fn is_some(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
 fn removal_edits(
     file: &str,
     parsed: &Parsed<'_>,
     spec: &WrapSpec<'_>,
     recorded: Option<&[Insertion]>,
 ) -> Result<Planned<RootRemove>, InjectError> {
-    let source = parsed.source;
-    let eol = Style::line_ending_of(source).as_str();
-    let recorded_text = |kind: InsertionKind| {
-        recorded
-            .and_then(|r| r.iter().find(|i| i.kind == kind))
-            .map(|i| i.text.as_str())
-    };
-    let expects = |kind: InsertionKind| recorded.is_none_or(|r| r.iter().any(|i| i.kind == kind));
-    let conflict = |anchor: String| {
-        Ok(Planned::Done(RootRemove::Conflict(RootConflict {
-            file: file.to_owned(),
-            anchor,
-            manual_step: format!(
-                "remove the import of `{w}` from '{m}' and the `{w}(...)` wrap by hand",
-                w = spec.wrapper,
-                m = spec.module_specifier
-            ),
-        })))
-    };
-
+    let recorded = Recorded(recorded);
+    let eol = Style::line_ending_of(parsed.source).as_str();
     let mut edits: Vec<Edit> = Vec::new();
     let mut found_any = false;
     let mut shape = RootShape::ImportOnly;
     let mut missing: Option<String> = None;
 
-    // The import.
-    if expects(InsertionKind::Import) {
-        match wrapper_import(parsed, spec) {
-            Some((range, true)) => {
+    if recorded.expects(InsertionKind::Import) {
+        match import_removal(parsed, spec, eol, recorded) {
+            WrapFound::Edits(import_edits, _) => {
                 found_any = true;
-                let decl = &source[range.clone()];
-                let candidates: Vec<String> = match recorded_text(InsertionKind::Import) {
-                    Some(text) => vec![text.to_owned()],
-                    None => vec![
-                        format!("{decl}{eol}"),
-                        format!("{eol}{decl}"),
-                        format!(" {decl}"),
-                    ],
-                };
-                let hit = candidates.iter().find_map(|text| {
-                    let inner = text.find(decl)?;
-                    let start = range.start.checked_sub(inner)?;
-                    let end = start + text.len();
-                    let line_ok =
-                        inner > 0 || start == parsed.body_start || source[..start].ends_with('\n');
-                    (end <= source.len()
-                        && source.get(start..end) == Some(text.as_str())
-                        && line_ok)
-                        .then_some(start..end)
-                });
-                match hit {
-                    Some(range) => edits.push(Edit::deletion(range)),
-                    None => {
-                        missing = Some(format!(
-                            "the import of `{}` from '{}'",
-                            spec.wrapper, spec.module_specifier
-                        ))
-                    }
-                }
+                edits.extend(import_edits);
             }
-            Some((_, false)) => {
-                found_any = true;
-                missing = Some(format!(
-                    "the import of `{}` from '{}' (other names were added to it)",
-                    spec.wrapper, spec.module_specifier
-                ));
+            WrapFound::Changed(anchor) => {
+                found_any = found_any || wrapper_import(parsed, spec).is_some();
+                missing = Some(anchor);
             }
-            None => {
-                if recorded.is_some() {
-                    missing = Some(format!(
-                        "the import of `{}` from '{}'",
-                        spec.wrapper, spec.module_specifier
-                    ));
-                }
-            }
+            WrapFound::Absent => {}
         }
     }
 
-    // The wrap.
     let wrap_kinds = [
         InsertionKind::WrapOpen,
         InsertionKind::DefaultStatement,
         InsertionKind::RenameSuffix,
     ];
-    if wrap_kinds.iter().any(|k| expects(*k)) {
+    if wrap_kinds.iter().any(|k| recorded.expects(*k)) {
         match find_wrap_removal(parsed, spec, eol, recorded) {
             WrapFound::Edits(wrap_edits, wrap_shape) => {
                 shape = wrap_shape;
@@ -1430,7 +1186,15 @@ fn removal_edits(
         return Ok(Planned::Done(RootRemove::NotPresent));
     }
     if let Some(anchor) = missing {
-        return conflict(anchor);
+        return Ok(Planned::Done(RootRemove::Conflict(RootConflict {
+            file: file.to_owned(),
+            anchor,
+            manual_step: format!(
+                "remove the import of `{w}` from '{m}' and the `{w}(...)` wrap by hand",
+                w = spec.wrapper,
+                m = spec.module_specifier
+            ),
+        })));
     }
     Ok(Planned::Edits(PlannedEdits {
         shape,
@@ -1440,6 +1204,52 @@ fn removal_edits(
     }))
 }
 
+/// The deletion of the inserted import line. `Changed` when it is there but not as inserted
+/// (or, with a record, not there at all).
+fn import_removal(
+    parsed: &Parsed<'_>,
+    spec: &WrapSpec<'_>,
+    eol: &str,
+    recorded: Recorded<'_>,
+) -> WrapFound {
+    let source = parsed.source;
+    let the_import = || {
+        format!(
+            "the import of `{}` from '{}'",
+            spec.wrapper, spec.module_specifier
+        )
+    };
+    let range = match wrapper_import(parsed, spec) {
+        Some((range, true)) => range,
+        Some((_, false)) => {
+            return WrapFound::Changed(format!("{} (other names were added to it)", the_import()));
+        }
+        None if recorded.is_some() => return WrapFound::Changed(the_import()),
+        None => return WrapFound::Absent,
+    };
+    let decl = &source[range.clone()];
+    let candidates: Vec<String> = match recorded.text(InsertionKind::Import) {
+        Some(text) => vec![text.to_owned()],
+        None => vec![
+            format!("{decl}{eol}"),
+            format!("{eol}{decl}"),
+            format!(" {decl}"),
+        ],
+    };
+    let hit = candidates.iter().find_map(|text| {
+        let inner = text.find(decl)?;
+        let start = range.start.checked_sub(inner)?;
+        let end = start + text.len();
+        let line_ok = inner > 0 || start == parsed.body_start || source[..start].ends_with('\n');
+        (end <= source.len() && source.get(start..end) == Some(text.as_str()) && line_ok)
+            .then_some(start..end)
+    });
+    match hit {
+        Some(range) => WrapFound::Edits(vec![Edit::deletion(range)], RootShape::ImportOnly),
+        None => WrapFound::Changed(the_import()),
+    }
+}
+
 enum WrapFound {
     Edits(Vec<Edit>, RootShape),
     /// Something that looks like the wrap is there, but not verbatim.
@@ -1447,142 +1257,192 @@ enum WrapFound {
     Absent,
 }
 
-fn find_wrap_removal(
-    parsed: &Parsed<'_>,
-    spec: &WrapSpec<'_>,
-    eol: &str,
-    recorded: Option<&[Insertion]>,
-) -> WrapFound {
-    let source = parsed.source;
-    let text_of = |kind: InsertionKind| {
-        recorded
-            .and_then(|r| r.iter().find(|i| i.kind == kind))
-            .map(|i| i.text.clone())
-    };
-    let open = text_of(InsertionKind::WrapOpen).unwrap_or_else(|| format!("{}(", spec.wrapper));
-    let close = text_of(InsertionKind::WrapClose).unwrap_or_else(|| ")".to_owned());
-    let wants = |kind: InsertionKind| recorded.is_none_or(|r| r.iter().any(|i| i.kind == kind));
-    let changed = || {
+/// What the wrap's removal looks for: the texts the insert put there.
+struct WrapTexts<'p, 's, 'r> {
+    parsed: &'p Parsed<'s>,
+    spec: &'p WrapSpec<'p>,
+    recorded: Recorded<'r>,
+    open: String,
+    close: String,
+}
+
+impl WrapTexts<'_, '_, '_> {
+    fn text_of(&self, kind: InsertionKind) -> Option<String> {
+        self.recorded.text(kind).map(str::to_owned)
+    }
+
+    fn changed(&self) -> WrapFound {
         WrapFound::Changed(format!(
             "the `{}(...)` wrap of the root component",
-            spec.wrapper
+            self.spec.wrapper
         ))
-    };
+    }
 
-    // Around an expression: verify `open` + arg + `close` is exactly the call.
-    let unwrap_call = |call: Span, arg: &Expression<'_>, shape: RootShape| -> WrapFound {
-        let call = parsed.range(call);
-        let arg = parsed.range(arg.span());
-        if source.get(call.start..arg.start) == Some(open.as_str())
-            && source.get(arg.end..call.end) == Some(close.as_str())
+    /// Around an expression: `open` + arg + `close` must be exactly the call (`close` may
+    /// take the `;` after it: `});` of a wrapped declaration).
+    fn unwrap_call(&self, call: Span, arg: &Expr, shape: RootShape) -> WrapFound {
+        let source = self.parsed.source;
+        let call = self.parsed.range(call);
+        let arg = self.parsed.range(arg.span());
+        let mut close = self.close.clone();
+        if self.recorded.text(InsertionKind::WrapClose).is_none()
+            && shape == RootShape::DefaultDeclarationInline
+            && source[call.end..].starts_with(';')
+        {
+            // What the insert closes a declaration with in a file that uses semicolons.
+            close.push(';');
+        }
+        let close_end = arg.end + close.len();
+        if source.get(call.start..arg.start) == Some(self.open.as_str())
+            && source.get(arg.end..close_end) == Some(close.as_str())
+            && close_end >= call.end
+            && source[call.end..close_end].bytes().all(|b| b == b';')
         {
             WrapFound::Edits(
                 vec![
                     Edit::deletion(call.start..arg.start),
-                    Edit::deletion(arg.end..call.end),
+                    Edit::deletion(arg.end..close_end),
                 ],
                 shape,
             )
         } else {
-            changed()
+            self.changed()
         }
-    };
+    }
 
+    /// `export default withConnectors(...)`, the expression or the kept-declaration form.
+    fn default_export(&self, expr: &Expr, next: Option<&ModuleItem>) -> WrapFound {
+        let parsed = self.parsed;
+        let source = parsed.source;
+        let site = wrap_site(expr, self.spec.wrapper);
+        let Some((call, arg)) = wrapper_call(bare(site), self.spec.wrapper) else {
+            return WrapFound::Absent;
+        };
+        // The kept-declaration form: `withConnectors(App); function App`.
+        if let (Expr::Ident(name), Some(ModuleItem::Stmt(Stmt::Decl(Decl::Fn(function))))) =
+            (arg, next)
+            && function.ident.sym == name.sym
+            && self.recorded.expects(InsertionKind::DefaultStatement)
+        {
+            let statement = self
+                .text_of(InsertionKind::DefaultStatement)
+                .unwrap_or_else(|| format!("{}({}); ", self.spec.wrapper, name.sym));
+            let start = parsed.offset(call.lo);
+            let end = parsed.offset(function.span().lo);
+            if source.get(start..end) == Some(statement.as_str()) {
+                return WrapFound::Edits(
+                    vec![Edit::deletion(start..end)],
+                    RootShape::DefaultDeclarationKept,
+                );
+            }
+            if self.recorded.is_some() {
+                return self.changed();
+            }
+        }
+        if !self.recorded.expects(InsertionKind::WrapOpen) {
+            return self.changed();
+        }
+        // Only a wrap that is the whole default export was a declaration.
+        let whole = std::ptr::eq(bare(site), bare(expr));
+        let shape = if whole && matches!(bare(arg), Expr::Fn(_) | Expr::Class(_)) {
+            RootShape::DefaultDeclarationInline
+        } else {
+            RootShape::DefaultExpression
+        };
+        self.unwrap_call(call, arg, shape)
+    }
+
+    /// `export { AppWithConnectors as default }` with `const AppWithConnectors = ...` appended.
+    fn specifier(&self, local: &Ident, eol: &str) -> WrapFound {
+        let parsed = self.parsed;
+        let source = parsed.source;
+        let Some((statement, original)) = wrapped_binding(parsed, &local.sym, self.spec) else {
+            return WrapFound::Absent;
+        };
+        let suffix = self
+            .text_of(InsertionKind::RenameSuffix)
+            .unwrap_or_else(|| self.spec.binding_suffix());
+        let local_range = parsed.range(local.span);
+        if source[local_range.clone()] != format!("{original}{suffix}") {
+            return self.changed();
+        }
+        let statement_text = &source[statement.clone()];
+        let candidates = match self.text_of(InsertionKind::WrappedBinding) {
+            Some(text) => vec![text],
+            None => vec![
+                format!("{statement_text}{eol}"),
+                format!("{eol}{statement_text}"),
+            ],
+        };
+        let hit = candidates.iter().find_map(|text| {
+            let inner = text.find(statement_text)?;
+            let start = statement.start.checked_sub(inner)?;
+            let end = start + text.len();
+            (end == source.len() && source.get(start..end) == Some(text.as_str()))
+                .then_some(start..end)
+        });
+        match hit {
+            Some(range) => WrapFound::Edits(
+                vec![
+                    Edit::deletion(local_range.end - suffix.len()..local_range.end),
+                    Edit::deletion(range),
+                ],
+                RootShape::DefaultSpecifier,
+            ),
+            None => self.changed(),
+        }
+    }
+}
+
+fn find_wrap_removal(
+    parsed: &Parsed<'_>,
+    spec: &WrapSpec<'_>,
+    eol: &str,
+    recorded: Recorded<'_>,
+) -> WrapFound {
+    let texts = WrapTexts {
+        parsed,
+        spec,
+        recorded,
+        open: recorded
+            .text(InsertionKind::WrapOpen)
+            .map_or_else(|| format!("{}(", spec.wrapper), str::to_owned),
+        close: recorded
+            .text(InsertionKind::WrapClose)
+            .map_or_else(|| ")".to_owned(), str::to_owned),
+    };
     if let Some((shape, expr)) = register_call(parsed) {
-        return match wrapper_call(bare(expr), spec.wrapper) {
-            Some((call, arg)) if wants(InsertionKind::WrapOpen) => unwrap_call(call, arg, shape),
+        return match wrapper_call(bare(wrap_site(expr, spec.wrapper)), spec.wrapper) {
+            Some((call, arg)) if recorded.expects(InsertionKind::WrapOpen) => {
+                texts.unwrap_call(call, arg, shape)
+            }
             _ => WrapFound::Absent,
         };
     }
-    let body = &parsed.program.body;
+    let body = &parsed.module.body;
     for (index, item) in body.iter().enumerate() {
-        match item {
-            Statement::ExportDefaultDeclaration(export) => {
-                let Some(expr) = export.declaration.as_expression() else {
-                    return WrapFound::Absent;
-                };
-                let Some((call, arg)) = wrapper_call(bare(expr), spec.wrapper) else {
-                    return WrapFound::Absent;
-                };
-                // The kept-declaration form: `withConnectors(App); function App`.
-                if let (
-                    Expression::Identifier(name),
-                    Some(Statement::FunctionDeclaration(function)),
-                ) = (arg, body.get(index + 1))
-                    && function.id.as_ref().is_some_and(|id| id.name == name.name)
-                    && wants(InsertionKind::DefaultStatement)
-                {
-                    let statement = text_of(InsertionKind::DefaultStatement)
-                        .unwrap_or_else(|| format!("{}({}); ", spec.wrapper, name.name));
-                    let start = parsed.offset(call.start);
-                    let end = parsed.offset(function.span.start);
-                    if source.get(start..end) == Some(statement.as_str()) {
-                        return WrapFound::Edits(
-                            vec![Edit::deletion(start..end)],
-                            RootShape::DefaultDeclarationKept,
-                        );
-                    }
-                    if recorded.is_some() {
-                        return changed();
-                    }
-                }
-                if !wants(InsertionKind::WrapOpen) {
-                    return changed();
-                }
-                let shape = if matches!(
-                    bare(arg),
-                    Expression::FunctionExpression(_) | Expression::ClassExpression(_)
-                ) {
-                    RootShape::DefaultDeclarationInline
-                } else {
-                    RootShape::DefaultExpression
-                };
-                return unwrap_call(call, arg, shape);
+        let ModuleItem::ModuleDecl(decl) = item else {
+            continue;
+        };
+        match decl {
+            ModuleDecl::ExportDefaultExpr(export) => {
+                return texts.default_export(&export.expr, body.get(index + 1));
             }
-            Statement::ExportNamedDeclaration(named) if named.source.is_none() => {
-                for s in &named.specifiers {
-                    let ModuleExportName::IdentifierReference(local) = &s.local else {
-                        continue;
-                    };
-                    if s.exported.name() != "default" {
-                        continue;
-                    }
-                    let Some((statement, original)) = wrapped_binding(parsed, &local.name, spec)
-                    else {
-                        return WrapFound::Absent;
-                    };
-                    let suffix = text_of(InsertionKind::RenameSuffix)
-                        .unwrap_or_else(|| spec.binding_suffix());
-                    let local_range = parsed.range(local.span);
-                    let local_text = &source[local_range.clone()];
-                    if local_text != format!("{original}{suffix}") {
-                        return changed();
-                    }
-                    let statement_text = &source[statement.clone()];
-                    let candidates = match text_of(InsertionKind::WrappedBinding) {
-                        Some(text) => vec![text],
-                        None => vec![
-                            format!("{statement_text}{eol}"),
-                            format!("{eol}{statement_text}"),
-                        ],
-                    };
-                    let hit = candidates.iter().find_map(|text| {
-                        let inner = text.find(statement_text)?;
-                        let start = statement.start.checked_sub(inner)?;
-                        let end = start + text.len();
-                        (end == source.len() && source.get(start..end) == Some(text.as_str()))
-                            .then_some(start..end)
-                    });
-                    return match hit {
-                        Some(range) => WrapFound::Edits(
-                            vec![
-                                Edit::deletion(local_range.end - suffix.len()..local_range.end),
-                                Edit::deletion(range),
-                            ],
-                            RootShape::DefaultSpecifier,
-                        ),
-                        None => changed(),
-                    };
+            ModuleDecl::ExportDefaultDecl(_) => return WrapFound::Absent,
+            ModuleDecl::ExportNamed(named) if named.src.is_none() => {
+                let default_local = named.specifiers.iter().find_map(|s| match s {
+                    ExportSpecifier::Named(s) => match (&s.orig, &s.exported) {
+                        (ModuleExportName::Ident(local), Some(exported))
+                            if export_name(exported) == Some("default") =>
+                        {
+                            Some(local)
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                });
+                if let Some(local) = default_local {
+                    return texts.specifier(local, eol);
                 }
             }
             _ => {}
@@ -1593,18 +1453,20 @@ fn find_wrap_removal(
 
 #[cfg(test)]
 mod tests {
+    use super::super::style::BOM;
     use super::*;
 
     #[test]
-    fn parser_positions_become_byte_offsets_with_and_without_a_bom() -> Result<(), InjectError> {
+    fn swc_positions_become_byte_offsets_with_and_without_a_bom() -> Result<(), InjectError> {
         for source in ["export default App;\n", "\u{feff}export default App;\n"] {
             let range = with_parsed("App.ts", source, SourceSyntax::TypeScript, |parsed| {
-                let Some(Statement::ExportDefaultDeclaration(export)) = parsed.program.body.first()
+                let Some(ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(export))) =
+                    parsed.module.body.first()
                 else {
                     panic!("expected a default export in {source:?}");
                 };
                 assert_eq!(parsed.outline().items, [parsed.range(export.span)]);
-                Ok(parsed.range(export.declaration.span()))
+                Ok(parsed.range(export.expr.span()))
             })?;
             assert_eq!(&source[range.clone()], "App", "{source:?}");
             let bom = if source.starts_with(BOM) {
