@@ -7,7 +7,9 @@
 //! - `sample`: the main job on the bundled sample app (`examples/sample-app`), in a temporary copy
 //!   so the tracked tree stays clean.
 //! - `header`: regenerates the C header; `node-types`: regenerates the connectors' TypeScript
-//!   config types (`bindings/node/connectors.d.ts`).
+//!   config types (`bindings/node/connectors.d.ts`); `expo-versions`: regenerates the Expo SDK
+//!   version table `crates/mobigen-connectors/connectors/expo-sdk.json` from the npm registry
+//!   (`expo_versions.rs`).
 //! - `node`: only the Node checks of `test`.
 //! - `fuzz [TARGET...] [--seconds N] [--seed S]`: the fuzz targets under their stable driver
 //!   (`fuzz.rs`), 30 s each by default; `fuzz --repro TARGET FILE` runs one saved input.
@@ -15,6 +17,7 @@
 //!   (`bench.rs`); not part of `test`.
 
 mod bench;
+mod expo_versions;
 mod fuzz;
 mod ts_types;
 
@@ -528,6 +531,7 @@ fn main() -> std::process::ExitCode {
         "c" => c_tests(),
         "toolchain" => toolchain::run(&workspace_root(), std::env::args().nth(2).as_deref()),
         "node-types" => node_types(),
+        "expo-versions" => expo_versions::run(&workspace_root()),
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         "bench" => bench::bench(),
         "node" => node_tests().map(|(passed, failed)| {
@@ -535,7 +539,7 @@ fn main() -> std::process::ExitCode {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|sample|header|node-types|c|node|toolchain [FILTER]|fuzz|bench>"
+                "usage: cargo xtask <test|sample|header|node-types|expo-versions|c|node|toolchain [FILTER]|fuzz|bench>"
             );
             eprintln!(
                 "  test        formatting, clippy, rustdoc, C, Node and toolchain checks and every test (what CI runs)"
@@ -543,6 +547,9 @@ fn main() -> std::process::ExitCode {
             eprintln!("  sample      the main job on a temporary copy of examples/sample-app");
             eprintln!("  header      regenerate include/mobigen_connectors.h from bindings/c");
             eprintln!("  node-types  regenerate bindings/node/connectors.d.ts (config types)");
+            eprintln!(
+                "  expo-versions  regenerate connectors/expo-sdk.json from each SDK's bundledNativeModules.json (npm)"
+            );
             eprintln!("  c           only the C checks of `test` (header, sanitizers, example)");
             eprintln!(
                 "  node        only the Node checks of `test` (npm ci, build, fresh files, tsc, node --test)"
