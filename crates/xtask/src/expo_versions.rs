@@ -163,7 +163,12 @@ mod tests {
     #[test]
     fn newest_per_major_skips_prereleases_and_old_majors() {
         let versions: Vec<String> = [
-            "51.0.9", "52.0.9", "52.0.10", "53.0.0-preview.3", "53.0.1", "54.0.0-canary-1",
+            "51.0.9",
+            "52.0.9",
+            "52.0.10",
+            "53.0.0-preview.3",
+            "53.0.1",
+            "54.0.0-canary-1",
         ]
         .iter()
         .map(|s| s.to_string())
