@@ -296,10 +296,13 @@ pub fn read_lock(snapshot: &ProjectSnapshot) -> Result<LockFile, PlanError> {
     }
 }
 
-/// Plans adding (or updating) the connector of `config` to the project.
+/// Plans adding (or updating) the connector of `config` to the project. Dependency versions
+/// come from the project's Expo SDK ([`ExpoSdkTable`]); a dependency the project already has
+/// keeps its range.
 ///
 /// # Errors
-/// [`PlanError`]; the plan is refused as a whole, nothing is written.
+/// [`PlanError`]; the plan is refused as a whole, nothing is written. [`PlanError::ExpoSdk`]
+/// when package.json's `expo` names an SDK without a version table, or none.
 pub fn plan_add(
     registry: &Registry,
     snapshot: &ProjectSnapshot,
