@@ -8,7 +8,9 @@
 //! - `sample`: the main job on the bundled sample app (`examples/sample-app`), in a temporary copy
 //!   so the tracked tree stays clean.
 //! - `header`: regenerates the C header; `node-types`: regenerates the connectors' TypeScript
-//!   config types (`bindings/node/connectors.d.ts`).
+//!   config types (`bindings/node/connectors.d.ts`); `expo-versions`: regenerates the Expo SDK
+//!   version table `crates/mobigen-connectors/connectors/expo-sdk.json` from the npm registry
+//!   (`expo_versions.rs`).
 //! - `node`: only the Node checks of `test`.
 //! - `install-c --prefix DIR [--debug]`: the C library (static and shared), its header and a
 //!   pkg-config file (`mobigen_connectors.pc`) installed under DIR.
@@ -18,6 +20,7 @@
 //!   (`bench.rs`); not part of `test`.
 
 mod bench;
+mod expo_versions;
 mod fuzz;
 mod ts_types;
 
@@ -837,6 +840,7 @@ fn main() -> std::process::ExitCode {
         "install-c" => install_c_command(&std::env::args().skip(2).collect::<Vec<_>>()),
         "toolchain" => toolchain::run(&workspace_root(), std::env::args().nth(2).as_deref()),
         "node-types" => node_types(),
+        "expo-versions" => expo_versions::run(&workspace_root()),
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         "bench" => bench::bench(),
         "node" => node_tests().map(|(passed, failed)| {
@@ -844,7 +848,7 @@ fn main() -> std::process::ExitCode {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|sample|header|node-types|c|install-c|node|toolchain [FILTER]|fuzz|bench>"
+                "usage: cargo xtask <test|sample|header|node-types|expo-versions|c|install-c|node|toolchain [FILTER]|fuzz|bench>"
             );
             eprintln!(
                 "  test        formatting, clippy, rustdoc, C, Node, cargo package and toolchain checks and every test (what CI runs)"
@@ -852,6 +856,9 @@ fn main() -> std::process::ExitCode {
             eprintln!("  sample      the main job on a temporary copy of examples/sample-app");
             eprintln!("  header      regenerate include/mobigen_connectors.h from bindings/c");
             eprintln!("  node-types  regenerate bindings/node/connectors.d.ts (config types)");
+            eprintln!(
+                "  expo-versions  regenerate connectors/expo-sdk.json from each SDK's bundledNativeModules.json (npm)"
+            );
             eprintln!(
                 "  c           only the C checks of `test` (header, sanitizers, example, pkg-config install)"
             );

@@ -14,6 +14,7 @@ use crate::catalog::config::ValidConfig;
 use crate::catalog::connector::Connector;
 use crate::catalog::definition::{Sensitivity, TemplateKind};
 use crate::catalog::error::RegistryError;
+use crate::catalog::expo_sdk::{ExpoSdkTable, SdkVersions};
 use crate::catalog::registry::Registry;
 use crate::edit::code::InjectError;
 use crate::edit::code::root::{self, RootInsert, RootRemove, SourceSyntax, WrapSpec};
@@ -123,6 +124,22 @@ pub enum PlanError {
     /// An env file cannot be edited.
     #[error(transparent)]
     Env(#[from] EnvEditError),
+    /// The project's Expo SDK has no version table (or package.json names no Expo version), so
+    /// the versions to install are unknown.
+    #[error(
+        "package.json: {}; supported Expo SDKs: {}; move the app to one of them (`npx expo install expo@^{} --fix`) and try again (nothing was written)",
+        expo_found(found.as_deref(), *sdk),
+        supported.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
+        supported.last().copied().unwrap_or_default()
+    )]
+    ExpoSdk {
+        /// The `expo` range found, if any.
+        found: Option<String>,
+        /// The SDK major it asks for, if it is a version range.
+        sdk: Option<u32>,
+        /// The SDK majors with a version table.
+        supported: Vec<u32>,
+    },
     /// The connector to remove is not enabled.
     #[error(
         "connector `{id}` is not enabled in this project{}",
@@ -179,6 +196,34 @@ pub enum PlanError {
         /// Every conflict.
         conflicts: Vec<Conflict>,
     },
+}
+
+fn expo_found(found: Option<&str>, sdk: Option<u32>) -> String {
+    match (found, sdk) {
+        (Some(range), Some(sdk)) => {
+            format!("Expo SDK {sdk} (`expo` {range}) has no version table")
+        }
+        (Some(range), None) => format!("the `expo` dependency `{range}` names no SDK version"),
+        (None, _) => "there is no `expo` dependency, so the Expo SDK is unknown".to_string(),
+    }
+}
+
+/// The project's Expo SDK and its versions, from package.json's `expo` range.
+///
+/// # Errors
+/// [`PlanError::ExpoSdk`] when the SDK is not in the table or unknown.
+fn project_sdk(snapshot: &ProjectSnapshot) -> Result<(u32, &'static SdkVersions), PlanError> {
+    let package = snapshot.text("package.json")?;
+    let table = ExpoSdkTable::builtin();
+    let sdk = package.and_then(json::expo_sdk_major);
+    match sdk.and_then(|major| Some((major, table.sdk(major)?))) {
+        Some(found) => Ok(found),
+        None => Err(PlanError::ExpoSdk {
+            found: package.and_then(|p| json::dependency_range(p, "expo")),
+            sdk,
+            supported: table.supported(),
+        }),
+    }
 }
 
 fn enabled_list(enabled: &[String]) -> String {
@@ -251,10 +296,13 @@ pub fn read_lock(snapshot: &ProjectSnapshot) -> Result<LockFile, PlanError> {
     }
 }
 
-/// Plans adding (or updating) the connector of `config` to the project.
+/// Plans adding (or updating) the connector of `config` to the project. Dependency versions
+/// come from the project's Expo SDK ([`ExpoSdkTable`]); a dependency the project already has
+/// keeps its range.
 ///
 /// # Errors
-/// [`PlanError`]; the plan is refused as a whole, nothing is written.
+/// [`PlanError`]; the plan is refused as a whole, nothing is written. [`PlanError::ExpoSdk`]
+/// when package.json's `expo` names an SDK without a version table, or none.
 pub fn plan_add(
     registry: &Registry,
     snapshot: &ProjectSnapshot,
@@ -283,14 +331,18 @@ pub fn plan_add_supplied(
     let connector = registry.lookup(config.connector_id())?;
     let lock = read_lock(snapshot)?;
     let layout = snapshot.layout()?;
-    let sdk = snapshot
-        .text("package.json")?
-        .and_then(json::expo_sdk_major);
+    let (sdk, sdk_versions) = project_sdk(snapshot)?;
     let previous = lock.connectors.get(connector.id());
     let supplied = supplied_files(connector, snapshot, previous, supplied)?;
     let supplied_paths: Vec<String> = supplied.iter().map(|(_, f)| f.path.clone()).collect();
-    let (mut entry, files, config_files, env) =
-        connector_entry(connector, config, &layout, sdk, options, supplied);
+    let (mut entry, files, config_files, env) = connector_entry(
+        connector,
+        config,
+        &layout,
+        (sdk, sdk_versions),
+        options,
+        supplied,
+    );
     let server_step = server_routes_step(connector, config.values(), &layout);
     let rendered = files.iter().filter(|f| !supplied_paths.contains(&f.path));
     check_rendered(connector.id(), rendered)?;
@@ -307,10 +359,11 @@ pub fn plan_add_supplied(
         Some(_) => PlanKind::Update,
         None => PlanKind::Add,
     };
+    let mut warnings: Vec<String> = config.warnings().iter().map(ToString::to_string).collect();
+    warnings.extend(pin_warnings(snapshot, &entry, sdk, sdk_versions)?);
     let mut after = lock.clone();
     after.version = LOCK_VERSION;
     after.connectors.insert(connector.id().to_string(), entry);
-    let mut warnings: Vec<String> = config.warnings().iter().map(ToString::to_string).collect();
     let mut builder = Builder::new(registry, snapshot, &lock, after, options);
     builder.owned_files(connector.id(), &files, &mut warnings)?;
     builder.owned_config_files(connector.id(), &config_files, &mut warnings)?;
@@ -408,6 +461,33 @@ fn supplied_files(
     Ok(out)
 }
 
+/// A warning for every dependency of `entry` that the SDK table lists and the project already
+/// has at a range that cannot agree with the table's (the project's pin is kept).
+fn pin_warnings(
+    snapshot: &ProjectSnapshot,
+    entry: &ConnectorEntry,
+    sdk: u32,
+    versions: &SdkVersions,
+) -> Result<Vec<String>, PlanError> {
+    let Some(package) = snapshot.text("package.json")? else {
+        return Ok(Vec::new());
+    };
+    Ok(entry
+        .dependencies
+        .iter()
+        .filter_map(|dep| {
+            let expected = versions.packages.get(&dep.package)?;
+            let pinned = json::dependency_range(package, &dep.package)?;
+            (!json::ranges_compatible(&pinned, expected)).then(|| {
+                format!(
+                    "package.json: `{}` is {pinned}, but Expo SDK {sdk} expects {expected}; it was kept as it is (run `npx expo install --fix` to align it)",
+                    dep.package
+                )
+            })
+        })
+        .collect())
+}
+
 /// Env values of one connector: public ones for `.env`, secret ones for `.env.local`.
 #[derive(Debug, Default)]
 struct ConnectorEnv {
@@ -489,7 +569,7 @@ fn connector_entry(
     connector: &Connector,
     config: &ValidConfig,
     layout: &generate::ProjectLayout,
-    sdk: Option<u32>,
+    (sdk, sdk_versions): (u32, &SdkVersions),
     options: PlanOptions,
     supplied: Vec<(String, GeneratedFile)>,
 ) -> (
@@ -512,7 +592,11 @@ fn connector_entry(
         .filter(|d| on(&d.when))
         .map(|d| DepRequest {
             package: d.package.clone(),
-            version: d.version_for_sdk(sdk).to_string(),
+            version: sdk_versions
+                .packages
+                .get(&d.package)
+                .map_or_else(|| d.version_for_sdk(Some(sdk)), String::as_str)
+                .to_string(),
             dev: d.dev,
         })
         .collect();
@@ -898,6 +982,11 @@ impl<'a> Builder<'a> {
             return Err(ProjectError::NotAProject { dir: ".".into() }.into());
         };
         let baseline = json::remove_dependencies(&text, &self.before.project.package_json)?;
+        // A package Expo's SDK table lists that the project already has keeps its range: a pin
+        // is never moved to another SDK's version (pin_warnings says when it disagrees).
+        let sdk_packages = json::expo_sdk_major(&baseline)
+            .and_then(|major| ExpoSdkTable::builtin().sdk(major))
+            .map(|versions| &versions.packages);
         let mut merged: BTreeMap<String, DepRequest> = BTreeMap::new();
         for entry in self.after.connectors.values() {
             for dep in &entry.dependencies {
@@ -912,7 +1001,17 @@ impl<'a> Builder<'a> {
                     .or_insert_with(|| dep.clone());
             }
         }
-        let requests: Vec<DepRequest> = merged.into_values().collect();
+        let requests: Vec<DepRequest> = merged
+            .into_values()
+            .map(|mut request| {
+                if sdk_packages.is_some_and(|p| p.contains_key(&request.package))
+                    && let Some(pinned) = json::dependency_range(&baseline, &request.package)
+                {
+                    request.version = pinned;
+                }
+                request
+            })
+            .collect();
         let (new, changes) = json::add_dependencies(&baseline, &requests)?;
         self.after.project.package_json = changes;
         if new != text {

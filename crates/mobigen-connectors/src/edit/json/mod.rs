@@ -258,72 +258,59 @@ fn remove_member_at(
 // ---------------------------------------------------------------------------------------------
 // Versions
 
-/// The lowest version a semver-ish range allows, for "never downgrade" comparisons.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct LowVersion {
-    major: u64,
-    minor: u64,
-    patch: u64,
-    pre: Option<String>,
-}
-
-impl PartialOrd for LowVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for LowVersion {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.major, self.minor, self.patch)
-            .cmp(&(other.major, other.minor, other.patch))
-            .then_with(|| match (&self.pre, &other.pre) {
-                (None, None) => std::cmp::Ordering::Equal,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (Some(a), Some(b)) => a.cmp(b),
-            })
-    }
-}
-
-/// Lowest version of an npm range (`~56.0.23`, `^0.64.0`, `>=56`, `1.x`, `1 - 2`, `a || b`).
-/// `None` for anything that is not a plain version range (`*`, `latest`, URLs, `npm:` aliases).
-/// Compares two version ranges by their lowest version (`^0.64.0` < `0.65.1`); a range that is
-/// not a plain version range (a tag, a URL) counts as lowest.
+/// Compares two version ranges by their lowest version (`^0.64.0` < `0.65.1`,
+/// `1.0.0-rc.9` < `1.0.0-rc.10`: semver precedence); a range that is not a plain version range
+/// (a tag, a URL) counts as lowest.
 pub fn compare_ranges(a: &str, b: &str) -> std::cmp::Ordering {
     lowest_version(a).cmp(&lowest_version(b))
 }
 
-fn lowest_version(range: &str) -> Option<LowVersion> {
+/// Whether two npm ranges can agree: the lowest version of one is allowed by the other
+/// (`~18.0.13` and `~18.0.14` can, `~17.0.0` and `~18.0.14` cannot). A range that is not a plain
+/// version range (`*`, a tag, a URL) agrees with anything: it cannot be judged.
+pub fn ranges_compatible(a: &str, b: &str) -> bool {
+    match (lowest_version(a), lowest_version(b)) {
+        (Some(low_a), Some(low_b)) => {
+            satisfies(&low_a, b).unwrap_or(true) || satisfies(&low_b, a).unwrap_or(true)
+        }
+        _ => true,
+    }
+}
+
+/// The words of one `||` alternative, with a lone operator glued to the version after it
+/// (`>= 1.2` is `>=1.2`).
+fn range_words(alternative: &str) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    let mut words = alternative.split_whitespace();
+    while let Some(word) = words.next() {
+        let mut word = word.to_owned();
+        if word != "-" && word.chars().all(|c| "<>=~^".contains(c)) {
+            word.push_str(words.next()?);
+        }
+        out.push(word);
+    }
+    Some(out)
+}
+
+/// Lowest version of an npm range (`~56.0.23`, `^0.64.0`, `>=56`, `1.x`, `1 - 2`, `a || b`).
+/// `None` for anything that is not a plain version range (`*`, `latest`, URLs, `npm:` aliases).
+fn lowest_version(range: &str) -> Option<semver::Version> {
     range
         .split("||")
-        .map(|alternative| {
-            // `>= 1.2` is `>=1.2`: glue a lone operator to the version after it.
-            let mut words = alternative.split_whitespace();
-            let mut first = words.next()?.to_owned();
-            if first.chars().all(|c| "<>=~^".contains(c)) {
-                first.push_str(words.next()?);
-            }
-            parse_bound(&first)
-        })
+        .map(|alternative| parse_bound(range_words(alternative)?.first()?))
         .collect::<Option<Vec<_>>>()?
         .into_iter()
         .min()
 }
 
-fn parse_bound(token: &str) -> Option<LowVersion> {
-    let t = token.trim_start_matches(['^', '~', '>', '<', '=', ' ']);
+fn parse_bound(token: &str) -> Option<semver::Version> {
     if token.starts_with('<') {
-        return Some(LowVersion {
-            major: 0,
-            minor: 0,
-            patch: 0,
-            pre: None,
-        });
+        return Some(semver::Version::new(0, 0, 0));
     }
+    let t = token.trim_start_matches(['^', '~', '>', '=']);
     let t = t.strip_prefix('v').unwrap_or(t);
     let (core, pre) = match t.split_once('-') {
-        Some((c, p)) => (c, Some(p.split('+').next().unwrap_or(p).to_owned())),
+        Some((c, p)) => (c, Some(p.split('+').next().unwrap_or(p))),
         None => (t.split('+').next().unwrap_or(t), None),
     };
     let mut parts = core.split('.');
@@ -339,12 +326,60 @@ fn parse_bound(token: &str) -> Option<LowVersion> {
     if parts.next().is_some() {
         return None;
     }
-    Some(LowVersion {
-        major,
-        minor,
-        patch,
-        pre,
-    })
+    let mut version = semver::Version::new(major, minor, patch);
+    if let Some(pre) = pre {
+        version.pre = semver::Prerelease::new(pre).ok()?;
+    }
+    Some(version)
+}
+
+/// Whether `version` is in the npm range `range`; `None` when the range is not a plain version
+/// range. npm's comparators map onto the `semver` crate's, except that a bare version is exact
+/// in npm (`=`) and a hyphen range `a - b` is `>=a, <=b`.
+fn satisfies(version: &semver::Version, range: &str) -> Option<bool> {
+    let comparator = |word: &str| -> Option<semver::Comparator> {
+        let word = word.strip_prefix('v').unwrap_or(word);
+        let word = if word.starts_with(|c: char| c.is_ascii_digit()) {
+            format!("={word}")
+        } else {
+            word.replace("=v", "=")
+        };
+        semver::Comparator::parse(&word).ok()
+    };
+    let mut any = false;
+    for alternative in range.split("||") {
+        let words = range_words(alternative)?;
+        let mut comparators = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            if words.get(i + 1).map(String::as_str) == Some("-") {
+                let high = words.get(i + 2)?;
+                comparators.push(comparator(&format!(">={}", words[i]))?);
+                comparators.push(comparator(&format!("<={high}"))?);
+                i += 3;
+            } else {
+                comparators.push(comparator(&words[i])?);
+                i += 1;
+            }
+        }
+        if comparators.is_empty() {
+            return None;
+        }
+        any |= semver::VersionReq { comparators }.matches(version);
+    }
+    Some(any)
+}
+
+/// The range `package` has in `dependencies` (or else `devDependencies`) of a `package.json`
+/// text; `None` when it is not there, not a string, or the file is not valid JSON.
+pub fn dependency_range(text: &str, package: &str) -> Option<String> {
+    let root = parse_document(PACKAGE_JSON, text).ok()?;
+    ["dependencies", "devDependencies"]
+        .iter()
+        .find_map(|section| {
+            let node = lookup(&root, &[(*section).to_owned(), package.to_owned()])?;
+            node.value(text).as_str().map(str::to_owned)
+        })
 }
 
 /// The Expo SDK major version a `package.json` asks for, from the `expo` range in

@@ -45,6 +45,54 @@ fn sdk_major_from_ranges() {
 }
 
 #[test]
+fn prerelease_numbers_compare_as_numbers() {
+    use std::cmp::Ordering::{Greater, Less};
+    // Issue 15: `rc.10` sorted before `rc.9` when pre-releases compared as text.
+    assert_eq!(compare_ranges("1.0.0-rc.10", "1.0.0-rc.9"), Greater);
+    assert_eq!(compare_ranges("^2.0.0-beta.2", "^2.0.0-beta.11"), Less);
+    assert_eq!(compare_ranges("1.0.0-rc.1", "1.0.0"), Less);
+    assert_eq!(compare_ranges("latest", "0.0.1"), Less);
+    // The newer pre-release is an upgrade, the older one is not.
+    let text = r#"{"dependencies":{"x":"1.0.0-rc.9"}}"#;
+    let (out, _) = add_dependencies(text, &[dep("x", "1.0.0-rc.10", false)]).unwrap();
+    assert_eq!(out, r#"{"dependencies":{"x":"1.0.0-rc.10"}}"#);
+    let (out, _) = add_dependencies(&out, &[dep("x", "1.0.0-rc.9", false)]).unwrap();
+    assert_eq!(out, r#"{"dependencies":{"x":"1.0.0-rc.10"}}"#);
+}
+
+#[test]
+fn ranges_compatible_follows_npm_ranges() {
+    for (a, b, ok) in [
+        ("~18.0.13", "~18.0.14", true),
+        ("~17.0.8", "~18.0.14", false),
+        ("18.0.14", "~18.0.13", true),
+        ("18.0.12", "~18.0.13", false),
+        ("^0.50.0", "0.50.3", true),
+        ("^0.49.0", "0.50.3", false),
+        (">= 56.0.0 < 57", "~56.0.27", true),
+        ("56.x", "~57.0.1", false),
+        ("55.0.0 - 56.0.0", "~56.0.0", true),
+        ("~55.0.1 || ~56.0.1", "~56.0.27", true),
+        ("latest", "~56.0.27", true),
+        ("github:user/repo", "1.0.0", true),
+    ] {
+        assert_eq!(ranges_compatible(a, b), ok, "{a} vs {b}");
+        assert_eq!(ranges_compatible(b, a), ok, "{b} vs {a}");
+    }
+}
+
+#[test]
+fn dependency_range_reads_either_section() {
+    assert_eq!(dependency_range(PKG, "react").as_deref(), Some("19.1.0"));
+    assert_eq!(
+        dependency_range(r#"{"devDependencies":{"x":"^1.0.0"}}"#, "x").as_deref(),
+        Some("^1.0.0")
+    );
+    assert_eq!(dependency_range(PKG, "nope"), None);
+    assert_eq!(dependency_range("{", "react"), None);
+}
+
+#[test]
 fn adds_in_sorted_position_and_removes_exactly() {
     let (out, changes) =
         add_dependencies(PKG, &[dep("@stripe/stripe-react-native", "0.64.0", false)]).unwrap();
