@@ -529,3 +529,12 @@ fn concurrent_first_opens_of_a_fresh_keyring_agree_on_one_key() {
         }
     }
 }
+
+/// Issue 15 item 12: the expanded AES key schedules (and the GHASH key) are wiped on drop. This
+/// does not compile when `aes` lacks its `zeroize` feature.
+#[test]
+fn aes_key_schedules_are_wiped_on_drop() {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<aes::Aes256>();
+    wiped_on_drop::<aes::Aes256Enc>();
+}
