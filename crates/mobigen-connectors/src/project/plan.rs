@@ -1155,23 +1155,6 @@ fn closing_quote(text: &str, quote: char) -> Option<usize> {
     None
 }
 
-#[cfg(test)]
-mod redact_tests {
-    use super::redact_env;
-
-    /// Issue 15 item 15: a multi-line quoted secret leaked its continuation lines.
-    #[test]
-    fn multi_line_quoted_values_are_redacted_whole() {
-        let env = "A=1\nKEY=\"-----BEGIN PRIVATE KEY-----\nMIIEvSECRETLINE\n-----END PRIVATE KEY-----\"\nB='x\ny'\nC=\"a\\\"b\"\n# note=kept\n";
-        let redacted = redact_env(env);
-        assert_eq!(
-            redacted,
-            "A=[redacted]\nKEY=[redacted]\nB=[redacted]\nC=[redacted]\n# note=kept\n"
-        );
-        assert!(!redacted.contains("SECRETLINE"));
-    }
-}
-
 impl Plan {
     /// The plan as a unified diff (`a/` and `b/` prefixes, `/dev/null` for created and deleted
     /// files), coloured with ANSI codes when `color`. Values in secret files are redacted.
@@ -1228,5 +1211,22 @@ impl Plan {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_env;
+
+    /// Issue 15 item 15: a multi-line quoted secret leaked its continuation lines.
+    #[test]
+    fn multi_line_quoted_values_are_redacted_whole() {
+        let env = "A=1\nKEY=\"-----BEGIN PRIVATE KEY-----\nMIIEvSECRETLINE\n-----END PRIVATE KEY-----\"\nB='x\ny'\nC=\"a\\\"b\"\n# note=kept\n";
+        let redacted = redact_env(env);
+        assert_eq!(
+            redacted,
+            "A=[redacted]\nKEY=[redacted]\nB=[redacted]\nC=[redacted]\n# note=kept\n"
+        );
+        assert!(!redacted.contains("SECRETLINE"));
     }
 }
