@@ -22,7 +22,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -144,52 +144,86 @@ enum Kind {
     Bytes,
 }
 
-/// Addresses of every object handed to C and not yet freed: lets the library refuse freed or
-/// foreign pointers (and second frees) without touching their memory.
-fn live() -> MutexGuard<'static, HashSet<(usize, Kind)>> {
-    static LIVE: LazyLock<Mutex<HashSet<(usize, Kind)>>> =
-        LazyLock::new(|| Mutex::new(HashSet::new()));
-    // A poisoned lock only means another thread panicked while holding it; the set is still
+/// Every object handed to C and not yet freed, by handle: C gets a handle (a number that looks
+/// like a pointer and is never dereferenced by C), never the object's address. Handles are never
+/// reused, so a stale handle (a second free, a use after free) is refused even when the
+/// allocator has since put a new object at the old address.
+struct LiveObjects {
+    next: usize,
+    /// Handle -> (kind, address of the boxed object).
+    objects: HashMap<usize, (Kind, usize)>,
+}
+
+fn live() -> MutexGuard<'static, LiveObjects> {
+    static LIVE: LazyLock<Mutex<LiveObjects>> = LazyLock::new(|| {
+        Mutex::new(LiveObjects {
+            next: 1,
+            objects: HashMap::new(),
+        })
+    });
+    // A poisoned lock only means another thread panicked while holding it; the table is still
     // consistent (inserts and removes are single operations).
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Handles are multiples of this (aligned like any pointer, never NULL).
+const HANDLE_STEP: usize = 16;
+
 fn hand_out<T>(value: T, kind: Kind) -> *mut T {
-    let ptr = Box::into_raw(Box::new(value));
-    live().insert((ptr as usize, kind));
-    ptr
+    let address = Box::into_raw(Box::new(value)) as usize;
+    let mut live = live();
+    let handle = live.next.wrapping_mul(HANDLE_STEP);
+    live.next += 1;
+    live.objects.insert(handle, (kind, address));
+    // A handle, not an address: only this library turns it back into the object.
+    std::ptr::without_provenance_mut(handle)
 }
 
-fn check_live<T>(ptr: *const T, kind: Kind, what: &str) -> Result<(), Failure> {
-    if ptr.is_null() {
+/// The object behind a live handle of `kind`.
+fn resolve<T>(handle: *const T, kind: Kind, what: &str) -> Result<*mut T, Failure> {
+    if handle.is_null() {
         return Err(Failure::new(
             mgc_result::NullArgument,
             format!("{what} is NULL"),
         ));
     }
-    if !live().contains(&(ptr as usize, kind)) {
-        return Err(Failure::new(
+    match live().objects.get(&handle.addr()) {
+        Some(&(found, address)) if found == kind => Ok(address as *mut T),
+        _ => Err(Failure::new(
             mgc_result::InvalidHandle,
             format!("{what} is not a live object (already freed, or not from this library)"),
-        ));
+        )),
     }
-    Ok(())
+}
+
+fn check_live<T>(handle: *const T, kind: Kind, what: &str) -> Result<(), Failure> {
+    resolve(handle, kind, what).map(drop)
 }
 
 /// Frees an object handed out earlier. NULL is a no-op; a second free is refused.
-fn take_back<T>(ptr: *mut T, kind: Kind, what: &str) -> Result<(), Failure> {
-    if ptr.is_null() {
+fn take_back<T>(handle: *mut T, kind: Kind, what: &str) -> Result<(), Failure> {
+    if handle.is_null() {
         return Ok(());
     }
-    if !live().remove(&(ptr as usize, kind)) {
-        return Err(Failure::new(
-            mgc_result::InvalidHandle,
-            format!("{what} is not a live object (freed twice, or not from this library)"),
-        ));
-    }
-    // SAFETY: `ptr` came from `Box::into_raw` in `hand_out` with this kind, and was just removed
-    // from the live set, so this is its only release.
-    drop(unsafe { Box::from_raw(ptr) });
+    let address = {
+        let mut live = live();
+        match live.objects.get(&handle.addr()) {
+            Some(&(found, address)) if found == kind => {
+                live.objects.remove(&handle.addr());
+                address
+            }
+            _ => {
+                return Err(Failure::new(
+                    mgc_result::InvalidHandle,
+                    format!("{what} is not a live object (freed twice, or not from this library)"),
+                ));
+            }
+        }
+    };
+    // SAFETY: `address` came from `Box::into_raw` in `hand_out` for an object of this kind (one
+    // kind, one type), and its handle was just removed from the table, so this is its only
+    // release.
+    drop(unsafe { Box::from_raw(address as *mut T) });
     Ok(())
 }
 
@@ -304,8 +338,8 @@ fn string_out(out: *mut *mut mgc_string, text: String) -> Result<(), Failure> {
 }
 
 fn registry_ref<'a>(registry: *const mgc_registry) -> Result<&'a mgc_registry, Failure> {
-    check_live(registry, Kind::Registry, "registry")?;
-    // SAFETY: the pointer is live (created by `hand_out`, not yet freed), so it points to a
+    let registry = resolve(registry, Kind::Registry, "registry")?;
+    // SAFETY: the handle is live (created by `hand_out`, not yet freed), so it resolves to a
     // valid `mgc_registry`; C must not free it during the call (documented).
     Ok(unsafe { &*registry })
 }
@@ -357,20 +391,20 @@ pub extern "C" fn mgc_version() -> *const c_char {
 /// The text of a returned string, NUL-terminated; NULL when `s` is not a live string.
 #[unsafe(no_mangle)]
 pub extern "C" fn mgc_string_ptr(s: *const mgc_string) -> *const c_char {
-    if check_live(s, Kind::String, "string").is_err() {
+    let Ok(s) = resolve(s, Kind::String, "string") else {
         return std::ptr::null();
-    }
-    // SAFETY: `s` is live, so it points to a valid `mgc_string`.
+    };
+    // SAFETY: `s` is live, so it resolves to a valid `mgc_string`.
     unsafe { (*s).text.as_ptr() }
 }
 
 /// The length of a returned string in bytes (without the NUL); 0 when `s` is not live.
 #[unsafe(no_mangle)]
 pub extern "C" fn mgc_string_len(s: *const mgc_string) -> usize {
-    if check_live(s, Kind::String, "string").is_err() {
+    let Ok(s) = resolve(s, Kind::String, "string") else {
         return 0;
-    }
-    // SAFETY: `s` is live, so it points to a valid `mgc_string`.
+    };
+    // SAFETY: `s` is live, so it resolves to a valid `mgc_string`.
     unsafe { (*s).len }
 }
 
@@ -383,20 +417,20 @@ pub extern "C" fn mgc_string_free(s: *mut mgc_string) -> mgc_result {
 /// The bytes of a returned buffer; NULL when `b` is not live.
 #[unsafe(no_mangle)]
 pub extern "C" fn mgc_bytes_ptr(b: *const mgc_bytes) -> *const u8 {
-    if check_live(b, Kind::Bytes, "bytes").is_err() {
+    let Ok(b) = resolve(b, Kind::Bytes, "bytes") else {
         return std::ptr::null();
-    }
-    // SAFETY: `b` is live, so it points to a valid `mgc_bytes`.
+    };
+    // SAFETY: `b` is live, so it resolves to a valid `mgc_bytes`.
     unsafe { (*b).bytes.as_ptr() }
 }
 
 /// The length of a returned buffer; 0 when `b` is not live.
 #[unsafe(no_mangle)]
 pub extern "C" fn mgc_bytes_len(b: *const mgc_bytes) -> usize {
-    if check_live(b, Kind::Bytes, "bytes").is_err() {
+    let Ok(b) = resolve(b, Kind::Bytes, "bytes") else {
         return 0;
-    }
-    // SAFETY: `b` is live, so it points to a valid `mgc_bytes`.
+    };
+    // SAFETY: `b` is live, so it resolves to a valid `mgc_bytes`.
     unsafe { (*b).bytes.len() }
 }
 
@@ -405,9 +439,9 @@ pub extern "C" fn mgc_bytes_len(b: *const mgc_bytes) -> usize {
 #[unsafe(no_mangle)]
 pub extern "C" fn mgc_bytes_free(b: *mut mgc_bytes) -> mgc_result {
     guard(|| {
-        if !b.is_null() && live().contains(&(b as usize, Kind::Bytes)) {
-            // SAFETY: `b` is live, so it points to a valid `mgc_bytes` owned by the library.
-            let bytes = unsafe { &mut (*b).bytes };
+        if let Ok(object) = resolve(b, Kind::Bytes, "bytes") {
+            // SAFETY: `b` is live, so it resolves to a valid `mgc_bytes` owned by the library.
+            let bytes = unsafe { &mut (*object).bytes };
             bytes.iter_mut().for_each(|byte| {
                 // SAFETY: `byte` is a valid, aligned `u8` in the buffer; a volatile write keeps
                 // the compiler from eliding the wipe.
@@ -441,7 +475,7 @@ pub extern "C" fn mgc_registry_load_dir(
     dir_len: usize,
 ) -> mgc_result {
     guard(|| {
-        check_live(registry, Kind::Registry, "registry")?;
+        let registry = resolve(registry, Kind::Registry, "registry")?;
         let dir = arg_str(dir, dir_len, "dir")?;
         // SAFETY: `registry` is live; C must not use it from another thread during this call
         // (documented: a registry is not thread-safe for writes).
@@ -773,8 +807,8 @@ pub extern "C" fn mgc_vault_free(vault: *mut mgc_vault) -> mgc_result {
 }
 
 fn vault_ref<'a>(vault: *const mgc_vault) -> Result<&'a mgc_vault, Failure> {
-    check_live(vault, Kind::Vault, "vault")?;
-    // SAFETY: live, so it points to a valid `mgc_vault`; C must not free it during the call.
+    let vault = resolve(vault, Kind::Vault, "vault")?;
+    // SAFETY: live, so it resolves to a valid `mgc_vault`; C must not free it during the call.
     Ok(unsafe { &*vault })
 }
 
@@ -884,4 +918,26 @@ pub extern "C" fn mgc_vault_rewrap(
             .map_err(failure)?;
         string_out(out, rewrapped.to_text())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 15 item 15: the live set held bare addresses, so after a free the allocator could
+    /// put a new string at the same address and a second free of the old pointer freed the new
+    /// string. Handles are never reused.
+    #[test]
+    fn a_second_free_is_refused_even_when_the_address_was_reused() {
+        let mut first: *mut mgc_string = std::ptr::null_mut();
+        assert_eq!(string_out(&mut first, "one".into()).ok(), Some(()));
+        assert_eq!(mgc_string_free(first), mgc_result::Ok);
+        let mut second: *mut mgc_string = std::ptr::null_mut();
+        assert_eq!(string_out(&mut second, "two".into()).ok(), Some(()));
+        assert_eq!(mgc_string_free(first), mgc_result::InvalidHandle);
+        assert_eq!(mgc_string_len(second), 3);
+        assert_eq!(mgc_string_free(second), mgc_result::Ok);
+        assert_eq!(mgc_string_free(second), mgc_result::InvalidHandle);
+        assert_eq!(mgc_string_free(std::ptr::null_mut()), mgc_result::Ok);
+    }
 }

@@ -539,7 +539,14 @@ fn enable_and_disable_follow_the_lifecycle() {
         "{err}"
     );
     assert!(err.contains("validated against the service first"), "{err}");
-    assert_eq!(switch("disable").status.code(), Some(1));
+    let out = switch("disable");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("`mobigen-connect validate stripe --config FILE`"),
+        "the hint names the command: {err}"
+    );
+    assert!(!err.contains("comes with the network commands"), "{err}");
 
     // Validation comes with the network issue; stand in for it.
     sandbox

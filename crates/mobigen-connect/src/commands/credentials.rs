@@ -453,10 +453,11 @@ pub(crate) fn switch(location: &StoreLocation, args: &SwitchArgs, on: bool) -> C
         Ok(updated) => updated,
         Err(StoreError::IllegalTransition(illegal)) => {
             let hint = match record.status {
-                Status::Configured | Status::Error => {
-                    "\nits credentials must be validated against the service first (validation comes with the network commands)"
-                }
-                _ => "",
+                Status::Configured | Status::Error => format!(
+                    "\nits credentials must be validated against the service first: `mobigen-connect validate {} --config FILE` checks them, and a host records the result with the store's `record_validation`",
+                    args.id
+                ),
+                _ => String::new(),
             };
             bail!("cannot {command} `{}`: {illegal}{hint}", args.id);
         }

@@ -411,6 +411,12 @@ impl<'a> Run<'a> {
                 None,
                 "check the network connection and try again",
             ),
+            Err(failure @ SendFailure::TooLarge { .. }) => StepReport::fail(
+                &check.name,
+                NetError::from(failure).to_string(),
+                base_field,
+                "check that the base URL points at the service's API",
+            ),
             Ok(reply) => self.judge(check, &reply),
         };
         Some(self.masked(step))

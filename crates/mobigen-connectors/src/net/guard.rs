@@ -46,9 +46,56 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (first == 0x0064 && ip.segments()[1] == 0xff9b)) // NAT64: the v4 part decides
 }
 
+/// Whether `ip` is never a legitimate endpoint, even for a service the host allowed onto the
+/// local network: link-local (169.254.0.0/16 holds the cloud metadata service, fe80::/10),
+/// unspecified, broadcast and multicast addresses.
+pub(crate) fn is_never_allowed(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast() || v4.is_multicast()
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_never_allowed(IpAddr::V4(v4));
+            }
+            (v6.segments()[0] & 0xffc0) == 0xfe80 || v6.is_unspecified() || v6.is_multicast()
+        }
+    }
+}
+
+/// Host names of cloud metadata services (they resolve to link-local addresses, but only inside
+/// the cloud, so they are refused by name as well).
+fn is_metadata_name(domain: &str) -> bool {
+    let domain = domain.trim_end_matches('.');
+    ["metadata.google.internal", "metadata", "instance-data"]
+        .iter()
+        .any(|m| domain.eq_ignore_ascii_case(m))
+        || domain
+            .to_ascii_lowercase()
+            .ends_with(".metadata.google.internal")
+}
+
+/// Why `url`'s host is never allowed (a link-local or metadata address), if it is.
+pub(crate) fn never_allowed_host(url: &Url) -> Option<String> {
+    let ip = match url.host()? {
+        Host::Ipv4(v4) => IpAddr::V4(v4),
+        Host::Ipv6(v6) => IpAddr::V6(v6),
+        Host::Domain(domain) => {
+            return is_metadata_name(domain)
+                .then(|| format!("`{domain}` is a cloud metadata service"));
+        }
+    };
+    is_never_allowed(ip).then(|| {
+        format!("{ip} is a link-local, metadata, unspecified or multicast address, never allowed")
+    })
+}
+
 /// Checks the scheme and, for an IP literal, the address of `url`. Host names are checked when
 /// they are resolved ([`PublicOnlyResolver`]).
 pub(crate) fn check_url(url: &Url, allow_local: bool) -> Result<(), String> {
+    if let Some(reason) = never_allowed_host(url) {
+        return Err(reason);
+    }
     if allow_local {
         return match url.scheme() {
             "http" | "https" => Ok(()),
@@ -105,17 +152,37 @@ pub(crate) struct PublicOnlyResolver;
 
 impl Resolve for PublicOnlyResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if let Some(bad) = addrs.iter().find(|a| !is_public_ip(a.ip())) {
-                return Err(Box::new(BlockedAddress { host, ip: bad.ip() })
-                    as Box<dyn std::error::Error + Send + Sync>);
-            }
-            Ok(Box::new(addrs.into_iter()) as Addrs)
-        })
+        resolve_refusing(name, |ip| !is_public_ip(ip))
     }
+}
+
+/// DNS resolution for services allowed onto the local network (tests, a local proxy): loopback
+/// and private addresses pass, link-local and metadata addresses ([`is_never_allowed`]) do not.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NoLinkLocalResolver;
+
+impl Resolve for NoLinkLocalResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        resolve_refusing(name, is_never_allowed)
+    }
+}
+
+fn resolve_refusing(name: Name, refused: fn(IpAddr) -> bool) -> Resolving {
+    let host = name.as_str().to_string();
+    Box::pin(async move {
+        if is_metadata_name(&host) {
+            return Err(Box::new(BlockedAddress {
+                host,
+                ip: IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
+            }) as Box<dyn std::error::Error + Send + Sync>);
+        }
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+        if let Some(bad) = addrs.iter().find(|a| refused(a.ip())) {
+            return Err(Box::new(BlockedAddress { host, ip: bad.ip() })
+                as Box<dyn std::error::Error + Send + Sync>);
+        }
+        Ok(Box::new(addrs.into_iter()) as Addrs)
+    })
 }
 
 /// The [`BlockedAddress`] somewhere in an error's source chain.

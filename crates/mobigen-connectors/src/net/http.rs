@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
-use super::guard::{PublicOnlyResolver, blocked_address, check_url};
+use super::guard::{NoLinkLocalResolver, PublicOnlyResolver, blocked_address, check_url};
 use super::{NetError, NetOptions};
 
 /// The two clients of an engine: `strict` resolves names through [`PublicOnlyResolver`];
@@ -34,9 +34,11 @@ fn build_client(options: &NetOptions, strict: bool) -> Result<reqwest::Client, N
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .user_agent(concat!("mobigen-connectors/", env!("CARGO_PKG_VERSION")));
-    if strict {
-        builder = builder.dns_resolver(PublicOnlyResolver);
-    }
+    builder = if strict {
+        builder.dns_resolver(PublicOnlyResolver)
+    } else {
+        builder.dns_resolver(NoLinkLocalResolver)
+    };
     builder.build().map_err(|e| NetError::Setup(e.to_string()))
 }
 
@@ -96,6 +98,11 @@ pub(crate) enum SendFailure {
     Refused(String),
     /// No (complete) answer.
     Transport(String),
+    /// The answer's body is larger than the limit; it was not read past the limit.
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
 
 impl From<SendFailure> for NetError {
@@ -103,12 +110,22 @@ impl From<SendFailure> for NetError {
         match f {
             SendFailure::Refused(reason) => NetError::EndpointRefused(reason),
             SendFailure::Transport(reason) => NetError::Transport(reason),
+            SendFailure::TooLarge { limit } => NetError::InvalidResponse(format!(
+                "the answer is larger than {} MiB and was refused (not read further)",
+                limit / (1024 * 1024)
+            )),
         }
     }
 }
 
-/// Largest response body read (larger ones are cut).
+/// Largest response body read; a larger one is refused ([`SendFailure::TooLarge`]).
 const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// Why one attempt got no usable answer.
+enum AttemptError {
+    Http(reqwest::Error),
+    TooLarge,
+}
 
 fn describe(error: &reqwest::Error, options: &NetOptions) -> SendFailure {
     if let Some(blocked) = blocked_address(error) {
@@ -136,42 +153,8 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = parse_http_date(value)?;
+    let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form HTTP requires senders to use.
-fn parse_http_date(text: &str) -> Option<SystemTime> {
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    let day: i64 = day.parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| m == month)? as i64
-        + 1;
-    let year: i64 = year.parse().ok()?;
-    let hms: Vec<i64> = time
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, m, s] = hms.as_slice() else {
-        return None;
-    };
-    // Days from civil (proleptic Gregorian), after H. Hinnant's well-known formula.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + m * 60 + s;
-    let secs = u64::try_from(secs).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 fn jitter(base: Duration) -> Duration {
@@ -204,6 +187,9 @@ impl Clients {
             let backoff = jitter(options.backoff_base.saturating_mul(1 << attempt.min(16)));
             attempt += 1;
             match self.send_once(client, out).await {
+                Err(AttemptError::TooLarge) => {
+                    return Err(SendFailure::TooLarge { limit: MAX_BODY });
+                }
                 Ok(reply) => {
                     let status = reply.status;
                     let retryable =
@@ -218,7 +204,7 @@ impl Clients {
                     };
                     tokio::time::sleep(wait).await;
                 }
-                Err(error) => {
+                Err(AttemptError::Http(error)) => {
                     let failure = describe(&error, options);
                     let dropped = !error.is_timeout()
                         && matches!(failure, SendFailure::Transport(_))
@@ -236,7 +222,7 @@ impl Clients {
         &self,
         client: &reqwest::Client,
         out: &Outgoing,
-    ) -> Result<Reply, reqwest::Error> {
+    ) -> Result<Reply, AttemptError> {
         let method = match out.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -259,18 +245,28 @@ impl Clients {
                 .header(reqwest::header::CONTENT_TYPE, *content_type)
                 .body(bytes.clone());
         }
-        let response = request.send().await.map_err(reqwest::Error::without_url)?;
+        let http = |e: reqwest::Error| AttemptError::Http(e.without_url());
+        let mut response = request.send().await.map_err(http)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(reqwest::Error::without_url)?;
-        let cut = &bytes[..bytes.len().min(MAX_BODY)];
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_BODY as u64)
+        {
+            return Err(AttemptError::TooLarge);
+        }
+        // Streamed, so a body without (or with a false) length is never held past the limit.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(http)? {
+            if bytes.len() + chunk.len() > MAX_BODY {
+                return Err(AttemptError::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         Ok(Reply {
             status,
             headers,
-            body: String::from_utf8_lossy(cut).into_owned(),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
         })
     }
 }
@@ -278,14 +274,93 @@ impl Clients {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::mock::{MockResponse, MockServer};
 
     #[test]
-    fn http_dates_parse_to_the_right_instant() {
-        let at = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(
-            at,
-            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777))
+    fn http_dates_give_the_wait_until_them() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
         );
-        assert_eq!(parse_http_date("yesterday"), None);
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_770);
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
+    }
+
+    /// Issue 15 item 14: the hand-written parser overflowed (a panic in debug builds).
+    #[test]
+    fn absurd_retry_after_dates_are_ignored_without_panicking() {
+        for value in [
+            "Sun, 06 Nov 9223372036854775807 08:49:37 GMT",
+            "Sun, 99999999999 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 9999999999999999:49:37 GMT",
+            "yesterday",
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                reqwest::header::RETRY_AFTER,
+                HeaderValue::from_str(value).expect("header"),
+            );
+            assert_eq!(
+                retry_after(&headers, SystemTime::UNIX_EPOCH),
+                None,
+                "{value}"
+            );
+        }
+    }
+
+    fn outgoing(url: &str) -> Outgoing {
+        Outgoing {
+            method: Method::Get,
+            url: Url::parse(url).expect("url"),
+            headers: Vec::new(),
+            body: None,
+            allow_local: true,
+            idempotent: true,
+        }
+    }
+
+    /// Issue 15 item 11: a body over the limit is refused with an explicit error, not cut.
+    #[tokio::test]
+    async fn an_oversized_body_is_refused() {
+        let server = MockServer::start();
+        let big = "x".repeat(MAX_BODY + 1);
+        server.on("GET", "/big", MockResponse::text(200, &big));
+        server.on("GET", "/fits", MockResponse::text(200, &big[..MAX_BODY]));
+        let options = NetOptions::default();
+        let clients = Clients::new(&options).expect("clients");
+        let refused = clients
+            .send(&outgoing(&format!("{}/big", server.url())), &options)
+            .await;
+        assert_eq!(
+            refused.err(),
+            Some(SendFailure::TooLarge { limit: MAX_BODY })
+        );
+        let error = NetError::from(SendFailure::TooLarge { limit: MAX_BODY });
+        assert!(error.to_string().contains("larger than 4 MiB"), "{error}");
+        let fits = clients
+            .send(&outgoing(&format!("{}/fits", server.url())), &options)
+            .await
+            .expect("fits");
+        assert_eq!(fits.body.len(), MAX_BODY);
+    }
+
+    /// Issue 15 item 16: loopback allowed for tests never opens link-local / metadata addresses.
+    #[tokio::test]
+    async fn a_local_service_never_reaches_link_local_addresses() {
+        let options = NetOptions::default();
+        let clients = Clients::new(&options).expect("clients");
+        for url in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[fe80::1]/",
+            "http://metadata.google.internal/",
+            "http://0.0.0.0/",
+        ] {
+            let result = clients.send(&outgoing(url), &options).await;
+            assert!(
+                matches!(result, Err(SendFailure::Refused(_))),
+                "{url}: {result:?}"
+            );
+        }
     }
 }

@@ -112,13 +112,18 @@ impl NetOptions {
         if url.query().is_some() || url.fragment().is_some() || url.host_str().is_none() {
             return Err(bad("expected scheme, host, optional port and path only"));
         }
+        if let Some(reason) = super::guard::never_allowed_host(&url) {
+            return Err(bad(&format!(
+                "{reason}: an override may point at loopback or the local network (a mock server, a proxy), never at a link-local or cloud metadata address"
+            )));
+        }
         self.overrides
             .insert(normalise(service), base.trim_end_matches('/').to_string());
         Ok(self)
     }
 
-    /// Allows `http` and private, loopback and link-local addresses for `service` (tests, a
-    /// local proxy). Off by default for every service.
+    /// Allows `http` and private and loopback addresses for `service` (tests, a local proxy).
+    /// Link-local and cloud metadata addresses stay refused. Off by default for every service.
     pub fn allow_local_network(mut self, service: &str) -> NetOptions {
         self.local_allowed.insert(normalise(service));
         self

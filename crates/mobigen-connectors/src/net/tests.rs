@@ -1456,3 +1456,34 @@ fn the_blocking_engine_runs_outside_a_runtime() {
     let report = engine.validate(lookup(&registry, "stripe"), &stripe_config(&registry, SK));
     assert!(report.success, "{report:?}");
 }
+
+/// Issue 15 item 16: `MOBIGEN_<SERVICE>_API_BASE` may open loopback for tests, never a
+/// link-local or cloud metadata address (the request and its secret key went there).
+#[test]
+fn overrides_to_link_local_or_metadata_addresses_are_refused() {
+    for base in [
+        "http://169.254.169.254",
+        "http://169.254.169.254/latest",
+        "http://[fe80::1]:8080",
+        "http://[::ffff:169.254.169.254]",
+        "http://metadata.google.internal",
+    ] {
+        let result = NetOptions::default()
+            .with_env([("MOBIGEN_STRIPE_API_BASE".to_string(), base.to_string())]);
+        match result {
+            Err(NetError::BadOverride { service, reason }) => {
+                assert_eq!(service, "STRIPE");
+                assert!(reason.contains("never"), "{base}: {reason}");
+            }
+            other => panic!("{base}: {other:?}"),
+        }
+    }
+    assert!(
+        NetOptions::default()
+            .with_env([(
+                "MOBIGEN_STRIPE_API_BASE".to_string(),
+                "http://127.0.0.1:9".to_string()
+            )])
+            .is_ok()
+    );
+}

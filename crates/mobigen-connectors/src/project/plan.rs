@@ -1266,15 +1266,54 @@ const SECRET_FILES: [&str; 1] = [".env.local"];
 
 /// `KEY=value` lines with the value replaced by `[redacted]`.
 fn redact_env(text: &str) -> String {
-    text.split_inclusive('\n')
-        .map(|line| match line.split_once('=') {
+    let mut out = String::with_capacity(text.len());
+    // The quote of a value that continues on the next lines (`KEY="-----BEGIN ...`): those lines
+    // belong to the value and are dropped with it.
+    let mut open_quote: Option<char> = None;
+    for line in text.split_inclusive('\n') {
+        if let Some(quote) = open_quote {
+            if closing_quote(line, quote).is_some() {
+                open_quote = None;
+            }
+            continue;
+        }
+        match line.split_once('=') {
             Some((key, rest)) if !key.trim_start().starts_with('#') => {
                 let eol = &rest[rest.trim_end_matches(['\r', '\n']).len()..];
-                format!("{key}={}{eol}", crate::secrets::secret::REDACTED)
+                let value = rest.trim_start();
+                if let Some(quote) = value
+                    .chars()
+                    .next()
+                    .filter(|c| matches!(c, '"' | '\'' | '`'))
+                    && closing_quote(&value[1..], quote).is_none()
+                {
+                    open_quote = Some(quote);
+                }
+                out.push_str(&format!("{key}={}{eol}", crate::secrets::secret::REDACTED));
             }
-            _ => line.to_string(),
-        })
-        .collect()
+            _ => out.push_str(line),
+        }
+    }
+    if open_quote.is_some() && !out.ends_with('\n') && text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// Where `quote` closes a value in `text` (a backslash escapes the next character inside
+/// double quotes, as dotenv reads them).
+fn closing_quote(text: &str, quote: char) -> Option<usize> {
+    let mut escaped = false;
+    for (at, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' && quote == '"' {
+            escaped = true;
+        } else if c == quote {
+            return Some(at);
+        }
+    }
+    None
 }
 
 impl Plan {
@@ -1333,5 +1372,22 @@ impl Plan {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_env;
+
+    /// Issue 15 item 15: a multi-line quoted secret leaked its continuation lines.
+    #[test]
+    fn multi_line_quoted_values_are_redacted_whole() {
+        let env = "A=1\nKEY=\"-----BEGIN PRIVATE KEY-----\nMIIEvSECRETLINE\n-----END PRIVATE KEY-----\"\nB='x\ny'\nC=\"a\\\"b\"\n# note=kept\n";
+        let redacted = redact_env(env);
+        assert_eq!(
+            redacted,
+            "A=[redacted]\nKEY=[redacted]\nB=[redacted]\nC=[redacted]\n# note=kept\n"
+        );
+        assert!(!redacted.contains("SECRETLINE"));
     }
 }

@@ -5,9 +5,11 @@
 //! [`MIGRATIONS`] and tracked with `PRAGMA user_version`.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{
+    Connection, ErrorCode, OptionalExtension, Row, Transaction, TransactionBehavior, params,
+};
 use serde_json::Value;
 
 use super::audit::{
@@ -71,6 +73,32 @@ CREATE TABLE audit_log (
 CREATE INDEX idx_audit_log_instance ON audit_log(instance_id);
 "];
 
+/// How long a writer waits for another process's write to finish before "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Runs `step` again (with a growing pause) while it fails with "database is busy / locked", up
+/// to [`BUSY_TIMEOUT`].
+fn retry_busy<T>(mut step: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match step() {
+            Err(StoreError::Database(e)) if is_busy(&e) && Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -107,9 +135,15 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
-        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Switching a fresh database to WAL, and the first migration, can meet another process
+        // doing the same: SQLite answers "database is locked" there without waiting on the busy
+        // handler, so these steps are retried until the busy timeout.
         // `journal_mode` answers with the mode; in-memory databases stay `memory`.
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        retry_busy(|| {
+            let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            Ok(())
+        })?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         let mut store = SqliteStore {
@@ -117,7 +151,7 @@ impl SqliteStore {
             #[cfg(test)]
             fail_at: None,
         };
-        store.migrate()?;
+        retry_busy(|| store.migrate())?;
         Ok(store)
     }
 
@@ -154,10 +188,21 @@ impl SqliteStore {
             .pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
+    /// Begins a write transaction (`BEGIN IMMEDIATE`, so it never has to upgrade a read lock),
+    /// retried while another writer holds the database, up to the busy timeout.
     fn write(&mut self) -> Result<Transaction<'_>, StoreError> {
-        Ok(self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+        let conn = &self.conn;
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match Transaction::new_unchecked(conn, TransactionBehavior::Immediate) {
+                Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     #[cfg(test)]

@@ -548,3 +548,35 @@ fn ids_look_like_uuid_v4() {
     assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
     assert_ne!(new_id().unwrap(), id);
 }
+
+/// Issue 15 item 5: five processes adding credentials to a fresh store at once all succeed
+/// (no "database is locked").
+#[test]
+fn concurrent_writers_on_a_fresh_store_all_succeed() {
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let barrier = Arc::new(std::sync::Barrier::new(5));
+        let threads: Vec<_> = (0..5)
+            .map(|i| {
+                let path = path.clone();
+                let barrier = Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let store = SqliteStore::open(&path).map_err(|e| e.to_string())?;
+                    let (mut service, _) = service_with(store);
+                    service
+                        .put(&format!("p{i}"), stripe("sk_test_CONCURRENT"), "alice")
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for t in threads {
+            let result: Result<(), String> = t.join().unwrap();
+            assert!(result.is_ok(), "round {round}: {result:?}");
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.list_instances(None).unwrap().len(), 5);
+    }
+}

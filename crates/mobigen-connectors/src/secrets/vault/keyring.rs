@@ -4,11 +4,20 @@
 //! key ids, one active, with their creation dates) or from environment variables
 //! ([`ENV_KEY`], base64 of 32 bytes; older keys in [`ENV_PREVIOUS_KEYS`]). Data keys are wrapped
 //! with AES-256-GCM directly under the key (one AES-GCM call per record, no key derivation).
+//!
+//! The key file is shared by every process on the machine (the CLI, a long-lived Node service):
+//! each change (create, rotate, retire) takes an exclusive lock on `<file>.lock`, re-reads the
+//! file, merges its keys with the ones in memory (no key is ever dropped; a retirement made by
+//! either side wins), writes a uniquely named private temporary file, fsyncs it, renames it over
+//! the key file and fsyncs the folder. Readers never see a half-written file. A keyring that is
+//! asked to unwrap under a key id it does not know re-reads the file once for that id (another
+//! process may have rotated) and remembers what it found.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use aes_gcm::aead::AeadInPlace;
@@ -46,12 +55,14 @@ enum Source {
     Memory,
 }
 
+#[derive(Clone)]
 struct Material {
     /// Kept so the key can be saved again; the cipher holds the expanded schedule.
     key: Zeroizing<[u8; 32]>,
     cipher: Aes256Gcm,
 }
 
+#[derive(Clone)]
 struct LocalKey {
     created_at: Option<Timestamp>,
     retired_at: Option<Timestamp>,
@@ -78,6 +89,8 @@ pub struct LocalKeyring {
     active: KeyId,
     source: Source,
     rng: Rng,
+    /// Keys found by re-reading the key file on an unknown key id (another process rotated).
+    learned: Mutex<BTreeMap<KeyId, Arc<Material>>>,
 }
 
 impl fmt::Debug for LocalKeyring {
@@ -103,23 +116,28 @@ impl LocalKeyring {
         let (id, key) = new_key(&rng)?;
         let mut keys = BTreeMap::new();
         keys.insert(id.clone(), LocalKey::new(key, Some(now)));
-        Ok(LocalKeyring {
-            keys,
-            active: id,
-            source,
-            rng,
-        })
+        Ok(LocalKeyring::assemble(keys, id, source, rng))
     }
 
     /// A keyring holding exactly `key` under `id`, in memory (tests, known-answer vectors).
     pub fn from_key(id: KeyId, key: [u8; 32], created_at: Option<Timestamp>) -> LocalKeyring {
         let mut keys = BTreeMap::new();
         keys.insert(id.clone(), LocalKey::new(Zeroizing::new(key), created_at));
+        LocalKeyring::assemble(keys, id, Source::Memory, Rng::Os)
+    }
+
+    fn assemble(
+        keys: BTreeMap<KeyId, LocalKey>,
+        active: KeyId,
+        source: Source,
+        rng: Rng,
+    ) -> LocalKeyring {
         LocalKeyring {
             keys,
-            active: id,
-            source: Source::Memory,
-            rng: Rng::Os,
+            active,
+            source,
+            rng,
+            learned: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -180,12 +198,12 @@ impl LocalKeyring {
             keys.insert(fingerprint_id(&old)?, LocalKey::new(old, None));
         }
         keys.insert(active.clone(), LocalKey::new(active_key, None));
-        Ok(LocalKeyring {
+        Ok(LocalKeyring::assemble(
             keys,
             active,
-            source: Source::Environment,
-            rng: Rng::Os,
-        })
+            Source::Environment,
+            Rng::Os,
+        ))
     }
 
     /// Opens the key file at `path`, or creates it (permissions 0600, parent folders 0700) with
@@ -199,23 +217,26 @@ impl LocalKeyring {
                 if source.kind() == std::io::ErrorKind::NotFound => {}
             other => return other,
         }
-        let keyring = LocalKeyring::generate(now, Source::File(path.to_path_buf()), Rng::Os)?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             create_private_dir(parent).map_err(|source| VaultError::KeyFile {
                 path: parent.to_path_buf(),
                 source,
             })?;
         }
-        let bytes = keyring.file_bytes();
-        match write_new_private_file(path, &bytes, true) {
-            Ok(()) => Ok(keyring),
-            // Another process created it first: use theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => LocalKeyring::open(path),
-            Err(source) => Err(VaultError::KeyFile {
-                path: path.to_path_buf(),
-                source,
-            }),
+        let _lock = lock_key_file(path)?;
+        // Another process may have created it while this one waited for the lock.
+        match LocalKeyring::open(path) {
+            Err(VaultError::KeyFile { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound => {}
+            other => return other,
         }
+        let keyring = LocalKeyring::generate(now, Source::File(path.to_path_buf()), Rng::Os)?;
+        replace_key_file(
+            path,
+            &file_bytes(&keyring.keys, &keyring.active),
+            &keyring.rng,
+        )?;
+        Ok(keyring)
     }
 
     /// Opens an existing key file.
@@ -281,12 +302,12 @@ impl LocalKeyring {
                 "the active key `{active}` is missing or retired"
             )));
         }
-        Ok(LocalKeyring {
+        Ok(LocalKeyring::assemble(
             keys,
             active,
-            source: Source::File(path.to_path_buf()),
-            rng: Rng::Os,
-        })
+            Source::File(path.to_path_buf()),
+            Rng::Os,
+        ))
     }
 
     /// Adds a fresh key created at `now` and makes it active; saves the key file. Records under
@@ -302,14 +323,13 @@ impl LocalKeyring {
             });
         }
         let (id, key) = new_key(&self.rng)?;
-        let previous_active = std::mem::replace(&mut self.active, id.clone());
-        self.keys.insert(id.clone(), LocalKey::new(key, Some(now)));
-        if let Err(e) = self.save() {
-            self.keys.remove(&id);
-            self.active = previous_active;
-            return Err(e);
-        }
-        Ok(id)
+        let new_id = id.clone();
+        self.update(move |keys, active| {
+            keys.insert(id.clone(), LocalKey::new(key, Some(now)));
+            *active = id;
+            Ok(())
+        })?;
+        Ok(new_id)
     }
 
     /// Retires `id`: its material is wiped and records still wrapped under it stop decrypting.
@@ -324,26 +344,23 @@ impl LocalKeyring {
                 reason: "keys from environment variables are retired by removing them from MOBIGEN_VAULT_PREVIOUS_KEYS",
             });
         }
-        if id == &self.active {
-            return Err(VaultError::Unsupported {
-                reason: "the active key cannot be retired: rotate first, rewrap, then retire the old key",
-            });
-        }
-        let key = self
-            .keys
-            .get_mut(id)
-            .ok_or_else(|| VaultError::UnknownKeyId {
+        self.update(|keys, active| {
+            if id == active {
+                return Err(VaultError::Unsupported {
+                    reason: "the active key cannot be retired: rotate first, rewrap, then retire the old key",
+                });
+            }
+            let key = keys.get_mut(id).ok_or_else(|| VaultError::UnknownKeyId {
                 key_id: id.to_string(),
             })?;
-        let material = key.material.take();
-        let retired_before = key.retired_at.replace(now);
-        if let Err(e) = self.save() {
-            if let Some(key) = self.keys.get_mut(id) {
-                key.material = material;
-                key.retired_at = retired_before;
-            }
-            return Err(e);
-        }
+            key.material = None;
+            key.retired_at.get_or_insert(now);
+            Ok(())
+        })?;
+        self.learned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
         Ok(())
     }
 
@@ -360,45 +377,38 @@ impl LocalKeyring {
         }
     }
 
-    /// Writes the key file (atomically: a private temporary file renamed over it). A no-op for
-    /// in-memory and environment keyrings.
-    fn save(&self) -> Result<(), VaultError> {
+    /// Applies `change` to the keys and the active id, and saves the result; the keyring is left
+    /// unchanged if `change` or saving fails. For a key file: under the file's exclusive lock,
+    /// `change` sees the keys on disk merged with the ones in memory, so a change made by another
+    /// process since this keyring was read is kept, never overwritten from memory.
+    fn update(
+        &mut self,
+        change: impl FnOnce(&mut BTreeMap<KeyId, LocalKey>, &mut KeyId) -> Result<(), VaultError>,
+    ) -> Result<(), VaultError> {
         let Source::File(path) = &self.source else {
+            let mut keys = self.keys.clone();
+            let mut active = self.active.clone();
+            change(&mut keys, &mut active)?;
+            self.keys = keys;
+            self.active = active;
             return Ok(());
         };
-        let mut tmp = path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let io_err = |source| VaultError::KeyFile {
-            path: path.clone(),
-            source,
+        let path = path.clone();
+        let _lock = lock_key_file(&path)?;
+        let (mut keys, mut active) = match LocalKeyring::open(&path) {
+            Ok(on_disk) => (merge_keys(on_disk.keys, &self.keys), on_disk.active),
+            Err(VaultError::KeyFile { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                (self.keys.clone(), self.active.clone())
+            }
+            Err(e) => return Err(e),
         };
-        let _ = std::fs::remove_file(&tmp);
-        write_new_private_file(&tmp, &self.file_bytes(), true).map_err(io_err)?;
-        std::fs::rename(&tmp, path).map_err(io_err)
-    }
-
-    fn file_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let file = KeyFile {
-            format: FILE_FORMAT.into(),
-            version: FILE_VERSION,
-            active: self.active.to_string(),
-            keys: self
-                .keys
-                .iter()
-                .map(|(id, k)| KeyFileEntry {
-                    id: id.to_string(),
-                    created_at: k.created_at.map(Timestamp::unix_millis),
-                    retired_at: k.retired_at.map(Timestamp::unix_millis),
-                    key: k.material.as_ref().map(|m| STANDARD.encode(*m.key)),
-                })
-                .collect(),
-        };
-        let mut out = Vec::with_capacity(256 + 200 * self.keys.len());
-        // Serializing plain strings and numbers into a Vec cannot fail.
-        let _ = serde_json::to_writer_pretty(&mut out, &file);
-        out.push(b'\n');
-        Zeroizing::new(out)
+        change(&mut keys, &mut active)?;
+        replace_key_file(&path, &file_bytes(&keys, &active), &self.rng)?;
+        self.keys = keys;
+        self.active = active;
+        Ok(())
     }
 
     fn key_for_unwrap(&self, id: &KeyId) -> Result<&Material, VaultError> {
@@ -408,6 +418,28 @@ impl LocalKeyring {
         key.material.as_ref().ok_or_else(|| VaultError::KeyRetired {
             key_id: id.to_string(),
         })
+    }
+
+    /// A key this keyring did not have when it was read: another process may have added it to
+    /// the key file since. Re-reads the file (once per unknown id that turns up there).
+    fn learn_key(&self, id: &KeyId) -> Result<Arc<Material>, VaultError> {
+        let unknown = || VaultError::UnknownKeyId {
+            key_id: id.to_string(),
+        };
+        let Source::File(path) = &self.source else {
+            return Err(unknown());
+        };
+        let mut learned = self.learned.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(material) = learned.get(id) {
+            return Ok(Arc::clone(material));
+        }
+        let mut on_disk = LocalKeyring::open(path)?;
+        let key = on_disk.keys.remove(id).ok_or_else(unknown)?;
+        let material = Arc::new(key.material.ok_or_else(|| VaultError::KeyRetired {
+            key_id: id.to_string(),
+        })?);
+        learned.insert(id.clone(), Arc::clone(&material));
+        Ok(material)
     }
 
     fn wrap_with_active(
@@ -464,7 +496,14 @@ impl KeyProvider for LocalKeyring {
         wrapped: &[u8],
         aad: &[u8],
     ) -> Result<DataKey, VaultError> {
-        let material = self.key_for_unwrap(key_id)?;
+        let learned;
+        let material = match self.key_for_unwrap(key_id) {
+            Err(VaultError::UnknownKeyId { .. }) => {
+                learned = self.learn_key(key_id)?;
+                &*learned
+            }
+            other => other?,
+        };
         if wrapped.len() != WRAPPED_LEN {
             return Err(VaultError::Decryption);
         }
@@ -497,6 +536,104 @@ impl KeyProvider for LocalKeyring {
             })
             .collect()
     }
+}
+
+fn file_bytes(keys: &BTreeMap<KeyId, LocalKey>, active: &KeyId) -> Zeroizing<Vec<u8>> {
+    let file = KeyFile {
+        format: FILE_FORMAT.into(),
+        version: FILE_VERSION,
+        active: active.to_string(),
+        keys: keys
+            .iter()
+            .map(|(id, k)| KeyFileEntry {
+                id: id.to_string(),
+                created_at: k.created_at.map(Timestamp::unix_millis),
+                retired_at: k.retired_at.map(Timestamp::unix_millis),
+                key: k.material.as_ref().map(|m| STANDARD.encode(*m.key)),
+            })
+            .collect(),
+    };
+    let mut out = Vec::with_capacity(256 + 200 * keys.len());
+    // Serializing plain strings and numbers into a Vec cannot fail.
+    let _ = serde_json::to_writer_pretty(&mut out, &file);
+    out.push(b'\n');
+    Zeroizing::new(out)
+}
+
+/// The keys on disk plus the ones only in memory. Keys are never removed, only retired, so the
+/// union loses nothing; a key retired on either side stays retired.
+fn merge_keys(
+    mut on_disk: BTreeMap<KeyId, LocalKey>,
+    in_memory: &BTreeMap<KeyId, LocalKey>,
+) -> BTreeMap<KeyId, LocalKey> {
+    for (id, mine) in in_memory {
+        match on_disk.get_mut(id) {
+            None => {
+                on_disk.insert(id.clone(), mine.clone());
+            }
+            Some(theirs) => {
+                if let Some(retired_at) = mine.retired_at {
+                    theirs.material = None;
+                    theirs.retired_at.get_or_insert(retired_at);
+                }
+            }
+        }
+    }
+    on_disk
+}
+
+/// The key file's lock: an exclusive advisory lock on `<file>.lock` (created 0600, kept), held
+/// until the returned file is dropped.
+fn lock_key_file(path: &Path) -> Result<std::fs::File, VaultError> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
+    let io_err = |source| VaultError::KeyFile {
+        path: lock_path.clone(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let file = options.open(&lock_path).map_err(io_err)?;
+    file.lock().map_err(io_err)?;
+    Ok(file)
+}
+
+/// Replaces the key file atomically: a new private temporary file with a unique name next to
+/// it, fsynced, renamed over it, then the folder fsynced. The temporary file is removed on error.
+fn replace_key_file(path: &Path, bytes: &[u8], rng: &Rng) -> Result<(), VaultError> {
+    let io_err = |source| VaultError::KeyFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut suffix = [0u8; 8];
+    rng.fill(&mut suffix)?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}-{}.tmp", std::process::id(), hex(&suffix)));
+    let tmp = PathBuf::from(tmp);
+    let written =
+        write_new_private_file(&tmp, bytes, true).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_err(e));
+    }
+    #[cfg(unix)]
+    if let Some(parent) = path.parent() {
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        std::fs::File::open(parent)
+            .and_then(|dir| dir.sync_all())
+            .map_err(io_err)?;
+    }
+    Ok(())
 }
 
 /// The data key's authenticated data: the key id (length-prefixed), then the vault's `aad`.

@@ -434,3 +434,107 @@ fn errors_and_debug_never_show_key_material() {
     let key = DataKey::from_bytes([0xab; 32]);
     assert_eq!(format!("{key:?}"), "DataKey([redacted])");
 }
+
+/// Issue 15 item 6: a long-lived keyring (the Node service) that rotates after another
+/// process (the CLI) rotated must keep the other process's key, and records wrapped under it.
+#[test]
+fn concurrent_rotations_from_separate_keyrings_lose_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    let first = LocalKeyring::open_or_create(&path, T0).unwrap();
+    drop(first);
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut keyring = LocalKeyring::open(&path).unwrap();
+                (0..8)
+                    .map(|i| keyring.rotate(T0.plus(DAY * i)).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let created: Vec<KeyId> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let on_disk = LocalKeyring::open(&path).unwrap();
+    let known: Vec<KeyId> = on_disk.keys().into_iter().map(|k| k.id).collect();
+    for id in &created {
+        assert!(
+            known.contains(id),
+            "key {id} was lost; the file has {known:?}"
+        );
+    }
+    assert_eq!(known.len(), created.len() + 1);
+}
+
+#[test]
+fn a_keyring_that_rotates_after_another_keeps_the_other_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    let mut service = LocalKeyring::open_or_create(&path, T0).unwrap();
+    let mut cli = Vault::new(LocalKeyring::open(&path).unwrap());
+    let cli_key = cli.provider_mut().rotate(T0.plus(DAY)).unwrap();
+    let record = cli.encrypt(PLAINTEXT, &ctx()).unwrap();
+    assert_eq!(record.key_id(), &cli_key);
+    let service_key = service.rotate(T0.plus(DAY * 2)).unwrap();
+    let reopened = Vault::new(LocalKeyring::open(&path).unwrap());
+    assert_eq!(reopened.provider().active(), &service_key);
+    assert_eq!(
+        reopened.decrypt(&record, &ctx()).unwrap().expose_secret(),
+        PLAINTEXT
+    );
+}
+
+#[test]
+fn a_keyring_reloads_the_file_on_an_unknown_key_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    let service = Vault::new(LocalKeyring::open_or_create(&path, T0).unwrap());
+    let mut cli = Vault::new(LocalKeyring::open(&path).unwrap());
+    cli.provider_mut().rotate(T0.plus(DAY)).unwrap();
+    let record = cli.encrypt(PLAINTEXT, &ctx()).unwrap();
+    assert_eq!(
+        service.decrypt(&record, &ctx()).unwrap().expose_secret(),
+        PLAINTEXT
+    );
+    let unknown = record
+        .clone()
+        .with_wrapped_key(key_id("lk-000000000000"), vec![0; 60]);
+    assert!(matches!(
+        service.decrypt(&unknown, &ctx()),
+        Err(VaultError::UnknownKeyId { .. })
+    ));
+}
+
+#[test]
+fn concurrent_first_opens_of_a_fresh_keyring_agree_on_one_key() {
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fresh").join("keyring.json");
+        let threads: Vec<_> = (0..5)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    LocalKeyring::open_or_create(&path, T0)
+                        .map(|k| k.active().clone())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        let ids: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        for id in &ids {
+            assert_eq!(id.as_ref().unwrap(), ids[0].as_ref().unwrap(), "{ids:?}");
+        }
+    }
+}
+
+/// Issue 15 item 12: the expanded AES key schedules (and the GHASH key) are wiped on drop. This
+/// does not compile when `aes` lacks its `zeroize` feature.
+#[test]
+fn aes_key_schedules_are_wiped_on_drop() {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<aes::Aes256>();
+    wiped_on_drop::<aes::Aes256Enc>();
+}
