@@ -196,10 +196,6 @@ fn resolve<T>(handle: *const T, kind: Kind, what: &str) -> Result<*mut T, Failur
     }
 }
 
-fn check_live<T>(handle: *const T, kind: Kind, what: &str) -> Result<(), Failure> {
-    resolve(handle, kind, what).map(drop)
-}
-
 /// Frees an object handed out earlier. NULL is a no-op; a second free is refused.
 fn take_back<T>(handle: *mut T, kind: Kind, what: &str) -> Result<(), Failure> {
     if handle.is_null() {
@@ -877,10 +873,10 @@ pub extern "C" fn mgc_vault_decrypt(
 #[unsafe(no_mangle)]
 pub extern "C" fn mgc_vault_rotate(vault: *mut mgc_vault, out: *mut *mut mgc_string) -> mgc_result {
     guard(|| {
-        check_live(vault, Kind::Vault, "vault")?;
+        let vault = resolve(vault, Kind::Vault, "vault")?;
         check_out(out, "out")?;
-        // SAFETY: live; C must not use the vault from another thread during this call
-        // (documented: rotation needs exclusive use).
+        // SAFETY: the handle is live, so it resolves to a valid `mgc_vault`; C must not use the
+        // vault from another thread during this call (documented: rotation needs exclusive use).
         let vault = unsafe { &mut *vault };
         let id = vault
             .inner
