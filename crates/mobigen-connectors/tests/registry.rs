@@ -534,5 +534,5 @@ fn a_template_that_renders_unparsable_code_is_refused_when_planned() {
         "{error:?}"
     );
     // The place is in the generated file, after its three header lines.
-    assert!(error.to_string().contains("(4:36: "), "{error}");
+    assert!(error.to_string().contains("(4:38: "), "{error}");
 }
