@@ -93,7 +93,7 @@ fn combinations(root: &Path) -> anyhow::Result<Vec<Combination>> {
 /// Runs the checks; `only` limits them to combinations whose name contains it.
 pub fn run(root: &Path, only: Option<&str>) -> anyhow::Result<()> {
     let started = Instant::now();
-    let fixture = root.join("tests/fixtures/expo-app");
+    let fixture = root.join(FIXTURE);
     let node_modules = install(root, &fixture)?;
     let registry = Registry::builtin().context("loading the built-in connectors")?;
     let work = root.join("target/toolchain-check");
@@ -122,6 +122,15 @@ pub fn run(root: &Path, only: Option<&str>) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Installs the packages of the fixture the check uses (see `install`); `cargo xtask test` calls
+/// it early, beside the compiling stages.
+pub fn install_fixture(root: &Path) -> anyhow::Result<PathBuf> {
+    install(root, &root.join(FIXTURE))
+}
+
+/// The fixture app (SDK 56, its own lock file) every combination is checked in.
+const FIXTURE: &str = "tests/fixtures/expo-app";
 
 /// Installs the fixture's packages with `npm ci` into the cache, unless already there; returns
 /// the `node_modules` folder.
