@@ -703,7 +703,7 @@ fn test() -> anyhow::Result<()> {
         let root = root.clone();
         move || -> anyhow::Result<()> {
             valgrind_available()?;
-            toolchain::install_fixture(&root)?;
+            toolchain::install_fixtures(&root)?;
             node_install()
         }
     });
