@@ -276,17 +276,25 @@ fn without_secret_env_a_changed_secret_is_still_stored() {
     };
     project.add(&request(SECRET_1)).expect("add");
     let same = project.add(&request(SECRET_1)).expect("same");
-    assert_eq!(same.store.as_ref().map(StoreWrite::action), Some("unchanged"));
+    assert_eq!(
+        same.store.as_ref().map(StoreWrite::action),
+        Some("unchanged")
+    );
     let changed = project.add(&request(SECRET_2)).expect("changed");
     assert_eq!(changed.to_json(false)["kind"], "upToDate");
-    assert_eq!(changed.store.as_ref().map(StoreWrite::action), Some("rotated"));
+    assert_eq!(
+        changed.store.as_ref().map(StoreWrite::action),
+        Some("rotated")
+    );
     assert_eq!(
         stored_config(&mut service).expect("stored")["secretKey"],
         SECRET_2
     );
-    assert!(!files(dir.path()).values().any(|bytes| bytes
-        .windows(SECRET_2.len())
-        .any(|w| w == SECRET_2.as_bytes())));
+    assert!(!files(dir.path()).values().any(|bytes| {
+        bytes
+            .windows(SECRET_2.len())
+            .any(|w| w == SECRET_2.as_bytes())
+    }));
 }
 
 #[test]
@@ -300,7 +308,9 @@ fn remove_refuses_an_active_instance_then_deletes_code_and_credentials() {
         .add(&AddRequest::new(stripe(&registry, SECRET_1), Mode::Apply))
         .expect("add");
     let id = added.store.expect("stored").record().id.clone();
-    let error = project.set_enabled("stripe", true).expect_err("not validated");
+    let error = project
+        .set_enabled("stripe", true)
+        .expect_err("not validated");
     assert_eq!(error.code(), ErrorCode::IllegalTransition);
     drop(project);
     service
@@ -326,7 +336,10 @@ fn remove_refuses_an_active_instance_then_deletes_code_and_credentials() {
         removed.removed.as_ref().map(|r| r.status),
         Some(Status::Removed)
     );
-    assert_eq!(removed.to_json("stripe", false)["store"]["action"], "removed");
+    assert_eq!(
+        removed.to_json("stripe", false)["store"]["action"],
+        "removed"
+    );
     assert_eq!(files(dir.path()), before);
     assert!(service.find(PROJECT, "stripe").expect("find").is_none());
     assert_eq!(

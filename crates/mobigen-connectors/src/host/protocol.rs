@@ -51,7 +51,9 @@ use crate::project::apply::{FileSystem, RealFs};
 use crate::project::ops::{LockedProject, Mode, OpError};
 use crate::project::plan::{Plan, PlanKind, PlanOptions};
 use crate::secrets::vault::KeyProvider;
-use crate::store::{CredentialService, CredentialVersion, InstanceRecord, Status, Store, StoreError};
+use crate::store::{
+    CredentialService, CredentialVersion, InstanceRecord, Status, Store, StoreError,
+};
 
 /// Why an operation of the protocol failed, and what became of the store and the project.
 #[derive(Debug, thiserror::Error)]
@@ -175,9 +177,8 @@ impl Coded for ProtocolError {
             ProtocolError::MustDisableFirst { .. } | ProtocolError::AlreadyInStatus { .. } => {
                 ErrorCode::IllegalTransition
             }
-            ProtocolError::ApplyFailed { source, .. } | ProtocolError::UndoFailed { source, .. } => {
-                source.code()
-            }
+            ProtocolError::ApplyFailed { source, .. }
+            | ProtocolError::UndoFailed { source, .. } => source.code(),
             ProtocolError::CredentialsNotDeleted { source, .. } => source.code(),
         }
     }
@@ -535,7 +536,11 @@ impl<'a, S: Store, P: KeyProvider, C: Clock> StoredProject<'a, S, P, C> {
                 if plan.kind == PlanKind::UpToDate
                     && self
                         .service
-                        .get(&existing.id, "compare with the config given to add", self.actor)?
+                        .get(
+                            &existing.id,
+                            "compare with the config given to add",
+                            self.actor,
+                        )?
                         .config
                         .expose_full_config()
                         == *request.config.values() =>
@@ -569,18 +574,23 @@ impl<'a, S: Store, P: KeyProvider, C: Clock> StoredProject<'a, S, P, C> {
     ) -> Result<AddOutcome, ProtocolError> {
         let definition = self.registry.lookup(connector)?;
         let project = LockedProject::open(self.dir, self.fs)?;
-        let existing = self.service.find(self.project_id, connector)?.ok_or_else(|| {
-            ProtocolError::NotStored {
+        let existing = self
+            .service
+            .find(self.project_id, connector)?
+            .ok_or_else(|| ProtocolError::NotStored {
                 project_id: self.project_id.to_string(),
                 connector: connector.to_string(),
-            }
-        })?;
+            })?;
         let config = match change {
             ConfigChange::Replace(config) => config,
             ConfigChange::Merge(patch) => {
                 let mut merged = self
                     .service
-                    .get(&existing.id, "merge an update into the stored config", self.actor)?
+                    .get(
+                        &existing.id,
+                        "merge an update into the stored config",
+                        self.actor,
+                    )?
                     .config
                     .expose_full_config();
                 merge_patch(&mut merged, &patch);
@@ -773,14 +783,19 @@ impl<'a, S: Store, P: KeyProvider, C: Clock> StoredProject<'a, S, P, C> {
     /// [`ProtocolError::NotStored`], [`ProtocolError::AlreadyInStatus`],
     /// [`ProtocolError::Store`] with [`StoreError::IllegalTransition`] (a connector not yet
     /// validated cannot be enabled).
-    pub fn set_enabled(&mut self, connector: &str, on: bool) -> Result<SwitchOutcome, ProtocolError> {
+    pub fn set_enabled(
+        &mut self,
+        connector: &str,
+        on: bool,
+    ) -> Result<SwitchOutcome, ProtocolError> {
         let _project = LockedProject::open(self.dir, self.fs)?;
-        let record = self.service.find(self.project_id, connector)?.ok_or_else(|| {
-            ProtocolError::NotStored {
+        let record = self
+            .service
+            .find(self.project_id, connector)?
+            .ok_or_else(|| ProtocolError::NotStored {
                 project_id: self.project_id.to_string(),
                 connector: connector.to_string(),
-            }
-        })?;
+            })?;
         let target = if on { Status::Active } else { Status::Disabled };
         if record.status == target {
             return Err(ProtocolError::AlreadyInStatus {
