@@ -65,6 +65,19 @@ pub enum ProjectError {
         /// The folder patterns that were searched.
         patterns: Vec<String>,
     },
+    /// A path the library reads goes through a symbolic link that leads out of the project.
+    #[error(
+        "refusing to read `{path}`: `{link}` is a symbolic link to {}, outside the project; replace the link with the folder or file itself",
+        target.display()
+    )]
+    SymlinkOutside {
+        /// The file to read, relative to the project.
+        path: String,
+        /// The link on the way, relative to the project.
+        link: String,
+        /// Where it leads.
+        target: PathBuf,
+    },
     /// The root component cannot be found.
     #[error("{reason}")]
     RootNotFound {
@@ -99,6 +112,35 @@ const SOURCE_EXTENSIONS: [&str; 4] = ["tsx", "ts", "jsx", "js"];
 /// The index routes that mark an Expo Router app without a root layout, in Expo Router's order.
 const ROUTER_INDEX_STEMS: [&str; 2] = ["src/app/index", "app/index"];
 
+/// Follows `relative` from `root` (the project's real path) component by component: each
+/// symbolic link on the way must lead to a place inside the project. A link that leads nowhere
+/// is left to the read (the file is absent).
+fn check_inside(root: &Path, relative: &str) -> Result<(), ProjectError> {
+    let mut current = root.to_path_buf();
+    let parts: Vec<&str> = relative.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let candidate = current.join(part);
+        match std::fs::symlink_metadata(&candidate) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let Ok(real) = candidate.canonicalize() else {
+                    return Ok(());
+                };
+                if !real.starts_with(root) {
+                    return Err(ProjectError::SymlinkOutside {
+                        path: relative.to_string(),
+                        link: parts[..=i].join("/"),
+                        target: real,
+                    });
+                }
+                current = real;
+            }
+            Ok(_) => current = candidate,
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
 impl ProjectSnapshot {
     /// A snapshot from in-memory files (tests, hosts that hold the project themselves).
     pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> ProjectSnapshot {
@@ -112,9 +154,12 @@ impl ProjectSnapshot {
     /// package.json, app.json, app.config.*, env files, .gitignore, the lock file, the entry and
     /// root candidates, the root module, and every template and config file target.
     ///
+    /// A symbolic link is followed only while it stays inside the project.
+    ///
     /// # Errors
     /// [`ProjectError::NotAProject`] without a package.json; [`ProjectError::Io`] when a file
-    /// exists but cannot be read.
+    /// exists but cannot be read; [`ProjectError::SymlinkOutside`] when a path to read goes
+    /// through a symbolic link that leads out of the project.
     pub fn read(dir: &Path, registry: &Registry) -> Result<ProjectSnapshot, ProjectError> {
         if !dir.join("package.json").is_file() {
             if !dir.is_dir() {
@@ -171,7 +216,11 @@ impl ProjectSnapshot {
             }
         }
         let mut snapshot = ProjectSnapshot::default();
-        snapshot.read_paths(dir, wanted)?;
+        let root = dir.canonicalize().map_err(|source| ProjectError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        snapshot.read_paths(dir, &root, wanted)?;
         snapshot.refuse_monorepo_root(dir)?;
         // The entry file named by package.json `main`, and files the lock file lists.
         let mut more = BTreeSet::new();
@@ -182,7 +231,7 @@ impl ProjectSnapshot {
             more.extend(lock_file_paths(lock));
         }
         more.retain(|p| !snapshot.files.contains_key(p) && !snapshot.absent.contains(p));
-        snapshot.read_paths(dir, more)?;
+        snapshot.read_paths(dir, &root, more)?;
         Ok(snapshot)
     }
 
@@ -236,15 +285,19 @@ impl ProjectSnapshot {
         })
     }
 
+    /// Reads `paths` (relative to `dir`, whose real path is `root`); a path through a symbolic
+    /// link that leads out of the project is refused.
     fn read_paths(
         &mut self,
         dir: &Path,
+        root: &Path,
         paths: impl IntoIterator<Item = String>,
     ) -> Result<(), ProjectError> {
         for path in paths {
             if !crate::catalog::manifest_check::is_safe_relative_path(&path) {
                 continue;
             }
+            check_inside(root, &path)?;
             let full = dir.join(&path);
             match std::fs::read(&full) {
                 Ok(bytes) => {
