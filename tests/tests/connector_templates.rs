@@ -227,3 +227,66 @@ fn revenuecat_amazon_keys_configure_the_amazon_store() {
         "{text}"
     );
 }
+
+/// The root module's contribution of a connector (imports and start-up statements).
+fn root_contribution(id: &str) -> (Vec<String>, Vec<String>) {
+    let registry = Registry::builtin().expect("builtin");
+    let connector = registry.lookup(id).expect("id");
+    let root = connector
+        .definition()
+        .root
+        .clone()
+        .unwrap_or_else(|| panic!("{id} adds nothing to the root module"));
+    (root.imports, root.startup)
+}
+
+#[test]
+fn supabase_magic_links_and_email_confirmations_complete_from_the_incoming_url() {
+    let client = rendered("supabase", supabase_full(), "src/services/supabase.ts");
+    // The link that opened the app, and links opened while it runs.
+    assert!(client.contains("Linking.getInitialURL()"), "{client}");
+    assert!(
+        client.contains("Linking.addEventListener('url'"),
+        "{client}"
+    );
+    // PKCE code, token hash (email templates using {{ .TokenHash }}), implicit-flow tokens.
+    assert!(
+        client.contains("supabase.auth.exchangeCodeForSession(params.code)"),
+        "{client}"
+    );
+    assert!(
+        client.contains("supabase.auth.verifyOtp({ token_hash: params.token_hash, type })"),
+        "{client}"
+    );
+    assert!(client.contains("supabase.auth.setSession({"), "{client}");
+    assert!(client.contains("params.error_description"), "{client}");
+    // Started by the root module in every app that has the connector.
+    let (imports, startup) = root_contribution("supabase");
+    assert!(
+        imports.contains(&"import { startSupabase } from './services/supabase';".to_string()),
+        "{imports:?}"
+    );
+    assert!(
+        startup.contains(&"startSupabase();".to_string()),
+        "{startup:?}"
+    );
+    // The sign-in screen shows a link that failed.
+    let screen = rendered(
+        "supabase",
+        supabase_full(),
+        "src/components/supabase/AuthScreen.tsx",
+    );
+    assert!(screen.contains("onAuthRedirectError("), "{screen}");
+    // Without the auth feature there is no link handling (expo-linking is not installed then).
+    let minimal: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/supabase-minimal.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    let plain = rendered("supabase", minimal, "src/services/supabase.ts");
+    assert!(!plain.contains("expo-linking"), "{plain}");
+    assert!(
+        plain.contains("export function startSupabase(): void"),
+        "{plain}"
+    );
+}
