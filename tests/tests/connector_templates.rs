@@ -290,3 +290,63 @@ fn supabase_magic_links_and_email_confirmations_complete_from_the_incoming_url()
         "{plain}"
     );
 }
+
+fn stripe_full() -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/stripe-full.json"))
+            .expect("read"),
+    )
+    .expect("json")
+}
+
+#[test]
+fn stripe_amounts_of_zero_decimal_currencies_are_not_divided_by_100() {
+    let sheet = rendered(
+        "stripe",
+        stripe_full(),
+        "src/components/stripe/PaymentSheet.tsx",
+    );
+    // Stripe's own table decides the unit, not the locale, and no path divides by 100 blindly.
+    assert!(
+        sheet.contains("const ZERO_DECIMAL_CURRENCIES = new Set(["),
+        "{sheet}"
+    );
+    for code in ["'jpy'", "'krw'", "'vnd'", "'clp'"] {
+        assert!(sheet.contains(code), "{code}: {sheet}");
+    }
+    assert!(
+        sheet.contains("const value = amount / 10 ** digits;"),
+        "{sheet}"
+    );
+    assert!(!sheet.contains("amount / 100"), "{sheet}");
+}
+
+#[test]
+fn stripe_redirects_come_back_to_the_app_and_are_handed_to_stripe() {
+    let service = rendered("stripe", stripe_full(), "src/services/stripe.ts");
+    assert!(
+        service.contains("export const STRIPE_RETURN_URL = Linking.createURL('stripe-redirect');"),
+        "{service}"
+    );
+    assert!(
+        service.contains("returnURL: STRIPE_RETURN_URL,"),
+        "{service}"
+    );
+    let root_component = rendered(
+        "stripe",
+        stripe_full(),
+        "src/components/stripe/StripeRoot.tsx",
+    );
+    assert!(
+        root_component.contains("const { handleURLCallback } = useStripe();"),
+        "{root_component}"
+    );
+    assert!(
+        root_component.contains("Linking.addEventListener('url'"),
+        "{root_component}"
+    );
+    assert!(
+        root_component.contains("<StripeUrlHandler />"),
+        "{root_component}"
+    );
+}
