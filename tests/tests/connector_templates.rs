@@ -350,3 +350,90 @@ fn stripe_redirects_come_back_to_the_app_and_are_handed_to_stripe() {
         "{root_component}"
     );
 }
+
+fn revenuecat_full() -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/revenuecat-full.json"))
+            .expect("read"),
+    )
+    .expect("json")
+}
+
+#[test]
+fn revenuecat_products_of_the_config_are_used() {
+    let service = rendered("revenuecat", revenuecat_full(), "src/services/purchases.ts");
+    assert!(
+        service.contains(r#""id":"pro_monthly""#) || service.contains(r#""id": "pro_monthly""#),
+        "{service}"
+    );
+    assert!(
+        service.contains("export const PRODUCTS: readonly ConfiguredProduct[] = ["),
+        "{service}"
+    );
+    assert!(
+        service.contains("Purchases.getProducts(subscriptions, PRODUCT_CATEGORY.SUBSCRIPTION)"),
+        "{service}"
+    );
+    let plans = rendered(
+        "revenuecat",
+        revenuecat_full(),
+        "src/components/revenuecat/SubscriptionPlans.tsx",
+    );
+    assert!(
+        plans.contains("productDisplayName(pkg.product.identifier)"),
+        "{plans}"
+    );
+}
+
+#[test]
+fn revenuecat_restore_reports_when_nothing_was_restored() {
+    let service = rendered("revenuecat", revenuecat_full(), "src/services/purchases.ts");
+    assert!(
+        service.contains("Promise<{ customerInfo: CustomerInfo; restored: boolean }>"),
+        "{service}"
+    );
+    let button = rendered(
+        "revenuecat",
+        revenuecat_full(),
+        "src/components/revenuecat/RestorePurchases.tsx",
+    );
+    // onRestored only when something came back; otherwise a message and onNothingRestored.
+    let restored_at = button.find("if (restored) {").expect("branch");
+    let callback_at = button
+        .find("onRestored?.(customerInfo);")
+        .expect("callback");
+    assert!(restored_at < callback_at, "{button}");
+    assert!(button.contains("onNothingRestored?.();"), "{button}");
+    assert!(button.contains("Nothing was restored"), "{button}");
+    let paywall = rendered(
+        "revenuecat",
+        revenuecat_full(),
+        "src/components/revenuecat/PaywallScreen.tsx",
+    );
+    assert!(
+        paywall.contains("if (hasRestorableAccess(customerInfo)) onPurchased?.(customerInfo);"),
+        "{paywall}"
+    );
+}
+
+#[test]
+fn revenuecat_paywalls_can_be_presented_and_say_so_on_the_web() {
+    let native = rendered("revenuecat", revenuecat_full(), "src/services/paywalls.ts");
+    assert!(native.contains("RevenueCatUI.presentPaywall()"), "{native}");
+    assert!(
+        native.contains(
+            "RevenueCatUI.presentPaywallIfNeeded({ requiredEntitlementIdentifier: entitlementId })"
+        ),
+        "{native}"
+    );
+    let web = rendered(
+        "revenuecat",
+        revenuecat_full(),
+        "src/services/paywalls.web.ts",
+    );
+    assert!(web.contains("not available on the web"), "{web}");
+    assert!(
+        web.contains("export const paywallsAvailable = false;"),
+        "{web}"
+    );
+}
