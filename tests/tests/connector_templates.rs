@@ -437,3 +437,92 @@ fn revenuecat_paywalls_can_be_presented_and_say_so_on_the_web() {
         "{web}"
     );
 }
+
+fn firebase_full() -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/firebase-full.json"))
+            .expect("read"),
+    )
+    .expect("json")
+}
+
+#[test]
+fn firebase_apple_and_phone_providers_and_persistence_are_used() {
+    let auth = rendered("firebase", firebase_full(), "src/services/firebase-auth.ts");
+    assert!(
+        auth.contains("export async function signInWithApple()"),
+        "{auth}"
+    );
+    assert!(auth.contains("new OAuthProvider('apple.com')"), "{auth}");
+    assert!(
+        auth.contains("await signInWithPhoneNumber(getAuth(), phoneNumber)"),
+        "{auth}"
+    );
+    let login = rendered(
+        "firebase",
+        firebase_full(),
+        "src/components/firebase/LoginScreen.tsx",
+    );
+    assert!(login.contains("label=\"Continue with Apple\""), "{login}");
+    assert!(login.contains("label=\"Phone number\""), "{login}");
+    let db = rendered("firebase", firebase_full(), "src/services/firebase-db.ts");
+    assert!(
+        db.contains("const PERSISTENCE_ENABLED: boolean = false;"),
+        "{db}"
+    );
+    assert!(
+        db.contains("initializeFirestore(getApp(), { persistence: PERSISTENCE_ENABLED })"),
+        "{db}"
+    );
+    // Without the providers, neither is generated.
+    let minimal: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/firebase-minimal.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    let registry = Registry::builtin().expect("builtin");
+    let connector = registry.lookup("firebase").expect("id");
+    let valid = connector.validate_config(&minimal).expect("valid");
+    let features = connector.definition().enabled_features(valid.values());
+    assert!(
+        !features
+            .iter()
+            .any(|f| *f == "appleSignIn" || *f == "phoneSignIn")
+    );
+}
+
+#[test]
+fn firebase_web_twins_say_not_available_instead_of_returning_empty_data() {
+    let db = rendered(
+        "firebase",
+        firebase_full(),
+        "src/services/firebase-db.web.ts",
+    );
+    assert!(
+        db.contains("export const firestoreAvailable = false;"),
+        "{db}"
+    );
+    assert!(db.contains("not available on the web"), "{db}");
+    // No made-up results: reads throw and subscriptions report the error.
+    assert!(!db.contains("return null;"), "{db}");
+    assert!(!db.contains("listener([])"), "{db}");
+    assert!(db.contains("onError?.(unavailable());"), "{db}");
+    for (path, flag) in [
+        (
+            "src/services/firebase-auth.web.ts",
+            "export const authAvailable = false;",
+        ),
+        (
+            "src/services/firebase-storage.web.ts",
+            "export const storageAvailable = false;",
+        ),
+        (
+            "src/services/analytics.web.ts",
+            "export const analyticsAvailable = false;",
+        ),
+    ] {
+        let text = rendered("firebase", firebase_full(), path);
+        assert!(text.contains(flag), "{path}: {text}");
+        assert!(text.contains("not available on the web"), "{path}: {text}");
+    }
+}
