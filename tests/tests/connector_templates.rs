@@ -526,3 +526,27 @@ fn firebase_web_twins_say_not_available_instead_of_returning_empty_data() {
         assert!(text.contains("not available on the web"), "{path}: {text}");
     }
 }
+
+#[test]
+fn firebase_profile_shows_a_loading_state_before_the_first_auth_callback() {
+    let profile = rendered(
+        "firebase",
+        firebase_full(),
+        "src/components/firebase/ProfileScreen.tsx",
+    );
+    assert!(
+        profile.contains("useState<User | null | undefined>(undefined)"),
+        "{profile}"
+    );
+    let loading = profile
+        .find("if (user === undefined)")
+        .expect("loading branch");
+    let signed_out = profile
+        .find("You are not signed in.")
+        .expect("signed-out text");
+    assert!(loading < signed_out, "{profile}");
+    assert!(
+        profile.contains("<ActivityIndicator accessibilityLabel=\"Loading your profile\" />"),
+        "{profile}"
+    );
+}
