@@ -110,7 +110,9 @@ export async function signInWithApple(): Promise<User> {
   const provider = new OAuthProvider('apple.com');
   provider.addScope('email');
   provider.addScope('name');
-  const credential = await signInWithPopup(getAuth(), provider);
+  // React Native Firebase 26 types signInWithPopup's provider as an interface with a public
+  // providerId, while its own OAuthProvider keeps providerId private: the same object, retyped.
+  const credential = await signInWithPopup(getAuth(), provider as unknown as Parameters<typeof signInWithPopup>[1]);
   return credential.user;
 }
 //#endif
