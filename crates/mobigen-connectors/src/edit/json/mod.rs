@@ -478,6 +478,10 @@ pub enum DepChange {
         package: String,
         /// The version that was there.
         from: String,
+        /// The exact JSON text of `from` when it is not what quoting `from` gives (escapes
+        /// such as `\u00e9`), so that removal writes back the very bytes.
+        #[serde(default, rename = "fromText", skip_serializing_if = "Option::is_none")]
+        from_text: Option<String>,
         /// The version written.
         to: String,
         /// In `devDependencies`.
@@ -589,6 +593,8 @@ pub fn add_dependencies(
                     });
                 } else {
                     let from = current.to_owned();
+                    let written = &out[start..end];
+                    let from_text = (written != quote(&from)).then(|| written.to_owned());
                     out = Edit {
                         start,
                         end,
@@ -598,6 +604,7 @@ pub fn add_dependencies(
                     changes.push(DepChange::Upgraded {
                         package: request.package.clone(),
                         from,
+                        from_text,
                         to: request.version.clone(),
                         dev: request.dev,
                     });
@@ -690,6 +697,7 @@ pub fn remove_dependencies(text: &str, changes: &[DepChange]) -> Result<String, 
             DepChange::Upgraded {
                 package,
                 from,
+                from_text,
                 to,
                 dev,
             } => {
@@ -700,7 +708,7 @@ pub fn remove_dependencies(text: &str, changes: &[DepChange]) -> Result<String, 
                     out = Edit {
                         start: *start,
                         end: *end,
-                        text: quote(from),
+                        text: from_text.clone().unwrap_or_else(|| quote(from)),
                     }
                     .apply(&out);
                 }

@@ -285,6 +285,36 @@ fn never_downgrades_and_restores_upgrades() {
     assert_eq!(out, text);
 }
 
+/// Found by the libFuzzer campaign (json_edit): a raised version written with an escape got
+/// the decoded character back on removal.
+#[test]
+fn restoring_an_upgraded_version_keeps_its_escapes() {
+    // `\u007e1.0.0` is `~1.0.0` written with an escape.
+    let text = "{\"devDependencies\": {\"@types/react\": \"\\u007e1.0.0\"}}\n";
+    let (out, changes) = add_dependencies(text, &[dep("@types/react", "~19.2.2", true)]).unwrap();
+    assert!(out.contains("\"~19.2.2\""), "{out}");
+    assert!(
+        matches!(&changes[0], DepChange::Upgraded { from, from_text: Some(raw), .. }
+            if from == "~1.0.0" && raw == "\"\\u007e1.0.0\""),
+        "{changes:?}"
+    );
+    assert!(
+        serde_json::to_string(&changes[0])
+            .unwrap()
+            .contains("\"fromText\"")
+    );
+    assert_eq!(remove_dependencies(&out, &changes).unwrap(), text);
+    // A plain value keeps the lock record as it was (no `fromText`).
+    let (_, changes) = add_dependencies(PKG, &[dep("react", "^19.2.0", false)]).unwrap();
+    assert!(matches!(
+        &changes[0],
+        DepChange::Upgraded {
+            from_text: None,
+            ..
+        }
+    ));
+}
+
 #[test]
 fn empty_sections_and_inline_objects() {
     for text in [
