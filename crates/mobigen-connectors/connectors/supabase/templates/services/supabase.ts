@@ -13,6 +13,18 @@ import * as Linking from 'expo-linking';
 
 import type { Database } from '../types/supabase';
 
+/**
+ * Static web rendering (`expo export`, server output) evaluates this module in Node, where
+ * Node 20 has no WebSocket and the realtime client refuses to start. Realtime is never used
+ * while rendering, so there it gets a transport that fails only if something tries.
+ */
+class NoServerWebSocket {
+  constructor() {
+    throw new Error('Supabase realtime is not available while the page is rendered on the server');
+  }
+}
+const renderingOnServer = Platform.OS === 'web' && typeof window === 'undefined';
+
 export const supabase = createClient<Database>(
   process.env.EXPO_PUBLIC_SUPABASE_URL!,
   process.env.EXPO_PUBLIC_SUPABASE_KEY!,
@@ -28,6 +40,9 @@ export const supabase = createClient<Database>(
       flowType: 'pkce',
 //#endif
     },
+    ...(renderingOnServer
+      ? { realtime: { transport: NoServerWebSocket as unknown as typeof WebSocket } }
+      : {}),
   },
 );
 
