@@ -111,12 +111,17 @@ impl Vault {
                 }
             };
             let actor = text("actor")?.unwrap_or_else(|| DEFAULT_ACTOR.to_string());
-            let audit = text("auditStorePath")?
-                .map(|p| SqliteStore::open(&PathBuf::from(p)).map_err(errors::store))
-                .transpose()?
-                .map(|store| (store, actor));
             let keyring =
                 LocalKeyring::open_or_create(&path, SystemClock.now()).map_err(errors::vault)?;
+            let audit = text("auditStorePath")?
+                .map(|p| -> Outcome<SqliteStore> {
+                    let mut store = SqliteStore::open(&PathBuf::from(p)).map_err(errors::store)?;
+                    // Audit entries are MACed with the keyring's audit key (issue 15 item 13).
+                    store.set_audit_seal(keyring.audit_seal().map_err(errors::vault)?);
+                    Ok(store)
+                })
+                .transpose()?
+                .map(|store| (store, actor));
             Ok(Vault {
                 inner: core::Vault::new(keyring),
                 audit,

@@ -518,6 +518,63 @@ fn audit_verify_passes_then_detects_an_edited_and_a_deleted_row() {
     );
 }
 
+/// Issue 15 item 13: with an unkeyed chain, a database writer could drop the last rows or
+/// rewrite and re-hash entries and `audit --verify` said intact. The chain is keyed and its head
+/// anchored with the keyring now.
+#[test]
+fn audit_verify_detects_a_dropped_tail_and_a_rehashed_chain() {
+    let sandbox = Sandbox::new();
+    sandbox.add_stripe(SECRET_1);
+    assert!(sandbox.rotate_stripe(SECRET_2).status.success());
+    let out = sandbox.run(&["audit", "--verify"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("The keyring anchors entry 2 as the last one appended"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    sandbox
+        .db()
+        .execute("DELETE FROM audit_log WHERE seq = 2", [])
+        .expect("tamper");
+    let out = sandbox.run(&["audit", "--verify"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("audit entries up to 2 were cut off the end"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = sandbox.run(&["audit", "--verify", "--json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let report = stdout_json(&out);
+    assert_eq!(report["problem"]["kind"], "truncated");
+    assert_eq!(report["anchoredSeq"], 2);
+
+    // Rewriting entry 1 and its hash (the library tests re-hash the whole chain with SHA-256;
+    // here any hash the writer can compute without the keyring is refused).
+    let sandbox = Sandbox::new();
+    sandbox.add_stripe(SECRET_1);
+    let db = sandbox.db();
+    let (hash, prev): (String, String) = db
+        .query_row("SELECT hash, prev_hash FROM audit_log WHERE seq = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("row");
+    assert_eq!(hash.len(), 64);
+    db.execute(
+        "UPDATE audit_log SET actor = 'mallory', hash = ?1 WHERE seq = 1",
+        [format!("{:0>64}", &prev[..8])],
+    )
+    .expect("tamper");
+    let out = sandbox.run(&["audit", "--verify", "--json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let report = stdout_json(&out);
+    assert_eq!(report["intact"], false);
+    assert_eq!(report["problem"]["seq"], 1);
+    assert_eq!(report["problem"]["kind"], "edited");
+}
+
 #[test]
 fn enable_and_disable_follow_the_lifecycle() {
     let sandbox = Sandbox::new();

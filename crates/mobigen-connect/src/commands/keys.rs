@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use mobigen_connectors::clock::{Clock, DAY, SystemClock};
 use mobigen_connectors::secrets::vault::{
@@ -46,14 +46,17 @@ pub(crate) struct JsonArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
-    /// Check the hash chain and report the first edited, deleted or relinked entry (exit 1 then).
+    /// Check the keyed hash chain (HMAC under the keyring's audit key) and the head the keyring
+    /// anchors; report the first edited, deleted or relinked entry, or entries cut off the end
+    /// (exit 1 then). Needs the keyring.
     #[arg(long)]
     verify: bool,
     /// Show only the newest N entries.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
     /// Print JSON: {"entries": [{seq, at, actor, action, instanceId, keyId, detail, hash}]};
-    /// with --verify: {"intact", "entries", "head", "problem": {seq, kind, message} or null}.
+    /// with --verify: {"intact", "entries", "legacyEntries", "anchoredSeq", "head", "problem":
+    /// {seq, kind, message} or null}.
     #[arg(long)]
     json: bool,
 }
@@ -201,14 +204,24 @@ fn entry_json(entry: &AuditEntry) -> Value {
 }
 
 pub(crate) fn audit(location: &StoreLocation, args: &AuditArgs) -> CommandResult {
-    let store = location.open_store()?;
+    let mut store = location.open_store()?;
     if args.verify {
+        // The chain is keyed: its MACs and its anchored head live with the keyring.
+        let keyring = location.open_keyring(Access::Existing)?;
+        store.set_audit_seal(
+            keyring
+                .audit_seal()
+                .context("cannot read the audit key from the vault keyring")?,
+        );
         let report = store.verify_audit()?;
         let problem = report.first_problem.map(|p| {
             let kind = match p.kind {
                 ChainBreak::Missing => "missing",
                 ChainBreak::Edited => "edited",
                 ChainBreak::BrokenLink => "broken-link",
+                ChainBreak::Truncated => "truncated",
+                ChainBreak::HeadMismatch => "head-mismatch",
+                ChainBreak::NotAnchored => "not-anchored",
                 _ => "other",
             };
             json!({"seq": p.seq, "kind": kind, "message": p.to_string()})
@@ -217,6 +230,8 @@ pub(crate) fn audit(location: &StoreLocation, args: &AuditArgs) -> CommandResult
             print_json(&json!({
                 "intact": report.is_intact(),
                 "entries": report.entries,
+                "legacyEntries": report.legacy_entries,
+                "anchoredSeq": report.anchored_seq,
                 "head": report.head,
                 "problem": problem,
             }))?;
@@ -224,11 +239,27 @@ pub(crate) fn audit(location: &StoreLocation, args: &AuditArgs) -> CommandResult
         return match report.first_problem {
             None => {
                 if !args.json {
-                    emit(&format!(
+                    let mut out = format!(
                         "Audit log intact: {} entries; head {}.\n",
                         report.entries,
                         report.head.as_deref().unwrap_or("(empty)")
-                    ))?;
+                    );
+                    match report.anchored_seq {
+                        Some(seq) => out.push_str(&format!(
+                            "The keyring anchors entry {seq} as the last one appended: nothing was cut off the end.\n"
+                        )),
+                        None if report.entries > 0 => out.push_str(
+                            "The head is not anchored (keys from the environment): entries cut off the end cannot be detected.\n",
+                        ),
+                        None => {}
+                    }
+                    if report.legacy_entries > 0 {
+                        out.push_str(&format!(
+                            "{} entries predate the keyed chain (verified with their unkeyed hash).\n",
+                            report.legacy_entries
+                        ));
+                    }
+                    emit(&out)?;
                 }
                 Ok(ExitCode::SUCCESS)
             }

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 pub use audit::{
     AuditAction, AuditEntry, AuditEvent, AuditProblem, AuditReport, ChainBreak, GENESIS_HASH,
-    entry_hash, verify_chain,
+    entry_hash, entry_mac, verify_chain,
 };
 pub use lifecycle::{IllegalTransition, Status};
 pub use service::{
@@ -32,7 +32,7 @@ pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
 use crate::clock::Timestamp;
 use crate::secrets::secret::SecretFormatError;
-use crate::secrets::vault::{KeyId, VaultError};
+use crate::secrets::vault::{AuditSeal, KeyId, VaultError};
 
 /// Errors of the store and the credential service. No variant carries a secret value.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +126,12 @@ pub enum StoreError {
         /// What is wrong (never a value).
         what: String,
     },
+    /// The store was not given the keyring's audit key, so it can neither append to nor verify
+    /// the audit log.
+    #[error(
+        "the connector store has no audit key: open it together with the vault keyring (through `CredentialService`, or `Store::set_audit_seal`)"
+    )]
+    AuditKeyMissing,
     /// A failure injected by a test.
     #[cfg(test)]
     #[error("injected failure at {0}")]
@@ -216,6 +222,8 @@ pub struct StoredCiphertext {
     pub project_id: String,
     /// The connector (part of the vault context).
     pub connector_id: String,
+    /// The credentials version it holds (part of the vault context).
+    pub version: i64,
     /// The vault text.
     pub text: String,
 }
@@ -394,11 +402,20 @@ pub trait Store {
         limit: Option<usize>,
     ) -> Result<Vec<AuditEntry>, StoreError>;
 
-    /// Walks the whole audit chain.
+    /// Walks the whole audit chain: each entry's MAC under the audit key, the links, and the
+    /// head the keyring anchors.
     ///
     /// # Errors
-    /// Database errors; an unreadable entry is reported as an edited one, not as an error.
+    /// [`StoreError::AuditKeyMissing`] without [`Self::set_audit_seal`]; the seal's errors;
+    /// database errors. An unreadable entry is reported as an edited one, not as an error.
     fn verify_audit(&self) -> Result<AuditReport, StoreError>;
+
+    /// Gives the store the keyring's audit key and anchor ([`KeyProvider::audit_seal`]); every
+    /// write with audit events and [`Self::verify_audit`] need it. [`CredentialService::new`]
+    /// does this.
+    ///
+    /// [`KeyProvider::audit_seal`]: crate::secrets::vault::KeyProvider::audit_seal
+    fn set_audit_seal(&mut self, seal: AuditSeal);
 }
 
 /// A fresh random id in UUID v4 form.

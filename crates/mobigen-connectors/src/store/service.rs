@@ -14,7 +14,7 @@ use crate::catalog::secret_config::SecretConfig;
 use crate::clock::Clock;
 use crate::secrets::secret::SecretValue;
 use crate::secrets::vault::{
-    Context, Envelope, KeyAgeFinding, KeyId, KeyProvider, LocalKeyring, Vault,
+    Context, Envelope, KeyAgeFinding, KeyId, KeyProvider, LocalKeyring, Vault, VaultError,
     keys_due_for_rotation,
 };
 
@@ -92,7 +92,14 @@ pub struct CredentialService<S, P, C> {
 
 impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
     /// A service over `store`, encrypting with `vault`, reading time from `clock`.
-    pub fn new(store: S, vault: Vault<P>, clock: C) -> Self {
+    ///
+    /// The store gets the keyring's audit key and anchor ([`KeyProvider::audit_seal`]); with a
+    /// provider that has none, every audited operation fails with
+    /// [`StoreError::AuditKeyMissing`].
+    pub fn new(mut store: S, vault: Vault<P>, clock: C) -> Self {
+        if let Ok(seal) = vault.provider().audit_seal() {
+            store.set_audit_seal(seal);
+        }
         CredentialService {
             store,
             vault,
@@ -140,8 +147,15 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         }
     }
 
-    fn seal(&self, config: &SecretConfig, project_id: &str) -> Result<Envelope, StoreError> {
-        let context = Context::new(project_id, config.connector_id());
+    /// Encrypts `config`'s secrets as credentials `version` of instance `instance_id`.
+    fn seal(
+        &self,
+        config: &SecretConfig,
+        project_id: &str,
+        instance_id: &str,
+        version: i64,
+    ) -> Result<Envelope, StoreError> {
+        let context = Context::for_instance(project_id, config.connector_id(), instance_id, version);
         Ok(self
             .vault
             .encrypt(config.secrets_plaintext().expose_secret(), &context)?)
@@ -162,10 +176,11 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
             Value::Object(Default::default()),
             [],
         );
-        let envelope = self.seal(&empty, project_id)?;
+        let id = new_id()?;
+        let envelope = self.seal(&empty, project_id, &id, 1)?;
         let now = self.clock.now();
         let record = InstanceRecord {
-            id: new_id()?,
+            id,
             project_id: project_id.to_string(),
             connector_id: connector_id.to_string(),
             config: empty.public().clone(),
@@ -215,10 +230,11 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
             }
             return self.replace(&existing, &config, false, Some(Status::Configured), actor);
         }
-        let envelope = self.seal(&config, project_id)?;
+        let id = new_id()?;
+        let envelope = self.seal(&config, project_id, &id, 1)?;
         let now = self.clock.now();
         let record = InstanceRecord {
-            id: new_id()?,
+            id,
             project_id: project_id.to_string(),
             connector_id: config.connector_id().to_string(),
             config: config.public().clone(),
@@ -276,7 +292,8 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
                 given: config.connector_id().to_string(),
             });
         }
-        let envelope = self.seal(config, &existing.project_id)?;
+        let next = existing.credentials_version + 1;
+        let envelope = self.seal(config, &existing.project_id, &existing.id, next)?;
         let change = CredentialChange {
             config: config.public().clone(),
             credentials_encrypted: envelope.to_text(),
@@ -284,7 +301,6 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
             keep_previous_until,
             new_status,
         };
-        let next = existing.credentials_version + 1;
         let (action, detail) = match keep_previous_until {
             Some(until) => (
                 AuditAction::RotateCredentials,
@@ -376,16 +392,32 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         Ok(opened.config.secret(OAUTH_TOKENS).cloned())
     }
 
+    /// Decrypts credentials `version` of `record` (from `text`), bound to the instance and
+    /// version; a record written before that binding existed opens with the project and
+    /// connector alone (see [`Context::legacy`]).
     fn open(
         &mut self,
         record: &InstanceRecord,
         text: &str,
+        version: i64,
         detail: String,
         actor: &str,
     ) -> Result<SecretConfig, StoreError> {
-        let context = Context::new(&record.project_id, &record.connector_id);
+        let context = Context::for_instance(
+            &record.project_id,
+            &record.connector_id,
+            &record.id,
+            version,
+        );
         let key_id = KeyId::new(&text_key_id(text).unwrap_or_else(|| "unknown".into())).ok();
-        match self.vault.decrypt_text(text, &context) {
+        let decrypted = match self.vault.decrypt_text(text, &context) {
+            Err(VaultError::Decryption) => self
+                .vault
+                .decrypt_text(text, &context.legacy())
+                .map_err(|_| VaultError::Decryption),
+            other => other,
+        };
+        match decrypted {
             Ok(plaintext) => {
                 let config = SecretConfig::from_parts(
                     record.connector_id.clone(),
@@ -441,7 +473,7 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         }
         let text = record.credentials_encrypted.clone();
         let detail = format!("version {}; purpose: {purpose}", record.credentials_version);
-        let config = self.open(&record, &text, detail, actor)?;
+        let config = self.open(&record, &text, record.credentials_version, detail, actor)?;
         Ok(DecryptedInstance { record, config })
     }
 
@@ -467,7 +499,7 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
                 version,
             })?;
         let detail = format!("version {version} (expiring); purpose: {purpose}");
-        self.open(&record, &kept.credentials_encrypted, detail, actor)
+        self.open(&record, &kept.credentials_encrypted, version, detail, actor)
     }
 
     /// Deletes the expiring versions whose time is up. Returns how many.
@@ -654,9 +686,13 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
             let mut updates = Vec::with_capacity(page.len());
             for stored in page {
                 report.examined += 1;
-                let context = Context::new(&stored.project_id, &stored.connector_id);
-                match Envelope::from_text(&stored.text).and_then(|e| self.vault.rewrap(e, &context))
-                {
+                let context = Context::for_instance(
+                    &stored.project_id,
+                    &stored.connector_id,
+                    stored.slot.instance_id(),
+                    stored.version,
+                );
+                match self.rewrap_text(&stored.text, &context) {
                     Ok(envelope) => updates.push(CiphertextUpdate {
                         slot: stored.slot,
                         new_text: envelope.to_text(),
@@ -685,6 +721,23 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
                     })?;
         }
         Ok(report)
+    }
+
+    /// Moves the record in `text` to the active key. A record written before the instance
+    /// binding (it opens only with [`Context::legacy`]) is decrypted and encrypted again, bound
+    /// to its instance and version: a rewrap pass is the migration of such records.
+    fn rewrap_text(&self, text: &str, context: &Context<'_>) -> Result<Envelope, VaultError> {
+        let envelope = Envelope::from_text(text)?;
+        match self.vault.rewrap(envelope.clone(), context) {
+            Err(VaultError::Decryption) => {
+                let plaintext = self
+                    .vault
+                    .decrypt(&envelope, &context.legacy())
+                    .map_err(|_| VaultError::Decryption)?;
+                self.vault.encrypt(plaintext.expose_secret(), context)
+            }
+            other => other,
+        }
     }
 
     /// The provider's keys older than `max_age` (use [`crate::secrets::vault::DEFAULT_KEY_MAX_AGE`]).

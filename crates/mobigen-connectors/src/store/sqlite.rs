@@ -13,7 +13,7 @@ use rusqlite::{
 use serde_json::Value;
 
 use super::audit::{
-    AuditAction, AuditEntry, AuditEvent, AuditReport, GENESIS_HASH, entry_hash, verify_chain,
+    AuditAction, AuditEntry, AuditEvent, AuditReport, GENESIS_HASH, entry_mac, verify_chain,
 };
 use super::lifecycle::Status;
 use super::{
@@ -21,9 +21,11 @@ use super::{
     StoreError, StoredCiphertext,
 };
 use crate::clock::Timestamp;
-use crate::secrets::vault::KeyId;
+use crate::secrets::vault::{AuditHead, AuditSeal, KeyId};
 
-/// Schema migrations, in order; migration `i` brings the schema to version `i + 1`.
+/// Schema migrations, in order; migration `i` brings the schema to version `i + 1`. Version 2
+/// gives the store a random id (what the keyring anchors its audit head under) and marks keyed
+/// audit entries (older entries keep `keyed = 0` and their unkeyed hash).
 const MIGRATIONS: &[&str] = &[r"
 CREATE TABLE connector_instances (
     id                    TEXT PRIMARY KEY NOT NULL,
@@ -71,6 +73,13 @@ CREATE TABLE audit_log (
     hash        TEXT NOT NULL
 );
 CREATE INDEX idx_audit_log_instance ON audit_log(instance_id);
+", r"
+CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+);
+INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+ALTER TABLE audit_log ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;
 "];
 
 /// How long a writer waits for another process's write to finish before "database is locked".
@@ -113,6 +122,7 @@ const VERSION_CURSOR_BASE: i64 = 1 << 40;
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Connection,
+    chain: AuditChain,
     #[cfg(test)]
     pub(crate) fail_at: Option<&'static str>,
 }
@@ -148,10 +158,19 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", true)?;
         let mut store = SqliteStore {
             conn,
+            chain: AuditChain {
+                seal: None,
+                store_id: String::new(),
+            },
             #[cfg(test)]
             fail_at: None,
         };
         retry_busy(|| store.migrate())?;
+        store.chain.store_id = store.conn.query_row(
+            "SELECT value FROM store_meta WHERE key = 'store_id'",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(store)
     }
 
@@ -178,6 +197,11 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// The store's random id, under which the keyring anchors its audit head.
+    pub fn store_id(&self) -> &str {
+        &self.chain.store_id
+    }
+
     /// The schema version of the open database.
     ///
     /// # Errors
@@ -190,7 +214,7 @@ impl SqliteStore {
 
     /// Begins a write transaction (`BEGIN IMMEDIATE`, so it never has to upgrade a read lock),
     /// retried while another writer holds the database, up to the busy timeout.
-    fn write(&mut self) -> Result<Transaction<'_>, StoreError> {
+    fn write(&self) -> Result<Transaction<'_>, StoreError> {
         let conn = &self.conn;
         let deadline = Instant::now() + BUSY_TIMEOUT;
         let mut pause = Duration::from_millis(2);
@@ -309,11 +333,39 @@ fn load_instance(conn: &Connection, id: &str) -> Result<InstanceRecord, StoreErr
     .into_record()
 }
 
-/// Appends `events` to the chain inside `tx`.
-fn append_in(tx: &Transaction<'_>, events: &[AuditEvent]) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
+/// The audit chain's key and the store's id.
+#[derive(Debug)]
+struct AuditChain {
+    seal: Option<AuditSeal>,
+    store_id: String,
+}
+
+impl AuditChain {
+    fn seal(&self) -> Result<&AuditSeal, StoreError> {
+        self.seal.as_ref().ok_or(StoreError::AuditKeyMissing)
     }
+}
+
+/// An anchor moved before a commit, put back if the commit fails.
+struct AnchorMove<'a> {
+    seal: &'a AuditSeal,
+    store_id: &'a str,
+    new: AuditHead,
+    previous: Option<AuditHead>,
+}
+
+/// Appends `events` to the chain inside `tx`, each with its MAC under the keyring's audit key,
+/// and advances the keyring's anchor to the new head (under the database's write lock, which
+/// `tx` holds). Pass the result to [`commit`].
+fn append_in<'a>(
+    tx: &Transaction<'_>,
+    events: &[AuditEvent],
+    chain: &'a AuditChain,
+) -> Result<Option<AnchorMove<'a>>, StoreError> {
+    if events.is_empty() {
+        return Ok(None);
+    }
+    let seal = chain.seal()?;
     let (mut seq, mut prev): (i64, String) = tx
         .query_row(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
@@ -323,12 +375,12 @@ fn append_in(tx: &Transaction<'_>, events: &[AuditEvent]) -> Result<(), StoreErr
         .optional()?
         .unwrap_or((0, GENESIS_HASH.to_string()));
     let mut insert = tx.prepare_cached(
-        "INSERT INTO audit_log (seq, at, actor, action, instance_id, key_id, detail, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO audit_log (seq, at, actor, action, instance_id, key_id, detail, prev_hash, hash, keyed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)",
     )?;
     for event in events {
         seq += 1;
-        let hash = entry_hash(seq, event, &prev);
+        let hash = entry_mac(seal, &chain.store_id, seq, event, &prev)?;
         insert.execute(params![
             seq,
             event.at.unix_millis(),
@@ -342,7 +394,29 @@ fn append_in(tx: &Transaction<'_>, events: &[AuditEvent]) -> Result<(), StoreErr
         ])?;
         prev = hash;
     }
-    Ok(())
+    let new = AuditHead { seq, mac: prev };
+    let previous = seal.advance_head(&chain.store_id, &new)?;
+    Ok(Some(AnchorMove {
+        seal,
+        store_id: &chain.store_id,
+        new,
+        previous,
+    }))
+}
+
+/// Commits `tx`; when that fails after [`append_in`] moved the anchor, puts the anchor back (a
+/// head anchored past the committed log would read as entries cut off the end).
+fn commit(tx: Transaction<'_>, moved: Option<AnchorMove<'_>>) -> Result<(), StoreError> {
+    match (tx.commit(), moved) {
+        (Ok(()), _) => Ok(()),
+        (Err(e), None) => Err(e.into()),
+        (Err(e), Some(m)) => {
+            // The commit error is the one to report; a failure to restore leaves the anchor
+            // ahead, which verification reports as a truncated log (on the safe side).
+            let _ = m.seal.restore_head(m.store_id, &m.new, m.previous);
+            Err(e.into())
+        }
+    }
 }
 
 fn read_audit_row(row: &Row<'_>) -> rusqlite::Result<AuditRow> {
@@ -356,6 +430,7 @@ fn read_audit_row(row: &Row<'_>) -> rusqlite::Result<AuditRow> {
         row.get(6)?,
         row.get(7)?,
         row.get(8)?,
+        row.get(9)?,
     ))
 }
 
@@ -369,10 +444,11 @@ type AuditRow = (
     String,
     String,
     String,
+    bool,
 );
 
 fn audit_entry(row: AuditRow) -> Option<AuditEntry> {
-    let (seq, at, actor, action, instance_id, key_id, detail, prev_hash, hash) = row;
+    let (seq, at, actor, action, instance_id, key_id, detail, prev_hash, hash, keyed) = row;
     let action: AuditAction = action.parse().ok()?;
     let key_id = match key_id {
         Some(k) => Some(KeyId::new(&k).ok()?),
@@ -390,6 +466,7 @@ fn audit_entry(row: AuditRow) -> Option<AuditEntry> {
         },
         prev_hash,
         hash,
+        keyed,
     })
 }
 
@@ -433,8 +510,8 @@ impl Store for SqliteStore {
             ],
         )?;
         Self::fail_point(fail_at, "insert_instance:before_audit")?;
-        append_in(&tx, audit)?;
-        tx.commit()?;
+        let moved = append_in(&tx, audit, &self.chain)?;
+        commit(tx, moved)?;
         Ok(())
     }
 
@@ -520,9 +597,9 @@ impl Store for SqliteStore {
             ],
         )?;
         Self::fail_point(fail_at, "change_credentials:before_audit")?;
-        append_in(&tx, audit)?;
         let updated = load_instance(&tx, id)?;
-        tx.commit()?;
+        let moved = append_in(&tx, audit, &self.chain)?;
+        commit(tx, moved)?;
         Ok(updated)
     }
 
@@ -547,9 +624,9 @@ impl Store for SqliteStore {
                 params![id, now.unix_millis(), result.to_string()],
             )?;
         }
-        append_in(&tx, audit)?;
         let updated = load_instance(&tx, id)?;
-        tx.commit()?;
+        let moved = append_in(&tx, audit, &self.chain)?;
+        commit(tx, moved)?;
         Ok(updated)
     }
 
@@ -590,9 +667,9 @@ impl Store for SqliteStore {
             "DELETE FROM credential_versions WHERE instance_id = ?1",
             [id],
         )?;
-        append_in(&tx, audit)?;
         let updated = load_instance(&tx, id)?;
-        tx.commit()?;
+        let moved = append_in(&tx, audit, &self.chain)?;
+        commit(tx, moved)?;
         Ok(updated)
     }
 
@@ -627,8 +704,8 @@ impl Store for SqliteStore {
             )?;
             events.push(audit_for(version));
         }
-        append_in(&tx, &events)?;
-        tx.commit()?;
+        let moved = append_in(&tx, &events, &self.chain)?;
+        commit(tx, moved)?;
         Ok(expired.len() as u64)
     }
 
@@ -642,7 +719,7 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         if after < VERSION_CURSOR_BASE {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT rowid, id, project_id, connector_id, credentials_encrypted FROM connector_instances
+                "SELECT rowid, id, project_id, connector_id, credentials_encrypted, credentials_version FROM connector_instances
                  WHERE rowid > ?1 AND encryption_key_id <> ?2 AND status <> 'removed'
                  ORDER BY rowid LIMIT ?3",
             )?;
@@ -655,6 +732,7 @@ impl Store for SqliteStore {
                     project_id: r.get(2)?,
                     connector_id: r.get(3)?,
                     text: r.get(4)?,
+                    version: r.get(5)?,
                 })
             })?;
             for row in rows {
@@ -680,6 +758,7 @@ impl Store for SqliteStore {
                     project_id: r.get(3)?,
                     connector_id: r.get(4)?,
                     text: r.get(5)?,
+                    version: r.get(2)?,
                 })
             })?;
             for row in rows {
@@ -729,8 +808,8 @@ impl Store for SqliteStore {
                 }
             }
         }
-        append_in(&tx, &events)?;
-        tx.commit()?;
+        let moved = append_in(&tx, &events, &self.chain)?;
+        commit(tx, moved)?;
         Ok(events.len() as u64)
     }
 
@@ -746,8 +825,8 @@ impl Store for SqliteStore {
 
     fn append_audit(&mut self, events: &[AuditEvent]) -> Result<(), StoreError> {
         let tx = self.write()?;
-        append_in(&tx, events)?;
-        tx.commit()?;
+        let moved = append_in(&tx, events, &self.chain)?;
+        commit(tx, moved)?;
         Ok(())
     }
 
@@ -758,7 +837,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, at, actor, action, instance_id, key_id, detail, prev_hash, hash FROM audit_log
+            "SELECT seq, at, actor, action, instance_id, key_id, detail, prev_hash, hash, keyed FROM audit_log
              WHERE ?1 IS NULL OR instance_id = ?1 ORDER BY seq DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![instance_id, limit], read_audit_row)?;
@@ -777,8 +856,11 @@ impl Store for SqliteStore {
     }
 
     fn verify_audit(&self) -> Result<AuditReport, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, at, actor, action, instance_id, key_id, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+        // Under the write lock, as appends are: an append moves the anchor before it commits,
+        // so reading the log and the anchor outside it could see the anchor ahead of the log.
+        let tx = self.write()?;
+        let mut stmt = tx.prepare(
+            "SELECT seq, at, actor, action, instance_id, key_id, detail, prev_hash, hash, keyed FROM audit_log ORDER BY seq",
         )?;
         let rows = stmt
             .query_map([], read_audit_row)?
@@ -786,7 +868,7 @@ impl Store for SqliteStore {
         // An unreadable row cannot match its hash: keep it with a placeholder hash so the
         // walk reports it as edited.
         let entries = rows.into_iter().map(|row| {
-            let (seq, prev_hash) = (row.0, row.7.clone());
+            let (seq, prev_hash, keyed) = (row.0, row.7.clone(), row.9);
             audit_entry(row).unwrap_or_else(|| AuditEntry {
                 seq,
                 event: AuditEvent {
@@ -799,9 +881,21 @@ impl Store for SqliteStore {
                 },
                 prev_hash,
                 hash: String::new(),
+                keyed,
             })
         });
-        Ok(verify_chain(entries))
+        let seal = self.chain.seal()?;
+        let anchored = seal.head(&self.chain.store_id)?;
+        Ok(verify_chain(
+            entries,
+            seal,
+            &self.chain.store_id,
+            anchored.as_ref(),
+        )?)
+    }
+
+    fn set_audit_seal(&mut self, seal: AuditSeal) {
+        self.chain.seal = Some(seal);
     }
 }
 

@@ -9,8 +9,9 @@ use serde_json::json;
 use super::*;
 use crate::Registry;
 use crate::catalog::config::ValidConfig;
+use crate::catalog::secret_config::SecretConfig;
 use crate::clock::{Clock as _, DAY, ManualClock, Timestamp};
-use crate::secrets::vault::{Envelope, LocalKeyring, Vault};
+use crate::secrets::vault::{Envelope, KeyProvider as _, LocalKeyring, Vault};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_700_000_000_000);
 
@@ -332,7 +333,7 @@ fn audit_verify_detects_edited_and_deleted_rows() {
     );
     assert!(problem.to_string().contains("entry 3 was edited"));
 
-    // Edit it and recompute its own hash: the next link breaks.
+    // Edit it and recompute its own (unkeyed) hash: anyone can, so it does not pass.
     let conn = raw(&path);
     let entry = service.audit_log(None, None).unwrap().remove(2);
     let forged = entry_hash(3, &entry.event, &entry.prev_hash);
@@ -341,8 +342,8 @@ fn audit_verify_detects_edited_and_deleted_rows() {
     assert_eq!(
         service.verify_audit().unwrap().first_problem,
         Some(AuditProblem {
-            seq: 4,
-            kind: ChainBreak::BrokenLink
+            seq: 3,
+            kind: ChainBreak::Edited
         })
     );
 
@@ -456,7 +457,11 @@ fn an_interrupted_write_leaves_the_store_consistent() {
     }
     let reopened = SqliteStore::open(&path).unwrap();
     assert_eq!(reopened.instance(&id).unwrap(), before);
-    assert!(reopened.verify_audit().unwrap().is_intact());
+    assert!(matches!(
+        reopened.verify_audit(),
+        Err(StoreError::AuditKeyMissing)
+    ));
+    assert!(service.verify_audit().unwrap().is_intact());
     assert_eq!(
         service
             .get(&id, "after", "cli")
@@ -535,7 +540,7 @@ fn migrations_are_versioned_and_refuse_newer_databases() {
         SqliteStore::open(&path),
         Err(StoreError::SchemaTooNew {
             found: 99,
-            supported: 1
+            supported: 2
         })
     ));
 }
@@ -579,4 +584,247 @@ fn concurrent_writers_on_a_fresh_store_all_succeed() {
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.list_instances(None).unwrap().len(), 5);
     }
+}
+
+/// A service on a store file and a keyring file in `dir` (the audit key and anchor in
+/// `keyring.json.audit`).
+fn file_service(dir: &Path) -> Service {
+    let keyring = LocalKeyring::open_or_create(&dir.join("keyring.json"), T0).unwrap();
+    CredentialService::new(
+        SqliteStore::open(&dir.join("store.db")).unwrap(),
+        Vault::new(keyring),
+        Arc::new(ManualClock::new(T0)),
+    )
+}
+
+/// Rewrites every audit row from `from` on with `actor`, recomputing each hash and link the
+/// way the unkeyed chain did (what a database writer could do before issue 15 item 13).
+fn rewrite_chain_from(path: &Path, from: i64, actor: &str, keyed: bool) {
+    let conn = raw(path);
+    let mut store = SqliteStore::open(path).unwrap();
+    store.set_audit_seal(LocalKeyring::generate_in_memory(T0).unwrap().audit_seal().unwrap());
+    let entries = store.audit_entries(None, None).unwrap();
+    let mut prev = entries
+        .iter()
+        .find(|e| e.seq == from - 1)
+        .map_or(GENESIS_HASH.to_string(), |e| e.hash.clone());
+    for mut entry in entries.into_iter().filter(|e| e.seq >= from) {
+        entry.event.actor = actor.to_string();
+        let hash = entry_hash(entry.seq, &entry.event, &prev);
+        conn.execute(
+            "UPDATE audit_log SET actor = ?1, prev_hash = ?2, hash = ?3, keyed = ?4 WHERE seq = ?5",
+            rusqlite::params![actor, prev, hash, keyed, entry.seq],
+        )
+        .unwrap();
+        prev = hash;
+    }
+}
+
+/// Issue 15 item 13: a database writer edits an entry and re-hashes the rest of the chain; the
+/// unkeyed chain called that intact.
+#[test]
+fn audit_chain_tampered_and_rehashed_is_detected() {
+    for keyed_flag in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut service = file_service(dir.path());
+        let id = service.put("p1", stripe("sk_test_AUDIT"), "cli").unwrap().id;
+        for purpose in ["a", "b", "c"] {
+            service.get(&id, purpose, "cli").unwrap();
+        }
+        assert!(service.verify_audit().unwrap().is_intact());
+        rewrite_chain_from(&dir.path().join("store.db"), 2, "mallory", keyed_flag);
+        let report = service.verify_audit().unwrap();
+        assert_eq!(
+            report.first_problem,
+            Some(AuditProblem {
+                seq: 2,
+                kind: ChainBreak::Edited
+            }),
+            "keyed flag {keyed_flag}"
+        );
+        assert!(!report.is_intact());
+    }
+}
+
+/// Issue 15 item 13: a database writer rewrites the whole chain (every row re-hashed, marked as
+/// written before keying); the keyring's anchor no longer matches.
+#[test]
+fn audit_chain_rewritten_from_the_start_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut service = file_service(dir.path());
+    let id = service.put("p1", stripe("sk_test_AUDIT"), "cli").unwrap().id;
+    service.get(&id, "a", "cli").unwrap();
+    rewrite_chain_from(&dir.path().join("store.db"), 1, "mallory", false);
+    let problem = service.verify_audit().unwrap().first_problem.unwrap();
+    assert_eq!(problem.kind, ChainBreak::HeadMismatch, "{problem}");
+    assert!(problem.to_string().contains("rewritten"), "{problem}");
+}
+
+/// Issue 15 item 13: dropping the last rows left an intact-looking chain; the keyring anchors
+/// the head, so the cut is reported, also from another process (a fresh keyring and store).
+#[test]
+fn audit_chain_with_a_dropped_tail_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut service = file_service(dir.path());
+    let id = service.put("p1", stripe("sk_test_AUDIT"), "cli").unwrap().id;
+    for purpose in ["a", "b", "c"] {
+        service.get(&id, purpose, "cli").unwrap();
+    }
+    let report = service.verify_audit().unwrap();
+    assert_eq!((report.entries, report.anchored_seq), (4, Some(4)));
+    raw(&dir.path().join("store.db"))
+        .execute("DELETE FROM audit_log WHERE seq >= 3", [])
+        .unwrap();
+    let fresh = file_service(dir.path());
+    for report in [service.verify_audit().unwrap(), fresh.verify_audit().unwrap()] {
+        let problem = report.first_problem.unwrap();
+        assert_eq!(
+            problem,
+            AuditProblem {
+                seq: 4,
+                kind: ChainBreak::Truncated
+            }
+        );
+        assert!(problem.to_string().contains("cut off the end"), "{problem}");
+    }
+    // Without the keyring's anchor file the store cannot vouch for its own end either.
+    std::fs::remove_file(dir.path().join("keyring.json.audit")).unwrap();
+    let err = file_service(dir.path()).verify_audit().unwrap().first_problem;
+    assert!(err.is_some(), "a new audit key cannot verify the old entries");
+}
+
+/// Entries written before the chain was keyed (schema 1) still verify, as a prefix that the
+/// first keyed entry then seals.
+#[test]
+fn legacy_unkeyed_entries_verify_as_a_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut service = file_service(dir.path());
+    let id = service.put("p1", stripe("sk_test_AUDIT"), "cli").unwrap().id;
+    service.get(&id, "a", "cli").unwrap();
+    // Turn the two entries into what schema 1 wrote (unkeyed hashes, keyed = 0).
+    rewrite_chain_from(&dir.path().join("store.db"), 1, "cli", false);
+    std::fs::remove_file(dir.path().join("keyring.json.audit")).unwrap();
+    let mut service = file_service(dir.path());
+    let report = service.verify_audit().unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_problem);
+    assert_eq!(report.legacy_entries, 2);
+    service.get(&id, "b", "cli").unwrap();
+    let report = service.verify_audit().unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_problem);
+    assert_eq!((report.entries, report.legacy_entries), (3, 2));
+}
+
+/// Issue 15 item 13: the audit key is not in the store; Debug of the seal shows no key.
+#[test]
+fn audit_seal_debug_shows_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut service = file_service(dir.path());
+    service.put("p1", stripe("sk_test_AUDIT"), "cli").unwrap();
+    let file = std::fs::read_to_string(dir.path().join("keyring.json.audit")).unwrap();
+    let key: serde_json::Value = serde_json::from_str(&file).unwrap();
+    let key = key["key"].as_str().unwrap().to_string();
+    let seal = service.vault().provider().audit_seal().unwrap();
+    assert!(!format!("{seal:?}").contains(&key));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("keyring.json.audit"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+fn secret_key(config: &SecretConfig) -> Option<String> {
+    config
+        .secret("/secretKey")
+        .and_then(|s| s.expose_str())
+        .map(str::to_string)
+}
+
+/// Issue 15 item 13: the authenticated data named only (project, connector), so a database
+/// writer could copy an older credentials version into the current row and it opened as the
+/// current credentials. It names the instance and the version now.
+#[test]
+fn an_older_credentials_version_swapped_into_the_current_row_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut service = file_service(dir.path());
+    let id = service.put("p1", stripe("sk_test_OLD"), "cli").unwrap().id;
+    service
+        .rotate_credentials(&id, stripe("sk_test_NEW"), "cli")
+        .unwrap();
+    raw(&dir.path().join("store.db"))
+        .execute(
+            "UPDATE connector_instances SET credentials_encrypted =
+               (SELECT credentials_encrypted FROM credential_versions WHERE instance_id = ?1 AND version = 1)
+             WHERE id = ?1",
+            [&id],
+        )
+        .unwrap();
+    let err = service.get(&id, "swap", "cli").unwrap_err();
+    assert!(
+        matches!(err, StoreError::Vault(crate::secrets::vault::VaultError::Decryption)),
+        "{err}"
+    );
+    // The kept version still opens as what it is.
+    let old = service.get_version(&id, 1, "audit", "cli").unwrap();
+    assert_eq!(secret_key(&old).as_deref(), Some("sk_test_OLD"));
+}
+
+/// The current credentials of one instance copied into another instance of the same connector
+/// in the same project (a removed one, then a new one) do not open there.
+#[test]
+fn credentials_moved_to_another_instance_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut service = file_service(dir.path());
+    let first = service.put("p1", stripe("sk_test_FIRST"), "cli").unwrap();
+    service.remove(&first.id, "cli").unwrap();
+    let second = service.put("p1", stripe("sk_test_SECOND"), "cli").unwrap();
+    raw(&dir.path().join("store.db"))
+        .execute(
+            "UPDATE connector_instances SET credentials_encrypted = ?1 WHERE id = ?2",
+            [&first.credentials_encrypted, &second.id],
+        )
+        .unwrap();
+    assert!(service.get(&second.id, "moved", "cli").is_err());
+}
+
+/// Records sealed before the instance binding (project and connector only) still open, and a
+/// rewrap pass after a key rotation re-seals them bound to their instance and version.
+#[test]
+fn legacy_records_still_open_and_a_rewrap_binds_them_to_their_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut service = file_service(dir.path());
+    let id = service.put("p1", stripe("sk_test_LEGACY"), "cli").unwrap().id;
+    let opened = service.get(&id, "plaintext", "cli").unwrap();
+    let legacy = service
+        .vault()
+        .encrypt_to_text(
+            opened.config.secrets_plaintext().expose_secret(),
+            &crate::secrets::vault::Context::new("p1", "stripe"),
+        )
+        .unwrap();
+    raw(&dir.path().join("store.db"))
+        .execute(
+            "UPDATE connector_instances SET credentials_encrypted = ?1 WHERE id = ?2",
+            [&legacy, &id],
+        )
+        .unwrap();
+    let opened = service.get(&id, "legacy", "cli").unwrap();
+    assert_eq!(secret_key(&opened.config).as_deref(), Some("sk_test_LEGACY"));
+
+    service.rotate_key("admin").unwrap();
+    let report = service.rewrap_all("cli").unwrap();
+    assert_eq!((report.rewrapped, report.failed.len()), (1, 0));
+    let text = service.instance(&id).unwrap().credentials_encrypted;
+    let bound = crate::secrets::vault::Context::for_instance("p1", "stripe", &id, 1);
+    assert!(service.vault().decrypt_text(&text, &bound).is_ok());
+    assert!(
+        service
+            .vault()
+            .decrypt_text(&text, &bound.legacy())
+            .is_err()
+    );
+    assert!(service.verify_audit().unwrap().is_intact());
 }

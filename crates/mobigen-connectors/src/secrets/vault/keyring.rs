@@ -27,6 +27,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
+use super::audit_seal::{AuditSeal, ENV_AUDIT_KEY};
 use super::provider::{DataKey, GeneratedDataKey, KeyId, KeyInfo, KeyProvider};
 use super::random::Rng;
 use super::{NONCE_LEN, TAG_LEN, VaultError};
@@ -45,6 +46,8 @@ pub const DEFAULT_KEY_MAX_AGE: Duration = Duration::from_secs(90 * 86_400);
 
 const FILE_FORMAT: &str = "mobigen-vault-keyring";
 const FILE_VERSION: u32 = 1;
+/// What the audit key of an environment or in-memory keyring is derived from its active key with.
+const AUDIT_KEY_DOMAIN: &[u8] = b"mobigen-audit-key-v1";
 const WRAPPED_LEN: usize = NONCE_LEN + 32 + TAG_LEN;
 
 /// Where the keys came from, which decides whether they can be rotated and saved.
@@ -91,6 +94,8 @@ pub struct LocalKeyring {
     rng: Rng,
     /// Keys found by re-reading the key file on an unknown key id (another process rotated).
     learned: Mutex<BTreeMap<KeyId, Arc<Material>>>,
+    /// The audit log's key and anchor (see [`AuditSeal`]).
+    audit: AuditSeal,
 }
 
 impl fmt::Debug for LocalKeyring {
@@ -132,12 +137,26 @@ impl LocalKeyring {
         source: Source,
         rng: Rng,
     ) -> LocalKeyring {
+        let derived = || {
+            keys.get(&active)
+                .and_then(|k| k.material.as_ref())
+                .map_or_else(
+                    || Zeroizing::new([0u8; 32]),
+                    |m| AuditSeal::derive_key(&m.key, AUDIT_KEY_DOMAIN),
+                )
+        };
+        let audit = match &source {
+            Source::File(path) => AuditSeal::for_key_file(path),
+            Source::Environment => AuditSeal::in_memory(derived(), false),
+            Source::Memory => AuditSeal::in_memory(derived(), true),
+        };
         LocalKeyring {
             keys,
             active,
             source,
             rng,
             learned: Mutex::new(BTreeMap::new()),
+            audit,
         }
     }
 
@@ -160,11 +179,16 @@ impl LocalKeyring {
                 let key = Zeroizing::new(key);
                 let id = std::env::var(ENV_KEY_ID).ok();
                 let previous = std::env::var(ENV_PREVIOUS_KEYS).ok().map(Zeroizing::new);
-                LocalKeyring::from_env_values(
+                let mut keyring = LocalKeyring::from_env_values(
                     &key,
                     id.as_deref(),
                     previous.as_deref().map(String::as_str),
-                )
+                )?;
+                if let Ok(audit_key) = std::env::var(ENV_AUDIT_KEY) {
+                    let audit_key = decode_key(&Zeroizing::new(audit_key), ENV_AUDIT_KEY)?;
+                    keyring.audit = AuditSeal::in_memory(audit_key, false);
+                }
+                Ok(keyring)
             }
             Err(_) => LocalKeyring::open_or_create(path, now),
         }
@@ -525,6 +549,10 @@ impl KeyProvider for LocalKeyring {
         Ok(DataKey::from_bytes(*key))
     }
 
+    fn audit_seal(&self) -> Result<AuditSeal, VaultError> {
+        Ok(self.audit.clone())
+    }
+
     fn keys(&self) -> Vec<KeyInfo> {
         self.keys
             .iter()
@@ -584,7 +612,7 @@ fn merge_keys(
 
 /// The key file's lock: an exclusive advisory lock on `<file>.lock` (created 0600, kept), held
 /// until the returned file is dropped.
-fn lock_key_file(path: &Path) -> Result<std::fs::File, VaultError> {
+pub(super) fn lock_key_file(path: &Path) -> Result<std::fs::File, VaultError> {
     let mut lock_path = path.as_os_str().to_owned();
     lock_path.push(".lock");
     let lock_path = PathBuf::from(lock_path);
@@ -606,7 +634,7 @@ fn lock_key_file(path: &Path) -> Result<std::fs::File, VaultError> {
 
 /// Replaces the key file atomically: a new private temporary file with a unique name next to
 /// it, fsynced, renamed over it, then the folder fsynced. The temporary file is removed on error.
-fn replace_key_file(path: &Path, bytes: &[u8], rng: &Rng) -> Result<(), VaultError> {
+pub(super) fn replace_key_file(path: &Path, bytes: &[u8], rng: &Rng) -> Result<(), VaultError> {
     let io_err = |source| VaultError::KeyFile {
         path: path.to_path_buf(),
         source,
@@ -723,7 +751,7 @@ impl Drop for KeyFileEntry {
 }
 
 #[cfg(unix)]
-fn check_private(path: &Path) -> Result<(), VaultError> {
+pub(super) fn check_private(path: &Path) -> Result<(), VaultError> {
     use std::os::unix::fs::PermissionsExt as _;
     let meta = std::fs::metadata(path).map_err(|source| VaultError::KeyFile {
         path: path.to_path_buf(),
@@ -740,7 +768,7 @@ fn check_private(path: &Path) -> Result<(), VaultError> {
 }
 
 #[cfg(not(unix))]
-fn check_private(_path: &Path) -> Result<(), VaultError> {
+pub(super) fn check_private(_path: &Path) -> Result<(), VaultError> {
     Ok(())
 }
 

@@ -8,7 +8,8 @@
 //! record to the active KEK without touching its encrypted body.
 //!
 //! Authenticated data: the body is sealed with the fixed header (magic, version, algorithm), its
-//! nonce and the caller's [`Context`] (project id, connector id); the data key is sealed with the
+//! nonce and the caller's [`Context`] (project id, connector id and, for stored credentials, the
+//! instance id and credentials version); the data key is sealed with the
 //! fixed header, the key id and the same context. Every header byte is therefore authenticated by
 //! one of the two tags, and a record moved to another project or connector fails to open.
 //! Authentication failures all give the same [`VaultError::Decryption`], whichever tag failed.
@@ -27,6 +28,7 @@
 //! # Ok::<(), mobigen_connectors::secrets::vault::VaultError>(())
 //! ```
 
+mod audit_seal;
 mod envelope;
 mod keyring;
 mod provider;
@@ -37,6 +39,7 @@ use std::path::PathBuf;
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
 
+pub use audit_seal::{AuditHead, AuditSeal, ENV_AUDIT_KEY};
 pub use envelope::{
     ALGORITHM_AES256GCM, Envelope, FORMAT_VERSION, MAGIC, NONCE_LEN, TAG_LEN, TEXT_PREFIX,
 };
@@ -171,12 +174,28 @@ pub enum VaultError {
 }
 
 /// What a record is bound to: a ciphertext opens only with the context it was sealed with.
+///
+/// Credentials in the store are bound to their instance and credentials version as well
+/// ([`Context::for_instance`]), so an older version cannot be swapped into the newest row.
+/// Records written before that binding existed (issue 15 item 13) name the project and the
+/// connector only; [`Context::legacy`] opens them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Context<'a> {
     /// The project the credentials belong to.
     pub project_id: &'a str,
     /// The connector they configure.
     pub connector_id: &'a str,
+    /// The connector instance and credentials version, for stored credentials.
+    pub instance: Option<InstanceBinding<'a>>,
+}
+
+/// The instance and credentials version a stored record is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceBinding<'a> {
+    /// The connector instance's id.
+    pub instance_id: &'a str,
+    /// The credentials version, from 1.
+    pub version: i64,
 }
 
 impl<'a> Context<'a> {
@@ -185,15 +204,47 @@ impl<'a> Context<'a> {
         Context {
             project_id,
             connector_id,
+            instance: None,
         }
     }
 
-    /// Unambiguous encoding: each part length-prefixed (u32, big-endian).
+    /// A context for credentials `version` of instance `instance_id` of `connector_id` in
+    /// `project_id`.
+    pub fn for_instance(
+        project_id: &'a str,
+        connector_id: &'a str,
+        instance_id: &'a str,
+        version: i64,
+    ) -> Context<'a> {
+        Context {
+            project_id,
+            connector_id,
+            instance: Some(InstanceBinding {
+                instance_id,
+                version,
+            }),
+        }
+    }
+
+    /// The same context without the instance: what records written before the instance binding
+    /// were sealed with.
+    pub fn legacy(&self) -> Context<'a> {
+        Context::new(self.project_id, self.connector_id)
+    }
+
+    /// Unambiguous encoding: each part length-prefixed (u32, big-endian); with an instance, its
+    /// id likewise, then the version (i64, big-endian).
     fn encode_into(&self, out: &mut Vec<u8>) {
-        for part in [self.project_id, self.connector_id] {
-            let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+        let mut part = |text: &str| {
+            let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
             out.extend_from_slice(&len.to_be_bytes());
-            out.extend_from_slice(part.as_bytes());
+            out.extend_from_slice(text.as_bytes());
+        };
+        part(self.project_id);
+        part(self.connector_id);
+        if let Some(instance) = self.instance {
+            part(instance.instance_id);
+            out.extend_from_slice(&instance.version.to_be_bytes());
         }
     }
 }
@@ -344,8 +395,9 @@ struct AadBuilder {
 
 impl AadBuilder {
     fn new(context: &Context<'_>) -> AadBuilder {
-        let mut wrap =
-            Vec::with_capacity(6 + 8 + context.project_id.len() + context.connector_id.len());
+        let mut wrap = Vec::with_capacity(
+            6 + 20 + context.project_id.len() + context.connector_id.len() + 40,
+        );
         wrap.extend_from_slice(&MAGIC);
         wrap.push(FORMAT_VERSION);
         wrap.push(ALGORITHM_AES256GCM);

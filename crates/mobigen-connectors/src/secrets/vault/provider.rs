@@ -7,6 +7,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use super::VaultError;
+use super::audit_seal::AuditSeal;
 use crate::clock::Timestamp;
 
 /// The name of a key-encryption key (`lk-3f9a0c21d4e5`, or a KMS key ARN).
@@ -138,6 +139,13 @@ pub trait KeyProvider: Send + Sync {
 
     /// Every key the provider knows, for the rotation policy and `keys list`.
     fn keys(&self) -> Vec<KeyInfo>;
+
+    /// The key that authenticates the audit log and the anchor of its head, both out of the
+    /// store's reach ([`AuditSeal`]).
+    ///
+    /// # Errors
+    /// Provider errors (a provider that keeps no audit key).
+    fn audit_seal(&self) -> Result<AuditSeal, VaultError>;
 }
 
 impl<P: KeyProvider + ?Sized> KeyProvider for Box<P> {
@@ -164,5 +172,8 @@ impl<P: KeyProvider + ?Sized> KeyProvider for Box<P> {
     }
     fn keys(&self) -> Vec<KeyInfo> {
         (**self).keys()
+    }
+    fn audit_seal(&self) -> Result<AuditSeal, VaultError> {
+        (**self).audit_seal()
     }
 }
