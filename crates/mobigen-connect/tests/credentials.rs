@@ -557,9 +557,11 @@ fn audit_verify_detects_a_dropped_tail_and_a_rehashed_chain() {
     sandbox.add_stripe(SECRET_1);
     let db = sandbox.db();
     let (hash, prev): (String, String) = db
-        .query_row("SELECT hash, prev_hash FROM audit_log WHERE seq = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT hash, prev_hash FROM audit_log WHERE seq = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .expect("row");
     assert_eq!(hash.len(), 64);
     db.execute(

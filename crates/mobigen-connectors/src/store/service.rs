@@ -155,7 +155,8 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         instance_id: &str,
         version: i64,
     ) -> Result<Envelope, StoreError> {
-        let context = Context::for_instance(project_id, config.connector_id(), instance_id, version);
+        let context =
+            Context::for_instance(project_id, config.connector_id(), instance_id, version);
         Ok(self
             .vault
             .encrypt(config.secrets_plaintext().expose_secret(), &context)?)

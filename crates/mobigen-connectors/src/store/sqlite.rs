@@ -26,7 +26,8 @@ use crate::secrets::vault::{AuditHead, AuditSeal, KeyId};
 /// Schema migrations, in order; migration `i` brings the schema to version `i + 1`. Version 2
 /// gives the store a random id (what the keyring anchors its audit head under) and marks keyed
 /// audit entries (older entries keep `keyed = 0` and their unkeyed hash).
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE connector_instances (
     id                    TEXT PRIMARY KEY NOT NULL,
     project_id            TEXT NOT NULL,
@@ -73,14 +74,16 @@ CREATE TABLE audit_log (
     hash        TEXT NOT NULL
 );
 CREATE INDEX idx_audit_log_instance ON audit_log(instance_id);
-", r"
+",
+    r"
 CREATE TABLE store_meta (
     key   TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
 );
 INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
 ALTER TABLE audit_log ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;
-"];
+",
+];
 
 /// How long a writer waits for another process's write to finish before "database is locked".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -602,7 +602,12 @@ fn file_service(dir: &Path) -> Service {
 fn rewrite_chain_from(path: &Path, from: i64, actor: &str, keyed: bool) {
     let conn = raw(path);
     let mut store = SqliteStore::open(path).unwrap();
-    store.set_audit_seal(LocalKeyring::generate_in_memory(T0).unwrap().audit_seal().unwrap());
+    store.set_audit_seal(
+        LocalKeyring::generate_in_memory(T0)
+            .unwrap()
+            .audit_seal()
+            .unwrap(),
+    );
     let entries = store.audit_entries(None, None).unwrap();
     let mut prev = entries
         .iter()
@@ -627,7 +632,10 @@ fn audit_chain_tampered_and_rehashed_is_detected() {
     for keyed_flag in [true, false] {
         let dir = tempfile::tempdir().unwrap();
         let mut service = file_service(dir.path());
-        let id = service.put("p1", stripe("sk_test_AUDIT"), "cli").unwrap().id;
+        let id = service
+            .put("p1", stripe("sk_test_AUDIT"), "cli")
+            .unwrap()
+            .id;
         for purpose in ["a", "b", "c"] {
             service.get(&id, purpose, "cli").unwrap();
         }
@@ -652,7 +660,10 @@ fn audit_chain_tampered_and_rehashed_is_detected() {
 fn audit_chain_rewritten_from_the_start_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     let mut service = file_service(dir.path());
-    let id = service.put("p1", stripe("sk_test_AUDIT"), "cli").unwrap().id;
+    let id = service
+        .put("p1", stripe("sk_test_AUDIT"), "cli")
+        .unwrap()
+        .id;
     service.get(&id, "a", "cli").unwrap();
     rewrite_chain_from(&dir.path().join("store.db"), 1, "mallory", false);
     let problem = service.verify_audit().unwrap().first_problem.unwrap();
@@ -666,7 +677,10 @@ fn audit_chain_rewritten_from_the_start_is_detected() {
 fn audit_chain_with_a_dropped_tail_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     let mut service = file_service(dir.path());
-    let id = service.put("p1", stripe("sk_test_AUDIT"), "cli").unwrap().id;
+    let id = service
+        .put("p1", stripe("sk_test_AUDIT"), "cli")
+        .unwrap()
+        .id;
     for purpose in ["a", "b", "c"] {
         service.get(&id, purpose, "cli").unwrap();
     }
@@ -676,7 +690,10 @@ fn audit_chain_with_a_dropped_tail_is_detected() {
         .execute("DELETE FROM audit_log WHERE seq >= 3", [])
         .unwrap();
     let fresh = file_service(dir.path());
-    for report in [service.verify_audit().unwrap(), fresh.verify_audit().unwrap()] {
+    for report in [
+        service.verify_audit().unwrap(),
+        fresh.verify_audit().unwrap(),
+    ] {
         let problem = report.first_problem.unwrap();
         assert_eq!(
             problem,
@@ -689,8 +706,14 @@ fn audit_chain_with_a_dropped_tail_is_detected() {
     }
     // Without the keyring's anchor file the store cannot vouch for its own end either.
     std::fs::remove_file(dir.path().join("keyring.json.audit")).unwrap();
-    let err = file_service(dir.path()).verify_audit().unwrap().first_problem;
-    assert!(err.is_some(), "a new audit key cannot verify the old entries");
+    let err = file_service(dir.path())
+        .verify_audit()
+        .unwrap()
+        .first_problem;
+    assert!(
+        err.is_some(),
+        "a new audit key cannot verify the old entries"
+    );
 }
 
 /// Entries written before the chain was keyed (schema 1) still verify, as a prefix that the
@@ -699,7 +722,10 @@ fn audit_chain_with_a_dropped_tail_is_detected() {
 fn legacy_unkeyed_entries_verify_as_a_prefix() {
     let dir = tempfile::tempdir().unwrap();
     let mut service = file_service(dir.path());
-    let id = service.put("p1", stripe("sk_test_AUDIT"), "cli").unwrap().id;
+    let id = service
+        .put("p1", stripe("sk_test_AUDIT"), "cli")
+        .unwrap()
+        .id;
     service.get(&id, "a", "cli").unwrap();
     // Turn the two entries into what schema 1 wrote (unkeyed hashes, keyed = 0).
     rewrite_chain_from(&dir.path().join("store.db"), 1, "cli", false);
@@ -764,7 +790,10 @@ fn an_older_credentials_version_swapped_into_the_current_row_is_refused() {
         .unwrap();
     let err = service.get(&id, "swap", "cli").unwrap_err();
     assert!(
-        matches!(err, StoreError::Vault(crate::secrets::vault::VaultError::Decryption)),
+        matches!(
+            err,
+            StoreError::Vault(crate::secrets::vault::VaultError::Decryption)
+        ),
         "{err}"
     );
     // The kept version still opens as what it is.
@@ -796,7 +825,10 @@ fn credentials_moved_to_another_instance_are_refused() {
 fn legacy_records_still_open_and_a_rewrap_binds_them_to_their_instance() {
     let dir = tempfile::tempdir().unwrap();
     let mut service = file_service(dir.path());
-    let id = service.put("p1", stripe("sk_test_LEGACY"), "cli").unwrap().id;
+    let id = service
+        .put("p1", stripe("sk_test_LEGACY"), "cli")
+        .unwrap()
+        .id;
     let opened = service.get(&id, "plaintext", "cli").unwrap();
     let legacy = service
         .vault()
@@ -812,7 +844,10 @@ fn legacy_records_still_open_and_a_rewrap_binds_them_to_their_instance() {
         )
         .unwrap();
     let opened = service.get(&id, "legacy", "cli").unwrap();
-    assert_eq!(secret_key(&opened.config).as_deref(), Some("sk_test_LEGACY"));
+    assert_eq!(
+        secret_key(&opened.config).as_deref(),
+        Some("sk_test_LEGACY")
+    );
 
     service.rotate_key("admin").unwrap();
     let report = service.rewrap_all("cli").unwrap();

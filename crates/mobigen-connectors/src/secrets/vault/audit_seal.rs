@@ -334,16 +334,22 @@ impl Drop for AuditFile {
 
 impl AuditFile {
     fn key(&self) -> Result<Zeroizing<[u8; 32]>, VaultError> {
-        let decoded = Zeroizing::new(STANDARD.decode(self.key.trim()).map_err(|_| {
-            VaultError::BadKey {
+        let decoded =
+            Zeroizing::new(
+                STANDARD
+                    .decode(self.key.trim())
+                    .map_err(|_| VaultError::BadKey {
+                        source_name: "the audit anchor file".into(),
+                        reason: "it is not base64",
+                    })?,
+            );
+        let key: [u8; 32] = decoded
+            .as_slice()
+            .try_into()
+            .map_err(|_| VaultError::BadKey {
                 source_name: "the audit anchor file".into(),
-                reason: "it is not base64",
-            }
-        })?);
-        let key: [u8; 32] = decoded.as_slice().try_into().map_err(|_| VaultError::BadKey {
-            source_name: "the audit anchor file".into(),
-            reason: "it must decode to exactly 32 bytes",
-        })?;
+                reason: "it must decode to exactly 32 bytes",
+            })?;
         Ok(Zeroizing::new(key))
     }
 }

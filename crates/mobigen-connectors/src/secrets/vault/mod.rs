@@ -395,9 +395,8 @@ struct AadBuilder {
 
 impl AadBuilder {
     fn new(context: &Context<'_>) -> AadBuilder {
-        let mut wrap = Vec::with_capacity(
-            6 + 20 + context.project_id.len() + context.connector_id.len() + 40,
-        );
+        let mut wrap =
+            Vec::with_capacity(6 + 20 + context.project_id.len() + context.connector_id.len() + 40);
         wrap.extend_from_slice(&MAGIC);
         wrap.push(FORMAT_VERSION);
         wrap.push(ALGORITHM_AES256GCM);
