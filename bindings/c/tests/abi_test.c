@@ -3,9 +3,11 @@
  * AddressSanitizer and UndefinedBehaviorSanitizer by `cargo xtask test`.
  *
  * Usage: abi_test PROJECT_DIR KEYRING_PATH */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mobigen_connectors.h"
 
@@ -208,6 +210,68 @@ static void test_vault(const char *keyring) {
     CHECK(mgc_vault_free(vault) == MGC_RESULT_INVALID_HANDLE);
 }
 
+/* The store + project protocol: add, merge update, an update whose code change fails (the
+ * store write is undone), enable refused before validation, remove. */
+static void test_store(mgc_registry *registry, const char *project, const char *keyring) {
+    mgc_store *store = NULL;
+    mgc_string *out = NULL;
+    char store_path[4096];
+    char src[4096];
+    char moved[4096];
+    const char *good = "{\"publishableKey\":\"pk_test_51Abc\",\"secretKey\":\"sk_test_51VerySecret\"}";
+    const char *eur = "{\"currency\":\"eur\"}";
+    const char *gbp = "{\"currency\":\"gbp\"}";
+    snprintf(store_path, sizeof store_path, "%s.store.db", keyring);
+    snprintf(src, sizeof src, "%s/src", project);
+    snprintf(moved, sizeof moved, "%s/.mobigen/moved-src", project);
+
+    CHECK(mgc_store_open(store_path, strlen(store_path), keyring, strlen(keyring), "abi test", 8, NULL) ==
+          MGC_RESULT_NULL_ARGUMENT);
+    CHECK(mgc_store_open(store_path, strlen(store_path), keyring, strlen(keyring), "abi test", 8, &store) ==
+          MGC_RESULT_OK);
+    CHECK(mgc_store_add(store, registry, project, strlen(project), "prj-c", 5, "stripe", 6, good, strlen(good), 0,
+                        &out) == MGC_RESULT_OK);
+    CHECK(out != NULL && contains(mgc_string_ptr(out), "\"action\":\"created\""));
+    CHECK(out != NULL && !contains(mgc_string_ptr(out), "sk_test_51VerySecret"));
+    mgc_string_free(out);
+    out = NULL;
+    CHECK(mgc_store_add(store, registry, project, strlen(project), "prj-c", 5, "stripe", 6, good, strlen(good),
+                        MGC_REFUSE_STORED, &out) == MGC_RESULT_ALREADY_EXISTS);
+    CHECK(out == NULL);
+    CHECK(mgc_store_update(store, registry, project, strlen(project), "prj-c", 5, "stripe", 6, eur, strlen(eur),
+                           MGC_MERGE, &out) == MGC_RESULT_OK);
+    CHECK(out != NULL && contains(mgc_string_ptr(out), "\"credentialsVersion\":2"));
+    mgc_string_free(out);
+    out = NULL;
+
+    /* Writing through a link into .mobigen/ is refused: the update fails after the store write,
+     * and the previous credentials are put back. */
+    CHECK(rename(src, moved) == 0);
+    CHECK(symlink(moved, src) == 0);
+    CHECK(mgc_store_update(store, registry, project, strlen(project), "prj-c", 5, "stripe", 6, gbp, strlen(gbp),
+                           MGC_MERGE, &out) == MGC_RESULT_IO);
+    CHECK(contains(mgc_last_error(), "the stored credentials were put back to version 2"));
+    CHECK(out == NULL);
+    CHECK(unlink(src) == 0);
+    CHECK(rename(moved, src) == 0);
+
+    CHECK(mgc_store_set_enabled(store, registry, project, strlen(project), "prj-c", 5, "stripe", 6, 1, &out) ==
+          MGC_RESULT_ILLEGAL_TRANSITION);
+    CHECK(mgc_store_set_enabled(store, registry, project, strlen(project), "prj-c", 5, "supabase", 8, 1, &out) ==
+          MGC_RESULT_NOT_ENABLED);
+    CHECK(out == NULL);
+    CHECK(mgc_store_remove(store, registry, project, strlen(project), "prj-c", 5, "stripe", 6, 0, &out) ==
+          MGC_RESULT_OK);
+    CHECK(out != NULL && contains(mgc_string_ptr(out), "\"action\":\"removed\""));
+    mgc_string_free(out);
+    out = NULL;
+    CHECK(mgc_store_remove(store, registry, project, strlen(project), "prj-c", 5, "stripe", 6, 0, &out) ==
+          MGC_RESULT_NOT_ENABLED);
+    CHECK(mgc_store_free(store) == MGC_RESULT_OK);
+    CHECK(mgc_store_free(store) == MGC_RESULT_INVALID_HANDLE);
+    CHECK(mgc_store_free(NULL) == MGC_RESULT_OK);
+}
+
 int main(int argc, char **argv) {
     mgc_registry *registry = NULL;
     if (argc != 3) {
@@ -222,6 +286,7 @@ int main(int argc, char **argv) {
     test_frees();
     test_config_and_project(registry, argv[1]);
     test_supplied_files(registry, argv[1]);
+    test_store(registry, argv[1], argv[2]);
     test_vault(argv[2]);
     mgc_registry_free(registry);
     printf("c-abi: %d passed, %d failed\n", checks - failures, failures);
