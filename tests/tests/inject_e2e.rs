@@ -872,3 +872,45 @@ fn an_edited_supplied_file_is_a_conflict_unless_forced() {
             .contains("my note")
     );
 }
+
+#[test]
+fn onesignal_location_adds_the_location_permissions_and_removes_them_again() {
+    let registry = registry();
+    let app = sample_app();
+    let before = files(app.path());
+    // The full fixture config shares the location (`features.location: true`).
+    let config = fixture_config(&registry, "onesignal", "full");
+    ops::add(
+        &registry,
+        app.path(),
+        &config,
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect("add");
+    let after = files(app.path());
+    let app_json = text(&after, "app.json");
+    // expo-location's config plugin writes the iOS usage string and the Android permissions.
+    assert!(app_json.contains("\"expo-location\""), "{app_json}");
+    assert!(
+        app_json.contains("\"locationWhenInUsePermission\""),
+        "{app_json}"
+    );
+    let package = text(&after, "package.json");
+    assert!(package.contains("\"expo-location\""), "{package}");
+    remove(&registry, app.path(), "onesignal");
+    assert_eq!(files(app.path()), before);
+    // Without the feature, nothing about location is added.
+    let minimal = fixture_config(&registry, "onesignal", "minimal");
+    ops::add(
+        &registry,
+        app.path(),
+        &minimal,
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect("add minimal");
+    let plain = files(app.path());
+    assert!(!text(&plain, "app.json").contains("expo-location"));
+    assert!(!text(&plain, "package.json").contains("expo-location"));
+}

@@ -35,10 +35,10 @@ use mobigen_connectors::host::location::create_private_file;
 use mobigen_connectors::host::protocol::{
     AddRequest, ConfigChange, IfStored, StoredProject, instance_json,
 };
-use mobigen_connectors::store::{CredentialService, SqliteStore, Store as _};
 use mobigen_connectors::project::ops::{self, Mode};
 use mobigen_connectors::project::plan::PlanOptions;
 use mobigen_connectors::secrets::vault::{Context, LocalKeyring, Vault};
+use mobigen_connectors::store::{CredentialService, SqliteStore, Store as _};
 use mobigen_connectors::{Registry, ValidConfig};
 
 /// Result of every call. Codes are stable: new ones are added, none is ever renumbered or reused.
@@ -1046,7 +1046,10 @@ pub extern "C" fn mgc_store_remove(
             .project()
             .remove(id, options, mode, flags & MGC_DISABLE_ACTIVE != 0)
             .map_err(failure)?;
-        string_out(out, to_json_text(&outcome.to_json(id, mode == Mode::DryRun))?)
+        string_out(
+            out,
+            to_json_text(&outcome.to_json(id, mode == Mode::DryRun))?,
+        )
     })
 }
 

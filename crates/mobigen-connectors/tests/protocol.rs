@@ -312,7 +312,6 @@ fn remove_refuses_an_active_instance_then_deletes_code_and_credentials() {
         .set_enabled("stripe", true)
         .expect_err("not validated");
     assert_eq!(error.code(), ErrorCode::IllegalTransition);
-    drop(project);
     service
         .record_validation(&id, true, &json!({"success": true}), ACTOR)
         .expect("validated");

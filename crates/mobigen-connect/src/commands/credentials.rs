@@ -149,12 +149,7 @@ fn rotate(registry: &Registry, location: &StoreLocation, args: &RotateArgs) -> C
         &project_id,
         &actor,
     )
-    .update(
-        &args.id,
-        ConfigChange::Replace(valid),
-        options,
-        Mode::Apply,
-    )
+    .update(&args.id, ConfigChange::Replace(valid), options, Mode::Apply)
     .map_err(|e| match e {
         ProtocolError::NotInProject { .. } => anyhow::anyhow!(
             "connector `{}` is not in project {}: use `mobigen-connect add` to add it",
@@ -164,7 +159,10 @@ fn rotate(registry: &Registry, location: &StoreLocation, args: &RotateArgs) -> C
         other => other.into(),
     })?;
     let plan = &outcome.plan;
-    let write = outcome.store.as_ref().context("the update stored nothing")?;
+    let write = outcome
+        .store
+        .as_ref()
+        .context("the update stored nothing")?;
     let record = write.record();
     let versions = service.store().credential_versions(&record.id)?;
     let previous = versions

@@ -203,8 +203,8 @@ pub(crate) fn add(registry: &Registry, location: &StoreLocation, args: &AddArgs)
         mode: Mode::Apply,
         if_stored: IfStored::Update,
     };
-    let outcome = StoredProject::new(registry, &mut service, dir, &project_id, &actor)
-        .add(&request)?;
+    let outcome =
+        StoredProject::new(registry, &mut service, dir, &project_id, &actor).add(&request)?;
     done(quiet, &format!("Storing {name} config (secrets encrypted)"));
     done(quiet, &format!("Adding {name} in {}", dir.display()));
     let store = outcome

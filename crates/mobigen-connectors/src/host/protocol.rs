@@ -128,7 +128,7 @@ pub enum ProtocolError {
     #[error("{source}\nthe project was left unchanged, and {undone}")]
     ApplyFailed {
         /// Why applying failed.
-        source: OpError,
+        source: Box<OpError>,
         /// What undoing the store write did.
         undone: String,
     },
@@ -138,7 +138,7 @@ pub enum ProtocolError {
     )]
     UndoFailed {
         /// Why applying failed.
-        source: OpError,
+        source: Box<OpError>,
         /// Why the undo failed.
         undo: Box<ProtocolError>,
         /// The instance.
@@ -667,9 +667,12 @@ impl<'a, S: Store, P: KeyProvider, C: Clock> StoredProject<'a, S, P, C> {
         };
         let record = write.record();
         Err(match undo {
-            Ok(undone) => ProtocolError::ApplyFailed { source, undone },
+            Ok(undone) => ProtocolError::ApplyFailed {
+                source: Box::new(source),
+                undone,
+            },
             Err(undo) => ProtocolError::UndoFailed {
-                source,
+                source: Box::new(source),
                 undo: Box::new(undo),
                 instance_id: record.id.clone(),
                 version: record.credentials_version,

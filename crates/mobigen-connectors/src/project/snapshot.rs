@@ -48,6 +48,23 @@ pub enum ProjectError {
         /// The parser's message.
         message: String,
     },
+    /// The folder is the root of a monorepo (npm/yarn/pnpm workspaces), not an Expo app.
+    #[error(
+        "{}: this is the root of a monorepo (it has {marker}) with no `expo` dependency of its own, not an Expo app; {}",
+        dir.display(),
+        monorepo_advice(apps, patterns)
+    )]
+    MonorepoRoot {
+        /// The folder.
+        dir: PathBuf,
+        /// What makes it a workspace root (`package.json "workspaces"`, `pnpm-workspace.yaml`).
+        marker: String,
+        /// The Expo apps found below it (folders whose package.json depends on `expo`),
+        /// relative to it with `/`.
+        apps: Vec<String>,
+        /// The folder patterns that were searched.
+        patterns: Vec<String>,
+    },
     /// A path the library reads goes through a symbolic link that leads out of the project.
     #[error(
         "refusing to read `{path}`: `{link}` is a symbolic link to {}, outside the project; replace the link with the folder or file itself",
@@ -69,6 +86,20 @@ pub enum ProjectError {
     },
 }
 
+fn monorepo_advice(apps: &[String], patterns: &[String]) -> String {
+    match apps {
+        [] => format!(
+            "no Expo app (a folder whose package.json depends on `expo`) was found in {}; point --project at the app's folder",
+            patterns.join(", ")
+        ),
+        [one] => format!("point --project at the app's folder: {one}"),
+        more => format!(
+            "point --project at one of the app folders found below it: {}",
+            more.join(", ")
+        ),
+    }
+}
+
 /// The files of a project that planning may look at, read once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectSnapshot {
@@ -77,6 +108,9 @@ pub struct ProjectSnapshot {
 }
 
 const SOURCE_EXTENSIONS: [&str; 4] = ["tsx", "ts", "jsx", "js"];
+
+/// The index routes that mark an Expo Router app without a root layout, in Expo Router's order.
+const ROUTER_INDEX_STEMS: [&str; 2] = ["src/app/index", "app/index"];
 
 /// Follows `relative` from `root` (the project's real path) component by component: each
 /// symbolic link on the way must lead to a place inside the project. A link that leads nowhere
@@ -154,7 +188,15 @@ impl ProjectSnapshot {
         .into_iter()
         .map(String::from)
         .collect();
-        for stem in ["App", "src/App", "index", "app/_layout", "src/app/_layout"] {
+        for stem in [
+            "App",
+            "src/App",
+            "index",
+            "app/_layout",
+            "src/app/_layout",
+            "app/index",
+            "src/app/index",
+        ] {
             for ext in SOURCE_EXTENSIONS {
                 wanted.insert(format!("{stem}.{ext}"));
             }
@@ -179,6 +221,7 @@ impl ProjectSnapshot {
             source,
         })?;
         snapshot.read_paths(dir, &root, wanted)?;
+        snapshot.refuse_monorepo_root(dir)?;
         // The entry file named by package.json `main`, and files the lock file lists.
         let mut more = BTreeSet::new();
         if let Some(main) = snapshot.package_main()? {
@@ -190,6 +233,56 @@ impl ProjectSnapshot {
         more.retain(|p| !snapshot.files.contains_key(p) && !snapshot.absent.contains(p));
         snapshot.read_paths(dir, &root, more)?;
         Ok(snapshot)
+    }
+
+    /// Refuses a monorepo root (package.json `workspaces` or a `pnpm-workspace.yaml`, and no
+    /// `expo` dependency of its own), naming the Expo apps found below it.
+    fn refuse_monorepo_root(&self, dir: &Path) -> Result<(), ProjectError> {
+        let package = self.json("package.json")?.unwrap_or(Value::Null);
+        if depends_on_expo(&package) {
+            return Ok(());
+        }
+        let mut patterns: Vec<String> = Vec::new();
+        let mut marker = None;
+        let listed = match package.get("workspaces") {
+            Some(Value::Array(items)) => Some(items),
+            Some(Value::Object(map)) => map.get("packages").and_then(Value::as_array),
+            _ => None,
+        };
+        if let Some(items) = listed {
+            marker = Some("package.json \"workspaces\"".to_string());
+            patterns.extend(items.iter().filter_map(Value::as_str).map(str::to_string));
+        }
+        if let Ok(text) = std::fs::read_to_string(dir.join("pnpm-workspace.yaml")) {
+            marker.get_or_insert_with(|| "pnpm-workspace.yaml".to_string());
+            patterns.extend(pnpm_workspace_patterns(&text));
+        }
+        let Some(marker) = marker else {
+            return Ok(());
+        };
+        for default in ["apps/*", "packages/*"] {
+            if !patterns.iter().any(|p| p == default) {
+                patterns.push(default.to_string());
+            }
+        }
+        let mut apps = BTreeSet::new();
+        for pattern in &patterns {
+            for folder in pattern_folders(dir, pattern) {
+                let Ok(text) = std::fs::read_to_string(dir.join(&folder).join("package.json"))
+                else {
+                    continue;
+                };
+                if serde_json::from_str::<Value>(&text).is_ok_and(|p| depends_on_expo(&p)) {
+                    apps.insert(folder);
+                }
+            }
+        }
+        Err(ProjectError::MonorepoRoot {
+            dir: dir.to_path_buf(),
+            marker,
+            apps: apps.into_iter().collect(),
+            patterns,
+        })
     }
 
     /// Reads `paths` (relative to `dir`, whose real path is `root`); a path through a symbolic
@@ -311,6 +404,11 @@ impl ProjectSnapshot {
                         main.map_or("not set".to_string(), |m| format!("`{m}`")),
                         stems
                             .iter()
+                            .chain(if kind == RootKind::RouterLayout {
+                                ROUTER_INDEX_STEMS.as_slice()
+                            } else {
+                                <&[&str]>::default()
+                            })
                             .flat_map(|stem| {
                                 SOURCE_EXTENSIONS
                                     .iter()
@@ -326,10 +424,23 @@ impl ProjectSnapshot {
                 pick(&["App"], RootKind::Component)
             }
             Some("expo-router/entry" | "expo-router/entry.js") => {
-                pick(&["app/_layout", "src/app/_layout"], RootKind::RouterLayout)
+                pick(&["app/_layout", "src/app/_layout"], RootKind::RouterLayout).or_else(
+                    |not_found| {
+                        // The root layout is optional: an app with routes but no layout gets
+                        // one (owned, created with the first connector).
+                        match self.router_dir_without_layout() {
+                            Some(dir) => Ok(RootLocation {
+                                file: format!("{dir}/_layout.tsx"),
+                                kind: RootKind::CreatedLayout,
+                            }),
+                            None => Err(not_found),
+                        }
+                    },
+                )
             }
             Some(entry) => {
-                let found = entry_candidates(entry).into_iter().find(|p| self.exists(p));
+                let candidates = entry_candidates(entry);
+                let found = candidates.iter().find(|p| self.exists(p)).cloned();
                 found
                     .map(|file| RootLocation {
                         file,
@@ -337,11 +448,26 @@ impl ProjectSnapshot {
                     })
                     .ok_or_else(|| ProjectError::RootNotFound {
                         reason: format!(
-                            "package.json `main` is `{entry}`, but that file does not exist in the project"
+                            "package.json `main` is `{entry}`, but none of {} exists in the \
+                             project; create the entry file or fix `main`",
+                            candidates.join(", ")
                         ),
                     })
             }
         }
+    }
+
+    /// The Expo Router folder of an app without a root layout: `src/app` or `app`, the first
+    /// that holds an index route (Expo Router prefers `src/app`).
+    fn router_dir_without_layout(&self) -> Option<&'static str> {
+        ROUTER_INDEX_STEMS
+            .iter()
+            .find(|stem| {
+                SOURCE_EXTENSIONS
+                    .iter()
+                    .any(|ext| self.exists(&format!("{stem}.{ext}")))
+            })
+            .and_then(|stem| stem.strip_suffix("/index"))
     }
 
     /// The project's layout: whether it uses Expo Router, and where.
@@ -353,13 +479,19 @@ impl ProjectSnapshot {
             .package_main()?
             .is_some_and(|m| m.starts_with("expo-router/entry"));
         let router_dir = uses_router.then(|| {
-            if SOURCE_EXTENSIONS
-                .iter()
-                .any(|ext| self.exists(&format!("src/app/_layout.{ext}")))
-            {
+            let has = |stem: &str| {
+                SOURCE_EXTENSIONS
+                    .iter()
+                    .any(|ext| self.exists(&format!("{stem}.{ext}")))
+            };
+            if has("src/app/_layout") {
                 "src/app".to_string()
-            } else {
+            } else if has("app/_layout") {
                 "app".to_string()
+            } else {
+                self.router_dir_without_layout()
+                    .unwrap_or("app")
+                    .to_string()
             }
         });
         let nativewind = self.json("package.json")?.is_some_and(|package| {
@@ -379,6 +511,68 @@ impl ProjectSnapshot {
     }
 }
 
+/// Whether a parsed package.json lists `expo` in `dependencies` or `devDependencies`.
+fn depends_on_expo(package: &Value) -> bool {
+    ["dependencies", "devDependencies"]
+        .iter()
+        .any(|key| package.get(key).and_then(|d| d.get("expo")).is_some())
+}
+
+/// The package folder patterns of a `pnpm-workspace.yaml` (its `packages:` list).
+fn pnpm_workspace_patterns(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_packages = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if !line.starts_with([' ', '\t', '-']) {
+            in_packages = trimmed.trim_end_matches(':') == "packages";
+            continue;
+        }
+        if in_packages && let Some(item) = trimmed.strip_prefix('-') {
+            let item = item.trim().trim_matches(|c| c == '\'' || c == '"');
+            if !item.is_empty() {
+                out.push(item.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The folders (relative, with `/`) a workspace pattern names: `apps/*` (and `apps/**`) is
+/// every folder directly in `apps`, other patterns name one folder; `!` exclusions and
+/// patterns leaving the project are skipped.
+fn pattern_folders(dir: &Path, pattern: &str) -> Vec<String> {
+    let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
+    if pattern.starts_with('!') || pattern.split('/').any(|part| part == "..") {
+        return Vec::new();
+    }
+    let base = pattern
+        .strip_suffix("/**")
+        .or_else(|| pattern.strip_suffix("/*"));
+    let Some(base) = base else {
+        return if pattern.contains('*') || !dir.join(pattern).is_dir() {
+            Vec::new()
+        } else {
+            vec![pattern.to_string()]
+        };
+    };
+    if base.contains('*') {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(dir.join(base)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|name| name != "node_modules" && !name.starts_with('.'))
+        .map(|name| format!("{base}/{name}"))
+        .collect();
+    out.sort();
+    out
+}
+
 /// Where the root component is and how it is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootLocation {
@@ -395,6 +589,10 @@ pub enum RootKind {
     Component,
     /// Expo Router's root layout (`app/_layout.*`), default-exported.
     RouterLayout,
+    /// An Expo Router app without a root layout (the layout is optional): the library creates
+    /// `app/_layout.tsx` (or `src/app/_layout.tsx`) rendering `<Slot />` inside the connectors'
+    /// wrap, and deletes it with the last connector.
+    CreatedLayout,
     /// A custom entry file (package.json `main`), usually calling `registerRootComponent(App)`.
     Entry,
 }
