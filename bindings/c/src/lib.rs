@@ -606,10 +606,7 @@ pub extern "C" fn mgc_validate_config(
         let id = arg_str(id, id_len, "id")?;
         let config = arg_json(config_json, config_len, "config")?;
         check_out(out, "out")?;
-        let connector = registry.inner.lookup(id).map_err(failure)?;
-        let valid = connector
-            .validate_config(&config)
-            .map_err(|e| Failure::new(mgc_result::InvalidConfig, e.to_string()))?;
+        let valid = validated(&registry.inner, id, &config)?;
         let report =
             serde_json::json!({ "config": valid.redacted(), "warnings": valid.warnings() });
         string_out(out, to_json_text(&report)?)
@@ -618,6 +615,19 @@ pub extern "C" fn mgc_validate_config(
 
 // ---------------------------------------------------------------------------------------------
 // Projects
+
+/// `config` validated as connector `id`'s config.
+fn validated(
+    registry: &Registry,
+    id: &str,
+    config: &serde_json::Value,
+) -> Result<ValidConfig, Failure> {
+    registry
+        .lookup(id)
+        .map_err(failure)?
+        .validate_config(config)
+        .map_err(|e| Failure::new(mgc_result::InvalidConfig, e.to_string()))
+}
 
 fn options(flags: u32) -> (PlanOptions, Mode) {
     let options = PlanOptions {
@@ -725,10 +735,7 @@ impl<'a> AddArgs<'a> {
         let dir = arg_str(dir, dir_len, "dir")?;
         let id = arg_str(id, id_len, "id")?;
         let config = arg_json(config_json, config_len, "config")?;
-        let connector = registry.lookup(id).map_err(failure)?;
-        let valid = connector
-            .validate_config(&config)
-            .map_err(|e| Failure::new(mgc_result::InvalidConfig, e.to_string()))?;
+        let valid = validated(registry, id, &config)?;
         Ok(AddArgs {
             registry,
             dir,
@@ -853,7 +860,8 @@ pub extern "C" fn mgc_store_free(store: *mut mgc_store) -> mgc_result {
     guard(|| take_back(store, Kind::Store, "store"))
 }
 
-/// The checked common arguments of the `mgc_store_*` project calls.
+/// The checked common arguments of the `mgc_store_*` project calls (the output pointer checked
+/// too, before any work).
 struct StoreCall<'a> {
     store: &'a mut mgc_store,
     registry: &'a Registry,
@@ -869,6 +877,7 @@ impl<'a> StoreCall<'a> {
         (dir, dir_len): (*const c_char, usize),
         (project_id, project_id_len): (*const c_char, usize),
         (id, id_len): (*const c_char, usize),
+        out: *mut *mut mgc_string,
     ) -> Result<StoreCall<'a>, Failure> {
         let store = resolve(store, Kind::Store, "store")?;
         let registry = &registry_ref(registry)?.inner;
@@ -881,6 +890,7 @@ impl<'a> StoreCall<'a> {
             ));
         }
         let id = arg_str(id, id_len, "id")?;
+        check_out(out, "out")?;
         // SAFETY: the handle is live, so it resolves to a valid `mgc_store`; C must not use the
         // store from another thread during this call (documented: a store is used by one
         // thread at a time).
@@ -935,15 +945,10 @@ pub extern "C" fn mgc_store_add(
             (dir, dir_len),
             (project_id, project_id_len),
             (id, id_len),
+            out,
         )?;
         let config = arg_json(config_json, config_len, "config")?;
-        check_out(out, "out")?;
-        let valid = call
-            .registry
-            .lookup(call.id)
-            .map_err(failure)?
-            .validate_config(&config)
-            .map_err(failure)?;
+        let valid = validated(call.registry, call.id, &config)?;
         let (options, mode) = options(flags);
         let request = AddRequest {
             config: valid,
@@ -989,19 +994,13 @@ pub extern "C" fn mgc_store_update(
             (dir, dir_len),
             (project_id, project_id_len),
             (id, id_len),
+            out,
         )?;
         let config = arg_json(config_json, config_len, "config")?;
-        check_out(out, "out")?;
         let change = if flags & MGC_MERGE != 0 {
             ConfigChange::Merge(config)
         } else {
-            ConfigChange::Replace(
-                call.registry
-                    .lookup(call.id)
-                    .map_err(failure)?
-                    .validate_config(&config)
-                    .map_err(failure)?,
-            )
+            ConfigChange::Replace(validated(call.registry, call.id, &config)?)
         };
         let (options, mode) = options(flags);
         let id = call.id;
@@ -1038,8 +1037,8 @@ pub extern "C" fn mgc_store_remove(
             (dir, dir_len),
             (project_id, project_id_len),
             (id, id_len),
+            out,
         )?;
-        check_out(out, "out")?;
         let (options, mode) = options(flags);
         let id = call.id;
         let outcome = call
@@ -1077,8 +1076,8 @@ pub extern "C" fn mgc_store_set_enabled(
             (dir, dir_len),
             (project_id, project_id_len),
             (id, id_len),
+            out,
         )?;
-        check_out(out, "out")?;
         let id = call.id;
         let switched = call
             .project()
