@@ -3,15 +3,12 @@
 
 use std::path::PathBuf;
 
-use std::collections::BTreeMap;
-
 use mobigen_connectors::clock::{Clock, SystemClock};
 use mobigen_connectors::host::location::create_private_file;
 use mobigen_connectors::host::protocol::{
     AddRequest, ConfigChange, IfStored, ProtocolError, StoredProject, instance_json,
 };
 use mobigen_connectors::project::ops::Mode;
-use mobigen_connectors::project::plan::PlanOptions;
 use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
 use mobigen_connectors::store::{CredentialService, InstanceRecord, SqliteStore, Store};
 use napi::Env;
@@ -21,7 +18,7 @@ use serde_json::Value;
 
 use crate::errors::{self, Code, Failure, Outcome};
 use crate::vault::DEFAULT_ACTOR;
-use crate::{args, call, registry};
+use crate::{args, call, project, registry};
 
 type Service = CredentialService<SqliteStore, LocalKeyring, SystemClock>;
 
@@ -357,24 +354,8 @@ impl CredentialStore {
                     ));
                 }
             };
-            let supplied = match options.and_then(|o| o.get("supplied")) {
-                None | Some(Value::Null) => BTreeMap::new(),
-                Some(Value::Object(bodies)) => bodies
-                    .iter()
-                    .map(|(id, body)| match body {
-                        Value::String(body) => Ok((id.clone(), body.clone())),
-                        _ => Err(Failure::argument(format!(
-                            "options.supplied.{id} must be a string (the file's body)"
-                        ))),
-                    })
-                    .collect::<Outcome<_>>()?,
-                Some(_) => {
-                    return Err(Failure::argument(
-                        "options.supplied must be an object: supplied file id -> body",
-                    ));
-                }
-            };
-            let (plan_options, mode) = plan_options(options)?;
+            let supplied = project::supplied_option(options)?;
+            let (plan_options, mode) = project::plan_options(options)?;
             let request = AddRequest {
                 config: valid,
                 options: plan_options,
@@ -418,7 +399,7 @@ impl CredentialStore {
             } else {
                 ConfigChange::Replace(Self::validated(&env, &connector, config)?)
             };
-            let (plan_options, mode) = plan_options(options)?;
+            let (plan_options, mode) = project::plan_options(options)?;
             self.with_project(&env, project_dir, project_id, |p| {
                 p.update(&connector, change, plan_options, mode)
             })
@@ -450,7 +431,7 @@ impl CredentialStore {
             let options = options.as_ref();
             args::known_keys(options, &["force", "dryRun", "disableActive"])?;
             let disable_active = args::flag(options, "disableActive", false)?;
-            let (plan_options, mode) = plan_options(options)?;
+            let (plan_options, mode) = project::plan_options(options)?;
             self.with_project(&env, project_dir, project_id, |p| {
                 p.remove(&connector, plan_options, mode, disable_active)
             })
@@ -516,18 +497,4 @@ impl CredentialStore {
             Ok(opened.config.expose_full_config())
         })
     }
-}
-
-/// `{ force, writeSecretEnv, dryRun }` of the protocol calls.
-fn plan_options(options: Option<&Value>) -> Outcome<(PlanOptions, Mode)> {
-    let plan = PlanOptions {
-        write_secret_env: args::flag(options, "writeSecretEnv", true)?,
-        force: args::flag(options, "force", false)?,
-    };
-    let mode = if args::flag(options, "dryRun", false)? {
-        Mode::DryRun
-    } else {
-        Mode::Apply
-    };
-    Ok((plan, mode))
 }

@@ -30,7 +30,8 @@ function tree(dir) {
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const full = path.join(d, e.name)
-      if (e.isDirectory()) walk(full)
+      if (e.isSymbolicLink()) out[path.relative(dir, full)] = `-> ${fs.readlinkSync(full)}`
+      else if (e.isDirectory()) walk(full)
       else out[path.relative(dir, full)] = fs.readFileSync(full, 'utf8')
     }
   }
@@ -311,17 +312,19 @@ test('PATCH whose code change fails leaves the stored config and the project unc
   // write.
   fs.renameSync(path.join(dir, 'src'), path.join(dir, '.mobigen', 'moved-src'))
   fs.symlinkSync(path.join(dir, '.mobigen', 'moved-src'), path.join(dir, 'src'))
-  const before = tree(path.join(dir, '.mobigen', 'moved-src'))
-  const patched = await call('PATCH', '/api/v1/projects/shop-patch/connectors/stripe', { config: { currency: 'eur' } })
+  const before = tree(dir)
+  const store = CredentialStore.open(path.join(root, '.mobigen', 'connectors.db'), path.join(root, '.mobigen', 'vault-keyring.json'), { actor: 'test' })
+  const instance = store.findInstance('shop-patch', 'stripe')
+  const storedBefore = store.decryptCredentials(instance.id, 'test: before the PATCH')
+  const patched = await call('PATCH', '/api/v1/projects/shop-patch/connectors/stripe', { config: { currency: 'eur', secretKey: 'sk_test_51PatchedNeverStored' } })
   assert.equal(patched.body.success, false, JSON.stringify(patched.body))
   assert.match(patched.body.error.message, /symbolic link/)
   assert.match(patched.body.error.message, /the stored credentials were put back to version 1/)
-  assert.deepEqual(tree(path.join(dir, '.mobigen', 'moved-src')), before)
-  const store = CredentialStore.open(path.join(root, '.mobigen', 'connectors.db'), path.join(root, '.mobigen', 'vault-keyring.json'), { actor: 'test' })
-  const instance = store.findInstance('shop-patch', 'stripe')
-  const current = store.decryptCredentials(instance.id, 'test: the PATCH was undone')
-  assert.equal(current.currency, stripe.currency ?? 'usd')
-  assert.equal(current.secretKey, stripe.secretKey)
+  assert.ok(!JSON.stringify(patched.body).includes('sk_test_51PatchedNeverStored'))
+  assert.ok(!JSON.stringify(patched.body).includes(stripe.secretKey))
+  assert.deepEqual(tree(dir), before)
+  assert.deepEqual(store.decryptCredentials(instance.id, 'test: the PATCH was undone'), storedBefore)
+  assert.equal(storedBefore.currency, 'usd')
 
   // Once the link is gone, the same PATCH merges into the stored config (secrets kept).
   fs.rmSync(path.join(dir, 'src'))
@@ -329,8 +332,8 @@ test('PATCH whose code change fails leaves the stored config and the project unc
   const ok = await call('PATCH', '/api/v1/projects/shop-patch/connectors/stripe', { config: { currency: 'eur' } })
   assert.equal(ok.status, 200, JSON.stringify(ok.body))
   const merged = store.decryptCredentials(instance.id, 'test: the PATCH was merged')
-  assert.equal(merged.currency, 'eur')
-  assert.equal(merged.secretKey, stripe.secretKey)
+  assert.deepEqual(merged, { ...storedBefore, currency: 'eur' })
+  assert.match(fs.readFileSync(path.join(dir, '.env'), 'utf8'), /EXPO_PUBLIC_STRIPE_CURRENCY=eur/)
   // A PATCH naming an invalid member is refused with its field.
   const bad = await call('PATCH', '/api/v1/projects/shop-patch/connectors/stripe', { config: { currency: 'EURO' } })
   assert.equal(bad.status, 400)
