@@ -16,6 +16,16 @@
 // `mgc_project_add` flag: write no secret value to disk (not even `.env.local`).
 #define MGC_NO_SECRET_ENV 4
 
+// `mgc_store_add` flag: refuse (`MGC_RESULT_ALREADY_EXISTS`) when the project already has the
+// connector in the store, instead of updating it.
+#define MGC_REFUSE_STORED 8
+
+// `mgc_store_update` flag: the config is a JSON merge patch on the stored config.
+#define MGC_MERGE 16
+
+// `mgc_store_remove` flag: disable an active instance instead of refusing it.
+#define MGC_DISABLE_ACTIVE 32
+
 // Result of every call. Codes are stable: new ones are added, none is ever renumbered or reused.
 enum mgc_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -62,6 +72,15 @@ enum mgc_result
   // A supplied file (`mgc_project_add_supplied`) is not declared by the connector or its
   // body does not parse.
   MGC_RESULT_INVALID_SUPPLIED = 18,
+  // The project already has a stored instance of the connector (`MGC_REFUSE_STORED`).
+  MGC_RESULT_ALREADY_EXISTS = 19,
+  // The instance's lifecycle does not allow the step (enable before validation, remove an
+  // active instance without `MGC_DISABLE_ACTIVE`).
+  MGC_RESULT_ILLEGAL_TRANSITION = 20,
+  // No stored instance (or credentials version) has that id.
+  MGC_RESULT_NOT_FOUND = 21,
+  // The store's database failed or holds an unreadable row.
+  MGC_RESULT_STORE_ERROR = 22,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -76,6 +95,10 @@ typedef struct mgc_bytes mgc_bytes;
 
 // The connector registry (built-in connectors plus any loaded from folders).
 typedef struct mgc_registry mgc_registry;
+
+// A connector store (SQLite) with its keyring: stored instances with encrypted credentials,
+// changed together with the project by the `mgc_store_*` calls.
+typedef struct mgc_store mgc_store;
 
 // A UTF-8 string owned by the caller; NUL-terminated as well as counted.
 typedef struct mgc_string mgc_string;
@@ -196,6 +219,90 @@ mgc_result mgc_project_status(const mgc_registry *registry,
                               const char *dir,
                               size_t dir_len,
                               mgc_string **out);
+
+// Opens (creating when missing, mode 0600) the connector store at `store_path` and the keyring
+// file at `keyring_path`; `actor` (may be empty: `c-abi`) names the caller in the audit log.
+mgc_result mgc_store_open(const char *store_path,
+                          size_t store_path_len,
+                          const char *keyring_path,
+                          size_t keyring_path_len,
+                          const char *actor,
+                          size_t actor_len,
+                          mgc_store **out);
+
+// Frees a store. NULL is a no-op; a second free returns `MGC_RESULT_INVALID_HANDLE`.
+mgc_result mgc_store_free(mgc_store *store);
+
+// Adds connector `id` with a JSON config to the Expo project in `dir`, named `project_id` in the
+// store, in one step under the project lock: plan, store the config (secrets encrypted), inject
+// the code, and remove the stored instance again (or put the previous credentials back) if
+// injecting fails. `*out` gets `{connector, kind, dryRun, codeChanges, files, manualSteps,
+// warnings, store: {action, instanceId, projectId, status, credentialsVersion, keyId} | null}`.
+// Flags: `MGC_DRY_RUN` (neither the project nor the store is written), `MGC_FORCE`,
+// `MGC_NO_SECRET_ENV` (no secret in any file; the store still takes every value),
+// `MGC_REFUSE_STORED`.
+mgc_result mgc_store_add(mgc_store *store,
+                         const mgc_registry *registry,
+                         const char *dir,
+                         size_t dir_len,
+                         const char *project_id,
+                         size_t project_id_len,
+                         const char *id,
+                         size_t id_len,
+                         const char *config_json,
+                         size_t config_len,
+                         uint32_t flags,
+                         mgc_string **out);
+
+// Updates the stored config of connector `id` (stored and in the project) and its code, in one
+// step under the project lock; if updating the code fails, the previous credentials become
+// current again. `config_json` is the complete new config, or with `MGC_MERGE` a JSON merge
+// patch on the stored one (secrets it does not name are kept). `*out` as `mgc_store_add`.
+// `MGC_RESULT_NOT_ENABLED` when the project has no stored instance or not the code. Flags:
+// `MGC_DRY_RUN`, `MGC_FORCE`, `MGC_NO_SECRET_ENV`, `MGC_MERGE`.
+mgc_result mgc_store_update(mgc_store *store,
+                            const mgc_registry *registry,
+                            const char *dir,
+                            size_t dir_len,
+                            const char *project_id,
+                            size_t project_id_len,
+                            const char *id,
+                            size_t id_len,
+                            const char *config_json,
+                            size_t config_len,
+                            uint32_t flags,
+                            mgc_string **out);
+
+// Removes connector `id` from the project: the code first, then its stored credentials (every
+// version). An active instance is refused (`MGC_RESULT_ILLEGAL_TRANSITION`) unless
+// `MGC_DISABLE_ACTIVE`. `*out` gets the plan summary with `store: {action: "removed",
+// instanceId, projectId, status} | null`. Flags: `MGC_DRY_RUN`, `MGC_FORCE`,
+// `MGC_DISABLE_ACTIVE`.
+mgc_result mgc_store_remove(mgc_store *store,
+                            const mgc_registry *registry,
+                            const char *dir,
+                            size_t dir_len,
+                            const char *project_id,
+                            size_t project_id_len,
+                            const char *id,
+                            size_t id_len,
+                            uint32_t flags,
+                            mgc_string **out);
+
+// Enables (`enabled` non-zero: `active`) or disables connector `id` of the project in the
+// store, under the project lock. `*out` gets the instance as JSON (metadata only).
+// `MGC_RESULT_NOT_ENABLED` when nothing is stored; `MGC_RESULT_ILLEGAL_TRANSITION` when the
+// lifecycle forbids it (not validated yet, or already in that state).
+mgc_result mgc_store_set_enabled(mgc_store *store,
+                                 const mgc_registry *registry,
+                                 const char *dir,
+                                 size_t dir_len,
+                                 const char *project_id,
+                                 size_t project_id_len,
+                                 const char *id,
+                                 size_t id_len,
+                                 uint32_t enabled,
+                                 mgc_string **out);
 
 // Opens the vault over the keyring file at `keyring_path`, creating the file (mode 0600) with a
 // first key when it does not exist.

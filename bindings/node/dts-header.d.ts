@@ -136,6 +136,49 @@ export interface ChangeSummary {
   warnings: string[]
 }
 
+/** Options of `CredentialStore#addConnector`. */
+export interface AddConnectorOptions extends AddOptions {
+  /**
+   * When the project already has the connector in the store: `'update'` (default: a changed
+   * config replaces the stored credentials, the old ones kept expiring) or `'refuse'`
+   * (`ALREADY_EXISTS`).
+   */
+  ifStored?: 'update' | 'refuse'
+}
+
+/** Options of `CredentialStore#updateConnector`. */
+export interface UpdateConnectorOptions extends PlanOptions {
+  /**
+   * `config` is a JSON merge patch on the stored config (members replace, objects merge,
+   * `null` deletes; secrets not named are kept), not the complete config (default false).
+   */
+  merge?: boolean
+  /** Plan only, write nothing (default false). */
+  dryRun?: boolean
+}
+
+/** Options of `CredentialStore#removeConnector`. */
+export interface RemoveConnectorOptions extends RemoveOptions {
+  /** Disable an `active` instance instead of refusing it (default false). */
+  disableActive?: boolean
+}
+
+/** What the store holds after `addConnector` / `updateConnector` / `removeConnector`. */
+export interface StoredWrite {
+  action: 'created' | 'rotated' | 'unchanged' | 'removed'
+  instanceId: string
+  projectId: string
+  status: Instance['status']
+  credentialsVersion?: number
+  keyId?: string
+}
+
+/** The CLI's `add --json` / `remove --json`: the code change and the store write. */
+export interface StoredChange extends ChangeSummary {
+  /** `null` on a dry run, or when nothing was stored. */
+  store: StoredWrite | null
+}
+
 /** `planAdd()` / `planRemove()`: nothing was written. */
 export interface PlanResult {
   /** The change summary, with `dryRun: true`. */

@@ -136,6 +136,49 @@ export interface ChangeSummary {
   warnings: string[]
 }
 
+/** Options of `CredentialStore#addConnector`. */
+export interface AddConnectorOptions extends AddOptions {
+  /**
+   * When the project already has the connector in the store: `'update'` (default: a changed
+   * config replaces the stored credentials, the old ones kept expiring) or `'refuse'`
+   * (`ALREADY_EXISTS`).
+   */
+  ifStored?: 'update' | 'refuse'
+}
+
+/** Options of `CredentialStore#updateConnector`. */
+export interface UpdateConnectorOptions extends PlanOptions {
+  /**
+   * `config` is a JSON merge patch on the stored config (members replace, objects merge,
+   * `null` deletes; secrets not named are kept), not the complete config (default false).
+   */
+  merge?: boolean
+  /** Plan only, write nothing (default false). */
+  dryRun?: boolean
+}
+
+/** Options of `CredentialStore#removeConnector`. */
+export interface RemoveConnectorOptions extends RemoveOptions {
+  /** Disable an `active` instance instead of refusing it (default false). */
+  disableActive?: boolean
+}
+
+/** What the store holds after `addConnector` / `updateConnector` / `removeConnector`. */
+export interface StoredWrite {
+  action: 'created' | 'rotated' | 'unchanged' | 'removed'
+  instanceId: string
+  projectId: string
+  status: Instance['status']
+  credentialsVersion?: number
+  keyId?: string
+}
+
+/** The CLI's `add --json` / `remove --json`: the code change and the store write. */
+export interface StoredChange extends ChangeSummary {
+  /** `null` on a dry run, or when nothing was stored. */
+  store: StoredWrite | null
+}
+
 /** `planAdd()` / `planRemove()`: nothing was written. */
 export interface PlanResult {
   /** The change summary, with `dryRun: true`. */
@@ -398,6 +441,47 @@ export declare class CredentialStore {
    * `removed`. An `active` instance must be disabled first.
    */
   removeInstance(id: string): Instance
+  /**
+   * Adds connector `connectorId` with `config` to the Expo project in `projectDir`, named
+   * `projectId` in the store, in one step under the project lock: plan, store the config
+   * (secrets encrypted), inject the code, and if injecting fails undo the store write, so
+   * store and project never disagree. Returns the CLI's `add --json` shape with `store`
+   * (`{action, instanceId, projectId, status, credentialsVersion, keyId}`, `null` on a dry
+   * run). Options: `force`, `writeSecretEnv` (false: no secret in any file, the store still
+   * takes every value), `dryRun` (touches neither), `supplied`, `ifStored`: `"update"`
+   * (default: a changed config replaces the stored one) or `"refuse"` (`ALREADY_EXISTS`).
+   */
+  addConnector<K extends string>(projectDir: string, projectId: string, connectorId: K, config: ConnectorConfig<K>, options?: AddConnectorOptions): StoredChange
+  /**
+   * Updates the stored config of connector `connectorId` in the project and its code, in one
+   * step under the project lock; if updating the code fails, the previous credentials become
+   * current again. `config` is the complete new config, or with `options.merge` a JSON merge
+   * patch on the stored one (members replace, objects merge, `null` deletes; secrets not
+   * named are kept). The old credentials stay `expiring`. Throws `NOT_ENABLED` when the
+   * project has no stored instance or not the code. Options: `merge`, `force`,
+   * `writeSecretEnv`, `dryRun`.
+   */
+  updateConnector(projectDir: string, projectId: string, connectorId: string, config: Record<string, unknown>, options?: UpdateConnectorOptions): StoredChange
+  /**
+   * Removes connector `connectorId` from the project: the code first, then the stored
+   * credentials (every version). An `active` instance is refused (`ILLEGAL_TRANSITION`)
+   * unless `options.disableActive`. When only the store still has it (an earlier removal
+   * stopped half-way), only the credentials go. Returns the CLI's `remove --json` shape.
+   * Options: `force`, `dryRun`, `disableActive`.
+   */
+  removeConnector(projectDir: string, projectId: string, connectorId: string, options?: RemoveConnectorOptions): StoredChange
+  /**
+   * Enables connector `connectorId` of the project in the store (`active`), under the
+   * project lock after recovering an interrupted operation. Returns the instance. Throws
+   * `NOT_ENABLED` when nothing is stored, `ILLEGAL_TRANSITION` when the lifecycle forbids it
+   * (not validated yet, or already active).
+   */
+  enableConnector(projectDir: string, projectId: string, connectorId: string): Instance
+  /**
+   * Disables connector `connectorId` of the project in the store (`disabled`: code and
+   * credentials stay), as `enableConnector`.
+   */
+  disableConnector(projectDir: string, projectId: string, connectorId: string): Instance
   /**
    * Decrypts the current credentials of instance `id` and returns the full config WITH its
    * SECRET values. `purpose` is recorded in the audit log; no audit entry, no plaintext.

@@ -4,14 +4,16 @@
 //   GET    /api/v1/connectors/:id                                   details (configSchema, docs)
 //   GET    /api/v1/projects/:projectId/connectors                   what the project has (status)
 //   POST   /api/v1/projects/:projectId/connectors                   add {connectorId, config}
-//   PATCH  /api/v1/projects/:projectId/connectors/:connectorId      update {config}
+//   PATCH  /api/v1/projects/:projectId/connectors/:connectorId      update {config} (merged into the stored one)
 //   DELETE /api/v1/projects/:projectId/connectors/:connectorId      remove
 //   POST   /api/v1/projects/:projectId/connectors/:connectorId/test live check {testType?, params?}
 //
 // A project is the folder `<root>/<projectId>` (an Expo app); `projectId` must match
 // PROJECT_ID and the folder must resolve inside the root, so no path escapes it. Credentials are
 // stored encrypted in a connector store (SQLite + keyring) and the code is injected into the
-// project; both stay in step (a failed code change undoes the store write).
+// project; both stay in step: every change goes through the library's store + project protocol
+// (`CredentialStore#addConnector`, `updateConnector`, `removeConnector`), which plans, writes
+// the store, applies, and undoes the store write when applying fails, under the project lock.
 //
 // Run: MOBIGEN_PROJECTS_ROOT=/srv/apps PORT=8080 node server.mjs
 
@@ -23,9 +25,6 @@ import {
   listConnectors,
   getConnector,
   validateConfig,
-  planAddAsync,
-  addAsync,
-  removeAsync,
   statusAsync,
   validate,
   runTest,
@@ -143,6 +142,21 @@ function connectorOr404(id) {
   }
 }
 
+/**
+ * Checks the members a PATCH names (a merge patch on the stored config): 400 with field errors
+ * for those that are invalid. Required members it leaves out come from the stored config; the
+ * library validates the merged whole.
+ */
+function patchOr400(connectorId, patch) {
+  const named = new Set(Object.keys(patch).filter((k) => patch[k] !== null))
+  const member = (pointer) => (pointer.split('/')[1] ?? '').replaceAll('~1', '/').replaceAll('~0', '~')
+  const issues = validateConfig(connectorId, patch).issues.filter((i) => named.has(member(i.pointer)))
+  const fields = fieldErrors(issues)
+  if (fields.length > 0) {
+    throw new HttpError(400, 'INVALID_CONFIG', `the ${connectorId} config is invalid`, fields)
+  }
+}
+
 /** Validates `config` for `connectorId`: 400 with field errors when invalid. */
 function validOr400(connectorId, config) {
   const report = validateConfig(connectorId, config)
@@ -235,23 +249,21 @@ export function createConnectorServer(options) {
       requireFields(body, { connectorId: 'string', config: 'object' })
       const def = connectorOr404(body.connectorId)
       validOr400(def.id, body.config)
-      if (store.findInstance(projectId, def.id)) {
-        throw new HttpError(409, 'ALREADY_EXISTS', `project \`${projectId}\` already has ${def.name}; PATCH .../connectors/${def.id} updates its config`)
-      }
-      // Plan first (writes nothing): project problems surface before the store is touched.
-      await planAddAsync(dir, def.id, body.config)
-      const instance = store.storeCredentials(projectId, def.id, body.config)
-      let summary
+      // Plan, store, inject, and remove the stored instance again if injecting fails: one call.
+      let result
       try {
-        summary = await addAsync(dir, def.id, body.config)
+        result = store.addConnector(dir, projectId, def.id, body.config, { ifStored: 'refuse' })
       } catch (e) {
-        store.removeInstance(instance.id)
+        if (e.code === 'ALREADY_EXISTS') {
+          throw new HttpError(409, 'ALREADY_EXISTS', `project \`${projectId}\` already has ${def.name}; PATCH .../connectors/${def.id} updates its config`)
+        }
         throw e
       }
+      const instance = store.getInstance(result.store.instanceId)
       return [201, {
         success: true,
         connectorInstance: { id: instance.id, connectorId: def.id, status: instance.status, createdAt: instance.createdAt },
-        codeChanges: codeChanges(summary, def.name, 'Added'),
+        codeChanges: codeChanges(result, def.name, 'Added'),
       }]
     }],
     ['PATCH', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)$/, async ({ params: [projectId, connectorId], req }) => {
@@ -259,34 +271,32 @@ export function createConnectorServer(options) {
       const body = await readJson(req)
       requireFields(body, { config: 'object' })
       const def = connectorOr404(connectorId)
-      validOr400(def.id, body.config)
-      const existing = store.findInstance(projectId, def.id)
-      if (!existing) throw new HttpError(404, 'NOT_ENABLED', `project \`${projectId}\` has no ${def.name}; POST .../connectors adds it`)
-      await planAddAsync(dir, def.id, body.config)
-      const instance = store.rotateCredentials(existing.id, body.config)
-      const summary = await addAsync(dir, def.id, body.config)
+      patchOr400(def.id, body.config)
+      // The patch is merged into the stored config (secrets it does not name are kept); if the
+      // code change fails, the previous credentials become current again.
+      let result
+      try {
+        result = store.updateConnector(dir, projectId, def.id, body.config, { merge: true })
+      } catch (e) {
+        if (e.code === 'NOT_ENABLED') {
+          throw new HttpError(404, 'NOT_ENABLED', `project \`${projectId}\` has no ${def.name}; POST .../connectors adds it`)
+        }
+        throw e
+      }
+      const instance = store.getInstance(result.store.instanceId)
       return [200, {
         success: true,
         connectorInstance: { id: instance.id, connectorId: def.id, status: instance.status, credentialsVersion: instance.credentialsVersion, updatedAt: instance.updatedAt },
-        codeChanges: codeChanges(summary, def.name, 'Updated'),
+        codeChanges: codeChanges(result, def.name, 'Updated'),
       }]
     }],
     ['DELETE', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)$/, async ({ params: [projectId, connectorId] }) => {
       const dir = projectDir(projectId)
       const def = connectorOr404(connectorId)
-      const existing = store.findInstance(projectId, def.id)
-      // Code first, then credentials: if the second step fails, DELETE again finishes it.
-      let summary = null
-      try {
-        summary = await removeAsync(dir, def.id)
-      } catch (e) {
-        if (!(e.code === 'NOT_ENABLED' && existing)) throw e
-      }
-      if (existing) {
-        if (existing.status === 'active') store.disable(existing.id)
-        store.removeInstance(existing.id)
-      }
-      return [200, { success: true, ...(summary ? { codeChanges: codeChanges(summary, def.name, 'Removed') } : {}) }]
+      // Code first, then credentials (an active instance is disabled first): if the second
+      // step fails, DELETE again finishes it.
+      const result = store.removeConnector(dir, projectId, def.id, { disableActive: true })
+      return [200, { success: true, codeChanges: codeChanges(result, def.name, 'Removed') }]
     }],
     ['POST', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)\/test$/, async ({ params: [projectId, connectorId], req }) => {
       projectDir(projectId)

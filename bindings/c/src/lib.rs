@@ -31,9 +31,14 @@ use std::sync::{LazyLock, Mutex, MutexGuard};
 use mobigen_connectors::catalog::summary;
 use mobigen_connectors::clock::{Clock, SystemClock};
 use mobigen_connectors::host::codes::{Coded, ErrorCode};
+use mobigen_connectors::host::location::create_private_file;
+use mobigen_connectors::host::protocol::{
+    AddRequest, ConfigChange, IfStored, StoredProject, instance_json,
+};
 use mobigen_connectors::project::ops::{self, Mode};
 use mobigen_connectors::project::plan::PlanOptions;
 use mobigen_connectors::secrets::vault::{Context, LocalKeyring, Vault};
+use mobigen_connectors::store::{CredentialService, SqliteStore, Store as _};
 use mobigen_connectors::{Registry, ValidConfig};
 
 /// Result of every call. Codes are stable: new ones are added, none is ever renumbered or reused.
@@ -80,6 +85,15 @@ pub enum mgc_result {
     /// A supplied file (`mgc_project_add_supplied`) is not declared by the connector or its
     /// body does not parse.
     InvalidSupplied = 18,
+    /// The project already has a stored instance of the connector (`MGC_REFUSE_STORED`).
+    AlreadyExists = 19,
+    /// The instance's lifecycle does not allow the step (enable before validation, remove an
+    /// active instance without `MGC_DISABLE_ACTIVE`).
+    IllegalTransition = 20,
+    /// No stored instance (or credentials version) has that id.
+    NotFound = 21,
+    /// The store's database failed or holds an unreadable row.
+    StoreError = 22,
 }
 
 /// `mgc_project_add`/`_remove` flag: plan only, write nothing.
@@ -89,6 +103,14 @@ pub const MGC_FORCE: u32 = 2;
 /// `mgc_project_add` flag: write no secret value to disk (not even `.env.local`).
 pub const MGC_NO_SECRET_ENV: u32 = 4;
 
+/// `mgc_store_add` flag: refuse (`MGC_RESULT_ALREADY_EXISTS`) when the project already has the
+/// connector in the store, instead of updating it.
+pub const MGC_REFUSE_STORED: u32 = 8;
+/// `mgc_store_update` flag: the config is a JSON merge patch on the stored config.
+pub const MGC_MERGE: u32 = 16;
+/// `mgc_store_remove` flag: disable an active instance instead of refusing it.
+pub const MGC_DISABLE_ACTIVE: u32 = 32;
+
 /// The connector registry (built-in connectors plus any loaded from folders).
 pub struct mgc_registry {
     inner: Registry,
@@ -97,6 +119,13 @@ pub struct mgc_registry {
 /// A vault over a local keyring file.
 pub struct mgc_vault {
     inner: Vault<LocalKeyring>,
+}
+
+/// A connector store (SQLite) with its keyring: stored instances with encrypted credentials,
+/// changed together with the project by the `mgc_store_*` calls.
+pub struct mgc_store {
+    service: CredentialService<SqliteStore, LocalKeyring, SystemClock>,
+    actor: String,
 }
 
 /// A UTF-8 string owned by the caller; NUL-terminated as well as counted.
@@ -140,6 +169,7 @@ fn set_last_error(message: &str) {
 enum Kind {
     Registry,
     Vault,
+    Store,
     String,
     Bytes,
 }
@@ -355,6 +385,10 @@ fn result_of(code: ErrorCode) -> mgc_result {
         ErrorCode::KeyError => mgc_result::KeyError,
         ErrorCode::Panic => mgc_result::Panic,
         ErrorCode::InvalidSupplied => mgc_result::InvalidSupplied,
+        ErrorCode::AlreadyExists => mgc_result::AlreadyExists,
+        ErrorCode::IllegalTransition => mgc_result::IllegalTransition,
+        ErrorCode::NotFound => mgc_result::NotFound,
+        ErrorCode::StoreError => mgc_result::StoreError,
         _ => mgc_result::Other,
     }
 }
@@ -572,10 +606,7 @@ pub extern "C" fn mgc_validate_config(
         let id = arg_str(id, id_len, "id")?;
         let config = arg_json(config_json, config_len, "config")?;
         check_out(out, "out")?;
-        let connector = registry.inner.lookup(id).map_err(failure)?;
-        let valid = connector
-            .validate_config(&config)
-            .map_err(|e| Failure::new(mgc_result::InvalidConfig, e.to_string()))?;
+        let valid = validated(&registry.inner, id, &config)?;
         let report =
             serde_json::json!({ "config": valid.redacted(), "warnings": valid.warnings() });
         string_out(out, to_json_text(&report)?)
@@ -584,6 +615,19 @@ pub extern "C" fn mgc_validate_config(
 
 // ---------------------------------------------------------------------------------------------
 // Projects
+
+/// `config` validated as connector `id`'s config.
+fn validated(
+    registry: &Registry,
+    id: &str,
+    config: &serde_json::Value,
+) -> Result<ValidConfig, Failure> {
+    registry
+        .lookup(id)
+        .map_err(failure)?
+        .validate_config(config)
+        .map_err(|e| Failure::new(mgc_result::InvalidConfig, e.to_string()))
+}
 
 fn options(flags: u32) -> (PlanOptions, Mode) {
     let options = PlanOptions {
@@ -691,10 +735,7 @@ impl<'a> AddArgs<'a> {
         let dir = arg_str(dir, dir_len, "dir")?;
         let id = arg_str(id, id_len, "id")?;
         let config = arg_json(config_json, config_len, "config")?;
-        let connector = registry.lookup(id).map_err(failure)?;
-        let valid = connector
-            .validate_config(&config)
-            .map_err(|e| Failure::new(mgc_result::InvalidConfig, e.to_string()))?;
+        let valid = validated(registry, id, &config)?;
         Ok(AddArgs {
             registry,
             dir,
@@ -760,6 +801,298 @@ pub extern "C" fn mgc_project_status(
         check_out(out, "out")?;
         let status = ops::status(&registry.inner, Path::new(dir)).map_err(failure)?;
         string_out(out, to_json_text(&status)?)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store + project: the library's protocol (plan, write the store, apply, undo the store write
+// when applying fails), under the project lock
+
+/// Opens (creating when missing, mode 0600) the connector store at `store_path` and the keyring
+/// file at `keyring_path`; `actor` (may be empty: `c-abi`) names the caller in the audit log.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_store_open(
+    store_path: *const c_char,
+    store_path_len: usize,
+    keyring_path: *const c_char,
+    keyring_path_len: usize,
+    actor: *const c_char,
+    actor_len: usize,
+    out: *mut *mut mgc_store,
+) -> mgc_result {
+    guard(|| {
+        let store = arg_str(store_path, store_path_len, "store_path")?;
+        let keyring = arg_str(keyring_path, keyring_path_len, "keyring_path")?;
+        let actor = arg_str(actor, actor_len, "actor")?;
+        check_out(out, "out")?;
+        for (path, what) in [(store, "store_path"), (keyring, "keyring_path")] {
+            if path.is_empty() {
+                return Err(Failure::new(
+                    mgc_result::NullArgument,
+                    format!("{what} is empty"),
+                ));
+            }
+        }
+        let keyring =
+            LocalKeyring::open_or_create(Path::new(keyring), SystemClock.now()).map_err(failure)?;
+        create_private_file(Path::new(store)).map_err(|e| {
+            Failure::new(
+                mgc_result::Io,
+                format!("cannot create the connector store {store}: {e}"),
+            )
+        })?;
+        let sqlite = SqliteStore::open(Path::new(store)).map_err(failure)?;
+        write_out(
+            out,
+            mgc_store {
+                service: CredentialService::new(sqlite, Vault::new(keyring), SystemClock),
+                actor: if actor.is_empty() { "c-abi" } else { actor }.to_string(),
+            },
+            Kind::Store,
+        );
+        Ok(())
+    })
+}
+
+/// Frees a store. NULL is a no-op; a second free returns `MGC_RESULT_INVALID_HANDLE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_store_free(store: *mut mgc_store) -> mgc_result {
+    guard(|| take_back(store, Kind::Store, "store"))
+}
+
+/// The checked common arguments of the `mgc_store_*` project calls (the output pointer checked
+/// too, before any work).
+struct StoreCall<'a> {
+    store: &'a mut mgc_store,
+    registry: &'a Registry,
+    dir: &'a str,
+    project_id: &'a str,
+    id: &'a str,
+}
+
+impl<'a> StoreCall<'a> {
+    fn read(
+        store: *mut mgc_store,
+        registry: *const mgc_registry,
+        (dir, dir_len): (*const c_char, usize),
+        (project_id, project_id_len): (*const c_char, usize),
+        (id, id_len): (*const c_char, usize),
+        out: *mut *mut mgc_string,
+    ) -> Result<StoreCall<'a>, Failure> {
+        let store = resolve(store, Kind::Store, "store")?;
+        let registry = &registry_ref(registry)?.inner;
+        let dir = arg_str(dir, dir_len, "dir")?;
+        let project_id = arg_str(project_id, project_id_len, "project_id")?;
+        if project_id.is_empty() {
+            return Err(Failure::new(
+                mgc_result::NullArgument,
+                "project_id is empty",
+            ));
+        }
+        let id = arg_str(id, id_len, "id")?;
+        check_out(out, "out")?;
+        // SAFETY: the handle is live, so it resolves to a valid `mgc_store`; C must not use the
+        // store from another thread during this call (documented: a store is used by one
+        // thread at a time).
+        let store = unsafe { &mut *store };
+        Ok(StoreCall {
+            store,
+            registry,
+            dir,
+            project_id,
+            id,
+        })
+    }
+
+    fn project(&mut self) -> StoredProject<'_, SqliteStore, LocalKeyring, SystemClock> {
+        StoredProject::new(
+            self.registry,
+            &mut self.store.service,
+            Path::new(self.dir),
+            self.project_id,
+            &self.store.actor,
+        )
+    }
+}
+
+/// Adds connector `id` with a JSON config to the Expo project in `dir`, named `project_id` in the
+/// store, in one step under the project lock: plan, store the config (secrets encrypted), inject
+/// the code, and remove the stored instance again (or put the previous credentials back) if
+/// injecting fails. `*out` gets `{connector, kind, dryRun, codeChanges, files, manualSteps,
+/// warnings, store: {action, instanceId, projectId, status, credentialsVersion, keyId} | null}`.
+/// Flags: `MGC_DRY_RUN` (neither the project nor the store is written), `MGC_FORCE`,
+/// `MGC_NO_SECRET_ENV` (no secret in any file; the store still takes every value),
+/// `MGC_REFUSE_STORED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_store_add(
+    store: *mut mgc_store,
+    registry: *const mgc_registry,
+    dir: *const c_char,
+    dir_len: usize,
+    project_id: *const c_char,
+    project_id_len: usize,
+    id: *const c_char,
+    id_len: usize,
+    config_json: *const c_char,
+    config_len: usize,
+    flags: u32,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let mut call = StoreCall::read(
+            store,
+            registry,
+            (dir, dir_len),
+            (project_id, project_id_len),
+            (id, id_len),
+            out,
+        )?;
+        let config = arg_json(config_json, config_len, "config")?;
+        let valid = validated(call.registry, call.id, &config)?;
+        let (options, mode) = options(flags);
+        let request = AddRequest {
+            config: valid,
+            options,
+            supplied: BTreeMap::new(),
+            mode,
+            if_stored: if flags & MGC_REFUSE_STORED != 0 {
+                IfStored::Refuse
+            } else {
+                IfStored::Update
+            },
+        };
+        let outcome = call.project().add(&request).map_err(failure)?;
+        string_out(out, to_json_text(&outcome.to_json(mode == Mode::DryRun))?)
+    })
+}
+
+/// Updates the stored config of connector `id` (stored and in the project) and its code, in one
+/// step under the project lock; if updating the code fails, the previous credentials become
+/// current again. `config_json` is the complete new config, or with `MGC_MERGE` a JSON merge
+/// patch on the stored one (secrets it does not name are kept). `*out` as `mgc_store_add`.
+/// `MGC_RESULT_NOT_ENABLED` when the project has no stored instance or not the code. Flags:
+/// `MGC_DRY_RUN`, `MGC_FORCE`, `MGC_NO_SECRET_ENV`, `MGC_MERGE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_store_update(
+    store: *mut mgc_store,
+    registry: *const mgc_registry,
+    dir: *const c_char,
+    dir_len: usize,
+    project_id: *const c_char,
+    project_id_len: usize,
+    id: *const c_char,
+    id_len: usize,
+    config_json: *const c_char,
+    config_len: usize,
+    flags: u32,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let mut call = StoreCall::read(
+            store,
+            registry,
+            (dir, dir_len),
+            (project_id, project_id_len),
+            (id, id_len),
+            out,
+        )?;
+        let config = arg_json(config_json, config_len, "config")?;
+        let change = if flags & MGC_MERGE != 0 {
+            ConfigChange::Merge(config)
+        } else {
+            ConfigChange::Replace(validated(call.registry, call.id, &config)?)
+        };
+        let (options, mode) = options(flags);
+        let id = call.id;
+        let outcome = call
+            .project()
+            .update(id, change, options, mode)
+            .map_err(failure)?;
+        string_out(out, to_json_text(&outcome.to_json(mode == Mode::DryRun))?)
+    })
+}
+
+/// Removes connector `id` from the project: the code first, then its stored credentials (every
+/// version). An active instance is refused (`MGC_RESULT_ILLEGAL_TRANSITION`) unless
+/// `MGC_DISABLE_ACTIVE`. `*out` gets the plan summary with `store: {action: "removed",
+/// instanceId, projectId, status} | null`. Flags: `MGC_DRY_RUN`, `MGC_FORCE`,
+/// `MGC_DISABLE_ACTIVE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_store_remove(
+    store: *mut mgc_store,
+    registry: *const mgc_registry,
+    dir: *const c_char,
+    dir_len: usize,
+    project_id: *const c_char,
+    project_id_len: usize,
+    id: *const c_char,
+    id_len: usize,
+    flags: u32,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let mut call = StoreCall::read(
+            store,
+            registry,
+            (dir, dir_len),
+            (project_id, project_id_len),
+            (id, id_len),
+            out,
+        )?;
+        let (options, mode) = options(flags);
+        let id = call.id;
+        let outcome = call
+            .project()
+            .remove(id, options, mode, flags & MGC_DISABLE_ACTIVE != 0)
+            .map_err(failure)?;
+        string_out(
+            out,
+            to_json_text(&outcome.to_json(id, mode == Mode::DryRun))?,
+        )
+    })
+}
+
+/// Enables (`enabled` non-zero: `active`) or disables connector `id` of the project in the
+/// store, under the project lock. `*out` gets the instance as JSON (metadata only).
+/// `MGC_RESULT_NOT_ENABLED` when nothing is stored; `MGC_RESULT_ILLEGAL_TRANSITION` when the
+/// lifecycle forbids it (not validated yet, or already in that state).
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_store_set_enabled(
+    store: *mut mgc_store,
+    registry: *const mgc_registry,
+    dir: *const c_char,
+    dir_len: usize,
+    project_id: *const c_char,
+    project_id_len: usize,
+    id: *const c_char,
+    id_len: usize,
+    enabled: u32,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let mut call = StoreCall::read(
+            store,
+            registry,
+            (dir, dir_len),
+            (project_id, project_id_len),
+            (id, id_len),
+            out,
+        )?;
+        let id = call.id;
+        let switched = call
+            .project()
+            .set_enabled(id, enabled != 0)
+            .map_err(failure)?;
+        let versions = call
+            .store
+            .service
+            .store()
+            .credential_versions(&switched.record.id)
+            .map_err(failure)?;
+        string_out(
+            out,
+            to_json_text(&instance_json(&switched.record, &versions))?,
+        )
     })
 }
 

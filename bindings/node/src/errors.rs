@@ -5,6 +5,7 @@
 //! A [`Failure`] is plain data (`Send`), so an async task can carry it from the worker thread
 //! back to the main thread, where [`Failure::into_js`] builds the JS object.
 
+use mobigen_connectors::host::protocol::ProtocolError;
 use mobigen_connectors::net::NetError;
 use mobigen_connectors::project::ops::OpError;
 use mobigen_connectors::project::plan::PlanError;
@@ -114,6 +115,18 @@ pub fn plan(e: PlanError) -> Failure {
                 .collect();
             Failure::new(Code::Conflict, e.to_string()).with("conflicts", Value::Array(list))
         }
+        other => Failure::new(other.code(), other.to_string()),
+    }
+}
+
+/// A failure of the store + project protocol (`CredentialStore#addConnector` and friends): a
+/// refused config keeps its `issues`, a plan its `conflicts`.
+pub fn protocol(e: ProtocolError) -> Failure {
+    match e {
+        ProtocolError::Config(e) => config(e),
+        ProtocolError::Registry(e) => registry(e),
+        ProtocolError::Project(e) => op(e),
+        ProtocolError::Store(e) => store(e),
         other => Failure::new(other.code(), other.to_string()),
     }
 }

@@ -129,8 +129,15 @@ fn read_options(
     let options = args::optional_object(env, options, "options")?;
     let options = options.as_ref();
     args::known_keys(options, known)?;
-    let supplied = match options.and_then(|o| o.get("supplied")) {
-        None | Some(Value::Null) => Supplied::new(),
+    let supplied = supplied_option(options)?;
+    let (plan, mode) = plan_options(options)?;
+    Ok((plan, mode, supplied))
+}
+
+/// `options.supplied`: supplied file id -> body (none when absent).
+pub(crate) fn supplied_option(options: Option<&Value>) -> Outcome<Supplied> {
+    match options.and_then(|o| o.get("supplied")) {
+        None | Some(Value::Null) => Ok(Supplied::new()),
         Some(Value::Object(bodies)) => bodies
             .iter()
             .map(|(id, body)| match body {
@@ -139,13 +146,15 @@ fn read_options(
                     "options.supplied.{id} must be a string (the file's body)"
                 ))),
             })
-            .collect::<Outcome<Supplied>>()?,
-        Some(_) => {
-            return Err(Failure::argument(
-                "options.supplied must be an object: supplied file id -> body",
-            ));
-        }
-    };
+            .collect(),
+        Some(_) => Err(Failure::argument(
+            "options.supplied must be an object: supplied file id -> body",
+        )),
+    }
+}
+
+/// `options.force`, `options.writeSecretEnv` and `options.dryRun`.
+pub(crate) fn plan_options(options: Option<&Value>) -> Outcome<(PlanOptions, Mode)> {
     let plan = PlanOptions {
         write_secret_env: args::flag(options, "writeSecretEnv", true)?,
         force: args::flag(options, "force", false)?,
@@ -155,7 +164,7 @@ fn read_options(
     } else {
         Mode::Apply
     };
-    Ok((plan, mode, supplied))
+    Ok((plan, mode))
 }
 
 fn job(env: &Env, dir: Unknown<'_>, options: PlanOptions, op: Op) -> Outcome<Job> {

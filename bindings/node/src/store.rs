@@ -1,19 +1,24 @@
 //! The `CredentialStore` class: connector instances with encrypted credentials (the library's
 //! `CredentialService` over SQLite and a local keyring), as the CLI's store commands use them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use mobigen_connectors::clock::{Clock, SystemClock};
+use mobigen_connectors::host::location::create_private_file;
+use mobigen_connectors::host::protocol::{
+    AddRequest, ConfigChange, IfStored, ProtocolError, StoredProject, instance_json,
+};
+use mobigen_connectors::project::ops::Mode;
 use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
 use mobigen_connectors::store::{CredentialService, InstanceRecord, SqliteStore, Store};
 use napi::Env;
 use napi::bindgen_prelude::Unknown;
 use napi_derive::napi;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::errors::{self, Code, Failure, Outcome};
 use crate::vault::DEFAULT_ACTOR;
-use crate::{args, call, registry};
+use crate::{args, call, project, registry};
 
 type Service = CredentialService<SqliteStore, LocalKeyring, SystemClock>;
 
@@ -27,22 +32,6 @@ pub struct CredentialStore {
     actor: String,
 }
 
-/// Creates `path` empty with mode 0600 unless it exists (SQLite then initialises it).
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
 impl CredentialStore {
     /// An instance as the CLI's `credentials show --json` prints it.
     fn instance_json(&self, record: &InstanceRecord) -> Outcome<Value> {
@@ -51,30 +40,43 @@ impl CredentialStore {
             .store()
             .credential_versions(&record.id)
             .map_err(errors::store)?;
-        let expiring: Vec<Value> = versions
-            .iter()
-            .map(|v| {
-                json!({
-                    "version": v.version,
-                    "keyId": v.encryption_key_id,
-                    "status": "expiring",
-                    "replacedAt": v.created_at.to_string(),
-                    "expiresAt": v.expires_at.to_string(),
-                })
-            })
-            .collect();
-        Ok(json!({
-            "id": record.id,
-            "projectId": record.project_id,
-            "connector": record.connector_id,
-            "status": record.status.as_str(),
-            "credentialsVersion": record.credentials_version,
-            "keyId": record.encryption_key_id,
-            "createdAt": record.created_at.to_string(),
-            "updatedAt": record.updated_at.to_string(),
-            "lastValidatedAt": record.last_validated_at.map(|t| t.to_string()),
-            "expiringVersions": expiring,
-        }))
+        Ok(instance_json(record, &versions))
+    }
+
+    /// Runs `f` on the project `dir` named `project_id` in the store, through the library's
+    /// protocol.
+    fn with_project<T>(
+        &mut self,
+        env: &Env,
+        dir: Unknown<'_>,
+        project_id: Unknown<'_>,
+        f: impl FnOnce(
+            &mut StoredProject<'_, SqliteStore, LocalKeyring, SystemClock>,
+        ) -> Result<T, ProtocolError>,
+    ) -> Outcome<T> {
+        let dir = PathBuf::from(args::non_empty(env, dir, "projectDir")?);
+        let project_id = args::non_empty(env, project_id, "projectId")?;
+        let registry = registry::current()?;
+        let mut project =
+            StoredProject::new(&registry, &mut self.service, &dir, &project_id, &self.actor);
+        f(&mut project).map_err(errors::protocol)
+    }
+
+    fn switch(
+        &mut self,
+        env: &Env,
+        project_dir: Unknown<'_>,
+        project_id: Unknown<'_>,
+        connector_id: Unknown<'_>,
+        on: bool,
+    ) -> napi::Result<Value> {
+        call(env, || {
+            let connector = args::string(env, connector_id, "connectorId")?;
+            let switched = self.with_project(env, project_dir, project_id, |p| {
+                p.set_enabled(&connector, on)
+            })?;
+            self.instance_json(&switched.record)
+        })
     }
 
     fn validated(
@@ -308,6 +310,169 @@ impl CredentialStore {
                 .map_err(errors::store)?;
             self.instance_json(&record)
         })
+    }
+
+    /// Adds connector `connectorId` with `config` to the Expo project in `projectDir`, named
+    /// `projectId` in the store, in one step under the project lock: plan, store the config
+    /// (secrets encrypted), inject the code, and if injecting fails undo the store write, so
+    /// store and project never disagree. Returns the CLI's `add --json` shape with `store`
+    /// (`{action, instanceId, projectId, status, credentialsVersion, keyId}`, `null` on a dry
+    /// run). Options: `force`, `writeSecretEnv` (false: no secret in any file, the store still
+    /// takes every value), `dryRun` (touches neither), `supplied`, `ifStored`: `"update"`
+    /// (default: a changed config replaces the stored one) or `"refuse"` (`ALREADY_EXISTS`).
+    #[napi(
+        js_name = "addConnector",
+        ts_generic_types = "K extends string",
+        ts_args_type = "projectDir: string, projectId: string, connectorId: K, config: ConnectorConfig<K>, options?: AddConnectorOptions",
+        ts_return_type = "StoredChange"
+    )]
+    pub fn add_connector(
+        &mut self,
+        env: Env,
+        project_dir: Unknown<'_>,
+        project_id: Unknown<'_>,
+        connector_id: Unknown<'_>,
+        config: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let connector = args::string(&env, connector_id, "connectorId")?;
+            let valid = Self::validated(&env, &connector, config)?;
+            let options = args::optional_object(&env, options, "options")?;
+            let options = options.as_ref();
+            args::known_keys(
+                options,
+                &["force", "writeSecretEnv", "dryRun", "supplied", "ifStored"],
+            )?;
+            let if_stored = match options.and_then(|o| o.get("ifStored")) {
+                None | Some(Value::Null) => IfStored::Update,
+                Some(Value::String(s)) if s == "update" => IfStored::Update,
+                Some(Value::String(s)) if s == "refuse" => IfStored::Refuse,
+                Some(_) => {
+                    return Err(Failure::argument(
+                        "options.ifStored must be \"update\" or \"refuse\"",
+                    ));
+                }
+            };
+            let supplied = project::supplied_option(options)?;
+            let (plan_options, mode) = project::plan_options(options)?;
+            let request = AddRequest {
+                config: valid,
+                options: plan_options,
+                supplied,
+                mode,
+                if_stored,
+            };
+            self.with_project(&env, project_dir, project_id, |p| p.add(&request))
+                .map(|outcome| outcome.to_json(mode == Mode::DryRun))
+        })
+    }
+
+    /// Updates the stored config of connector `connectorId` in the project and its code, in one
+    /// step under the project lock; if updating the code fails, the previous credentials become
+    /// current again. `config` is the complete new config, or with `options.merge` a JSON merge
+    /// patch on the stored one (members replace, objects merge, `null` deletes; secrets not
+    /// named are kept). The old credentials stay `expiring`. Throws `NOT_ENABLED` when the
+    /// project has no stored instance or not the code. Options: `merge`, `force`,
+    /// `writeSecretEnv`, `dryRun`.
+    #[napi(
+        js_name = "updateConnector",
+        ts_args_type = "projectDir: string, projectId: string, connectorId: string, config: Record<string, unknown>, options?: UpdateConnectorOptions",
+        ts_return_type = "StoredChange"
+    )]
+    pub fn update_connector(
+        &mut self,
+        env: Env,
+        project_dir: Unknown<'_>,
+        project_id: Unknown<'_>,
+        connector_id: Unknown<'_>,
+        config: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let connector = args::string(&env, connector_id, "connectorId")?;
+            let options = args::optional_object(&env, options, "options")?;
+            let options = options.as_ref();
+            args::known_keys(options, &["force", "writeSecretEnv", "dryRun", "merge"])?;
+            let change = if args::flag(options, "merge", false)? {
+                ConfigChange::Merge(args::object(&env, config, "config")?)
+            } else {
+                ConfigChange::Replace(Self::validated(&env, &connector, config)?)
+            };
+            let (plan_options, mode) = project::plan_options(options)?;
+            self.with_project(&env, project_dir, project_id, |p| {
+                p.update(&connector, change, plan_options, mode)
+            })
+            .map(|outcome| outcome.to_json(mode == Mode::DryRun))
+        })
+    }
+
+    /// Removes connector `connectorId` from the project: the code first, then the stored
+    /// credentials (every version). An `active` instance is refused (`ILLEGAL_TRANSITION`)
+    /// unless `options.disableActive`. When only the store still has it (an earlier removal
+    /// stopped half-way), only the credentials go. Returns the CLI's `remove --json` shape.
+    /// Options: `force`, `dryRun`, `disableActive`.
+    #[napi(
+        js_name = "removeConnector",
+        ts_args_type = "projectDir: string, projectId: string, connectorId: string, options?: RemoveConnectorOptions",
+        ts_return_type = "StoredChange"
+    )]
+    pub fn remove_connector(
+        &mut self,
+        env: Env,
+        project_dir: Unknown<'_>,
+        project_id: Unknown<'_>,
+        connector_id: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let connector = args::string(&env, connector_id, "connectorId")?;
+            let options = args::optional_object(&env, options, "options")?;
+            let options = options.as_ref();
+            args::known_keys(options, &["force", "dryRun", "disableActive"])?;
+            let disable_active = args::flag(options, "disableActive", false)?;
+            let (plan_options, mode) = project::plan_options(options)?;
+            self.with_project(&env, project_dir, project_id, |p| {
+                p.remove(&connector, plan_options, mode, disable_active)
+            })
+            .map(|outcome| outcome.to_json(&connector, mode == Mode::DryRun))
+        })
+    }
+
+    /// Enables connector `connectorId` of the project in the store (`active`), under the
+    /// project lock after recovering an interrupted operation. Returns the instance. Throws
+    /// `NOT_ENABLED` when nothing is stored, `ILLEGAL_TRANSITION` when the lifecycle forbids it
+    /// (not validated yet, or already active).
+    #[napi(
+        js_name = "enableConnector",
+        ts_args_type = "projectDir: string, projectId: string, connectorId: string",
+        ts_return_type = "Instance"
+    )]
+    pub fn enable_connector(
+        &mut self,
+        env: Env,
+        project_dir: Unknown<'_>,
+        project_id: Unknown<'_>,
+        connector_id: Unknown<'_>,
+    ) -> napi::Result<Value> {
+        self.switch(&env, project_dir, project_id, connector_id, true)
+    }
+
+    /// Disables connector `connectorId` of the project in the store (`disabled`: code and
+    /// credentials stay), as `enableConnector`.
+    #[napi(
+        js_name = "disableConnector",
+        ts_args_type = "projectDir: string, projectId: string, connectorId: string",
+        ts_return_type = "Instance"
+    )]
+    pub fn disable_connector(
+        &mut self,
+        env: Env,
+        project_dir: Unknown<'_>,
+        project_id: Unknown<'_>,
+        connector_id: Unknown<'_>,
+    ) -> napi::Result<Value> {
+        self.switch(&env, project_dir, project_id, connector_id, false)
     }
 
     /// Decrypts the current credentials of instance `id` and returns the full config WITH its

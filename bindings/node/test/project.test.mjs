@@ -8,17 +8,12 @@ import defaultExport, {
   planAdd, planAddAsync, planRemove, planRemoveAsync, add, addAsync, remove, removeAsync, status, statusAsync,
 } from '@mobigen/connectors'
 import fixtures from '../testlib/fixtures.cjs'
+import throws from '../testlib/throws.cjs'
 
 const { copySampleApp, sampleApp, sampleConfig, readTree, tempDir } = fixtures
 const stripe = sampleConfig('stripe')
 
-function throwsCode(fn, code, type = Error) {
-  let caught
-  assert.throws(fn, (e) => ((caught = e), true))
-  assert.ok(caught instanceof type, `expected ${type.name}, got ${caught?.constructor.name}: ${caught?.message}`)
-  assert.equal(caught.code, code, caught.message)
-  return caught
-}
+const { throwsCode } = throws
 
 async function rejectsCode(promise, code) {
   let caught

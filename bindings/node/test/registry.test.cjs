@@ -5,6 +5,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const connectors = require('@mobigen/connectors')
 const { tempDir, sampleApp, sampleConfig, writeSentryConnector } = require('../testlib/fixtures.cjs')
+const { throwsCode } = require('../testlib/throws.cjs')
 
 const {
   listConnectors,
@@ -14,18 +15,6 @@ const {
   validateConfig,
   planAdd,
 } = connectors
-
-/** Asserts that `fn` throws an error of class `type` with `code`; returns the error. */
-function throwsCode(fn, code, type = Error) {
-  let caught
-  assert.throws(fn, (e) => {
-    caught = e
-    return true
-  })
-  assert.ok(caught instanceof type, `expected ${type.name}, got ${caught && caught.constructor.name}`)
-  assert.equal(caught.code, code, caught.message)
-  return caught
-}
 
 test('require() gives every export, the same object as the package main', () => {
   assert.equal(require('../index.js'), connectors)

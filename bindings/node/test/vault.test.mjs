@@ -6,17 +6,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Vault, CredentialStore } from '@mobigen/connectors'
 import fixtures from '../testlib/fixtures.cjs'
+import throws from '../testlib/throws.cjs'
 
 const { tempDir, sampleConfig } = fixtures
 const stripe = sampleConfig('stripe')
 
-function throwsCode(fn, code, type = Error) {
-  let caught
-  assert.throws(fn, (e) => ((caught = e), true))
-  assert.ok(caught instanceof type, `expected ${type.name}, got ${caught?.constructor.name}: ${caught?.message}`)
-  assert.equal(caught.code, code, caught.message)
-  return caught
-}
+const { throwsCode } = throws
 
 test('Vault.open creates a private keyring; encrypt/decryptSecret round trip strings and Buffers', () => {
   const keyring = path.join(tempDir(), 'keyring.json')

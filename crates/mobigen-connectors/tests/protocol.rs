@@ -117,6 +117,13 @@ impl FileSystem for FailingSwitch {
 }
 
 /// The current stored config of the project's Stripe instance, secrets included.
+/// Adds stripe with `SECRET_1` to the project in `dir` through the protocol.
+fn add_stripe(registry: &Registry, service: &mut Service, dir: &Path) {
+    StoredProject::new(registry, service, dir, PROJECT, ACTOR)
+        .add(&AddRequest::new(stripe(registry, SECRET_1), Mode::Apply))
+        .expect("add");
+}
+
 fn stored_config(service: &mut Service) -> Option<Value> {
     let record = service.find(PROJECT, "stripe").expect("find")?;
     Some(
@@ -203,10 +210,8 @@ fn a_merge_update_keeps_the_stored_secrets_and_changes_the_code() {
     let registry = Registry::builtin().expect("registry");
     let mut service = service();
     let dir = sample_app();
+    add_stripe(&registry, &mut service, dir.path());
     let mut project = StoredProject::new(&registry, &mut service, dir.path(), PROJECT, ACTOR);
-    project
-        .add(&AddRequest::new(stripe(&registry, SECRET_1), Mode::Apply))
-        .expect("add");
     let updated = project
         .update(
             "stripe",
@@ -348,5 +353,60 @@ fn remove_refuses_an_active_instance_then_deletes_code_and_credentials() {
             .expect("versions")
             .len(),
         0
+    );
+}
+
+/// Unknown connector ids are named as such (with the registry's suggestion) by every
+/// operation, before anything is written.
+#[test]
+fn unknown_connector_ids_are_refused_by_every_operation_and_change_nothing() {
+    let registry = Registry::builtin().expect("registry");
+    let mut service = service();
+    let dir = sample_app();
+    add_stripe(&registry, &mut service, dir.path());
+    let mut project = StoredProject::new(&registry, &mut service, dir.path(), PROJECT, ACTOR);
+    let before = files(dir.path());
+    let errors = [
+        project
+            .update(
+                "strpe",
+                ConfigChange::Merge(json!({"currency": "eur"})),
+                PlanOptions::default(),
+                Mode::Apply,
+            )
+            .map(|_| ())
+            .expect_err("update"),
+        project
+            .remove("strpe", PlanOptions::default(), Mode::Apply, true)
+            .map(|_| ())
+            .expect_err("remove"),
+        project
+            .set_enabled("strpe", true)
+            .map(|_| ())
+            .expect_err("enable"),
+        project
+            .set_enabled("strpe", false)
+            .map(|_| ())
+            .expect_err("disable"),
+    ];
+    for error in errors {
+        assert_eq!(error.code(), ErrorCode::UnknownConnector, "{error}");
+        assert!(
+            error.to_string().contains("did you mean `stripe`"),
+            "{error}"
+        );
+    }
+    // A known connector that neither the store nor the project has is "not stored".
+    let error = project
+        .set_enabled("supabase", true)
+        .expect_err("not stored");
+    assert!(
+        matches!(error, ProtocolError::NotStored { .. }),
+        "{error:?}"
+    );
+    assert_eq!(files(dir.path()), before);
+    assert_eq!(
+        stored_config(&mut service).expect("stored")["secretKey"],
+        SECRET_1
     );
 }

@@ -8,6 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createConnectorServer } from '../server.mjs'
 import mock from '../../../bindings/node/testlib/mock-service.cjs'
+import { CredentialStore } from '@mobigen/connectors'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const sampleApp = path.join(repo, 'examples', 'sample-app')
@@ -29,7 +30,8 @@ function tree(dir) {
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const full = path.join(d, e.name)
-      if (e.isDirectory()) walk(full)
+      if (e.isSymbolicLink()) out[path.relative(dir, full)] = `-> ${fs.readlinkSync(full)}`
+      else if (e.isDirectory()) walk(full)
       else out[path.relative(dir, full)] = fs.readFileSync(full, 'utf8')
     }
   }
@@ -296,4 +298,44 @@ test('POST .../test: concurrent tests of two projects each get their own report'
   stripeRoutes['GET /v1/account'] = [200, { id: 'acct_conc', charges_enabled: true }, 50]
   const results = await Promise.all(['conc-a', 'conc-b', 'conc-a', 'conc-b'].map((id) => call('POST', `/api/v1/projects/${id}/connectors/stripe/test`)))
   assert.deepEqual(results.map((r) => [r.status, r.body.success]), [[200, true], [200, true], [200, true], [200, true]])
+})
+
+// Issue 15, item 17: PATCH goes through the library's protocol, so a code change that fails
+// after the store was written puts the previous credentials back (it used to leave the new
+// config stored and the code unchanged).
+test('PATCH whose code change fails leaves the stored config and the project unchanged', async () => {
+  const dir = newProject('shop-patch')
+  const added = await call('POST', '/api/v1/projects/shop-patch/connectors', { connectorId: 'stripe', config: stripe })
+  assert.equal(added.status, 201, JSON.stringify(added.body))
+  // Applying refuses to write through a symbolic link into the library's own .mobigen folder;
+  // planning reads through it (it stays inside the project). So the PATCH fails after the store
+  // write.
+  fs.renameSync(path.join(dir, 'src'), path.join(dir, '.mobigen', 'moved-src'))
+  fs.symlinkSync(path.join(dir, '.mobigen', 'moved-src'), path.join(dir, 'src'))
+  const before = tree(dir)
+  const store = CredentialStore.open(path.join(root, '.mobigen', 'connectors.db'), path.join(root, '.mobigen', 'vault-keyring.json'), { actor: 'test' })
+  const instance = store.findInstance('shop-patch', 'stripe')
+  const storedBefore = store.decryptCredentials(instance.id, 'test: before the PATCH')
+  const patched = await call('PATCH', '/api/v1/projects/shop-patch/connectors/stripe', { config: { currency: 'eur', secretKey: 'sk_test_51PatchedNeverStored' } })
+  assert.equal(patched.body.success, false, JSON.stringify(patched.body))
+  assert.match(patched.body.error.message, /symbolic link/)
+  assert.match(patched.body.error.message, /the stored credentials were put back to version 1/)
+  assert.ok(!JSON.stringify(patched.body).includes('sk_test_51PatchedNeverStored'))
+  assert.ok(!JSON.stringify(patched.body).includes(stripe.secretKey))
+  assert.deepEqual(tree(dir), before)
+  assert.deepEqual(store.decryptCredentials(instance.id, 'test: the PATCH was undone'), storedBefore)
+  assert.equal(storedBefore.currency, 'usd')
+
+  // Once the link is gone, the same PATCH merges into the stored config (secrets kept).
+  fs.rmSync(path.join(dir, 'src'))
+  fs.renameSync(path.join(dir, '.mobigen', 'moved-src'), path.join(dir, 'src'))
+  const ok = await call('PATCH', '/api/v1/projects/shop-patch/connectors/stripe', { config: { currency: 'eur' } })
+  assert.equal(ok.status, 200, JSON.stringify(ok.body))
+  const merged = store.decryptCredentials(instance.id, 'test: the PATCH was merged')
+  assert.deepEqual(merged, { ...storedBefore, currency: 'eur' })
+  assert.match(fs.readFileSync(path.join(dir, '.env'), 'utf8'), /EXPO_PUBLIC_STRIPE_CURRENCY=eur/)
+  // A PATCH naming an invalid member is refused with its field.
+  const bad = await call('PATCH', '/api/v1/projects/shop-patch/connectors/stripe', { config: { currency: 'EURO' } })
+  assert.equal(bad.status, 400)
+  assert.deepEqual(bad.body.error.fields.map((f) => f.field), ['/config/currency'])
 })

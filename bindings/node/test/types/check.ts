@@ -23,6 +23,7 @@ import {
   type ErrorCode,
   type PlanResult,
   type Instance,
+  type StoredChange,
 } from '@mobigen/connectors'
 
 const stripe: StripeConfig = {
@@ -74,6 +75,16 @@ async function service(): Promise<number> {
   const store = CredentialStore.open('/data/connectors.db', '/keys/keyring.json')
   const instance: Instance = store.storeCredentials('p', 'stripe', stripe)
   const found: Instance | null = store.findInstance('p', 'stripe')
+  const added: StoredChange = store.addConnector('/app', 'p', 'stripe', stripe, { ifStored: 'refuse' })
+  // @ts-expect-error: the config of addConnector is typed by the connector id.
+  store.addConnector('/app', 'p', 'supabase', stripe)
+  // @ts-expect-error: ifStored is 'update' or 'refuse'.
+  store.addConnector('/app', 'p', 'stripe', stripe, { ifStored: 'replace' })
+  const updated: StoredChange = store.updateConnector('/app', 'p', 'stripe', { currency: 'eur' }, { merge: true })
+  const removed: StoredChange = store.removeConnector('/app', 'p', 'stripe', { disableActive: true })
+  const enabled: Instance = store.enableConnector('/app', 'p', 'stripe')
+  const version: number | undefined = added.store?.credentialsVersion ?? updated.store?.credentialsVersion
+  if (removed.store?.action === 'removed' && enabled.status === 'active') return version ?? 0
   try {
     planAdd('/app', 'stripe', stripe)
   } catch (e) {

@@ -721,6 +721,7 @@ impl<'a, S: Store, P: KeyProvider, C: Clock> StoredProject<'a, S, P, C> {
     /// # Errors
     /// [`ProtocolError::MustDisableFirst`]; [`ProtocolError::Project`] (nothing changed;
     /// `NOT_ENABLED` when neither the project nor the store has it);
+    /// [`ProtocolError::Registry`] when neither has it and the registry does not know the id;
     /// [`ProtocolError::CredentialsNotDeleted`] (removing again finishes).
     pub fn remove(
         &mut self,
@@ -740,7 +741,13 @@ impl<'a, S: Store, P: KeyProvider, C: Clock> StoredProject<'a, S, P, C> {
                 status: record.status,
             });
         }
-        let plan = if stored.is_none() || project.is_enabled(self.registry, connector)? {
+        let in_project = project.is_enabled(self.registry, connector)?;
+        if stored.is_none() && !in_project {
+            // Neither has it: an id the registry does not know either is named as unknown
+            // (with its suggestion) rather than as not enabled.
+            self.registry.lookup(connector)?;
+        }
+        let plan = if stored.is_none() || in_project {
             Some(project.plan_remove(self.registry, connector, options)?)
         } else {
             None
@@ -783,7 +790,8 @@ impl<'a, S: Store, P: KeyProvider, C: Clock> StoredProject<'a, S, P, C> {
     /// project lock (after recovering a pending journal). The code and credentials stay.
     ///
     /// # Errors
-    /// [`ProtocolError::NotStored`], [`ProtocolError::AlreadyInStatus`],
+    /// [`ProtocolError::NotStored`] ([`ProtocolError::Registry`] for an id the registry does
+    /// not know), [`ProtocolError::AlreadyInStatus`],
     /// [`ProtocolError::Store`] with [`StoreError::IllegalTransition`] (a connector not yet
     /// validated cannot be enabled).
     pub fn set_enabled(
@@ -792,13 +800,14 @@ impl<'a, S: Store, P: KeyProvider, C: Clock> StoredProject<'a, S, P, C> {
         on: bool,
     ) -> Result<SwitchOutcome, ProtocolError> {
         let _project = LockedProject::open(self.dir, self.fs)?;
-        let record = self
-            .service
-            .find(self.project_id, connector)?
-            .ok_or_else(|| ProtocolError::NotStored {
+        let Some(record) = self.service.find(self.project_id, connector)? else {
+            // An id the registry does not know is named as unknown (with its suggestion).
+            self.registry.lookup(connector)?;
+            return Err(ProtocolError::NotStored {
                 project_id: self.project_id.to_string(),
                 connector: connector.to_string(),
-            })?;
+            });
+        };
         let target = if on { Status::Active } else { Status::Disabled };
         if record.status == target {
             return Err(ProtocolError::AlreadyInStatus {
