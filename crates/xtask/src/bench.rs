@@ -84,7 +84,7 @@ fn peak_memory() -> anyhow::Result<Vec<(&'static str, u64)>> {
         ],
         &[],
     )?;
-    let cli = target_dir().join("release/mobigen-connect");
+    let cli = crate::built_dir("release")?.join("mobigen-connect");
     let cli = path_str(&cli)?.to_string();
     let work = tempfile::Builder::new()
         .prefix("mobigen-bench-")

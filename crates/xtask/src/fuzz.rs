@@ -31,7 +31,7 @@ fn build_driver() -> anyhow::Result<std::path::PathBuf> {
         ],
         &[("CARGO_TARGET_DIR", &target_str)],
     )?;
-    Ok(target.join("debug/fuzz-stable"))
+    Ok(crate::built_dir("debug")?.join("fuzz-stable"))
 }
 
 /// `cargo xtask fuzz [TARGET...] [--seconds N] [--seed S]` (30 s per target by default), or

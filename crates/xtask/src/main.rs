@@ -10,7 +10,8 @@
 //! - `header`: regenerates the C header; `node-types`: regenerates the connectors' TypeScript
 //!   config types (`bindings/node/connectors.d.ts`); `expo-versions`: regenerates the Expo SDK
 //!   version table `crates/mobigen-connectors/connectors/expo-sdk.json` from the npm registry
-//!   (`expo_versions.rs`).
+//!   (`expo_versions.rs`); `workspace-hack [--check]`: regenerates
+//!   `crates/workspace-hack/Cargo.toml`, one feature set for every cargo run (`workspace_hack.rs`).
 //! - `node`: only the Node checks of `test`.
 //! - `install-c --prefix DIR [--debug]`: the C library (static and shared), its header and a
 //!   pkg-config file (`mobigen_connectors.pc`) installed under DIR.
@@ -23,6 +24,7 @@ mod bench;
 mod expo_versions;
 mod fuzz;
 mod ts_types;
+mod workspace_hack;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -95,6 +97,25 @@ fn target_dir() -> PathBuf {
         .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
 
+/// Where cargo puts what it builds with `profile` (`debug`, `release`): `build.target` is the
+/// host's triple (.cargo/config.toml), so `target/<triple>/<profile>/`.
+fn built_dir(profile: &str) -> anyhow::Result<PathBuf> {
+    Ok(target_dir().join(host_triple()?).join(profile))
+}
+
+/// This machine's target triple (`rustc -vV`).
+fn host_triple() -> anyhow::Result<String> {
+    let output = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .context("cannot start `rustc -vV`")?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_string)
+        .context("`rustc -vV` named no host")
+}
+
 fn path_str(path: &Path) -> anyhow::Result<&str> {
     path.to_str()
         .with_context(|| format!("non UTF-8 path {}", path.display()))
@@ -111,7 +132,7 @@ fn install_c(prefix: &Path, debug: bool) -> anyhow::Result<PathBuf> {
         build.push("--release");
     }
     run("cargo", &build, &[])?;
-    let built = target_dir().join(if debug { "debug" } else { "release" });
+    let built = built_dir(if debug { "debug" } else { "release" })?;
     let lib_dir = prefix.join("lib");
     let pc_dir = lib_dir.join("pkgconfig");
     let include_dir = prefix.join("include");
@@ -190,7 +211,7 @@ fn c_tests() -> anyhow::Result<()> {
         &["build", "--quiet", "--package", "mobigen-connectors-c"],
         &[],
     )?;
-    let lib = target_dir().join("debug/libmobigen_connectors_c.a");
+    let lib = built_dir("debug")?.join("libmobigen_connectors_c.a");
     let out = target_dir().join("c-tests");
     std::fs::create_dir_all(&out).context("cannot create the C build folder")?;
     let include = format!("-I{}", path_str(&root.join("include"))?);
@@ -669,12 +690,16 @@ fn node_pack_smoke() -> anyhow::Result<(u64, u64)> {
 }
 
 /// The library crate as crates.io would get it: `cargo package` packs it (the embedded
-/// connectors included, see its `include` list) and verifies that the packed crate builds on its
-/// own, reading nothing from outside it. The verify build shares the workspace's target folder;
-/// it is given the workspace's dependency opt-level (the packed crate has no `[profile]` of its
-/// own), so the dependencies already built are reused and only the crate itself compiles.
-/// `--allow-dirty` lets it run on uncommitted work; what is packed is the working tree.
+/// connectors included, see its `include` list), then the packed crate, unpacked under
+/// `target/package-verify/`, is built on its own, reading nothing from outside the tarball.
+/// That build stands in for `cargo package`'s own verification, which resolves the crate's
+/// features alone and so recompiled every dependency with another feature set; here the packed
+/// crate is built beside the workspace-hack (the same features as every other run, see
+/// `workspace_hack.rs`) and the workspace's dependency opt-level, in the shared target folder, so
+/// only the crate itself compiles. `--allow-dirty` lets it run on uncommitted work; what is
+/// packed is the working tree.
 fn crate_package() -> anyhow::Result<()> {
+    let root = workspace_root();
     run(
         "cargo",
         &[
@@ -683,11 +708,55 @@ fn crate_package() -> anyhow::Result<()> {
             "--package",
             "mobigen-connectors",
             "--allow-dirty",
-            "--config",
-            // Must match `[profile.dev.package."*"]` in the root Cargo.toml.
-            "profile.dev.package.\"*\".opt-level=1",
+            "--no-verify",
         ],
         &[],
+    )?;
+    let name = format!("mobigen-connectors-{}", env!("CARGO_PKG_VERSION"));
+    let target = target_dir();
+    let tarball = target.join("package").join(format!("{name}.crate"));
+    let verify = target.join("package-verify");
+    if verify.exists() {
+        std::fs::remove_dir_all(&verify)
+            .with_context(|| format!("cannot remove {}", verify.display()))?;
+    }
+    std::fs::create_dir_all(&verify)
+        .with_context(|| format!("cannot create {}", verify.display()))?;
+    run(
+        "tar",
+        &[
+            "-xzf",
+            path_str(&tarball)?,
+            "-C",
+            path_str(&verify)?,
+        ],
+        &[],
+    )?;
+    let hack = root.join("crates/workspace-hack");
+    let manifest = format!(
+        "# Written by `cargo xtask test`: builds the packed crate {name} on its own.\n\
+         [package]\nname = \"verify-packed-crate\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
+         publish = false\n\n[lib]\npath = \"lib.rs\"\n\n[dependencies]\n\
+         mobigen-connectors = {{ path = \"{name}\" }}\nworkspace-hack = {{ path = {hack:?} }}\n\n\
+         [workspace]\n\n\
+         # Must match `[profile.dev.package.\"*\"]` in the root Cargo.toml.\n\
+         [profile.dev.package.\"*\"]\nopt-level = 1\n",
+        hack = path_str(&hack)?,
+    );
+    std::fs::write(verify.join("Cargo.toml"), manifest)?;
+    std::fs::write(verify.join("lib.rs"), "//! Builds the packed crate.\n")?;
+    std::fs::copy(root.join("Cargo.lock"), verify.join("Cargo.lock"))?;
+    let target_str = path_str(&target)?.to_string();
+    run(
+        "cargo",
+        &[
+            "build",
+            "--quiet",
+            "--offline",
+            "--manifest-path",
+            path_str(&verify.join("Cargo.toml"))?,
+        ],
+        &[("CARGO_TARGET_DIR", &target_str)],
     )
 }
 
@@ -709,6 +778,7 @@ fn test() -> anyhow::Result<()> {
     });
     let result = (|| {
         stages.run("fmt", || run("cargo", &["fmt", "--all", "--check"], &[]))?;
+        stages.run("workspace-hack", || workspace_hack::run(&root, true))?;
         stages.run("clippy", || {
             run(
                 "cargo",
@@ -844,9 +914,7 @@ fn sample() -> anyhow::Result<()> {
         &["build", "--quiet", "--package", "mobigen-connect"],
         &[],
     )?;
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let cli = target.join("debug/mobigen-connect");
+    let cli = built_dir("debug")?.join("mobigen-connect");
     let cli = cli.to_str().context("non UTF-8 path")?;
     let work = tempfile::Builder::new()
         .prefix("mobigen-sample-")
@@ -951,10 +1019,15 @@ fn main() -> std::process::ExitCode {
         "sample" => sample(),
         "header" => header(),
         "c" => c_tests(),
+        "package" => crate_package(),
         "install-c" => install_c_command(&std::env::args().skip(2).collect::<Vec<_>>()),
         "toolchain" => toolchain::run(&workspace_root(), std::env::args().nth(2).as_deref()),
         "node-types" => node_types(),
         "expo-versions" => expo_versions::run(&workspace_root()),
+        "workspace-hack" => workspace_hack::run(
+            &workspace_root(),
+            std::env::args().nth(2).as_deref() == Some("--check"),
+        ),
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         "bench" => bench::bench(),
         "node" => node_install()
@@ -964,7 +1037,7 @@ fn main() -> std::process::ExitCode {
             }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|sample|header|node-types|expo-versions|c|install-c|node|toolchain [FILTER]|fuzz|bench>"
+                "usage: cargo xtask <test|sample|header|node-types|expo-versions|workspace-hack [--check]|c|package|install-c|node|toolchain [FILTER]|fuzz|bench>"
             );
             eprintln!(
                 "  test        formatting, clippy, rustdoc, C, Node, cargo package and toolchain checks and every test (what CI runs)"
@@ -976,6 +1049,9 @@ fn main() -> std::process::ExitCode {
                 "  expo-versions  regenerate connectors/expo-sdk.json from each SDK's bundledNativeModules.json (npm)"
             );
             eprintln!(
+                "  workspace-hack  regenerate crates/workspace-hack/Cargo.toml (one feature set for every cargo run)"
+            );
+            eprintln!(
                 "  c           only the C checks of `test` (header, sanitizers, example, pkg-config install)"
             );
             eprintln!(
@@ -984,6 +1060,7 @@ fn main() -> std::process::ExitCode {
             eprintln!(
                 "  node        only the Node checks of `test` (npm ci, build, fresh files, tsc, node --test)"
             );
+            eprintln!("  package     only `test`'s cargo package check (the packed library crate built alone)");
             eprintln!("  toolchain   generated code checked with tsc, expo config and expo export");
             eprintln!(
                 "  fuzz        fuzz targets under the stable driver: [TARGET...] [--seconds N] [--seed S] | --repro TARGET FILE"
