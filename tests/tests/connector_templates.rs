@@ -15,12 +15,12 @@ fn rendered(id: &str, config: serde_json::Value, path: &str) -> String {
     let registry = Registry::builtin().expect("builtin");
     let connector = registry.lookup(id).expect("id");
     let valid = connector.validate_config(&config).expect("valid");
-    let features = connector.definition().enabled_features(valid.values());
+    let features = connector.definition().enabled_features(valid.redacted());
     let layout = ProjectLayout {
         router_dir: Some("app".into()),
         nativewind: false,
     };
-    generate::connector_files(connector, &features, valid.values(), &layout, &[])
+    generate::connector_files(connector, &features, valid.redacted(), &layout, &[])
         .into_iter()
         .find(|f| f.path == path)
         .unwrap_or_else(|| panic!("{id} generates no {path}"))
@@ -483,7 +483,7 @@ fn firebase_apple_and_phone_providers_and_persistence_are_used() {
     let registry = Registry::builtin().expect("builtin");
     let connector = registry.lookup("firebase").expect("id");
     let valid = connector.validate_config(&minimal).expect("valid");
-    let features = connector.definition().enabled_features(valid.values());
+    let features = connector.definition().enabled_features(valid.redacted());
     assert!(
         !features
             .iter()

@@ -151,7 +151,7 @@ fn secrets_reach_only_env_local_for_all_five() {
     let after = files(app.path());
     for id in ALL {
         let connector = registry.lookup(id).expect("id");
-        let values = config(&registry, id).values().clone();
+        let values = config(&registry, id).expose().clone();
         for pointer in connector.definition().secret_fields() {
             let Some(secret) = values.pointer(pointer).and_then(|v| v.as_str()) else {
                 continue;
@@ -434,7 +434,7 @@ fn a_changed_config_updates_in_place() {
     let registry = registry();
     let app = sample_app();
     add(&registry, app.path(), "stripe");
-    let mut value = config(&registry, "stripe").values().clone();
+    let mut value = config(&registry, "stripe").expose().clone();
     value["subscriptionEnabled"] = serde_json::json!(false);
     value["paymentMethods"] = serde_json::json!(["card"]);
     let valid = registry
@@ -537,7 +537,7 @@ fn a_changed_secret_updates_env_local_and_the_lock_file_holds_no_secret_hash() {
     add(&registry, app.path(), "stripe");
     let lock_before =
         std::fs::read(app.path().join(".mobigen/connectors.lock.json")).expect("lock");
-    let mut value = config(&registry, "stripe").values().clone();
+    let mut value = config(&registry, "stripe").expose().clone();
     value["secretKey"] = serde_json::json!("sk_test_51RotatedSecretValue");
     let valid = registry
         .lookup("stripe")
@@ -598,7 +598,7 @@ fn firebase_writes_the_pasted_service_files_and_removes_them_again() {
     )
     .expect("add");
     let after = files(app.path());
-    let pasted = config.values()["googleServicesJson"]
+    let pasted = config.redacted()["googleServicesJson"]
         .as_str()
         .expect("json");
     assert_eq!(text(&after, "google-services.json"), pasted);
@@ -629,7 +629,7 @@ fn a_service_file_the_project_already_had_is_kept_on_removal() {
     let registry = registry();
     let app = sample_app();
     let config = fixture_config(&registry, "firebase", "minimal");
-    let pasted = config.values()["googleServicesJson"]
+    let pasted = config.redacted()["googleServicesJson"]
         .as_str()
         .expect("json");
     std::fs::write(app.path().join("google-services.json"), pasted).expect("write");

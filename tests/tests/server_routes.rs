@@ -40,12 +40,12 @@ fn render(registry: &Registry, id: &str, dir: &Path) {
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("config")).expect("json");
     let valid = connector.validate_config(&config).expect("valid config");
-    let features = connector.definition().enabled_features(valid.values());
+    let features = connector.definition().enabled_features(valid.redacted());
     let layout = ProjectLayout {
         router_dir: Some("app".into()),
         nativewind: false,
     };
-    for file in generate::connector_files(connector, &features, valid.values(), &layout, &[]) {
+    for file in generate::connector_files(connector, &features, valid.redacted(), &layout, &[]) {
         let target = dir.join(&file.path);
         std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
         std::fs::write(target, file.contents).expect("write");

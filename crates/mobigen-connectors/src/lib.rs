@@ -15,7 +15,7 @@
 //!     "secretKey": "sk_test_51Hx",
 //! });
 //! let valid = stripe.validate_config(&config)?;
-//! assert_eq!(valid.values()["currency"], "usd");
+//! assert_eq!(valid.redacted()["currency"], "usd");
 //! // Secret values never show in Debug output.
 //! assert!(!format!("{valid:?}").contains("sk_test_51Hx"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

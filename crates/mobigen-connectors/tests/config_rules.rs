@@ -26,9 +26,9 @@ fn stripe_defaults_are_filled_in() {
         json!({"publishableKey": PK_TEST, "secretKey": SK_TEST}),
     )
     .expect("valid");
-    assert_eq!(valid.values()["currency"], "usd");
-    assert_eq!(valid.values()["paymentMethods"], json!(["card"]));
-    assert_eq!(valid.values()["subscriptionEnabled"], false);
+    assert_eq!(valid.redacted()["currency"], "usd");
+    assert_eq!(valid.redacted()["paymentMethods"], json!(["card"]));
+    assert_eq!(valid.redacted()["subscriptionEnabled"], false);
     assert!(valid.warnings().is_empty());
 }
 
@@ -155,8 +155,11 @@ fn supabase_service_role_jwt_is_refused_as_the_public_key() {
         json!({"projectUrl": SUPABASE_URL, "anonKey": anon, "serviceRoleKey": service_role}),
     )
     .expect("anon key is fine");
-    assert_eq!(valid.values()["features"]["auth"]["enabled"], true);
-    assert_eq!(valid.values()["features"]["database"]["tables"], json!([]));
+    assert_eq!(valid.redacted()["features"]["auth"]["enabled"], true);
+    assert_eq!(
+        valid.redacted()["features"]["database"]["tables"],
+        json!([])
+    );
 }
 
 #[test]
@@ -213,7 +216,7 @@ fn onesignal_keys() {
         json!({"appId": APP_ID, "apiKey": "os_v2_app_abcdefghijklmnop"}),
     )
     .expect("app key");
-    assert_eq!(valid.values()["mode"], "development");
+    assert_eq!(valid.redacted()["mode"], "development");
     let err = validate(
         "onesignal",
         json!({"appId": APP_ID, "apiKey": "os_v2_org_abcdefghijklmnop"}),
@@ -247,7 +250,7 @@ fn firebase_web_config_and_features() {
         .lookup("firebase")
         .expect("firebase")
         .definition()
-        .enabled_features(valid.values());
+        .enabled_features(valid.redacted());
     assert_eq!(features, ["auth", "googleSignIn", "firestore"]);
 
     let mut bad = config;
@@ -310,8 +313,8 @@ fn stripe_currency_and_country_are_normalised_not_refused() {
         json!({"publishableKey": PK_TEST, "secretKey": SK_TEST, "currency": "USD", "merchantCountryCode": "gb"}),
     )
     .expect("PRD config accepted");
-    assert_eq!(valid.values()["currency"], "usd");
-    assert_eq!(valid.values()["merchantCountryCode"], "GB");
+    assert_eq!(valid.redacted()["currency"], "usd");
+    assert_eq!(valid.redacted()["merchantCountryCode"], "GB");
     // Normalising does not make a wrong value right.
     let err = validate(
         "stripe",
@@ -328,11 +331,11 @@ fn revenuecat_offline_mode_from_the_prd_is_accepted() {
         json!({"apiKey": {"ios": "appl_SampleKey"}, "offlineMode": true}),
     )
     .expect("PRD field accepted");
-    assert_eq!(valid.values()["offlineMode"], true);
+    assert_eq!(valid.redacted()["offlineMode"], true);
     let registry = Registry::builtin().expect("builtin");
     let def = registry.lookup("revenuecat").expect("rc").definition();
     assert!(
-        def.enabled_features(valid.values())
+        def.enabled_features(valid.redacted())
             .contains(&"offlineMode")
     );
 }
@@ -429,7 +432,7 @@ fn onesignal_app_id_format_is_checked_without_an_api_key() {
     )
     .expect("valid");
     assert_eq!(
-        valid.values()["appId"],
+        valid.redacted()["appId"],
         "0a1b2c3d-0000-4000-8000-00000000f1c5"
     );
     for bad in [

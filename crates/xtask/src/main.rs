@@ -724,12 +724,7 @@ fn crate_package() -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", verify.display()))?;
     run(
         "tar",
-        &[
-            "-xzf",
-            path_str(&tarball)?,
-            "-C",
-            path_str(&verify)?,
-        ],
+        &["-xzf", path_str(&tarball)?, "-C", path_str(&verify)?],
         &[],
     )?;
     let hack = root.join("crates/workspace-hack");
@@ -1060,7 +1055,9 @@ fn main() -> std::process::ExitCode {
             eprintln!(
                 "  node        only the Node checks of `test` (npm ci, build, fresh files, tsc, node --test)"
             );
-            eprintln!("  package     only `test`'s cargo package check (the packed library crate built alone)");
+            eprintln!(
+                "  package     only `test`'s cargo package check (the packed library crate built alone)"
+            );
             eprintln!("  toolchain   generated code checked with tsc, expo config and expo export");
             eprintln!(
                 "  fuzz        fuzz targets under the stable driver: [TARGET...] [--seconds N] [--seed S] | --repro TARGET FILE"

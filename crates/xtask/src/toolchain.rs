@@ -353,12 +353,13 @@ fn field_values(
     sensitivity: Sensitivity,
 ) -> anyhow::Result<Vec<(Option<String>, String)>> {
     let def = registry.lookup(config.connector_id())?.definition();
+    let values = config.expose();
     Ok(def
         .fields
         .iter()
         .filter(|(_, f)| f.sensitivity == sensitivity)
         .filter_map(|(pointer, field)| {
-            let value = config.values().pointer(pointer)?.as_str()?;
+            let value = values.pointer(pointer)?.as_str()?;
             Some((field.env.clone(), value.to_string()))
         })
         .collect())

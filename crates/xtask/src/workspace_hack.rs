@@ -41,10 +41,7 @@ pub fn run(root: &Path, check: bool) -> anyhow::Result<()> {
     let metadata = {
         // Put the manifest and the lock file (which `cargo metadata` updates to the emptied
         // manifest) back whatever happens below.
-        let _restore = [
-            Restore::new(path.clone())?,
-            Restore::new(lock.clone())?,
-        ];
+        let _restore = [Restore::new(path.clone())?, Restore::new(lock.clone())?];
         std::fs::write(&path, header).with_context(|| format!("cannot write {MANIFEST}"))?;
         metadata(root)?
     };
@@ -232,9 +229,8 @@ fn table(
             .map(|f| format!("{f:?}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let spec = format!(
-            "version = \"{version}\", default-features = false, features = [{features}]"
-        );
+        let spec =
+            format!("version = \"{version}\", default-features = false, features = [{features}]");
         if versions[name].len() > 1 {
             let key = format!("{name}-{}", version.replace('.', "_"));
             text.push_str(&format!("{key} = {{ package = \"{name}\", {spec} }}\n"));

@@ -79,9 +79,10 @@ pub fn run(data: &[u8]) {
     ACCEPTED.count();
     let redacted = valid.redacted();
     let debug = format!("{valid:?}");
+    let exposed = valid.expose();
     let mut secrets = Vec::new();
     for pointer in valid.secret_pointers() {
-        if let Some(value) = valid.values().pointer(pointer) {
+        if let Some(value) = exposed.pointer(pointer) {
             assert!(
                 redacted.pointer(pointer).is_none_or(|v| v == "[redacted]"),
                 "{id}{pointer}: a secret is not redacted"
@@ -90,7 +91,7 @@ pub fn run(data: &[u8]) {
         }
     }
     let mut public = Vec::new();
-    strings(&redacted, &mut public);
+    strings(redacted, &mut public);
     // Secrets long enough not to occur by chance, and not also a public value or manifest text.
     secrets.retain(|s| {
         s.len() >= 16

@@ -281,7 +281,7 @@ pub(crate) fn check_config(registry: &Registry, args: &CheckConfigArgs) -> Comma
         Ok(valid) => {
             let mut buf = String::new();
             out!(buf, "{} config is valid.", connector.definition().name);
-            let features = connector.definition().enabled_features(valid.values());
+            let features = connector.definition().enabled_features(valid.redacted());
             if !features.is_empty() {
                 out!(buf, "Features on: {}", features.join(", "));
             }

@@ -2,6 +2,7 @@
 //! rules of its manifest. Every problem is reported at once, each with the JSON pointer of the
 //! field at fault, a plain message and a suggestion. No message ever contains a config value.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use base64::Engine as _;
@@ -11,7 +12,7 @@ use crate::catalog::connector::Connector;
 use crate::catalog::definition::{ConfigRule, ConnectorDefinition, Sensitivity, Severity};
 
 /// Placeholder shown instead of a secret value.
-use crate::secrets::secret::REDACTED;
+use crate::secrets::secret::{REDACTED, SecretValue, wipe_value};
 
 /// One finding about a config.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -59,13 +60,56 @@ pub struct ConfigError {
 
 /// A config that passed validation, with defaults filled in.
 ///
-/// Its `Debug` output redacts secret fields.
+/// The secret fields (as the connector's definition classifies them) are taken out when the
+/// config is validated and kept only as [`SecretValue`]s (wiped on drop, redacted by `Debug`);
+/// the JSON that stays behind has [`REDACTED`] in their place, so it can be read, cloned and
+/// printed freely. [`Self::secret`] reads one secret, [`Self::expose`] builds the whole config
+/// for the moment it is needed.
 #[derive(Clone, PartialEq)]
 pub struct ValidConfig {
     connector: String,
-    values: Value,
+    redacted: Value,
+    secrets: BTreeMap<String, SecretValue>,
     secret_pointers: Vec<String>,
     warnings: Vec<ConfigIssue>,
+}
+
+/// The whole config, secrets included, as JSON ([`ValidConfig::expose`]). The secret strings in
+/// it are overwritten when it is dropped; do not log it or keep copies of it.
+pub struct ExposedConfig<'a> {
+    value: Value,
+    pointers: &'a [String],
+}
+
+impl std::ops::Deref for ExposedConfig<'_> {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        &self.value
+    }
+}
+
+impl Drop for ExposedConfig<'_> {
+    fn drop(&mut self) {
+        wipe_at(&mut self.value, self.pointers);
+    }
+}
+
+impl fmt::Debug for ExposedConfig<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ExposedConfig(")?;
+        f.write_str(REDACTED)?;
+        f.write_str(")")
+    }
+}
+
+/// Overwrites the values at `pointers` inside `values`.
+fn wipe_at(values: &mut Value, pointers: &[String]) {
+    for pointer in pointers {
+        if let Some(slot) = values.pointer_mut(pointer) {
+            wipe_value(slot);
+        }
+    }
 }
 
 impl ValidConfig {
@@ -74,9 +118,35 @@ impl ValidConfig {
         &self.connector
     }
 
-    /// The config values, defaults included. Secret values are in here: do not log them.
-    pub fn values(&self) -> &Value {
-        &self.values
+    /// The config values, defaults included, with [`REDACTED`] in place of every secret field
+    /// (key order kept): safe to print, store and use for anything but the secrets themselves.
+    pub fn redacted(&self) -> &Value {
+        &self.redacted
+    }
+
+    /// The secret field at `pointer` (`/secretKey`), if the config has it.
+    pub fn secret(&self, pointer: &str) -> Option<&SecretValue> {
+        self.secrets.get(pointer)
+    }
+
+    /// Every secret field the config has, by pointer.
+    pub fn secrets(&self) -> impl Iterator<Item = (&str, &SecretValue)> {
+        self.secrets.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The whole config, secrets put back in their places: for code that needs the values
+    /// themselves (request templates, the `.env` file, the vault). Keep it short-lived.
+    pub fn expose(&self) -> ExposedConfig<'_> {
+        let mut value = self.redacted.clone();
+        for (pointer, secret) in &self.secrets {
+            if let Some(slot) = value.pointer_mut(pointer) {
+                *slot = secret.expose_json();
+            }
+        }
+        ExposedConfig {
+            value,
+            pointers: &self.secret_pointers,
+        }
     }
 
     /// Findings that did not refuse the config.
@@ -89,14 +159,9 @@ impl ValidConfig {
         &self.secret_pointers
     }
 
-    /// The connector id, the values and the secret pointers, taken apart.
-    pub(crate) fn into_parts(self) -> (String, Value, Vec<String>) {
-        (self.connector, self.values, self.secret_pointers)
-    }
-
-    /// The values with every secret field replaced by [`REDACTED`], safe to print.
-    pub fn redacted(&self) -> Value {
-        redact(&self.values, &self.secret_pointers)
+    /// The connector id, the redacted values and the secrets, taken apart.
+    pub(crate) fn into_parts(self) -> (String, Value, BTreeMap<String, SecretValue>) {
+        (self.connector, self.redacted, self.secrets)
     }
 }
 
@@ -104,21 +169,10 @@ impl fmt::Debug for ValidConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ValidConfig")
             .field("connector", &self.connector)
-            .field("values", &self.redacted())
+            .field("values", &self.redacted)
             .field("warnings", &self.warnings)
             .finish()
     }
-}
-
-/// A copy of `values` with the fields at `secret_pointers` replaced by [`REDACTED`].
-pub fn redact(values: &Value, secret_pointers: &[String]) -> Value {
-    let mut copy = values.clone();
-    for pointer in secret_pointers {
-        if let Some(v) = copy.pointer_mut(pointer) {
-            *v = Value::String(REDACTED.into());
-        }
-    }
-    copy
 }
 
 impl Connector {
@@ -142,16 +196,27 @@ impl Connector {
             .iter()
             .filter(|i| i.severity == Severity::Error)
             .count();
+        let secret_pointers: Vec<String> = def.secret_fields().map(str::to_string).collect();
         if error_count > 0 {
+            wipe_at(&mut values, &secret_pointers);
             return Err(ConfigError {
                 connector: def.id.clone(),
                 issues,
             });
         }
+        // Each secret leaf moves into a SecretValue (no copy is left); REDACTED takes its place.
+        let mut secrets = BTreeMap::new();
+        for pointer in &secret_pointers {
+            if let Some(slot) = values.pointer_mut(pointer) {
+                let value = std::mem::replace(slot, Value::String(REDACTED.into()));
+                secrets.insert(pointer.clone(), SecretValue::from_json(value));
+            }
+        }
         Ok(ValidConfig {
             connector: def.id.clone(),
-            values,
-            secret_pointers: def.secret_fields().map(str::to_string).collect(),
+            redacted: values,
+            secrets,
+            secret_pointers,
             warnings: issues,
         })
     }
@@ -473,12 +538,48 @@ mod tests {
         assert_eq!(jwt_claims("a.!!!.c"), None);
     }
 
+    /// Issue 15 item 12: the secret leaves leave the JSON when the config is validated.
     #[test]
-    fn redact_replaces_only_secret_fields() {
-        let values = json!({"pk": "pk_test_1", "sk": "sk_test_2"});
+    fn secret_fields_are_taken_out_when_validated() {
+        let registry = crate::Registry::builtin().expect("registry");
+        let stripe = registry.lookup("stripe").expect("stripe");
+        let input = json!({"publishableKey": "pk_test_PUBLIC", "secretKey": "sk_test_SECRET"});
+        let valid = stripe.validate_config(&input).expect("valid");
+        let keys: Vec<&String> = valid
+            .redacted()
+            .as_object()
+            .expect("object")
+            .keys()
+            .collect();
+        assert_eq!(keys[..2], ["publishableKey", "secretKey"], "key order kept");
+        assert_eq!(valid.redacted()["secretKey"], REDACTED);
+        assert_eq!(valid.redacted()["publishableKey"], "pk_test_PUBLIC");
+        assert!(!valid.redacted().to_string().contains("sk_test_SECRET"));
+        assert!(!format!("{valid:?}").contains("sk_test_SECRET"));
         assert_eq!(
-            redact(&values, &["/sk".to_string()]),
-            json!({"pk": "pk_test_1", "sk": REDACTED})
+            valid.secret("/secretKey").and_then(SecretValue::expose_str),
+            Some("sk_test_SECRET")
+        );
+        let exposed = valid.expose();
+        assert_eq!(exposed["secretKey"], "sk_test_SECRET");
+        assert_eq!(exposed["currency"], "usd", "defaults are in");
+        assert!(!format!("{exposed:?}").contains("sk_test_SECRET"));
+        drop(exposed);
+        let other = json!({"publishableKey": "pk_test_PUBLIC", "secretKey": "sk_test_OTHER"});
+        assert_ne!(valid, stripe.validate_config(&other).expect("valid"));
+        assert_eq!(valid, stripe.validate_config(&input).expect("valid"));
+    }
+
+    #[test]
+    fn wipe_at_overwrites_the_secret_strings_only() {
+        let mut values = json!({"pk": "pk_test_1", "sk": "sk_test_2", "nested": {"token": "t"}});
+        wipe_at(
+            &mut values,
+            &["/sk".into(), "/nested/token".into(), "/absent".into()],
+        );
+        assert_eq!(
+            values,
+            json!({"pk": "pk_test_1", "sk": "", "nested": {"token": ""}})
         );
     }
 }

@@ -38,8 +38,15 @@ impl SecretConfig {
     /// Splits a validated config, moving each secret value out of it (no copy is left behind in
     /// the public part).
     pub fn from_valid(valid: ValidConfig) -> SecretConfig {
-        let (connector_id, values, pointers) = valid.into_parts();
-        SecretConfig::split_owned(connector_id, values, pointers.iter().map(String::as_str))
+        let (connector_id, mut public, secrets) = valid.into_parts();
+        for pointer in secrets.keys() {
+            take_at(&mut public, pointer);
+        }
+        SecretConfig {
+            connector_id,
+            public,
+            secrets,
+        }
     }
 
     /// Splits `values` of connector `connector_id`: the fields at `secret_pointers` become

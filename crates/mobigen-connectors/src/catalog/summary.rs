@@ -102,7 +102,7 @@ pub fn config_report_json(connector: &Connector, config: &Value) -> Value {
             "valid": true,
             "connector": connector.id(),
             "config": valid.redacted(),
-            "features": connector.definition().enabled_features(valid.values()),
+            "features": connector.definition().enabled_features(valid.redacted()),
             "issues": valid.warnings(),
         }),
         Err(error) => json!({

@@ -543,7 +543,7 @@ impl<'a, S: Store, P: KeyProvider, C: Clock> StoredProject<'a, S, P, C> {
                         )?
                         .config
                         .expose_full_config()
-                        == *request.config.values() =>
+                        == *request.config.expose() =>
             {
                 StoreWrite::Unchanged(existing)
             }

@@ -11,7 +11,7 @@ use super::http::{Clients, Method, Outgoing, Reply, SendFailure};
 use super::mask::{Masker, is_secret_name};
 use super::template::{Encoding, Missing, Vars, step_names, value_text};
 use super::{CheckReport, NetError, NetOptions, StepReport};
-use crate::catalog::config::ValidConfig;
+use crate::catalog::config::{ExposedConfig, ValidConfig};
 use crate::catalog::connector::Connector;
 use crate::catalog::definition::{
     ConnectorDefinition, ErrorMapping, HttpCheck, HttpMethod, Outcome, RequestBody, TestAction,
@@ -146,7 +146,7 @@ impl NetEngine {
         let mut run = Run::new(self, def, config, params);
         let mut steps = Vec::new();
         if let Some(requires) = &test.requires
-            && !requires.holds(config.values())
+            && !requires.holds(&config.expose())
         {
             let (message, suggestion) = match &test.requires_reason {
                 Some(r) => (r.message.clone(), r.suggestion.clone()),
@@ -304,7 +304,7 @@ pub(crate) fn random_uuid() -> String {
 pub(crate) struct Run<'a> {
     engine: &'a NetEngine,
     def: &'a ConnectorDefinition,
-    config: &'a Value,
+    config: ExposedConfig<'a>,
     params: BTreeMap<String, Value>,
     pub(crate) steps: BTreeMap<String, Value>,
     run_id: String,
@@ -320,20 +320,23 @@ impl<'a> Run<'a> {
         params: BTreeMap<String, Value>,
     ) -> Run<'a> {
         let mut masker = Masker::default();
-        for pointer in config.secret_pointers() {
-            if let Some(Value::String(secret)) = config.values().pointer(pointer) {
+        for (_, secret) in config.secrets() {
+            if let Some(secret) = secret.expose_str() {
                 masker.add(secret);
             }
         }
+        // Requests need the secrets themselves (auth headers); wiped when the run ends.
+        let config = config.expose();
+        let bases = resolve_bases(&engine.options, def, &config);
         Run {
             engine,
             def,
-            config: config.values(),
+            config,
             params,
             steps: BTreeMap::new(),
             run_id: random_uuid(),
             masker,
-            bases: resolve_bases(&engine.options, def, config.values()),
+            bases,
         }
     }
 
@@ -343,7 +346,7 @@ impl<'a> Run<'a> {
             engine_options: &self.engine.options,
             clients: &self.engine.clients,
             connector_id: &self.def.id,
-            config: self.config,
+            config: &self.config,
             api_base: bases.and_then(|b| b.get("")).map(|b| b.url.as_str()),
             allow_local: self.engine.options.allows_local_network(&self.def.id),
             masker: &self.masker,
@@ -384,7 +387,7 @@ impl<'a> Run<'a> {
     /// Runs one check; `None` when its `when` does not hold.
     async fn check(&mut self, check: &HttpCheck) -> Option<StepReport> {
         if let Some(when) = &check.when
-            && !when.holds(self.config)
+            && !when.holds(&self.config)
         {
             return None;
         }
@@ -440,7 +443,7 @@ impl<'a> Run<'a> {
             .map(|(k, b)| (k.clone(), b.url.clone()))
             .collect();
         let vars = Vars {
-            config: self.config,
+            config: &self.config,
             params: &self.params,
             steps: &self.steps,
             run_id: &self.run_id,

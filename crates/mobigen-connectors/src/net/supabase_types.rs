@@ -32,8 +32,12 @@ pub enum TypesSource {
     OpenApi,
 }
 
+/// The string at `pointer`: the secret itself for a secret field, else the plain value.
 fn config_str<'a>(config: &'a ValidConfig, pointer: &str) -> Option<&'a str> {
-    config.values().pointer(pointer).and_then(Value::as_str)
+    match config.secret(pointer) {
+        Some(secret) => secret.expose_str(),
+        None => config.redacted().pointer(pointer).and_then(Value::as_str),
+    }
 }
 
 /// The project ref: the first label of a `https://<ref>.supabase.co` URL.

@@ -356,7 +356,7 @@ pub fn plan_add_supplied(
         options,
         supplied,
     );
-    let server_step = server_routes_step(connector, config.values(), &layout);
+    let server_step = server_routes_step(connector, config.redacted(), &layout);
     let rendered = files.iter().filter(|f| !supplied_paths.contains(&f.path));
     check_rendered(connector.id(), rendered)?;
     // A config file the project already had with the same contents stays the user's: it is not
@@ -593,7 +593,9 @@ fn connector_entry(
     ConnectorEnv,
 ) {
     let def = connector.definition();
-    let values = config.values();
+    // Secret fields read as REDACTED here: the manifest checks keep them out of code, app.json
+    // and config files; only the env values below take the secrets themselves.
+    let values = config.redacted();
     let features = def.enabled_features(values);
     let on = |when: &[String]| when.iter().all(|f| features.contains(&f.as_str()));
     let supplied_ids: Vec<&str> = supplied.iter().map(|(id, _)| id.as_str()).collect();
@@ -650,10 +652,13 @@ fn connector_entry(
     }
     let mut env = ConnectorEnv::default();
     for (pointer, field) in &def.fields {
-        let (Some(key), Some(value)) = (
-            field.env.as_ref(),
-            values.pointer(pointer).and_then(env_text),
-        ) else {
+        let value = match field.sensitivity {
+            Sensitivity::Secret => config
+                .secret(pointer)
+                .and_then(|s| env_text(&s.expose_json())),
+            Sensitivity::Public => values.pointer(pointer).and_then(env_text),
+        };
+        let (Some(key), Some(value)) = (field.env.as_ref(), value) else {
             continue;
         };
         let var = EnvVar {
@@ -667,12 +672,12 @@ fn connector_entry(
         }
     }
     let has_secrets = def.fields.iter().any(|(p, f)| {
-        f.sensitivity == Sensitivity::Secret && f.env.is_some() && values.pointer(p).is_some()
+        f.sensitivity == Sensitivity::Secret && f.env.is_some() && config.secret(p).is_some()
     });
     let entry = ConnectorEntry {
         // Public values only: the lock file is committed, and a changed secret shows up as a
         // changed .env.local block anyway.
-        config_hash: generate::content_hash(&config.redacted().to_string()),
+        config_hash: generate::content_hash(&values.to_string()),
         features: features.iter().map(|f| f.to_string()).collect(),
         files: files
             .iter()

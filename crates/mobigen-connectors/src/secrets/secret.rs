@@ -154,6 +154,16 @@ impl SecretValue {
     }
 }
 
+impl PartialEq for SecretValue {
+    /// Compares in time that depends on the lengths only, not on where the values differ.
+    fn eq(&self, other: &SecretValue) -> bool {
+        let (a, b) = (self.text.as_bytes(), other.text.as_bytes());
+        self.is_string == other.is_string
+            && a.len() == b.len()
+            && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
 impl fmt::Debug for SecretValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
@@ -161,7 +171,7 @@ impl fmt::Debug for SecretValue {
 }
 
 /// Overwrites every string (keys included) inside `value` before it is dropped.
-fn wipe_value(value: &mut Value) {
+pub(crate) fn wipe_value(value: &mut Value) {
     match value {
         Value::String(s) => s.zeroize(),
         Value::Array(items) => items.iter_mut().for_each(wipe_value),
