@@ -937,7 +937,7 @@ fn project_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 /// adds one after the other, with five stored instances.
 #[test]
 fn five_concurrent_add_processes_equal_sequential_adds() {
-    const ROUNDS: usize = 20;
+    const ROUNDS: usize = 50;
     let ids = ["stripe", "supabase", "revenuecat", "onesignal", "firebase"];
     let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-configs");
     let add = |sandbox: &Sandbox, id: &str| {
