@@ -48,6 +48,13 @@ pub struct AuditHead {
 
 type Heads = BTreeMap<String, AuditHead>;
 
+/// HMAC-SHA256 keyed with a 256-bit key.
+fn hmac(key: &[u8; 32]) -> Hmac<Sha256> {
+    // HMAC accepts keys of every length; the error case cannot happen.
+    <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+}
+
 enum Place {
     /// `<key file>.audit`: the key and the heads, read and written under its lock.
     File {
@@ -111,8 +118,7 @@ impl AuditSeal {
 
     /// A key derived from other key material (`domain` keeps derivations apart).
     pub(crate) fn derive_key(material: &[u8; 32], domain: &[u8]) -> Zeroizing<[u8; 32]> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(material)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        let mut mac = hmac(material);
         mac.update(domain);
         let mut key = Zeroizing::new([0u8; 32]);
         key.copy_from_slice(&mac.finalize().into_bytes());
@@ -134,8 +140,7 @@ impl AuditSeal {
     /// cannot be read or created.
     pub fn mac_hex(&self, message: &[u8]) -> Result<String, VaultError> {
         let key = self.key()?;
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key[..])
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        let mut mac = hmac(key);
         mac.update(message);
         Ok(hex(&mac.finalize().into_bytes()))
     }
@@ -146,8 +151,7 @@ impl AuditSeal {
     /// As [`Self::mac_hex`].
     pub fn verify_hex(&self, message: &[u8], mac_hex: &str) -> Result<bool, VaultError> {
         let key = self.key()?;
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key[..])
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        let mut mac = hmac(key);
         mac.update(message);
         let Some(expected) = unhex32(mac_hex) else {
             return Ok(false);
