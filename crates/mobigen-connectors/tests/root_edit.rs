@@ -288,6 +288,57 @@ fn a_file_that_ends_with_an_import_keeps_the_appended_binding_last() {
 }
 
 #[test]
+fn the_import_goes_above_decorators_and_unusual_spaces_on_the_first_line() {
+    // Found by the inject fuzz target: with no import in the file, the import went between
+    // `@decorator` and `export`, or after a U+FEFF that is not the file's first character, and
+    // the removal then refused it as changed.
+    let import = "import { withConnectors } from './src/connectors';\n";
+    for (first_line, rest) in [
+        (
+            "@a() @b ",
+            "export class Screen {}\nexport default Screen;\n",
+        ),
+        ("@decorator\n", "class App {}\nexport default App;\n"),
+        (
+            "\u{feff}",
+            "export default function App() {\n  return null;\n}\n",
+        ),
+        (
+            "\u{a0}\u{2003}",
+            "export default App;\nfunction App() { return null; }\n",
+        ),
+    ] {
+        let source = format!("// A root without imports.\n\n{first_line}{rest}");
+        let (output, insertions) = applied("App.tsx", &source);
+        assert!(
+            output.starts_with(&format!(
+                "// A root without imports.\n\n{import}{first_line}"
+            )),
+            "{first_line:?}: {output}"
+        );
+        let removed = plan_root_remove("App.tsx", &output, &SPEC, Some(&insertions));
+        assert!(
+            matches!(&removed, Ok(RootRemove::Removed(edit)) if edit.output == source),
+            "{first_line:?}: {removed:?}"
+        );
+    }
+    // A decorator before `export default class|function` would stay before `export`, apart
+    // from the class it decorates, if the declaration were wrapped in place: refused.
+    for source in [
+        "@decorator export default function App() {\n  return null;\n}\n",
+        "// A root.\n\n@decorator\nexport default class App {}\n",
+    ] {
+        let error = plan_root_insert("App.tsx", source, &SPEC);
+        let line = source.lines().position(|l| l.starts_with('@')).unwrap_or(0) + 1;
+        assert!(
+            matches!(&error, Err(InjectError::UnsupportedRootShape { line: l, column: 1, anchor, .. })
+                if *l == line && anchor.contains("decorated")),
+            "{source:?}: {error:?}"
+        );
+    }
+}
+
+#[test]
 fn parse_errors_after_a_bom_count_columns_from_the_line_start() {
     let error = plan_root_insert("App.tsx", "\u{feff}export default (;\n", &SPEC);
     assert!(

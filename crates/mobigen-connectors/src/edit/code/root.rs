@@ -26,11 +26,11 @@
 
 use std::ops::Range;
 
-use swc_common::{Span, Spanned};
+use swc_common::{BytePos, Span, Spanned};
 use swc_ecma_ast::{
-    Callee, Decl, DefaultDecl, ExportDefaultDecl, ExportSpecifier, Expr, Ident, ImportDecl,
-    ImportSpecifier, ModuleDecl, ModuleExportName, ModuleItem, NamedExport, Pat, Stmt, Str,
-    VarDeclKind,
+    Callee, Decl, Decorator, DefaultDecl, ExportDefaultDecl, ExportSpecifier, Expr, Ident,
+    ImportDecl, ImportSpecifier, ModuleDecl, ModuleExportName, ModuleItem, NamedExport, Pat, Stmt,
+    Str, VarDeclKind,
 };
 
 use super::InjectError;
@@ -465,16 +465,18 @@ impl Finder<'_, '_, '_> {
         index: usize,
     ) -> Result<Target, InjectError> {
         let parsed = self.parsed;
-        let (span, name, is_class) = match &export.decl {
+        let (span, name, is_class, decorated) = match &export.decl {
             DefaultDecl::Fn(f) => (
                 f.function.span,
                 f.ident.as_ref().map(|i| i.sym.to_string()),
                 false,
+                !f.function.decorators.is_empty(),
             ),
             DefaultDecl::Class(c) => (
                 c.class.span,
                 c.ident.as_ref().map(|i| i.sym.to_string()),
                 true,
+                !c.class.decorators.is_empty(),
             ),
             DefaultDecl::TsInterfaceDecl(_) => {
                 return Err(self.unsupported(
@@ -488,9 +490,14 @@ impl Finder<'_, '_, '_> {
         let keyword_ok = ["function", "async", "class"]
             .iter()
             .any(|k| parsed.source[range.start..].starts_with(k));
-        if !keyword_ok || range.end != export_range.end || range.start <= export_range.start {
+        if decorated
+            || !keyword_ok
+            || range.end != export_range.end
+            || range.start <= export_range.start
+        {
+            // A decorator before `export` would stay there, apart from the wrapped class.
             return Err(self.unsupported(
-                export_range.start,
+                parsed.offset(earliest(export.span, default_decorators(&export.decl))),
                 "the default-exported declaration (decorated or of an unexpected form)".to_owned(),
             ));
         }
@@ -698,7 +705,7 @@ fn place_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>, style: &Style) -> (usi
     // No import: at the top, after a shebang and a header comment separated by a blank line.
     let first = body
         .first()
-        .map_or(source.len(), |item| parsed.offset(item.span().lo));
+        .map_or(source.len(), |item| parsed.offset(item_start(item)));
     let mut start = parsed.body_start;
     if source[start..].starts_with("#!") {
         start = source[start..]
@@ -709,7 +716,59 @@ fn place_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>, style: &Style) -> (usi
     if at == source.len() && !source.is_empty() && !source.ends_with('\n') {
         return (at, format!("{eol}{}", render_import(spec, style, false)));
     }
+    if at != parsed.body_start && !source[..at].ends_with('\n') {
+        // Not at a line start (after something header_end did not recognise): the import gets
+        // a line of its own, which is also what its removal looks for.
+        return (
+            at,
+            format!("{eol}{}{eol}", render_import(spec, style, false)),
+        );
+    }
     (at, format!("{}{eol}", render_import(spec, style, false)))
+}
+
+/// Where a module item starts, its decorators included (`@dec export default class App {}`:
+/// swc's span of the export starts at `export`).
+fn item_start(item: &ModuleItem) -> BytePos {
+    let decorators = match item {
+        ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(export)) => {
+            default_decorators(&export.decl)
+        }
+        ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(export)) => decl_decorators(&export.decl),
+        ModuleItem::Stmt(Stmt::Decl(decl)) => decl_decorators(decl),
+        _ => &[],
+    };
+    earliest(item.span(), decorators)
+}
+
+fn default_decorators(decl: &DefaultDecl) -> &[Decorator] {
+    match decl {
+        DefaultDecl::Class(class) => &class.class.decorators,
+        DefaultDecl::Fn(function) => &function.function.decorators,
+        DefaultDecl::TsInterfaceDecl(_) => &[],
+    }
+}
+
+fn decl_decorators(decl: &Decl) -> &[Decorator] {
+    match decl {
+        Decl::Class(class) => &class.class.decorators,
+        Decl::Fn(function) => &function.function.decorators,
+        _ => &[],
+    }
+}
+
+/// The start of `span` or of the first decorator before it.
+fn earliest(span: Span, decorators: &[Decorator]) -> BytePos {
+    decorators
+        .iter()
+        .map(|decorator| decorator.span.lo)
+        .fold(span.lo, std::cmp::min)
+}
+
+/// JavaScript's white space and line terminators (`U+FEFF` included, which Rust's
+/// `char::is_whitespace` leaves out).
+fn is_js_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{feff}'
 }
 
 /// Where a new first line goes in the leading trivia `source[start..first]`: before the comment
@@ -718,7 +777,6 @@ fn header_end(source: &str, start: usize, first: usize) -> usize {
     if first < start {
         return start;
     }
-    let bytes = source.as_bytes();
     let line_start = |p: usize| {
         source[start..p]
             .rfind('\n')
@@ -728,9 +786,9 @@ fn header_end(source: &str, start: usize, first: usize) -> usize {
     let mut group: Option<usize> = None;
     loop {
         let ws = pos;
-        while pos < first && matches!(bytes[pos], b' ' | b'\t' | b'\r' | b'\n') {
-            pos += 1;
-        }
+        pos = source[pos..first]
+            .find(|c| !is_js_space(c))
+            .map_or(first, |i| pos + i);
         if source[ws..pos].matches('\n').count() >= 2 {
             group = None;
         }
@@ -748,14 +806,14 @@ fn header_end(source: &str, start: usize, first: usize) -> usize {
                 None => return first,
             }
         } else {
-            // Something unexpected (a non-ASCII space): the statement start is always safe.
+            // Something unexpected: the statement start is always safe.
             return first;
         }
     }
     let at = group.unwrap_or_else(|| line_start(first));
     // The start of the first statement's line is safe only when nothing but spaces precede it
     // there; otherwise insert right at the statement.
-    if group.is_none() && !source[at..first].trim().is_empty() {
+    if group.is_none() && !source[at..first].chars().all(is_js_space) {
         return first;
     }
     at
