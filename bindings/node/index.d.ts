@@ -581,5 +581,10 @@ export declare function validate<K extends string>(id: K, config: ConnectorConfi
  * not an exception: `{ valid: false, connector, issues }`. A valid one gives `{ valid: true,
  * connector, config (defaults filled, secrets "[redacted]"), features, issues (warnings) }`,
  * as the CLI's `check-config --json`. Throws only for an unknown connector or bad arguments.
+ *
+ * `config` (like every object argument of this package) is read through `JSON.stringify`: a
+ * self-referencing object, one nested more than 128 levels deep, a BigInt, or a number beyond
+ * `Number.MAX_SAFE_INTEGER` in magnitude is a `TypeError` (code `INVALID_ARGUMENT`) naming the
+ * argument and where; the process never crashes on it. Pass such numbers as strings.
  */
 export declare function validateConfig<K extends string>(id: K, config: ConnectorConfig<K>): ConfigReport

@@ -227,3 +227,326 @@ fn revenuecat_amazon_keys_configure_the_amazon_store() {
         "{text}"
     );
 }
+
+/// The root module's contribution of a connector (imports and start-up statements).
+fn root_contribution(id: &str) -> (Vec<String>, Vec<String>) {
+    let registry = Registry::builtin().expect("builtin");
+    let connector = registry.lookup(id).expect("id");
+    let root = connector
+        .definition()
+        .root
+        .clone()
+        .unwrap_or_else(|| panic!("{id} adds nothing to the root module"));
+    (root.imports, root.startup)
+}
+
+#[test]
+fn supabase_magic_links_and_email_confirmations_complete_from_the_incoming_url() {
+    let client = rendered("supabase", supabase_full(), "src/services/supabase.ts");
+    // The link that opened the app, and links opened while it runs.
+    assert!(client.contains("Linking.getInitialURL()"), "{client}");
+    assert!(
+        client.contains("Linking.addEventListener('url'"),
+        "{client}"
+    );
+    // PKCE code, token hash (email templates using {{ .TokenHash }}), implicit-flow tokens.
+    assert!(
+        client.contains("supabase.auth.exchangeCodeForSession(params.code)"),
+        "{client}"
+    );
+    assert!(
+        client.contains("supabase.auth.verifyOtp({ token_hash: params.token_hash, type })"),
+        "{client}"
+    );
+    assert!(client.contains("supabase.auth.setSession({"), "{client}");
+    assert!(client.contains("params.error_description"), "{client}");
+    // Started by the root module in every app that has the connector.
+    let (imports, startup) = root_contribution("supabase");
+    assert!(
+        imports.contains(&"import { startSupabase } from './services/supabase';".to_string()),
+        "{imports:?}"
+    );
+    assert!(
+        startup.contains(&"startSupabase();".to_string()),
+        "{startup:?}"
+    );
+    // The sign-in screen shows a link that failed.
+    let screen = rendered(
+        "supabase",
+        supabase_full(),
+        "src/components/supabase/AuthScreen.tsx",
+    );
+    assert!(screen.contains("onAuthRedirectError("), "{screen}");
+    // Without the auth feature there is no link handling (expo-linking is not installed then).
+    let minimal: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/supabase-minimal.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    let plain = rendered("supabase", minimal, "src/services/supabase.ts");
+    assert!(!plain.contains("expo-linking"), "{plain}");
+    assert!(
+        plain.contains("export function startSupabase(): void"),
+        "{plain}"
+    );
+}
+
+fn stripe_full() -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/stripe-full.json"))
+            .expect("read"),
+    )
+    .expect("json")
+}
+
+#[test]
+fn stripe_amounts_of_zero_decimal_currencies_are_not_divided_by_100() {
+    let sheet = rendered(
+        "stripe",
+        stripe_full(),
+        "src/components/stripe/PaymentSheet.tsx",
+    );
+    // Stripe's own table decides the unit, not the locale, and no path divides by 100 blindly.
+    assert!(
+        sheet.contains("const ZERO_DECIMAL_CURRENCIES = new Set(["),
+        "{sheet}"
+    );
+    for code in ["'jpy'", "'krw'", "'vnd'", "'clp'"] {
+        assert!(sheet.contains(code), "{code}: {sheet}");
+    }
+    assert!(
+        sheet.contains("const value = amount / 10 ** digits;"),
+        "{sheet}"
+    );
+    assert!(!sheet.contains("amount / 100"), "{sheet}");
+}
+
+#[test]
+fn stripe_redirects_come_back_to_the_app_and_are_handed_to_stripe() {
+    let service = rendered("stripe", stripe_full(), "src/services/stripe.ts");
+    assert!(
+        service.contains("export const STRIPE_RETURN_URL = Linking.createURL('stripe-redirect');"),
+        "{service}"
+    );
+    assert!(
+        service.contains("returnURL: STRIPE_RETURN_URL,"),
+        "{service}"
+    );
+    let root_component = rendered(
+        "stripe",
+        stripe_full(),
+        "src/components/stripe/StripeRoot.tsx",
+    );
+    assert!(
+        root_component.contains("const { handleURLCallback } = useStripe();"),
+        "{root_component}"
+    );
+    assert!(
+        root_component.contains("Linking.addEventListener('url'"),
+        "{root_component}"
+    );
+    assert!(
+        root_component.contains("<StripeUrlHandler />"),
+        "{root_component}"
+    );
+}
+
+fn revenuecat_full() -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/revenuecat-full.json"))
+            .expect("read"),
+    )
+    .expect("json")
+}
+
+#[test]
+fn revenuecat_products_of_the_config_are_used() {
+    let service = rendered("revenuecat", revenuecat_full(), "src/services/purchases.ts");
+    assert!(
+        service.contains(r#""id":"pro_monthly""#) || service.contains(r#""id": "pro_monthly""#),
+        "{service}"
+    );
+    assert!(
+        service.contains("export const PRODUCTS: readonly ConfiguredProduct[] = ["),
+        "{service}"
+    );
+    assert!(
+        service.contains("Purchases.getProducts(subscriptions, PRODUCT_CATEGORY.SUBSCRIPTION)"),
+        "{service}"
+    );
+    let plans = rendered(
+        "revenuecat",
+        revenuecat_full(),
+        "src/components/revenuecat/SubscriptionPlans.tsx",
+    );
+    assert!(
+        plans.contains("productDisplayName(pkg.product.identifier)"),
+        "{plans}"
+    );
+}
+
+#[test]
+fn revenuecat_restore_reports_when_nothing_was_restored() {
+    let service = rendered("revenuecat", revenuecat_full(), "src/services/purchases.ts");
+    assert!(
+        service.contains("Promise<{ customerInfo: CustomerInfo; restored: boolean }>"),
+        "{service}"
+    );
+    let button = rendered(
+        "revenuecat",
+        revenuecat_full(),
+        "src/components/revenuecat/RestorePurchases.tsx",
+    );
+    // onRestored only when something came back; otherwise a message and onNothingRestored.
+    let restored_at = button.find("if (restored) {").expect("branch");
+    let callback_at = button
+        .find("onRestored?.(customerInfo);")
+        .expect("callback");
+    assert!(restored_at < callback_at, "{button}");
+    assert!(button.contains("onNothingRestored?.();"), "{button}");
+    assert!(button.contains("Nothing was restored"), "{button}");
+    let paywall = rendered(
+        "revenuecat",
+        revenuecat_full(),
+        "src/components/revenuecat/PaywallScreen.tsx",
+    );
+    assert!(
+        paywall.contains("if (hasRestorableAccess(customerInfo)) onPurchased?.(customerInfo);"),
+        "{paywall}"
+    );
+}
+
+#[test]
+fn revenuecat_paywalls_can_be_presented_and_say_so_on_the_web() {
+    let native = rendered("revenuecat", revenuecat_full(), "src/services/paywalls.ts");
+    assert!(native.contains("RevenueCatUI.presentPaywall()"), "{native}");
+    assert!(
+        native.contains(
+            "RevenueCatUI.presentPaywallIfNeeded({ requiredEntitlementIdentifier: entitlementId })"
+        ),
+        "{native}"
+    );
+    let web = rendered(
+        "revenuecat",
+        revenuecat_full(),
+        "src/services/paywalls.web.ts",
+    );
+    assert!(web.contains("not available on the web"), "{web}");
+    assert!(
+        web.contains("export const paywallsAvailable = false;"),
+        "{web}"
+    );
+}
+
+fn firebase_full() -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/firebase-full.json"))
+            .expect("read"),
+    )
+    .expect("json")
+}
+
+#[test]
+fn firebase_apple_and_phone_providers_and_persistence_are_used() {
+    let auth = rendered("firebase", firebase_full(), "src/services/firebase-auth.ts");
+    assert!(
+        auth.contains("export async function signInWithApple()"),
+        "{auth}"
+    );
+    assert!(auth.contains("new OAuthProvider('apple.com')"), "{auth}");
+    assert!(
+        auth.contains("await signInWithPhoneNumber(getAuth(), phoneNumber)"),
+        "{auth}"
+    );
+    let login = rendered(
+        "firebase",
+        firebase_full(),
+        "src/components/firebase/LoginScreen.tsx",
+    );
+    assert!(login.contains("label=\"Continue with Apple\""), "{login}");
+    assert!(login.contains("label=\"Phone number\""), "{login}");
+    let db = rendered("firebase", firebase_full(), "src/services/firebase-db.ts");
+    assert!(
+        db.contains("const PERSISTENCE_ENABLED: boolean = false;"),
+        "{db}"
+    );
+    assert!(
+        db.contains("initializeFirestore(getApp(), { persistence: PERSISTENCE_ENABLED })"),
+        "{db}"
+    );
+    // Without the providers, neither is generated.
+    let minimal: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/configs/firebase-minimal.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    let registry = Registry::builtin().expect("builtin");
+    let connector = registry.lookup("firebase").expect("id");
+    let valid = connector.validate_config(&minimal).expect("valid");
+    let features = connector.definition().enabled_features(valid.values());
+    assert!(
+        !features
+            .iter()
+            .any(|f| *f == "appleSignIn" || *f == "phoneSignIn")
+    );
+}
+
+#[test]
+fn firebase_web_twins_say_not_available_instead_of_returning_empty_data() {
+    let db = rendered(
+        "firebase",
+        firebase_full(),
+        "src/services/firebase-db.web.ts",
+    );
+    assert!(
+        db.contains("export const firestoreAvailable = false;"),
+        "{db}"
+    );
+    assert!(db.contains("not available on the web"), "{db}");
+    // No made-up results: reads throw and subscriptions report the error.
+    assert!(!db.contains("return null;"), "{db}");
+    assert!(!db.contains("listener([])"), "{db}");
+    assert!(db.contains("onError?.(unavailable());"), "{db}");
+    for (path, flag) in [
+        (
+            "src/services/firebase-auth.web.ts",
+            "export const authAvailable = false;",
+        ),
+        (
+            "src/services/firebase-storage.web.ts",
+            "export const storageAvailable = false;",
+        ),
+        (
+            "src/services/analytics.web.ts",
+            "export const analyticsAvailable = false;",
+        ),
+    ] {
+        let text = rendered("firebase", firebase_full(), path);
+        assert!(text.contains(flag), "{path}: {text}");
+        assert!(text.contains("not available on the web"), "{path}: {text}");
+    }
+}
+
+#[test]
+fn firebase_profile_shows_a_loading_state_before_the_first_auth_callback() {
+    let profile = rendered(
+        "firebase",
+        firebase_full(),
+        "src/components/firebase/ProfileScreen.tsx",
+    );
+    assert!(
+        profile.contains("useState<User | null | undefined>(undefined)"),
+        "{profile}"
+    );
+    let loading = profile
+        .find("if (user === undefined)")
+        .expect("loading branch");
+    let signed_out = profile
+        .find("You are not signed in.")
+        .expect("signed-out text");
+    assert!(loading < signed_out, "{profile}");
+    assert!(
+        profile.contains("<ActivityIndicator accessibilityLabel=\"Loading your profile\" />"),
+        "{profile}"
+    );
+}

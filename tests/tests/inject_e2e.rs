@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mobigen_connectors::project::ops::{self, Mode, OpError};
-use mobigen_connectors::project::plan::{PlanError, PlanKind, PlanOptions};
+use mobigen_connectors::project::plan::{Plan, PlanError, PlanKind, PlanOptions};
 use mobigen_connectors::{Registry, ValidConfig};
 
 const ALL: [&str; 5] = ["firebase", "onesignal", "revenuecat", "stripe", "supabase"];
@@ -71,7 +71,7 @@ fn config(registry: &Registry, id: &str) -> ValidConfig {
         .expect("valid")
 }
 
-fn add(registry: &Registry, dir: &Path, id: &str) -> mobigen_connectors::project::plan::Plan {
+fn add(registry: &Registry, dir: &Path, id: &str) -> Plan {
     ops::add(
         registry,
         dir,
@@ -488,6 +488,15 @@ fn with_app_config(fixture: &str, target: &str) -> tempfile::TempDir {
     app
 }
 
+/// The plan's manual steps that name `file`.
+fn steps_naming<'p>(plan: &'p Plan, file: &str) -> Vec<&'p str> {
+    plan.manual_steps
+        .iter()
+        .map(String::as_str)
+        .filter(|step| step.contains(file))
+        .collect()
+}
+
 /// Turns the app into an Expo Router app with a root layout (server routes need one).
 fn make_router_app(dir: &Path) {
     let package = std::fs::read_to_string(dir.join("package.json")).expect("read");
@@ -510,7 +519,12 @@ fn a_dynamic_app_config_that_spreads_the_static_config_gets_app_json_edited() {
     let app = with_app_config("spreads-static.ts", "app.config.ts");
     let before = files(app.path());
     let plan = add(&registry, app.path(), "onesignal");
-    assert!(plan.manual_steps.is_empty(), "{:?}", plan.manual_steps);
+    // (OneSignal's other step, how to serve its server route, is not about the config.)
+    assert!(
+        steps_naming(&plan, "app.config").is_empty(),
+        "{:?}",
+        plan.manual_steps
+    );
     assert!(
         plan.warnings.iter().any(|w| w.contains("app.config.ts")
             && w.contains("app.json was edited")
@@ -532,7 +546,11 @@ fn a_dynamic_app_config_that_spreads_the_static_config_gets_app_json_edited() {
     )
     .expect("w");
     let plan = add(&registry, app.path(), "onesignal");
-    assert!(plan.manual_steps.is_empty(), "{:?}", plan.manual_steps);
+    assert!(
+        steps_naming(&plan, "app.config").is_empty(),
+        "{:?}",
+        plan.manual_steps
+    );
     assert!(text(&files(app.path()), "app.json").contains("\"onesignal-expo-plugin\""));
 }
 
@@ -543,7 +561,11 @@ fn a_dynamic_app_config_with_a_plugins_literal_gets_the_entries_inserted_reversi
     let before = files(app.path());
     add(&registry, app.path(), "stripe");
     let plan = add(&registry, app.path(), "onesignal");
-    assert!(plan.manual_steps.is_empty(), "{:?}", plan.manual_steps);
+    assert!(
+        steps_naming(&plan, "app.config").is_empty(),
+        "{:?}",
+        plan.manual_steps
+    );
     let after = files(app.path());
     let config = text(&after, "app.config.ts");
     // OneSignal's plugin goes first; Stripe's at the end, one per line like the others.
@@ -562,7 +584,10 @@ fn a_dynamic_app_config_with_a_plugins_literal_gets_the_entries_inserted_reversi
     remove(&registry, app.path(), "onesignal");
     let stripe_only = text(&files(app.path()), "app.config.ts");
     assert!(!stripe_only.contains("onesignal"), "{stripe_only}");
-    assert!(stripe_only.contains("@stripe/stripe-react-native"), "{stripe_only}");
+    assert!(
+        stripe_only.contains("@stripe/stripe-react-native"),
+        "{stripe_only}"
+    );
     remove(&registry, app.path(), "stripe");
     assert_eq!(files(app.path()), before);
 }
@@ -575,10 +600,22 @@ fn any_other_dynamic_app_config_gets_one_manual_step_without_duplicates() {
     let before = files(app.path());
     add(&registry, app.path(), "stripe");
     let plan = add(&registry, app.path(), "onesignal");
-    assert_eq!(plan.manual_steps.len(), 1, "{:?}", plan.manual_steps);
-    let step = &plan.manual_steps[0];
-    assert!(step.starts_with("app.config.js is a dynamic config"), "{step}");
+    // One step for the config, naming each entry and setting once (the other step says how to
+    // serve the API routes).
+    let steps = steps_naming(&plan, "app.config.js");
+    assert_eq!(steps.len(), 1, "{:?}", plan.manual_steps);
+    let step = steps[0];
+    assert!(
+        step.starts_with("app.config.js is a dynamic config"),
+        "{step}"
+    );
     assert_eq!(step.matches("web.output").count(), 1, "{step}");
+    assert_eq!(step.matches("onesignal-expo-plugin").count(), 1, "{step}");
+    assert_eq!(
+        step.matches("@stripe/stripe-react-native").count(),
+        1,
+        "{step}"
+    );
     assert!(
         step.contains("[\"onesignal-expo-plugin\", {")
             && step.contains("[\"@stripe/stripe-react-native\", {"),
@@ -811,7 +848,7 @@ fn add_supplied(
     dir: &Path,
     config: &ValidConfig,
     supplied: &BTreeMap<String, String>,
-) -> Result<mobigen_connectors::project::plan::Plan, OpError> {
+) -> Result<Plan, OpError> {
     ops::add_supplied(
         registry,
         dir,
@@ -960,4 +997,46 @@ fn an_edited_supplied_file_is_a_conflict_unless_forced() {
             .expect("read")
             .contains("my note")
     );
+}
+
+#[test]
+fn onesignal_location_adds_the_location_permissions_and_removes_them_again() {
+    let registry = registry();
+    let app = sample_app();
+    let before = files(app.path());
+    // The full fixture config shares the location (`features.location: true`).
+    let config = fixture_config(&registry, "onesignal", "full");
+    ops::add(
+        &registry,
+        app.path(),
+        &config,
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect("add");
+    let after = files(app.path());
+    let app_json = text(&after, "app.json");
+    // expo-location's config plugin writes the iOS usage string and the Android permissions.
+    assert!(app_json.contains("\"expo-location\""), "{app_json}");
+    assert!(
+        app_json.contains("\"locationWhenInUsePermission\""),
+        "{app_json}"
+    );
+    let package = text(&after, "package.json");
+    assert!(package.contains("\"expo-location\""), "{package}");
+    remove(&registry, app.path(), "onesignal");
+    assert_eq!(files(app.path()), before);
+    // Without the feature, nothing about location is added.
+    let minimal = fixture_config(&registry, "onesignal", "minimal");
+    ops::add(
+        &registry,
+        app.path(),
+        &minimal,
+        PlanOptions::default(),
+        Mode::Apply,
+    )
+    .expect("add minimal");
+    let plain = files(app.path());
+    assert!(!text(&plain, "app.json").contains("expo-location"));
+    assert!(!text(&plain, "package.json").contains("expo-location"));
 }

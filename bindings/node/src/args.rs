@@ -3,7 +3,7 @@
 //! argument, rather than napi's generic conversion error.
 
 use napi::bindgen_prelude::{
-    Buffer, FromNapiValue, JavaScriptClassExt, JsObjectValue, Object, Reference, Unknown,
+    Buffer, FromNapiValue, Function, JavaScriptClassExt, JsObjectValue, Object, Reference, Unknown,
     ValidateNapiValue,
 };
 use napi::{Env, JsValue, ValueType};
@@ -91,15 +91,29 @@ pub fn optional_string(
 
 /// A plain object (not an array, not null), as JSON.
 ///
+/// The object goes through JSON text (`JSON.stringify`, then the JSON parser's nesting limit of
+/// 128 levels) rather than a recursive walk in Rust: a self-referencing object or one nested
+/// thousands of levels deep is a `TypeError`, never a crash of the process (issue 15 item 10).
+/// A number outside JavaScript's exact integer range (beyond ±(2^53 - 1),
+/// `Number.MAX_SAFE_INTEGER`) is refused with a `TypeError` naming its place: such a number no
+/// longer names one integer, and it used to be clamped to `i64::MAX` silently. Members JSON
+/// leaves out (`undefined`, functions, symbols) are left out.
+///
 /// # Errors
 /// A `TypeError` failure for anything else, or a value JSON cannot hold.
 pub fn object(env: &Env, value: Unknown<'_>, name: &str) -> Outcome<Value> {
     match type_of(&value, name)? {
         ValueType::Object => {
-            let json: Value = env.from_js_value(value).map_err(|e| {
-                Failure::argument(format!("{name} must be a JSON-like object: {e}"))
+            let json: Value = serde_json::from_str(&json_text(env, value, name)?).map_err(|e| {
+                let reason = if e.to_string().contains("recursion limit") {
+                    "it is nested more than 128 levels deep".to_string()
+                } else {
+                    format!("its JSON text is not valid ({e})")
+                };
+                Failure::argument(format!("{name} must be a JSON-like object: {reason}"))
             })?;
             if json.is_object() {
+                exact_numbers(&json, name)?;
                 Ok(json)
             } else {
                 Err(Failure::argument(format!(
@@ -109,6 +123,69 @@ pub fn object(env: &Env, value: Unknown<'_>, name: &str) -> Outcome<Value> {
         }
         other => Err(Failure::argument(format!(
             "{name} must be an object, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// Fails on the first number of `value` beyond ±`MAX_SAFE_INTEGER`, naming where it is.
+/// `value` comes from the JSON parser, so it is at most 128 levels deep.
+fn exact_numbers(value: &Value, at: &str) -> Outcome<()> {
+    match value {
+        Value::Number(n) => {
+            let exact = match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => i.unsigned_abs() <= 9_007_199_254_740_991,
+                (None, Some(u), _) => u <= 9_007_199_254_740_991,
+                (None, None, Some(f)) => f.abs() <= MAX_SAFE_INTEGER,
+                (None, None, None) => false,
+            };
+            if exact {
+                Ok(())
+            } else {
+                Err(Failure::argument(format!(
+                    "{at} is {n}, beyond the integers a JavaScript number holds exactly (±Number.MAX_SAFE_INTEGER): pass it as a string"
+                )))
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| exact_numbers(item, &format!("{at}[{i}]"))),
+        Value::Object(members) => members
+            .iter()
+            .try_for_each(|(key, item)| exact_numbers(item, &format!("{at}.{key}"))),
+        Value::Null | Value::Bool(_) | Value::String(_) => Ok(()),
+    }
+}
+
+/// `JSON.stringify(value)`, its exception (a cycle, a BigInt, a stack overflow on a very deep
+/// object) turned into a `TypeError` failure naming the argument.
+fn json_text(env: &Env, value: Unknown<'_>, name: &str) -> Outcome<String> {
+    let not_json = |reason: String| {
+        Failure::argument(format!(
+            "{name} must be a JSON-like object (no cycles, no BigInt, at most 128 levels deep): {reason}"
+        ))
+    };
+    let global = env
+        .get_global()
+        .map_err(|e| not_json(format!("cannot reach JSON.stringify ({e})")))?;
+    let json: Object<'_> = global
+        .get_named_property("JSON")
+        .map_err(|e| not_json(format!("cannot reach JSON.stringify ({e})")))?;
+    let stringify: Function<'_, Unknown<'_>, Unknown<'_>> = json
+        .get_named_property("stringify")
+        .map_err(|e| not_json(format!("cannot reach JSON.stringify ({e})")))?;
+    let text = stringify
+        .call(value)
+        .map_err(|e| not_json(e.reason.clone()))?;
+    match type_of(&text, name)? {
+        ValueType::String => convert::<String>(env, &text)
+            .ok_or_else(|| not_json("cannot read its JSON text".into())),
+        other => Err(not_json(format!(
+            "JSON.stringify gave {} instead of text",
             type_name(other)
         ))),
     }

@@ -137,6 +137,11 @@ pub fn register_connector_dir(env: Env, path: Unknown<'_>) -> napi::Result<Vec<S
 /// not an exception: `{ valid: false, connector, issues }`. A valid one gives `{ valid: true,
 /// connector, config (defaults filled, secrets "[redacted]"), features, issues (warnings) }`,
 /// as the CLI's `check-config --json`. Throws only for an unknown connector or bad arguments.
+///
+/// `config` (like every object argument of this package) is read through `JSON.stringify`: a
+/// self-referencing object, one nested more than 128 levels deep, a BigInt, or a number beyond
+/// `Number.MAX_SAFE_INTEGER` in magnitude is a `TypeError` (code `INVALID_ARGUMENT`) naming the
+/// argument and where; the process never crashes on it. Pass such numbers as strings.
 #[napi(
     js_name = "validateConfig",
     ts_generic_types = "K extends string",

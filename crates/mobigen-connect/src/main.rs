@@ -102,8 +102,8 @@ fn run(cli: Cli) -> CommandResult {
         }
         Command::Keys(command) => commands::keys::keys(&location, &command),
         Command::Audit(args) => commands::keys::audit(&location, &args),
-        Command::Disable(args) => commands::credentials::switch(&location, &args, false),
-        Command::Enable(args) => commands::credentials::switch(&location, &args, true),
+        Command::Disable(args) => commands::credentials::switch(&registry, &location, &args, false),
+        Command::Enable(args) => commands::credentials::switch(&registry, &location, &args, true),
         Command::Validate(args) => commands::net::validate(&registry, &args),
         Command::Test(args) => commands::net::test(&registry, &args),
         Command::Oauth(command) => commands::net::oauth(&registry, &location, &command),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use mobigen_connectors::clock::{Clock, SystemClock};
-use mobigen_connectors::host::location::{Locations, project_id_for};
+use mobigen_connectors::host::location::{Locations, create_private_file, project_id_for};
 use mobigen_connectors::secrets::vault::{ENV_KEY, LocalKeyring, Vault};
 use mobigen_connectors::store::{CredentialService, SqliteStore};
 
@@ -109,23 +109,6 @@ impl StoreLocation {
             Vault::new(keyring),
             SystemClock,
         ))
-    }
-}
-
-/// Creates `path` empty with permissions 0600 unless it exists (SQLite then initialises it, and
-/// gives its -wal and -shm files the same permissions).
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
     }
 }
 

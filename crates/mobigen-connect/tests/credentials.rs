@@ -709,24 +709,26 @@ fn set_refuses_secret_fields_and_points_to_config() {
 }
 
 /// Makes `add`'s apply step fail after the store was written: planning reads through the
-/// symbolic link `link` (to a folder outside the project), applying refuses to write through it.
+/// symbolic link `link` (to a folder inside the project's `.mobigen/`, so reading it is allowed),
+/// applying refuses to write into the library's own folder through it.
 #[cfg(unix)]
-fn link_out_of_the_project(dir: &Path, link: &str, outside: &Path) {
+fn link_into_the_state_folder(dir: &Path, link: &str) {
     let path = dir.join(link);
+    let target = dir.join(".mobigen").join(format!("moved-{link}"));
+    std::fs::create_dir_all(dir.join(".mobigen")).expect("mkdir .mobigen");
     if path.exists() {
-        std::fs::rename(&path, outside.join(link)).expect("move out");
+        std::fs::rename(&path, &target).expect("move");
     } else {
-        std::fs::create_dir_all(outside.join(link)).expect("mkdir outside");
+        std::fs::create_dir_all(&target).expect("mkdir target");
     }
-    std::os::unix::fs::symlink(outside.join(link), &path).expect("symlink");
+    std::os::unix::fs::symlink(&target, &path).expect("symlink");
 }
 
 #[cfg(unix)]
 #[test]
 fn a_failed_injection_undoes_a_new_store_record() {
     let sandbox = Sandbox::new();
-    let outside = tempfile::tempdir().expect("outside");
-    link_out_of_the_project(&sandbox.app(), "src", outside.path());
+    link_into_the_state_folder(&sandbox.app(), "src");
     let out = sandbox.run(
         &[
             "add",
@@ -773,8 +775,7 @@ fn a_failed_injection_puts_the_previous_credentials_back() {
         .as_str()
         .expect("id")
         .to_string();
-    let outside = tempfile::tempdir().expect("outside");
-    link_out_of_the_project(&sandbox.app(), ".env.local", outside.path());
+    link_into_the_state_folder(&sandbox.app(), ".env.local");
     let out = sandbox.rotate_stripe(SECRET_2);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
@@ -847,4 +848,90 @@ fn add_without_secret_env_stores_a_changed_secret() {
     assert_eq!(second["store"]["action"], "rotated", "{second}");
     assert_eq!(second["store"]["credentialsVersion"], 2, "{second}");
     assert_eq!(sandbox.decrypted_secret(&id), SECRET_2);
+}
+
+/// Every file under `dir` (relative path -> bytes).
+fn project_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                let rel = path.strip_prefix(base).expect("prefix");
+                out.insert(
+                    rel.to_string_lossy().into_owned(),
+                    std::fs::read(&path).expect("read"),
+                );
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Issue 15, item 5, as separate processes (the way several CLI calls or service instances
+/// meet): five `mobigen-connect add` processes for five connectors on one project and one
+/// fresh store, started together, ROUNDS times. Each must succeed (no false conflict, no
+/// "database is locked", no half-read keyring) and each round must end byte-equal to the five
+/// adds one after the other, with five stored instances.
+#[test]
+fn five_concurrent_add_processes_equal_sequential_adds() {
+    const ROUNDS: usize = 20;
+    let ids = ["stripe", "supabase", "revenuecat", "onesignal", "firebase"];
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-configs");
+    let add = |sandbox: &Sandbox, id: &str| {
+        let config = configs.join(format!("{id}.json"));
+        let home = sandbox.dir.path().join("home");
+        Command::new(env!("CARGO_BIN_EXE_mobigen-connect"))
+            .args(["add", id, "--project", &sandbox.app_arg(), "--config"])
+            .arg(&config)
+            .env("MOBIGEN_STORE", sandbox.store())
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env_remove("MOBIGEN_KEYRING")
+            .env_remove("MOBIGEN_VAULT_KEYRING")
+            .env_remove("MOBIGEN_VAULT_KEY")
+            .env_remove("MOBIGEN_VAULT_KEY_ID")
+            .env_remove("MOBIGEN_VAULT_PREVIOUS_KEYS")
+            .env_remove("MOBIGEN_CONNECTORS_DIR")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let sequential = Sandbox::new();
+    for id in ids {
+        let out = add(&sequential, id).wait_with_output().expect("wait");
+        assert!(out.status.success(), "{id}: {}", text(&out.stderr));
+    }
+    let expected = project_files(&sequential.app());
+    for round in 0..ROUNDS {
+        let sandbox = Sandbox::new();
+        let children: Vec<_> = ids.iter().map(|id| add(&sandbox, id)).collect();
+        for (child, id) in children.into_iter().zip(ids) {
+            let out = child.wait_with_output().expect("wait");
+            assert!(
+                out.status.success(),
+                "round {round}: add {id}: {}",
+                text(&out.stderr)
+            );
+        }
+        assert_eq!(
+            project_files(&sandbox.app()),
+            expected,
+            "round {round}: the project differs from sequential adds"
+        );
+        let stored: i64 = sandbox
+            .db()
+            .query_row(
+                "SELECT count(*) FROM connector_instances WHERE status = 'configured'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(stored, 5, "round {round}");
+    }
 }

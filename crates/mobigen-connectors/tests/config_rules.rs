@@ -418,3 +418,27 @@ fn firebase_without_native_config_files_is_accepted_with_a_warning_per_platform(
         valid.warnings()
     );
 }
+
+#[test]
+fn onesignal_app_id_format_is_checked_without_an_api_key() {
+    // No API key: the App ID is still checked (a UUID), offline, and a pasted upper-case UUID is
+    // taken as OneSignal shows it in lower case.
+    let valid = validate(
+        "onesignal",
+        json!({"appId": "0A1B2C3D-0000-4000-8000-00000000F1C5"}),
+    )
+    .expect("valid");
+    assert_eq!(
+        valid.values()["appId"],
+        "0a1b2c3d-0000-4000-8000-00000000f1c5"
+    );
+    for bad in [
+        "not-a-uuid",
+        "0a1b2c3d00004000800000000000f1c5",
+        "0a1b2c3d-0000-4000-8000-00000000f1c",
+    ] {
+        let err = validate("onesignal", json!({"appId": bad})).expect_err(bad);
+        assert_eq!(pointers(&err), ["/appId"], "{bad}");
+        assert!(!err.to_string().contains(bad), "{err}");
+    }
+}

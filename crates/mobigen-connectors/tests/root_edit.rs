@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use mobigen_connectors::edit::code::{
-    InjectError, Insertion, InsertionKind, RootInsert, RootRemove, WrapSpec, check_syntax, plan_root_insert,
-    plan_root_remove,
+    InjectError, Insertion, InsertionKind, RootInsert, RootRemove, WrapSpec, check_syntax,
+    plan_root_insert, plan_root_remove,
 };
 use proptest::prelude::*;
 
@@ -286,8 +286,8 @@ fn a_second_use_of_the_wrapper_name_stops_remove_with_its_line() {
         }
     }
     // The same after a real `add`: the user adds a use, `remove` refuses.
-    let original = std::fs::read_to_string(fixtures_dir().join("02-default-function.tsx"))
-        .expect("fixture");
+    let original =
+        std::fs::read_to_string(fixtures_dir().join("02-default-function.tsx")).expect("fixture");
     let (added, insertions) = applied("02-default-function.tsx", &original);
     let edited = format!("{added}\nexport const Other = withConnectors(() => null);\n");
     let line = edited.lines().count();

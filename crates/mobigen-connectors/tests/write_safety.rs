@@ -202,3 +202,51 @@ fn the_project_lock_is_a_file_in_the_state_folder_and_goes_away_on_release() {
     ));
     drop(second);
 }
+
+/// Reading follows a symbolic link only while it stays inside the project: a linked `.env.local`
+/// or `src` folder outside it is refused with an error naming the path and the link, before
+/// anything is written (issue 15, item 1, the reading side).
+#[cfg(unix)]
+#[test]
+fn reading_refuses_a_symlink_that_leads_out_of_the_project() {
+    use mobigen_connectors::Registry;
+    use mobigen_connectors::project::snapshot::{ProjectError, ProjectSnapshot};
+
+    let registry = Registry::builtin().expect("registry");
+    let outside = tempfile::tempdir().expect("outside");
+    std::fs::write(outside.path().join("env.local"), b"SECRET=outside\n").expect("w");
+    std::fs::create_dir_all(outside.path().join("src")).expect("mkdir");
+    std::fs::write(outside.path().join("src/App.tsx"), b"export default App;\n").expect("w");
+    // `read`: the refused path is this file, or (a folder) a file under it.
+    for (link, target, read) in [
+        (".env.local", "env.local", ".env.local"),
+        ("src", "src", "src/"),
+    ] {
+        let dir = project();
+        std::os::unix::fs::symlink(outside.path().join(target), dir.path().join(link))
+            .expect("symlink");
+        let before = tree(dir.path());
+        let err = ProjectSnapshot::read(dir.path(), &registry).expect_err(link);
+        let ProjectError::SymlinkOutside { path, link: l, .. } = &err else {
+            panic!("{link}: {err:?}");
+        };
+        assert!(path.starts_with(read) && l == link, "{link}: {err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!(
+                "refusing to read `{path}`: `{link}` is a symbolic link"
+            )) && text.contains("symbolic link")
+                && text.contains("outside the project"),
+            "{text}"
+        );
+        assert!(!text.contains("SECRET=outside"), "{text}");
+        assert_eq!(tree(dir.path()), before, "{link}: the project changed");
+    }
+    // A link that stays inside the project is read through.
+    let dir = project();
+    std::fs::create_dir_all(dir.path().join("real")).expect("mkdir");
+    std::fs::write(dir.path().join("real/env"), b"A=1\n").expect("w");
+    std::os::unix::fs::symlink("real/env", dir.path().join(".env.local")).expect("symlink");
+    let snapshot = ProjectSnapshot::read(dir.path(), &registry).expect("inside");
+    assert_eq!(snapshot.bytes(".env.local"), Some(&b"A=1\n"[..]));
+}

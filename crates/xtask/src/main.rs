@@ -26,6 +26,7 @@ mod ts_types;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 
@@ -460,15 +461,13 @@ fn node_test(dir: &str, args: &[&str]) -> anyhow::Result<(u64, u64)> {
 /// Files `npm run build` (napi build) regenerates in bindings/node, committed and diff-checked.
 const NODE_GENERATED: [&str; 2] = ["bindings/node/index.js", "bindings/node/index.d.ts"];
 
-/// The Node side: the config types are fresh; `npm ci` installs from the committed lock files;
-/// the addon builds and `index.js` / `index.d.ts` come out byte for byte as committed; the
+/// The Node side (after `node_install`): the config types are fresh; the addon builds and `index.js` / `index.d.ts` come out byte for byte as committed; the
 /// TypeScript check compiles (and its `@ts-expect-error` lines fail as they must); then the
 /// package's and the example server's `node --test` suites, and the packed-tarball smoke tests
 /// (`node_pack_smoke`). Returns (passed, failed).
 fn node_tests() -> anyhow::Result<(u64, u64)> {
     check_node_types()?;
     let root = workspace_root();
-    run_in("bindings/node", "npm", &["ci", "--no-audit", "--no-fund"])?;
     let before: Vec<Vec<u8>> = NODE_GENERATED
         .iter()
         .map(|p| std::fs::read(root.join(p)).unwrap_or_default())
@@ -488,16 +487,19 @@ fn node_tests() -> anyhow::Result<(u64, u64)> {
     )?;
     let (p1, f1) = node_test("bindings/node", &["--test", "--test-reporter=tap", "test/"])?;
     let (p3, f3) = node_pack_smoke()?;
-    run_in(
-        "examples/node-server",
-        "npm",
-        &["ci", "--no-audit", "--no-fund"],
-    )?;
     let (p2, f2) = node_test(
         "examples/node-server",
         &["--test", "--test-reporter=tap", "test/"],
     )?;
     Ok((p1 + p2 + p3, f1 + f2 + f3))
+}
+
+/// `npm ci` of the Node package and of the example server, from their committed lock files.
+fn node_install() -> anyhow::Result<()> {
+    for dir in ["bindings/node", "examples/node-server"] {
+        run_in(dir, "npm", &["ci", "--no-audit", "--no-fund"])?;
+    }
+    Ok(())
 }
 
 /// The platform package built here (napi's `npm/<platform>` folder for this machine).
@@ -668,9 +670,10 @@ fn node_pack_smoke() -> anyhow::Result<(u64, u64)> {
 
 /// The library crate as crates.io would get it: `cargo package` packs it (the embedded
 /// connectors included, see its `include` list) and verifies that the packed crate builds on its
-/// own, reading nothing from outside it. The verify build shares the workspace's target folder, so
-/// a re-run only compiles the crate itself. `--allow-dirty` lets it run on uncommitted work; what
-/// is packed is the working tree.
+/// own, reading nothing from outside it. The verify build shares the workspace's target folder;
+/// it is given the workspace's dependency opt-level (the packed crate has no `[profile]` of its
+/// own), so the dependencies already built are reused and only the crate itself compiles.
+/// `--allow-dirty` lets it run on uncommitted work; what is packed is the working tree.
 fn crate_package() -> anyhow::Result<()> {
     run(
         "cargo",
@@ -680,39 +683,110 @@ fn crate_package() -> anyhow::Result<()> {
             "--package",
             "mobigen-connectors",
             "--allow-dirty",
+            "--config",
+            // Must match `[profile.dev.package."*"]` in the root Cargo.toml.
+            "profile.dev.package.\"*\".opt-level=1",
         ],
         &[],
     )
 }
 
+/// What `test` runs, stage by stage, each timed; the times are printed again as a table at
+/// the end. Downloads (valgrind through apt-get, the toolchain fixture's and the Node packages'
+/// `npm ci`) run in a thread from the start, beside the compiling stages, and are joined before
+/// the first stage that needs them; the fuzz run (one core) runs beside the toolchain check.
 fn test() -> anyhow::Result<()> {
-    run("cargo", &["fmt", "--all", "--check"], &[])?;
-    run(
-        "cargo",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &[],
-    )?;
-    run(
-        "cargo",
-        &["doc", "--workspace", "--no-deps"],
-        &[("RUSTDOCFLAGS", "-D warnings")],
-    )?;
-    c_tests()?;
-    crate_package()?;
-    // After the C checks: the fuzz workspace reuses the dependencies they built.
-    fuzz::checks()?;
-    fuzz::fuzz(&[])?;
-    toolchain::run(&workspace_root(), None)?;
-    let node = node_tests()?;
-    // Last, so that its summary line closes the output.
-    cargo_test(&["test", "--workspace"], node)
+    let started = Instant::now();
+    let mut stages = Stages::default();
+    let root = workspace_root();
+    let downloads = std::thread::spawn({
+        let root = root.clone();
+        move || -> anyhow::Result<()> {
+            valgrind_available()?;
+            toolchain::install_fixtures(&root)?;
+            node_install()
+        }
+    });
+    let result = (|| {
+        stages.run("fmt", || run("cargo", &["fmt", "--all", "--check"], &[]))?;
+        stages.run("clippy", || {
+            run(
+                "cargo",
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &[],
+            )
+        })?;
+        stages.run("rustdoc", || {
+            run(
+                "cargo",
+                &["doc", "--workspace", "--no-deps"],
+                &[("RUSTDOCFLAGS", "-D warnings")],
+            )
+        })?;
+        stages.run("downloads (joined)", || {
+            downloads
+                .join()
+                .map_err(|_| anyhow::anyhow!("the download thread panicked"))?
+        })?;
+        stages.run("c", c_tests)?;
+        stages.run("cargo package", crate_package)?;
+        // After the C checks: the fuzz workspace reuses the dependencies they built.
+        stages.run("fuzz checks", fuzz::checks)?;
+        let fuzzing = std::thread::spawn(|| {
+            let started = Instant::now();
+            (fuzz::fuzz(&[]), started.elapsed())
+        });
+        let toolchain = stages.run("toolchain", || toolchain::run(&root, None));
+        let (fuzzed, took) = fuzzing
+            .join()
+            .map_err(|_| anyhow::anyhow!("the fuzz thread panicked"))?;
+        stages.record("fuzz (beside toolchain)", took);
+        toolchain?;
+        fuzzed?;
+        let node = stages.run("node", node_tests)?;
+        // Last, so that its summary line closes the output.
+        stages.run("cargo test", || cargo_test(&["test", "--workspace"], node))
+    })();
+    stages.print(started.elapsed());
+    result
+}
+
+/// The stages `test` ran and how long each took.
+#[derive(Default)]
+struct Stages(Vec<(&'static str, std::time::Duration)>);
+
+impl Stages {
+    fn run<T>(
+        &mut self,
+        name: &'static str,
+        stage: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        println!("=== {name}");
+        let started = Instant::now();
+        let result = stage().with_context(|| format!("stage `{name}` failed"));
+        self.record(name, started.elapsed());
+        result
+    }
+
+    fn record(&mut self, name: &'static str, took: std::time::Duration) {
+        println!("=== {name}: {:.0} s", took.as_secs_f64());
+        self.0.push((name, took));
+    }
+
+    fn print(&self, total: std::time::Duration) {
+        println!("stage times:");
+        for (name, took) in &self.0 {
+            println!("  {name:<24} {:>6.0} s", took.as_secs_f64());
+        }
+        println!("  {:<24} {:>6.0} s", "total", total.as_secs_f64());
+    }
 }
 
 /// Runs `cargo test`, echoing its output, and ends with one summary line over every test binary
@@ -883,9 +957,11 @@ fn main() -> std::process::ExitCode {
         "expo-versions" => expo_versions::run(&workspace_root()),
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         "bench" => bench::bench(),
-        "node" => node_tests().map(|(passed, failed)| {
-            println!("node tests: {passed} passed, {failed} failed");
-        }),
+        "node" => node_install()
+            .and_then(|()| node_tests())
+            .map(|(passed, failed)| {
+                println!("node tests: {passed} passed, {failed} failed");
+            }),
         _ => {
             eprintln!(
                 "usage: cargo xtask <test|sample|header|node-types|expo-versions|c|install-c|node|toolchain [FILTER]|fuzz|bench>"

@@ -191,6 +191,7 @@ fn fuzz_one(t: &Target, options: &Options) -> bool {
             return false;
         }
     }
+    let accepted_seeds = (t.accepted)();
     let budget = Duration::from_secs_f64(options.seconds);
     let mut rng = Rng::new(options.seed ^ hash(t.name.as_bytes()));
     // Recent mutants, mutated again now and then (deeper chains than seed + a few edits).
@@ -216,13 +217,22 @@ fn fuzz_one(t: &Target, options: &Options) -> bool {
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
+    let accepted_mutants = (t.accepted)() - accepted_seeds;
     println!(
-        "{:<10} ok: {} seeds, {runs} mutations in {elapsed:.1} s ({:.0}/s), {} inputs accepted and checked",
+        "{:<10} ok: {} seeds ({accepted_seeds} accepted), {runs} mutations in {elapsed:.1} s ({:.0}/s), {accepted_mutants} accepted and checked",
         t.name,
         seeds.len(),
         runs as f64 / elapsed.max(1e-9),
-        (t.accepted)()
     );
+    // A run whose inputs are all refused early checks nothing deep: the seeds or the mutator
+    // are broken, and that is a failure, not a pass.
+    if accepted_seeds == 0 || (runs > 0 && accepted_mutants == 0) {
+        eprintln!(
+            "{}: FAILED: {accepted_seeds} seeds and {accepted_mutants} of {runs} mutations were accepted; the invariant checks were never reached",
+            t.name
+        );
+        return false;
+    }
     true
 }
 

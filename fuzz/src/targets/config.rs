@@ -60,12 +60,15 @@ pub fn run(data: &[u8]) {
             strings(&config, &mut values);
             keys(&config, &mut names);
             for value in values {
-                if value.len() >= 12
-                    && !manifest.contains(&value)
-                    && !names.iter().any(|k| k.contains(&value))
+                // Compared without surrounding blanks: ` development` is the manifest's own
+                // `development` after a space (found by libFuzzer).
+                let core = value.trim();
+                if core.len() >= 12
+                    && !manifest.contains(core)
+                    && !names.iter().any(|k| k.contains(core))
                 {
                     assert!(
-                        !message.contains(&value),
+                        !message.contains(core),
                         "{id}: an error message shows a config value `{value}`:\n{message}"
                     );
                 }

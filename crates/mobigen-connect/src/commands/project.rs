@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use mobigen_connectors::catalog::connector::Connector;
 use mobigen_connectors::catalog::definition::Sensitivity;
+use mobigen_connectors::host::protocol::{AddRequest, IfStored, ProtocolError, StoredProject};
 use mobigen_connectors::project::ops::{self, FileState, Mode};
 use mobigen_connectors::project::plan::{Plan, PlanOptions};
 use mobigen_connectors::{Registry, ValidConfig};
@@ -194,23 +195,23 @@ pub(crate) fn add(registry: &Registry, location: &StoreLocation, args: &AddArgs)
     }
     let project_id = args.project.id()?;
     let mut service = location.open_service(Access::Create)?;
-    let write = credentials::store_for_add(&mut service, &project_id, &valid, planned.kind)?;
-    done(quiet, &format!("Storing {name} config (secrets encrypted)"));
-    let plan = credentials::inject_or_undo(
-        &mut service,
-        registry,
-        dir,
-        &valid,
-        &supplied,
+    let actor = actor();
+    let request = AddRequest {
+        config: valid,
         options,
-        &write,
-    )?;
+        supplied,
+        mode: Mode::Apply,
+        if_stored: IfStored::Update,
+    };
+    let outcome =
+        StoredProject::new(registry, &mut service, dir, &project_id, &actor).add(&request)?;
+    done(quiet, &format!("Storing {name} config (secrets encrypted)"));
     done(quiet, &format!("Adding {name} in {}", dir.display()));
-    let store = (
-        credentials::store_json(&write),
-        credentials::store_line(&write),
-    );
-    report_with_store(&plan, &name, false, args.json, Some(store))?;
+    let store = outcome
+        .store
+        .as_ref()
+        .map(|write| (write.to_json(), credentials::store_line(write)));
+    report_with_store(&outcome.plan, &name, false, args.json, store)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -269,86 +270,52 @@ pub(crate) fn remove(
         report_with_store(&plan, &name, true, args.json, None)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut service = match location.existing_store() {
-        Some(_) => Some(location.open_service(Access::Existing)?),
-        None => None,
-    };
-    let stored = match &service {
-        Some(service) => service.find(&args.project.id()?, &args.id)?,
-        None => None,
-    };
-    if let Some(record) = &stored
-        && !record
-            .status
-            .can_become(mobigen_connectors::store::Status::Removed)
-    {
-        bail!(
-            "connector `{}` is `{}` in the store and must be disabled before it is removed\nrun `mobigen-connect disable {} --project {}` first; nothing was changed",
-            args.id,
-            record.status,
-            args.id,
-            dir.display()
-        );
-    }
-    let enabled = ops::status(registry, dir)?
-        .connectors
-        .iter()
-        .any(|c| c.id == args.id);
-    let plan = if enabled || stored.is_none() {
+    let Some(_) = location.existing_store() else {
+        // Nothing was ever stored: only the code goes.
         let plan = ops::remove(registry, dir, &args.id, options, Mode::Apply)?;
         done(quiet, &format!("Removing {name} in {}", dir.display()));
-        Some(plan)
-    } else {
-        None
+        report_with_store(&plan, &name, false, args.json, None)?;
+        return Ok(ExitCode::SUCCESS);
     };
-    let store = match (&mut service, &stored) {
-        (Some(service), Some(record)) => {
-            let removed = service.remove(&record.id, &actor()).with_context(|| {
-                format!(
-                    "{}, but its stored credentials (instance {}) could not be deleted; run `remove` again to finish",
-                    if plan.is_some() { "the code was removed" } else { "the code was already gone" },
-                    record.id
-                )
-            })?;
-            Some((
-                json!({
-                    "action": "removed",
-                    "instanceId": removed.id,
-                    "projectId": removed.project_id,
-                    "status": removed.status.as_str(),
-                }),
-                format!(
-                    "Deleted the stored credentials of instance {} (every version).\n",
-                    removed.id
-                ),
-            ))
-        }
-        _ => None,
-    };
-    match plan {
-        Some(plan) => report_with_store(&plan, &name, false, args.json, store)?,
-        None => {
-            // Only the store still had the connector (an earlier removal stopped half-way).
-            let (value, line) = store.unwrap_or_default();
-            if args.json {
-                let mut text = serde_json::to_string_pretty(&json!({
-                    "connector": args.id,
-                    "kind": "remove",
-                    "dryRun": false,
-                    "codeChanges": {"filesAdded": 0, "filesModified": 0, "filesDeleted": 0},
-                    "files": [],
-                    "manualSteps": [],
-                    "warnings": [],
-                    "store": value,
-                }))?;
-                text.push('\n');
-                emit(&text)?;
-            } else {
-                emit(&format!(
-                    "{name} was no longer in the project's code. {line}"
-                ))?;
+    let mut service = location.open_service(Access::Existing)?;
+    let (project_id, actor) = (args.project.id()?, actor());
+    let outcome = StoredProject::new(registry, &mut service, dir, &project_id, &actor)
+        .remove(&args.id, options, Mode::Apply, false)
+        .map_err(|e| match e {
+            ProtocolError::MustDisableFirst { .. } => anyhow::anyhow!(
+                "{e}\nrun `mobigen-connect disable {} --project {}` first",
+                args.id,
+                dir.display()
+            ),
+            other => other.into(),
+        })?;
+    if outcome.plan.is_some() {
+        done(quiet, &format!("Removing {name} in {}", dir.display()));
+    }
+    let line = outcome.removed.as_ref().map(|removed| {
+        format!(
+            "Deleted the stored credentials of instance {} (every version).\n",
+            removed.id
+        )
+    });
+    if args.json {
+        let mut text = serde_json::to_string_pretty(&outcome.to_json(&args.id, false))?;
+        text.push('\n');
+        emit(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    match &outcome.plan {
+        Some(plan) => {
+            report_plan(plan, &name, false, false)?;
+            if let Some(line) = line {
+                emit(&line)?;
             }
         }
+        // Only the store still had the connector (an earlier removal stopped half-way).
+        None => emit(&format!(
+            "{name} was no longer in the project's code. {}",
+            line.unwrap_or_default()
+        ))?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -91,6 +91,26 @@ pub fn project_id_for(canonical: &Path) -> String {
     format!("prj-{hex}")
 }
 
+/// Creates `path` empty with mode 0600 unless it exists: a store file before SQLite initialises
+/// it (SQLite gives its -wal and -shm files the same mode), so no other user can read it.
+///
+/// # Errors
+/// The file cannot be created (an existing file is not an error).
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1487,3 +1487,210 @@ fn overrides_to_link_local_or_metadata_addresses_are_refused() {
             .is_ok()
     );
 }
+
+// ------------------------------------------- PRD validation items (issue 17 item 7)
+
+#[tokio::test]
+async fn stripe_checks_the_payment_methods_and_the_webhook_endpoint() {
+    let registry = registry();
+    let stripe = lookup(&registry, "stripe");
+    let with_webhook = config(
+        &registry,
+        "stripe",
+        json!({"publishableKey": "pk_test_51Hx", "secretKey": SK, "webhookSecret": "whsec_abc123", "paymentMethods": ["card", "apple_pay"], "merchantIdentifier": "merchant.com.example"}),
+    );
+    let account = json!({"id": "acct_1Nx", "charges_enabled": true, "capabilities": {"card_payments": "active"}});
+
+    // An endpoint is set up and cards are active: every step passes.
+    let server = MockServer::start();
+    server.on(
+        "GET",
+        "/v1/account",
+        MockResponse::json(200, account.clone()),
+    );
+    server.on(
+        "GET",
+        "/v1/webhook_endpoints",
+        MockResponse::json(200, json!({"object": "list", "data": [{"id": "we_1", "url": "https://example.com/api/stripe/webhook", "status": "enabled"}]})),
+    );
+    let report = engine(&server, &["stripe"])
+        .validate(stripe, &with_webhook)
+        .await;
+    assert!(report.success, "{report:?}");
+    let names: Vec<&str> = report.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["API key validation", "Webhook endpoint"]);
+    // The payment methods are read from the same account answer: one request.
+    assert_eq!(server.hits("GET", "/v1/account"), 1);
+    assert_eq!(server.hits("GET", "/v1/webhook_endpoints"), 1);
+    assert_no_secret(&report, &[SK, "whsec_abc123"]);
+
+    // No endpoint: the webhook secret is named.
+    let server = MockServer::start();
+    server.on(
+        "GET",
+        "/v1/account",
+        MockResponse::json(200, account.clone()),
+    );
+    server.on(
+        "GET",
+        "/v1/webhook_endpoints",
+        MockResponse::json(200, json!({"object": "list", "data": []})),
+    );
+    let report = engine(&server, &["stripe"])
+        .validate(stripe, &with_webhook)
+        .await;
+    assert!(!report.success, "{report:?}");
+    let failed = report
+        .steps
+        .iter()
+        .find(|s| !s.passed)
+        .expect("a failed step");
+    assert_eq!(failed.name, "Webhook endpoint");
+    assert_eq!(failed.field.as_deref(), Some("/webhookSecret"));
+
+    // Card payments inactive: the payment methods are named.
+    let server = MockServer::start();
+    server.on(
+        "GET",
+        "/v1/account",
+        MockResponse::json(200, json!({"id": "acct_1Nx", "charges_enabled": true, "capabilities": {"card_payments": "inactive"}})),
+    );
+    server.on(
+        "GET",
+        "/v1/webhook_endpoints",
+        MockResponse::json(200, json!({"object": "list", "data": [{"id": "we_1"}]})),
+    );
+    let report = engine(&server, &["stripe"])
+        .validate(stripe, &with_webhook)
+        .await;
+    assert!(!report.success, "{report:?}");
+    let failed = report
+        .steps
+        .iter()
+        .find(|s| !s.passed)
+        .expect("a failed step");
+    assert_eq!(failed.name, "API key validation");
+    assert_eq!(failed.field.as_deref(), Some("/paymentMethods"));
+
+    // Charges not enabled yet (an account being activated): passes, saying so.
+    let server = MockServer::start();
+    server.on(
+        "GET",
+        "/v1/account",
+        MockResponse::json(200, json!({"id": "acct_1Nx", "charges_enabled": false, "capabilities": {"card_payments": "active"}})),
+    );
+    let report = engine(&server, &["stripe"])
+        .validate(stripe, &stripe_config(&registry, SK))
+        .await;
+    assert!(report.success, "{report:?}");
+    assert!(
+        report.steps[0]
+            .details
+            .as_deref()
+            .is_some_and(|d| d.contains("cannot accept live payments")),
+        "{report:?}"
+    );
+    // Without a webhook secret, no endpoint is asked for.
+    assert_eq!(server.hits("GET", "/v1/webhook_endpoints"), 0);
+}
+
+#[tokio::test]
+async fn revenuecat_validation_fails_when_no_products_are_configured() {
+    let registry = registry();
+    let server = MockServer::start();
+    server.on(
+        "GET",
+        "/v1/subscribers/mobigen-connector-probe/offerings",
+        MockResponse::json(200, json!({"current_offering_id": null, "offerings": []})),
+    );
+    let report = engine(&server, &["revenuecat"])
+        .validate(
+            lookup(&registry, "revenuecat"),
+            &revenuecat_config(&registry, json!({})),
+        )
+        .await;
+    assert!(!report.success, "{report:?}");
+    for step in &report.steps {
+        assert!(!step.passed, "{report:?}");
+        assert_eq!(step.field.as_deref(), Some("/products"), "{report:?}");
+    }
+    // With an offering holding a package, the same keys pass.
+    let server = MockServer::start();
+    server.on(
+        "GET",
+        "/v1/subscribers/mobigen-connector-probe/offerings",
+        offerings(),
+    );
+    let report = engine(&server, &["revenuecat"])
+        .validate(
+            lookup(&registry, "revenuecat"),
+            &revenuecat_config(&registry, json!({})),
+        )
+        .await;
+    assert!(report.success, "{report:?}");
+}
+
+#[tokio::test]
+async fn supabase_storage_upload_uploads_then_deletes_the_file() {
+    let registry = registry();
+    let supabase = lookup(&registry, "supabase");
+    let server = MockServer::start();
+    server.on(
+        "POST",
+        "/storage/v1/object/avatars/*",
+        MockResponse::json(
+            200,
+            json!({"Key": "avatars/mobigen-check.json", "Id": "0b7d"}),
+        ),
+    );
+    server.on(
+        "DELETE",
+        "/storage/v1/object/avatars/*",
+        MockResponse::json(200, json!({"message": "Successfully deleted"})),
+    );
+    let params = BTreeMap::from([("bucket".to_string(), json!("avatars"))]);
+    let report = engine(&server, &["supabase"])
+        .run_test_action(
+            supabase,
+            &supabase_config(&registry, json!({})),
+            "storage_upload",
+            &params,
+        )
+        .await
+        .expect("action");
+    assert!(report.success, "{report:?}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(requests[0].method, "POST");
+    assert_eq!(requests[1].method, "DELETE");
+    assert_eq!(requests[0].path(), requests[1].path());
+    assert_eq!(requests[0].header("apikey"), Some("sb_publishable_abc123"));
+
+    // Refused by the bucket's policies: the step says so (the clean-up still runs).
+    let server = MockServer::start();
+    server.on(
+        "POST",
+        "/storage/v1/object/avatars/*",
+        MockResponse::json(
+            400,
+            json!({"statusCode": "403", "error": "Unauthorized", "message": "new row violates row-level security policy"}),
+        ),
+    );
+    let report = engine(&server, &["supabase"])
+        .run_test_action(
+            supabase,
+            &supabase_config(&registry, json!({})),
+            "storage_upload",
+            &params,
+        )
+        .await
+        .expect("action");
+    assert!(!report.success, "{report:?}");
+    assert!(
+        report.steps[0]
+            .details
+            .as_deref()
+            .is_some_and(|d| d.contains("policies")),
+        "{report:?}"
+    );
+}

@@ -11,10 +11,10 @@ use sha2::{Digest, Sha256};
 use crate::catalog::connector::Connector;
 use crate::catalog::definition::{RootContribution, TemplateKind};
 use crate::catalog::template::{self, RenderContext};
+use crate::edit::code::InjectError;
 pub use crate::edit::code::root_module::{
     ROOT_MODULE, ROOT_MODULE_STEM, WRAPPER, root_module_specifier,
 };
-use crate::edit::code::InjectError;
 use crate::edit::code::root_module::{RootPart, root_module_body};
 
 const HASH_PREFIX: &str = "// mobigen-hash: ";
@@ -139,6 +139,30 @@ pub fn config_files(connector: &Connector, values: &Value) -> Vec<GeneratedFile>
         .collect()
 }
 
+/// The Expo Router root layout created for an app that has none (`app/_layout.tsx` or
+/// `src/app/_layout.tsx`): Expo Router's `<Slot />` (what a missing layout renders) inside the
+/// connectors' wrap, with the generated-file header (owner `connectors`).
+pub fn router_layout(path: &str) -> GeneratedFile {
+    let module = root_module_specifier(path);
+    let body = format!(
+        "import {{ Slot }} from 'expo-router';\n\
+         \n\
+         import {{ {WRAPPER} }} from '{module}';\n\
+         \n\
+         // The app had no root layout: this one renders its routes as Expo Router does without\n\
+         // one, inside the connectors' providers. It is deleted with the last connector.\n\
+         function RootLayout() {{\n\
+         \x20 return <Slot />;\n\
+         }}\n\
+         \n\
+         export default {WRAPPER}(RootLayout);\n"
+    );
+    GeneratedFile {
+        path: path.to_string(),
+        contents: with_header("connectors", &body),
+    }
+}
+
 /// The root module for the enabled connectors, or `None` when none is enabled.
 ///
 /// Providers nest by `order` (lower outside), ties by connector id; imports and start-up code
@@ -186,6 +210,25 @@ mod tests {
         assert!(!is_unmodified(&text.replace("= 1", "= 2")));
         assert!(!is_unmodified("export const a = 1;\n"));
         assert!(!is_unmodified(""));
+    }
+
+    #[test]
+    fn created_router_layout_parses_and_imports_the_root_module() {
+        for (path, module) in [
+            ("app/_layout.tsx", "'../src/connectors'"),
+            ("src/app/_layout.tsx", "'../connectors'"),
+        ] {
+            let file = router_layout(path);
+            assert!(is_unmodified(&file.contents), "{}", file.contents);
+            assert!(file.contents.contains(module), "{}", file.contents);
+            assert!(
+                file.contents
+                    .contains("export default withConnectors(RootLayout);\n"),
+                "{}",
+                file.contents
+            );
+            crate::edit::code::check_syntax(path, &file.contents).expect("parses");
+        }
     }
 
     #[test]

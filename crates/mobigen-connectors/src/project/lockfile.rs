@@ -117,6 +117,10 @@ pub struct RootRecord {
     pub file: String,
     /// The snippets inserted.
     pub insertions: Vec<Insertion>,
+    /// The file is an Expo Router root layout the library created (the app had none): it is
+    /// owned (generated-file header) and deleted with the last connector.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub created: bool,
 }
 
 /// Why a lock file cannot be used.

@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use crate::catalog::config::ValidConfig;
 use crate::catalog::registry::Registry;
-use crate::project::apply::{self, ApplyError, DEFAULT_LOCK_TIMEOUT, ProjectLock, RealFs};
+use crate::project::apply::{
+    self, ApplyError, DEFAULT_LOCK_TIMEOUT, FileSystem, ProjectLock, RealFs,
+};
 use crate::project::generate;
 use crate::project::plan::{self, Plan, PlanError, PlanOptions};
 use crate::project::snapshot::{ProjectError, ProjectSnapshot};
@@ -43,17 +45,120 @@ pub enum Mode {
     DryRun,
 }
 
-fn locked<T>(dir: &Path, f: impl FnOnce() -> Result<T, OpError>) -> Result<T, OpError> {
-    if !dir.join("package.json").is_file() {
-        // Report a missing project before creating .mobigen/ in it.
-        return Err(ProjectError::NotAProject {
-            dir: dir.to_path_buf(),
-        }
-        .into());
+/// A project held under its lock, with any interrupted earlier operation rolled back: the base
+/// of every operation here, and of the hosts' store + project protocol
+/// ([`crate::host::protocol`]), which plans, writes the store and applies under one lock.
+/// The lock is released when this is dropped.
+pub struct LockedProject<'a> {
+    dir: &'a Path,
+    fs: &'a dyn FileSystem,
+    _lock: ProjectLock,
+}
+
+impl std::fmt::Debug for LockedProject<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockedProject")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
-    let _lock = ProjectLock::acquire(dir, DEFAULT_LOCK_TIMEOUT)?;
-    apply::recover_locked(&RealFs, dir)?;
-    f()
+}
+
+impl<'a> LockedProject<'a> {
+    /// Takes the project lock of `dir` (waiting up to [`DEFAULT_LOCK_TIMEOUT`]) and rolls back
+    /// an interrupted earlier operation, writing through `fs` ([`RealFs`] outside tests).
+    ///
+    /// # Errors
+    /// [`ProjectError::NotAProject`] without a package.json (nothing is created then);
+    /// [`ApplyError::Busy`] when another operation holds the lock; recovery errors.
+    pub fn open(dir: &'a Path, fs: &'a dyn FileSystem) -> Result<LockedProject<'a>, OpError> {
+        if !dir.join("package.json").is_file() {
+            // Report a missing project before creating .mobigen/ in it.
+            return Err(ProjectError::NotAProject {
+                dir: dir.to_path_buf(),
+            }
+            .into());
+        }
+        let lock = ProjectLock::acquire(dir, DEFAULT_LOCK_TIMEOUT)?;
+        apply::recover_locked(fs, dir)?;
+        Ok(LockedProject {
+            dir,
+            fs,
+            _lock: lock,
+        })
+    }
+
+    /// The project folder.
+    pub fn dir(&self) -> &Path {
+        self.dir
+    }
+
+    /// Reads the project's files (under the lock).
+    ///
+    /// # Errors
+    /// As [`ProjectSnapshot::read`].
+    pub fn snapshot(&self, registry: &Registry) -> Result<ProjectSnapshot, OpError> {
+        Ok(ProjectSnapshot::read(self.dir, registry)?)
+    }
+
+    /// Plans adding (or updating) the connector of `config`; writes nothing.
+    ///
+    /// # Errors
+    /// [`OpError::Plan`].
+    pub fn plan_add(
+        &self,
+        registry: &Registry,
+        config: &ValidConfig,
+        options: PlanOptions,
+        supplied: &BTreeMap<String, String>,
+    ) -> Result<Plan, OpError> {
+        let snapshot = self.snapshot(registry)?;
+        Ok(plan::plan_add_supplied(
+            registry, &snapshot, config, options, supplied,
+        )?)
+    }
+
+    /// Plans removing connector `id`; writes nothing.
+    ///
+    /// # Errors
+    /// [`OpError::Plan`] ([`PlanError::NotEnabled`] when it is not in the project).
+    pub fn plan_remove(
+        &self,
+        registry: &Registry,
+        id: &str,
+        options: PlanOptions,
+    ) -> Result<Plan, OpError> {
+        let snapshot = self.snapshot(registry)?;
+        Ok(plan::plan_remove(registry, &snapshot, id, options)?)
+    }
+
+    /// Whether connector `id` is enabled in the project (its lock file names it).
+    ///
+    /// # Errors
+    /// The project or its lock file cannot be read.
+    pub fn is_enabled(&self, registry: &Registry, id: &str) -> Result<bool, OpError> {
+        let snapshot = self.snapshot(registry)?;
+        Ok(plan::read_lock(&snapshot)?.connectors.contains_key(id))
+    }
+
+    /// Writes `plan` (all or nothing).
+    ///
+    /// # Errors
+    /// [`OpError::Apply`]; the project is unchanged after it.
+    pub fn apply(&self, plan: &Plan) -> Result<(), OpError> {
+        Ok(apply::apply_changes_locked(
+            self.fs,
+            self.dir,
+            &plan.writes(),
+        )?)
+    }
+
+    /// The project's status (see [`status`]).
+    ///
+    /// # Errors
+    /// As [`status`].
+    pub fn status(&self, registry: &Registry) -> Result<Status, OpError> {
+        status_locked(registry, self.dir)
+    }
 }
 
 /// Adds (or updates) the connector of `config` to the project in `dir`.
@@ -82,14 +187,12 @@ pub fn add_supplied(
     mode: Mode,
     supplied: &BTreeMap<String, String>,
 ) -> Result<Plan, OpError> {
-    locked(dir, || {
-        let snapshot = ProjectSnapshot::read(dir, registry)?;
-        let plan = plan::plan_add_supplied(registry, &snapshot, config, options, supplied)?;
-        if mode == Mode::Apply {
-            apply::apply_changes_locked(&RealFs, dir, &plan.writes())?;
-        }
-        Ok(plan)
-    })
+    let project = LockedProject::open(dir, &RealFs)?;
+    let plan = project.plan_add(registry, config, options, supplied)?;
+    if mode == Mode::Apply {
+        project.apply(&plan)?;
+    }
+    Ok(plan)
 }
 
 /// Removes connector `id` from the project in `dir`.
@@ -103,14 +206,12 @@ pub fn remove(
     options: PlanOptions,
     mode: Mode,
 ) -> Result<Plan, OpError> {
-    locked(dir, || {
-        let snapshot = ProjectSnapshot::read(dir, registry)?;
-        let plan = plan::plan_remove(registry, &snapshot, id, options)?;
-        if mode == Mode::Apply {
-            apply::apply_changes_locked(&RealFs, dir, &plan.writes())?;
-        }
-        Ok(plan)
-    })
+    let project = LockedProject::open(dir, &RealFs)?;
+    let plan = project.plan_remove(registry, id, options)?;
+    if mode == Mode::Apply {
+        project.apply(&plan)?;
+    }
+    Ok(plan)
 }
 
 /// State of one generated file.
@@ -170,7 +271,7 @@ pub struct Status {
 /// # Errors
 /// [`OpError`] when the project or its lock file cannot be read.
 pub fn status(registry: &Registry, dir: &Path) -> Result<Status, OpError> {
-    locked(dir, || status_locked(registry, dir))
+    LockedProject::open(dir, &RealFs)?.status(registry)
 }
 
 fn status_locked(registry: &Registry, dir: &Path) -> Result<Status, OpError> {

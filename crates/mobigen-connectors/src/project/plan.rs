@@ -17,8 +17,8 @@ use crate::catalog::error::RegistryError;
 use crate::catalog::expo_sdk::{ExpoSdkTable, SdkVersions};
 use crate::catalog::registry::Registry;
 use crate::edit::code::app_config::{self, PluginsPlace};
-use crate::edit::code::{InjectError, Style};
 use crate::edit::code::root::{self, RootInsert, RootRemove, SourceSyntax, WrapSpec};
+use crate::edit::code::{InjectError, Style};
 use crate::edit::env::{self, EnvEditError, EnvTarget, EnvVar};
 use crate::edit::json::{self, DepRequest, JsonEditError, PluginRequest};
 use crate::project::apply::FileWrite;
@@ -26,7 +26,7 @@ use crate::project::generate::{self, GeneratedFile, ROOT_MODULE, WRAPPER};
 use crate::project::lockfile::{
     AppConfigRecord, ConnectorEntry, LOCK_VERSION, LockFile, LockFileError, RootRecord, Setting,
 };
-use crate::project::snapshot::{LOCK_FILE, ProjectError, ProjectSnapshot};
+use crate::project::snapshot::{LOCK_FILE, ProjectError, ProjectSnapshot, RootKind};
 
 /// Options of a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,6 +227,18 @@ fn project_sdk(snapshot: &ProjectSnapshot) -> Result<(u32, &'static SdkVersions)
     }
 }
 
+/// package.json and app.json read as npm and Expo read them, before anything else looks at
+/// them: a duplicate key (the tools take the last one, an edit could change the first) or a
+/// syntax error is refused with `file:line:column`, before any other check can misread them.
+fn check_project_json(snapshot: &ProjectSnapshot) -> Result<(), PlanError> {
+    for file in [json::PACKAGE_JSON, json::APP_JSON] {
+        if let Some(text) = snapshot.text(file)? {
+            json::check_document(file, text)?;
+        }
+    }
+    Ok(())
+}
+
 fn enabled_list(enabled: &[String]) -> String {
     if enabled.is_empty() {
         "; no connector is enabled".to_string()
@@ -331,6 +343,7 @@ pub fn plan_add_supplied(
 ) -> Result<Plan, PlanError> {
     let connector = registry.lookup(config.connector_id())?;
     let lock = read_lock(snapshot)?;
+    check_project_json(snapshot)?;
     let layout = snapshot.layout()?;
     let (sdk, sdk_versions) = project_sdk(snapshot)?;
     let previous = lock.connectors.get(connector.id());
@@ -390,6 +403,7 @@ pub fn plan_remove(
     options: PlanOptions,
 ) -> Result<Plan, PlanError> {
     let lock = read_lock(snapshot)?;
+    check_project_json(snapshot)?;
     if !lock.connectors.contains_key(id) {
         return Err(PlanError::NotEnabled {
             id: id.to_string(),
@@ -1146,10 +1160,16 @@ impl<'a> Builder<'a> {
                     };
                     (p.name.clone(), text)
                 };
-                let first: Vec<(String, String)> =
-                    unique_plugins.iter().filter(|p| p.first).map(render).collect();
-                let rest: Vec<(String, String)> =
-                    unique_plugins.iter().filter(|p| !p.first).map(render).collect();
+                let first: Vec<(String, String)> = unique_plugins
+                    .iter()
+                    .filter(|p| p.first)
+                    .map(render)
+                    .collect();
+                let rest: Vec<(String, String)> = unique_plugins
+                    .iter()
+                    .filter(|p| !p.first)
+                    .map(render)
+                    .collect();
                 if let Some((output, insertion)) =
                     app_config::insert_plugins(file, &baseline, &first, &rest)?
                 {
@@ -1168,7 +1188,10 @@ impl<'a> Builder<'a> {
         let (mut json_settings, mut manual_settings) = (Vec::new(), Vec::new());
         for setting in unique_settings {
             let passes = setting.path.first().is_some_and(|key| {
-                shape.static_keys.as_ref().is_some_and(|keys| keys.passes(key))
+                shape
+                    .static_keys
+                    .as_ref()
+                    .is_some_and(|keys| keys.passes(key))
             });
             if passes {
                 json_settings.push(setting);
@@ -1180,7 +1203,11 @@ impl<'a> Builder<'a> {
             let what: Vec<String> = json_plugins
                 .iter()
                 .map(|p| format!("plugin `{}`", p.name))
-                .chain(json_settings.iter().map(|s| format!("`{}`", s.path.join("."))))
+                .chain(
+                    json_settings
+                        .iter()
+                        .map(|s| format!("`{}`", s.path.join("."))),
+                )
                 .collect();
             self.notes.push(format!(
                 "{file} passes app.json's config on, so app.json was edited: {}",
@@ -1288,6 +1315,9 @@ impl<'a> Builder<'a> {
         }
         if is_on {
             let location = self.snapshot.root()?;
+            if location.kind == RootKind::CreatedLayout {
+                return self.create_router_layout(location.file);
+            }
             let source = self.current(&location.file)?.unwrap_or_default();
             let module = generate::root_module_specifier(&location.file);
             let spec = WrapSpec {
@@ -1313,7 +1343,17 @@ impl<'a> Builder<'a> {
             self.after.project.root = Some(RootRecord {
                 file: location.file,
                 insertions,
+                created: false,
             });
+        } else if let Some(record) = &self.before.project.root
+            && record.created
+        {
+            if self.snapshot.exists(&record.file) {
+                let file = record.file.clone();
+                self.check_owned(&file, "deleted", warnings)?;
+                self.set(&file, None);
+            }
+            self.after.project.root = None;
         } else if let Some(record) = &self.before.project.root {
             let source = self.current(&record.file)?.unwrap_or_default();
             let module = generate::root_module_specifier(&record.file);
@@ -1338,6 +1378,27 @@ impl<'a> Builder<'a> {
             }
             self.after.project.root = None;
         }
+        Ok(())
+    }
+
+    /// An Expo Router app without a root layout: the owned layout is created (a file of the
+    /// user's in the way is a conflict unless `force`).
+    fn create_router_layout(&mut self, file: String) -> Result<(), PlanError> {
+        let layout = generate::router_layout(&file);
+        let existing = self.snapshot.text(&file)?;
+        if existing.is_some_and(|text| text != layout.contents) && !self.options.force {
+            self.conflicts.push(Conflict {
+                path: file.clone(),
+                reason: "a file that mobigen did not generate is in the way".into(),
+                manual_step: "rename or move it, or run again with --force to replace it".into(),
+            });
+        }
+        self.set(&file, Some(layout.contents));
+        self.after.project.root = Some(RootRecord {
+            file,
+            insertions: Vec::new(),
+            created: true,
+        });
         Ok(())
     }
 

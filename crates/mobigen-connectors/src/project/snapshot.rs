@@ -48,12 +48,56 @@ pub enum ProjectError {
         /// The parser's message.
         message: String,
     },
+    /// The folder is the root of a monorepo (npm/yarn/pnpm workspaces), not an Expo app.
+    #[error(
+        "{}: this is the root of a monorepo (it has {marker}) with no `expo` dependency of its own, not an Expo app; {}",
+        dir.display(),
+        monorepo_advice(apps, patterns)
+    )]
+    MonorepoRoot {
+        /// The folder.
+        dir: PathBuf,
+        /// What makes it a workspace root (`package.json "workspaces"`, `pnpm-workspace.yaml`).
+        marker: String,
+        /// The Expo apps found below it (folders whose package.json depends on `expo`),
+        /// relative to it with `/`.
+        apps: Vec<String>,
+        /// The folder patterns that were searched.
+        patterns: Vec<String>,
+    },
+    /// A path the library reads goes through a symbolic link that leads out of the project.
+    #[error(
+        "refusing to read `{path}`: `{link}` is a symbolic link to {}, outside the project; replace the link with the folder or file itself",
+        target.display()
+    )]
+    SymlinkOutside {
+        /// The file to read, relative to the project.
+        path: String,
+        /// The link on the way, relative to the project.
+        link: String,
+        /// Where it leads.
+        target: PathBuf,
+    },
     /// The root component cannot be found.
     #[error("{reason}")]
     RootNotFound {
         /// What was looked for, and what to do.
         reason: String,
     },
+}
+
+fn monorepo_advice(apps: &[String], patterns: &[String]) -> String {
+    match apps {
+        [] => format!(
+            "no Expo app (a folder whose package.json depends on `expo`) was found in {}; point --project at the app's folder",
+            patterns.join(", ")
+        ),
+        [one] => format!("point --project at the app's folder: {one}"),
+        more => format!(
+            "point --project at one of the app folders found below it: {}",
+            more.join(", ")
+        ),
+    }
 }
 
 /// The files of a project that planning may look at, read once.
@@ -64,6 +108,38 @@ pub struct ProjectSnapshot {
 }
 
 const SOURCE_EXTENSIONS: [&str; 4] = ["tsx", "ts", "jsx", "js"];
+
+/// The index routes that mark an Expo Router app without a root layout, in Expo Router's order.
+const ROUTER_INDEX_STEMS: [&str; 2] = ["src/app/index", "app/index"];
+
+/// Follows `relative` from `root` (the project's real path) component by component: each
+/// symbolic link on the way must lead to a place inside the project. A link that leads nowhere
+/// is left to the read (the file is absent).
+fn check_inside(root: &Path, relative: &str) -> Result<(), ProjectError> {
+    let mut current = root.to_path_buf();
+    let parts: Vec<&str> = relative.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let candidate = current.join(part);
+        match std::fs::symlink_metadata(&candidate) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let Ok(real) = candidate.canonicalize() else {
+                    return Ok(());
+                };
+                if !real.starts_with(root) {
+                    return Err(ProjectError::SymlinkOutside {
+                        path: relative.to_string(),
+                        link: parts[..=i].join("/"),
+                        target: real,
+                    });
+                }
+                current = real;
+            }
+            Ok(_) => current = candidate,
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
+}
 
 impl ProjectSnapshot {
     /// A snapshot from in-memory files (tests, hosts that hold the project themselves).
@@ -78,9 +154,12 @@ impl ProjectSnapshot {
     /// package.json, app.json, app.config.*, env files, .gitignore, the lock file, the entry and
     /// root candidates, the root module, and every template and config file target.
     ///
+    /// A symbolic link is followed only while it stays inside the project.
+    ///
     /// # Errors
     /// [`ProjectError::NotAProject`] without a package.json; [`ProjectError::Io`] when a file
-    /// exists but cannot be read.
+    /// exists but cannot be read; [`ProjectError::SymlinkOutside`] when a path to read goes
+    /// through a symbolic link that leads out of the project.
     pub fn read(dir: &Path, registry: &Registry) -> Result<ProjectSnapshot, ProjectError> {
         if !dir.join("package.json").is_file() {
             if !dir.is_dir() {
@@ -109,7 +188,15 @@ impl ProjectSnapshot {
         .into_iter()
         .map(String::from)
         .collect();
-        for stem in ["App", "src/App", "index", "app/_layout", "src/app/_layout"] {
+        for stem in [
+            "App",
+            "src/App",
+            "index",
+            "app/_layout",
+            "src/app/_layout",
+            "app/index",
+            "src/app/index",
+        ] {
             for ext in SOURCE_EXTENSIONS {
                 wanted.insert(format!("{stem}.{ext}"));
             }
@@ -129,7 +216,12 @@ impl ProjectSnapshot {
             }
         }
         let mut snapshot = ProjectSnapshot::default();
-        snapshot.read_paths(dir, wanted)?;
+        let root = dir.canonicalize().map_err(|source| ProjectError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        snapshot.read_paths(dir, &root, wanted)?;
+        snapshot.refuse_monorepo_root(dir)?;
         // The entry file named by package.json `main`, and files the lock file lists.
         let mut more = BTreeSet::new();
         if let Some(main) = snapshot.package_main()? {
@@ -139,19 +231,73 @@ impl ProjectSnapshot {
             more.extend(lock_file_paths(lock));
         }
         more.retain(|p| !snapshot.files.contains_key(p) && !snapshot.absent.contains(p));
-        snapshot.read_paths(dir, more)?;
+        snapshot.read_paths(dir, &root, more)?;
         Ok(snapshot)
     }
 
+    /// Refuses a monorepo root (package.json `workspaces` or a `pnpm-workspace.yaml`, and no
+    /// `expo` dependency of its own), naming the Expo apps found below it.
+    fn refuse_monorepo_root(&self, dir: &Path) -> Result<(), ProjectError> {
+        let package = self.json("package.json")?.unwrap_or(Value::Null);
+        if depends_on_expo(&package) {
+            return Ok(());
+        }
+        let mut patterns: Vec<String> = Vec::new();
+        let mut marker = None;
+        let listed = match package.get("workspaces") {
+            Some(Value::Array(items)) => Some(items),
+            Some(Value::Object(map)) => map.get("packages").and_then(Value::as_array),
+            _ => None,
+        };
+        if let Some(items) = listed {
+            marker = Some("package.json \"workspaces\"".to_string());
+            patterns.extend(items.iter().filter_map(Value::as_str).map(str::to_string));
+        }
+        if let Ok(text) = std::fs::read_to_string(dir.join("pnpm-workspace.yaml")) {
+            marker.get_or_insert_with(|| "pnpm-workspace.yaml".to_string());
+            patterns.extend(pnpm_workspace_patterns(&text));
+        }
+        let Some(marker) = marker else {
+            return Ok(());
+        };
+        for default in ["apps/*", "packages/*"] {
+            if !patterns.iter().any(|p| p == default) {
+                patterns.push(default.to_string());
+            }
+        }
+        let mut apps = BTreeSet::new();
+        for pattern in &patterns {
+            for folder in pattern_folders(dir, pattern) {
+                let Ok(text) = std::fs::read_to_string(dir.join(&folder).join("package.json"))
+                else {
+                    continue;
+                };
+                if serde_json::from_str::<Value>(&text).is_ok_and(|p| depends_on_expo(&p)) {
+                    apps.insert(folder);
+                }
+            }
+        }
+        Err(ProjectError::MonorepoRoot {
+            dir: dir.to_path_buf(),
+            marker,
+            apps: apps.into_iter().collect(),
+            patterns,
+        })
+    }
+
+    /// Reads `paths` (relative to `dir`, whose real path is `root`); a path through a symbolic
+    /// link that leads out of the project is refused.
     fn read_paths(
         &mut self,
         dir: &Path,
+        root: &Path,
         paths: impl IntoIterator<Item = String>,
     ) -> Result<(), ProjectError> {
         for path in paths {
             if !crate::catalog::manifest_check::is_safe_relative_path(&path) {
                 continue;
             }
+            check_inside(root, &path)?;
             let full = dir.join(&path);
             match std::fs::read(&full) {
                 Ok(bytes) => {
@@ -258,6 +404,11 @@ impl ProjectSnapshot {
                         main.map_or("not set".to_string(), |m| format!("`{m}`")),
                         stems
                             .iter()
+                            .chain(if kind == RootKind::RouterLayout {
+                                ROUTER_INDEX_STEMS.as_slice()
+                            } else {
+                                <&[&str]>::default()
+                            })
                             .flat_map(|stem| {
                                 SOURCE_EXTENSIONS
                                     .iter()
@@ -273,10 +424,23 @@ impl ProjectSnapshot {
                 pick(&["App"], RootKind::Component)
             }
             Some("expo-router/entry" | "expo-router/entry.js") => {
-                pick(&["app/_layout", "src/app/_layout"], RootKind::RouterLayout)
+                pick(&["app/_layout", "src/app/_layout"], RootKind::RouterLayout).or_else(
+                    |not_found| {
+                        // The root layout is optional: an app with routes but no layout gets
+                        // one (owned, created with the first connector).
+                        match self.router_dir_without_layout() {
+                            Some(dir) => Ok(RootLocation {
+                                file: format!("{dir}/_layout.tsx"),
+                                kind: RootKind::CreatedLayout,
+                            }),
+                            None => Err(not_found),
+                        }
+                    },
+                )
             }
             Some(entry) => {
-                let found = entry_candidates(entry).into_iter().find(|p| self.exists(p));
+                let candidates = entry_candidates(entry);
+                let found = candidates.iter().find(|p| self.exists(p)).cloned();
                 found
                     .map(|file| RootLocation {
                         file,
@@ -284,11 +448,26 @@ impl ProjectSnapshot {
                     })
                     .ok_or_else(|| ProjectError::RootNotFound {
                         reason: format!(
-                            "package.json `main` is `{entry}`, but that file does not exist in the project"
+                            "package.json `main` is `{entry}`, but none of {} exists in the \
+                             project; create the entry file or fix `main`",
+                            candidates.join(", ")
                         ),
                     })
             }
         }
+    }
+
+    /// The Expo Router folder of an app without a root layout: `src/app` or `app`, the first
+    /// that holds an index route (Expo Router prefers `src/app`).
+    fn router_dir_without_layout(&self) -> Option<&'static str> {
+        ROUTER_INDEX_STEMS
+            .iter()
+            .find(|stem| {
+                SOURCE_EXTENSIONS
+                    .iter()
+                    .any(|ext| self.exists(&format!("{stem}.{ext}")))
+            })
+            .and_then(|stem| stem.strip_suffix("/index"))
     }
 
     /// The project's layout: whether it uses Expo Router, and where.
@@ -300,13 +479,19 @@ impl ProjectSnapshot {
             .package_main()?
             .is_some_and(|m| m.starts_with("expo-router/entry"));
         let router_dir = uses_router.then(|| {
-            if SOURCE_EXTENSIONS
-                .iter()
-                .any(|ext| self.exists(&format!("src/app/_layout.{ext}")))
-            {
+            let has = |stem: &str| {
+                SOURCE_EXTENSIONS
+                    .iter()
+                    .any(|ext| self.exists(&format!("{stem}.{ext}")))
+            };
+            if has("src/app/_layout") {
                 "src/app".to_string()
-            } else {
+            } else if has("app/_layout") {
                 "app".to_string()
+            } else {
+                self.router_dir_without_layout()
+                    .unwrap_or("app")
+                    .to_string()
             }
         });
         let nativewind = self.json("package.json")?.is_some_and(|package| {
@@ -326,6 +511,68 @@ impl ProjectSnapshot {
     }
 }
 
+/// Whether a parsed package.json lists `expo` in `dependencies` or `devDependencies`.
+fn depends_on_expo(package: &Value) -> bool {
+    ["dependencies", "devDependencies"]
+        .iter()
+        .any(|key| package.get(key).and_then(|d| d.get("expo")).is_some())
+}
+
+/// The package folder patterns of a `pnpm-workspace.yaml` (its `packages:` list).
+fn pnpm_workspace_patterns(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_packages = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if !line.starts_with([' ', '\t', '-']) {
+            in_packages = trimmed.trim_end_matches(':') == "packages";
+            continue;
+        }
+        if in_packages && let Some(item) = trimmed.strip_prefix('-') {
+            let item = item.trim().trim_matches(|c| c == '\'' || c == '"');
+            if !item.is_empty() {
+                out.push(item.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The folders (relative, with `/`) a workspace pattern names: `apps/*` (and `apps/**`) is
+/// every folder directly in `apps`, other patterns name one folder; `!` exclusions and
+/// patterns leaving the project are skipped.
+fn pattern_folders(dir: &Path, pattern: &str) -> Vec<String> {
+    let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
+    if pattern.starts_with('!') || pattern.split('/').any(|part| part == "..") {
+        return Vec::new();
+    }
+    let base = pattern
+        .strip_suffix("/**")
+        .or_else(|| pattern.strip_suffix("/*"));
+    let Some(base) = base else {
+        return if pattern.contains('*') || !dir.join(pattern).is_dir() {
+            Vec::new()
+        } else {
+            vec![pattern.to_string()]
+        };
+    };
+    if base.contains('*') {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(dir.join(base)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|name| name != "node_modules" && !name.starts_with('.'))
+        .map(|name| format!("{base}/{name}"))
+        .collect();
+    out.sort();
+    out
+}
+
 /// Where the root component is and how it is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootLocation {
@@ -342,6 +589,10 @@ pub enum RootKind {
     Component,
     /// Expo Router's root layout (`app/_layout.*`), default-exported.
     RouterLayout,
+    /// An Expo Router app without a root layout (the layout is optional): the library creates
+    /// `app/_layout.tsx` (or `src/app/_layout.tsx`) rendering `<Slot />` inside the connectors'
+    /// wrap, and deletes it with the last connector.
+    CreatedLayout,
     /// A custom entry file (package.json `main`), usually calling `registerRootComponent(App)`.
     Entry,
 }

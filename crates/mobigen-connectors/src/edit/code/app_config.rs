@@ -292,9 +292,9 @@ impl StaticRefs {
     /// `config.key`, or an object or array that spreads it.
     fn passes_through(&self, value: &Expr, key: &str) -> bool {
         match bare(value) {
-            Expr::Object(object) => object.props.iter().any(|p| {
-                matches!(p, PropOrSpread::Spread(s) if self.is_config_member(&s.expr, key))
-            }),
+            Expr::Object(object) => object.props.iter().any(
+                |p| matches!(p, PropOrSpread::Spread(s) if self.is_config_member(&s.expr, key)),
+            ),
             Expr::Array(array) => array
                 .elems
                 .iter()
@@ -350,9 +350,10 @@ impl Found {
                 static_keys: None,
             };
         };
-        let spreads = object.props.iter().any(
-            |p| matches!(p, PropOrSpread::Spread(s) if self.statics.is_config(&s.expr)),
-        );
+        let spreads = object
+            .props
+            .iter()
+            .any(|p| matches!(p, PropOrSpread::Spread(s) if self.statics.is_config(&s.expr)));
         let plugins = match own_value(object, "plugins").map(bare) {
             None if spreads => PluginsPlace::StaticConfig,
             None => PluginsPlace::Manual,
@@ -401,9 +402,10 @@ impl Found {
             .iter()
             .flatten()
             .map(|e| {
-                let start = e
-                    .spread
-                    .map_or_else(|| parsed.range(e.expr.span()).start, |s| parsed.offset(s.lo));
+                let start = e.spread.map_or_else(
+                    || parsed.range(e.expr.span()).start,
+                    |s| parsed.offset(s.lo),
+                );
                 start..parsed.range(e.expr.span()).end
             })
             .collect();

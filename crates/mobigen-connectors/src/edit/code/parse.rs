@@ -314,7 +314,11 @@ pub(super) fn check_edited(
 
 /// I1 for a small file edited as a whole (the dynamic app config): the whole output is parsed;
 /// a failure is [`InjectError::BrokenOutput`].
-pub(super) fn check_whole(file: &str, syntax: SourceSyntax, output: &str) -> Result<(), InjectError> {
+pub(super) fn check_whole(
+    file: &str,
+    syntax: SourceSyntax,
+    output: &str,
+) -> Result<(), InjectError> {
     with_parsed(file, output, syntax, |_| Ok(())).map_err(|error| match error {
         InjectError::Parse {
             file,

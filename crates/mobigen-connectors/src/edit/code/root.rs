@@ -160,11 +160,7 @@ pub struct RootConflict {
 
 impl std::fmt::Display for RootConflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: {}; {}",
-            self.file, self.reason, self.manual_step
-        )
+        write!(f, "{}: {}; {}", self.file, self.reason, self.manual_step)
     }
 }
 
@@ -676,7 +672,10 @@ fn place_import(
     if let Some(span) = last_import.or_else(last_directive) {
         let end = parsed.offset(span.hi);
         return match after_line(source, end) {
-            AfterLine::NextLine(at) => (at, format!("{}{eol}", render_import(spec, local, style, false))),
+            AfterLine::NextLine(at) => (
+                at,
+                format!("{}{eol}", render_import(spec, local, style, false)),
+            ),
             AfterLine::EndOfFile => (
                 source.len(),
                 format!("{eol}{}", render_import(spec, local, style, false)),
@@ -696,9 +695,15 @@ fn place_import(
     }
     let at = header_end(source, start, first);
     if at == source.len() && !source.is_empty() && !source.ends_with('\n') {
-        return (at, format!("{eol}{}", render_import(spec, local, style, false)));
+        return (
+            at,
+            format!("{eol}{}", render_import(spec, local, style, false)),
+        );
     }
-    (at, format!("{}{eol}", render_import(spec, local, style, false)))
+    (
+        at,
+        format!("{}{eol}", render_import(spec, local, style, false)),
+    )
 }
 
 /// Where a new first line goes in the leading trivia `source[start..first]`: before the comment
@@ -1053,9 +1058,14 @@ fn wrapper_binding(
     let uses = names::identifier_spans(&parsed.module, spec.wrapper);
     let target = find_target(file, parsed, spec)?;
     let only_use_is_the_wrap = match (&target, uses.as_slice()) {
-        (Target::Expr { range, wrapped: true, .. }, [only]) => {
-            parsed.offset(only.lo) == range.start
-        }
+        (
+            Target::Expr {
+                range,
+                wrapped: true,
+                ..
+            },
+            [only],
+        ) => parsed.offset(only.lo) == range.start,
         _ => false,
     };
     if uses.is_empty() || only_use_is_the_wrap {
@@ -1447,7 +1457,10 @@ fn find_wrap_removal(
             .map_or_else(|| ")".to_owned(), str::to_owned),
     };
     if let Some(register) = names::register_calls(&parsed.module).first() {
-        return match wrapper_call(bare(wrap_site(&register.component, spec.wrapper)), spec.wrapper) {
+        return match wrapper_call(
+            bare(wrap_site(&register.component, spec.wrapper)),
+            spec.wrapper,
+        ) {
             Some((call, arg)) if recorded.expects(InsertionKind::WrapOpen) => {
                 texts.unwrap_call(call, arg, register.shape)
             }

@@ -63,8 +63,13 @@ pub fn root_module_body<'p>(
         + parts
             .iter()
             .map(|p| {
-                p.imports.iter().chain(p.startup).map(String::len).sum::<usize>()
-                    + p.provider.map_or(0, |(open, close)| open.len() + close.len())
+                p.imports
+                    .iter()
+                    .chain(p.startup)
+                    .map(String::len)
+                    .sum::<usize>()
+                    + p.provider
+                        .map_or(0, |(open, close)| open.len() + close.len())
             })
             .sum::<usize>();
     if len > MAX_PARSE_LEN {
@@ -199,12 +204,14 @@ fn print(items: Vec<ModuleItem>) -> Result<String, InjectError> {
             comments: None,
             wr: writer,
         };
-        emitter.emit_module(&module).map_err(|error| InjectError::Parse {
-            file: ROOT_MODULE.to_owned(),
-            line: 1,
-            column: 1,
-            message: format!("cannot print the root module: {error}"),
-        })?;
+        emitter
+            .emit_module(&module)
+            .map_err(|error| InjectError::Parse {
+                file: ROOT_MODULE.to_owned(),
+                line: 1,
+                column: 1,
+                message: format!("cannot print the root module: {error}"),
+            })?;
     }
     String::from_utf8(out).map_err(|error| InjectError::Parse {
         file: ROOT_MODULE.to_owned(),

@@ -7,12 +7,15 @@
 //!
 //! # Why a hand-written parser
 //!
-//! The files we edit are strict JSON (npm and Expo both refuse comments), and the invariants we
+//! `package.json` is strict JSON (npm's reader); `app.json` is JSON5, as Expo reads it
+//! (comments, trailing commas, unquoted keys, single-quoted strings); what we insert is plain
+//! JSON, which both accept. A key that appears twice in an object is refused with its
+//! `file:line:column` (npm and Expo take the last one). The invariants we
 //! promise are byte-exact: removing what we added must give back the original bytes, and the
 //! result must depend only on the *set* of enabled connectors. That needs full control of the
 //! separator text around every inserted entry, so that removal is the exact inverse of insertion.
 //! A CST library (`jsonc-parser`) chooses that text itself and may change between versions. A
-//! strict JSON parser that records byte spans is about 300 lines (the private `syntax` module), has no
+//! JSON / JSON5 parser that records byte spans is a few hundred lines (the private `syntax` module), has no
 //! dependencies, never panics on any input (it is depth-limited) and reports `line:column`.
 //!
 //! # Canonical placement
@@ -62,6 +65,23 @@ pub enum JsonEditError {
         /// What the parser expected.
         message: String,
     },
+    /// An object holds the same key twice. npm and Expo read only the last one, so editing
+    /// either could be the wrong one.
+    #[error(
+        "{file}:{line}:{column}: duplicate key `{key}` (first at line {first_line}); npm and Expo read only the last one, so merge the two into one and try again (the file was not changed)"
+    )]
+    DuplicateKey {
+        /// File name.
+        file: String,
+        /// 1-based line of the second occurrence.
+        line: usize,
+        /// 1-based column (characters).
+        column: usize,
+        /// The key.
+        key: String,
+        /// 1-based line of the first occurrence.
+        first_line: usize,
+    },
     /// A value the edit goes through has the wrong type (`"dependencies": []`).
     #[error(
         "{file}: `{path}` is {found} but must be {expected}; correct it by hand and try again (the file was not changed)"
@@ -100,6 +120,16 @@ pub enum JsonEditError {
         /// What is wrong.
         message: String,
     },
+}
+
+/// Checks that `text` reads as `file` is read (strict JSON for package.json, JSON5 for
+/// app.json) and has no object with the same key twice.
+///
+/// # Errors
+/// [`JsonEditError::Parse`] with line and column; [`JsonEditError::DuplicateKey`] naming the
+/// key's `file:line:column` and the line of its first occurrence.
+pub fn check_document(file: &str, text: &str) -> Result<(), JsonEditError> {
+    parse_document(file, text).map(|_| ())
 }
 
 fn parse(file: &str, text: &str) -> Result<(Node, Style), JsonEditError> {
@@ -448,6 +478,10 @@ pub enum DepChange {
         package: String,
         /// The version that was there.
         from: String,
+        /// The exact JSON text of `from` when it is not what quoting `from` gives (escapes
+        /// such as `\u00e9`), so that removal writes back the very bytes.
+        #[serde(default, rename = "fromText", skip_serializing_if = "Option::is_none")]
+        from_text: Option<String>,
         /// The version written.
         to: String,
         /// In `devDependencies`.
@@ -559,6 +593,8 @@ pub fn add_dependencies(
                     });
                 } else {
                     let from = current.to_owned();
+                    let written = &out[start..end];
+                    let from_text = (written != quote(&from)).then(|| written.to_owned());
                     out = Edit {
                         start,
                         end,
@@ -568,6 +604,7 @@ pub fn add_dependencies(
                     changes.push(DepChange::Upgraded {
                         package: request.package.clone(),
                         from,
+                        from_text,
                         to: request.version.clone(),
                         dev: request.dev,
                     });
@@ -660,6 +697,7 @@ pub fn remove_dependencies(text: &str, changes: &[DepChange]) -> Result<String, 
             DepChange::Upgraded {
                 package,
                 from,
+                from_text,
                 to,
                 dev,
             } => {
@@ -670,7 +708,7 @@ pub fn remove_dependencies(text: &str, changes: &[DepChange]) -> Result<String, 
                     out = Edit {
                         start: *start,
                         end: *end,
-                        text: quote(from),
+                        text: from_text.clone().unwrap_or_else(|| quote(from)),
                     }
                     .apply(&out);
                 }
@@ -1211,7 +1249,8 @@ pub fn remove_plugins(
             PluginChange::Merged {
                 original, added, ..
             } => {
-                let original_value: Value = serde_json::from_str(original).unwrap_or(Value::Null);
+                let original_value: Value =
+                    parse_document(file, original).map_or(Value::Null, |node| node.value(original));
                 let original_options = match &original_value {
                     Value::Array(items) => items.get(1).cloned().unwrap_or(Value::Null),
                     _ => Value::Null,

@@ -1,11 +1,19 @@
-//! Strict JSON parser that keeps exact byte offsets, plus the byte-range edit primitives that
-//! every JSON edit in this module is built from.
+//! JSON parser that keeps exact byte offsets, plus the byte-range edit primitives that every
+//! JSON edit in this module is built from. `package.json` is strict JSON (npm's reader);
+//! `app.json` is JSON5 as Expo reads it: comments, trailing commas, unquoted keys,
+//! single-quoted strings, JSON5 numbers. In both, an object with the same key twice is refused
+//! (npm and Expo keep the last one, so an edit of either could be the wrong one).
 //!
 //! Insertion and removal are written as exact inverses of each other:
-//! - inserting child `i > 0` puts `,<sep><child>` right after child `i - 1`; removing child
-//!   `i > 0` deletes from the end of child `i - 1` to the end of child `i`;
-//! - inserting child `0` of a non-empty container puts `<child>,<sep>` before the old first child;
-//!   removing child `0` deletes from its start to the start of the next child;
+//! - inserting child `i` before an existing child puts `<child>,<sep>` at the start of the old
+//!   child `i`; removing a child that is not the last deletes from its start to the start of the
+//!   next child;
+//! - appending puts `,<sep><child>` right after the last child; removing the last child deletes
+//!   from the end of the one before to its own end;
+//! - after a JSON5 trailing comma, appending puts `<eol><indent><child>,` at the end of the
+//!   comma's line (spaces and a comment on that line stay where they are), or `<sep><child>,`
+//!   right after the comma when more follows on the line; removing the last child then deletes
+//!   the same text, found from the comma after the child before it;
 //! - inserting into an empty container replaces its inner whitespace, which the caller records so
 //!   that removing the last child can put it back.
 
@@ -88,9 +96,26 @@ impl Node {
         }
     }
 
-    /// The decoded value of this node.
+    /// The decoded value of this node (JSON5 parts decoded too; `Infinity` and `NaN` are
+    /// `null`, JSON has no such numbers).
     pub(crate) fn value(&self, text: &str) -> serde_json::Value {
-        serde_json::from_str(&text[self.start()..self.end()]).unwrap_or(serde_json::Value::Null)
+        use serde_json::Value;
+        let span = &text[self.start()..self.end()];
+        if let Ok(value) = serde_json::from_str(span) {
+            return value;
+        }
+        match self {
+            Node::Object { members, .. } => Value::Object(
+                members
+                    .iter()
+                    .map(|m| (m.key.clone(), m.value.value(text)))
+                    .collect(),
+            ),
+            Node::Array { items, .. } => {
+                Value::Array(items.iter().map(|i| i.value(text)).collect())
+            }
+            Node::Scalar { .. } => json5_scalar(span),
+        }
     }
 
     /// Whether the node is an object or array holding only (recursively) empty containers.
@@ -103,7 +128,8 @@ impl Node {
     }
 }
 
-/// Parse a whole document (an optional UTF-8 BOM, one value, whitespace).
+/// Parse a whole document (an optional UTF-8 BOM, one value, whitespace): JSON5 when `file` is
+/// `app.json`, strict JSON otherwise.
 pub(crate) fn parse_document(file: &str, text: &str) -> Result<Node, JsonEditError> {
     let mut parser = Parser {
         bytes: text.as_bytes(),
@@ -111,13 +137,14 @@ pub(crate) fn parse_document(file: &str, text: &str) -> Result<Node, JsonEditErr
         file,
         pos: 0,
         depth: 0,
+        json5: file == super::APP_JSON,
     };
     if text.starts_with('\u{feff}') {
         parser.pos = 3;
     }
-    parser.skip_ws();
+    parser.skip_ws()?;
     let node = parser.value()?;
-    parser.skip_ws();
+    parser.skip_ws()?;
     if parser.pos != parser.bytes.len() {
         return Err(parser.error("unexpected text after the JSON value"));
     }
@@ -132,11 +159,16 @@ struct Parser<'a> {
     file: &'a str,
     pos: usize,
     depth: usize,
+    json5: bool,
 }
 
 impl Parser<'_> {
     fn error(&self, message: &str) -> JsonEditError {
-        let (line, column) = line_column(self.text, self.pos);
+        self.error_at(self.pos, message)
+    }
+
+    fn error_at(&self, pos: usize, message: &str) -> JsonEditError {
+        let (line, column) = line_column(self.text, pos);
         JsonEditError::Parse {
             file: self.file.to_owned(),
             line,
@@ -149,9 +181,34 @@ impl Parser<'_> {
         self.bytes.get(self.pos).copied()
     }
 
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
+    /// Skips whitespace and, in JSON5, comments and the other JSON5 white space.
+    fn skip_ws(&mut self) -> Result<(), JsonEditError> {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\n' | b'\r') => self.pos += 1,
+                Some(b'/') if self.json5 && self.bytes.get(self.pos + 1) == Some(&b'/') => {
+                    while !matches!(self.peek(), None | Some(b'\n')) {
+                        self.pos += 1;
+                    }
+                }
+                Some(b'/') if self.json5 && self.bytes.get(self.pos + 1) == Some(&b'*') => {
+                    let start = self.pos;
+                    match self.text[self.pos + 2..].find("*/") {
+                        Some(end) => self.pos += 2 + end + 2,
+                        None => return Err(self.error_at(start, "unterminated comment")),
+                    }
+                }
+                Some(b) if self.json5 && b >= 0x80 => {
+                    let c = self.text[self.pos..].chars().next().unwrap_or('a');
+                    if c.is_whitespace() || c == '\u{feff}' {
+                        self.pos += c.len_utf8();
+                    } else {
+                        return Ok(());
+                    }
+                }
+                Some(0x0b | 0x0c) if self.json5 => self.pos += 1,
+                _ => return Ok(()),
+            }
         }
     }
 
@@ -159,15 +216,16 @@ impl Parser<'_> {
         match self.peek() {
             Some(b'{') => self.object(),
             Some(b'[') => self.array(),
-            Some(b'"') => {
+            Some(quote @ b'"') | Some(quote @ b'\'') if quote == b'"' || self.json5 => {
                 let start = self.pos;
-                self.string()?;
+                self.string(quote)?;
                 Ok(Node::Scalar {
                     start,
                     end: self.pos,
                 })
             }
             Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'+' | b'.' | b'I' | b'N') if self.json5 => self.number(),
             Some(b't') => self.literal("true"),
             Some(b'f') => self.literal("false"),
             Some(b'n') => self.literal("null"),
@@ -188,8 +246,8 @@ impl Parser<'_> {
         self.enter()?;
         let open = self.pos;
         self.pos += 1;
-        let mut members = Vec::new();
-        self.skip_ws();
+        let mut members: Vec<Member> = Vec::new();
+        self.skip_ws()?;
         if self.peek() == Some(b'}') {
             self.depth -= 1;
             let close = self.pos;
@@ -201,21 +259,27 @@ impl Parser<'_> {
             });
         }
         loop {
-            self.skip_ws();
-            if self.peek() != Some(b'"') {
-                return Err(self.error("expected a string key"));
-            }
+            self.skip_ws()?;
             let key_start = self.pos;
-            self.string()?;
+            let key = self.key()?;
             let key_end = self.pos;
-            let key: String = serde_json::from_str(&self.text[key_start..key_end])
-                .map_err(|_| self.error("invalid string key"))?;
-            self.skip_ws();
+            if let Some(first) = members.iter().find(|m| m.key == key) {
+                let (first_line, _) = line_column(self.text, first.key_start);
+                let (line, column) = line_column(self.text, key_start);
+                return Err(JsonEditError::DuplicateKey {
+                    file: self.file.to_owned(),
+                    line,
+                    column,
+                    key,
+                    first_line,
+                });
+            }
+            self.skip_ws()?;
             if self.peek() != Some(b':') {
                 return Err(self.error("expected `:` after the key"));
             }
             self.pos += 1;
-            self.skip_ws();
+            self.skip_ws()?;
             let value = self.value()?;
             members.push(Member {
                 key,
@@ -223,9 +287,22 @@ impl Parser<'_> {
                 key_end,
                 value,
             });
-            self.skip_ws();
+            self.skip_ws()?;
             match self.peek() {
-                Some(b',') => self.pos += 1,
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws()?;
+                    if self.json5 && self.peek() == Some(b'}') {
+                        self.depth -= 1;
+                        let close = self.pos;
+                        self.pos += 1;
+                        return Ok(Node::Object {
+                            open,
+                            close,
+                            members,
+                        });
+                    }
+                }
                 Some(b'}') => {
                     self.depth -= 1;
                     let close = self.pos;
@@ -246,7 +323,7 @@ impl Parser<'_> {
         let open = self.pos;
         self.pos += 1;
         let mut items = Vec::new();
-        self.skip_ws();
+        self.skip_ws()?;
         if self.peek() == Some(b']') {
             self.depth -= 1;
             let close = self.pos;
@@ -254,11 +331,20 @@ impl Parser<'_> {
             return Ok(Node::Array { open, close, items });
         }
         loop {
-            self.skip_ws();
+            self.skip_ws()?;
             items.push(self.value()?);
-            self.skip_ws();
+            self.skip_ws()?;
             match self.peek() {
-                Some(b',') => self.pos += 1,
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws()?;
+                    if self.json5 && self.peek() == Some(b']') {
+                        self.depth -= 1;
+                        let close = self.pos;
+                        self.pos += 1;
+                        return Ok(Node::Array { open, close, items });
+                    }
+                }
                 Some(b']') => {
                     self.depth -= 1;
                     let close = self.pos;
@@ -270,14 +356,59 @@ impl Parser<'_> {
         }
     }
 
-    fn string(&mut self) -> Result<(), JsonEditError> {
+    /// An object key: a string, or in JSON5 also a single-quoted string or an identifier.
+    fn key(&mut self) -> Result<String, JsonEditError> {
+        let start = self.pos;
+        match self.peek() {
+            Some(quote @ (b'"' | b'\'')) if quote == b'"' || self.json5 => {
+                self.string(quote)?;
+                match json5_scalar(&self.text[start..self.pos]) {
+                    serde_json::Value::String(key) => Ok(key),
+                    _ => Err(self.error_at(start, "invalid string key")),
+                }
+            }
+            Some(b) if self.json5 && (b.is_ascii_alphabetic() || b == b'_' || b == b'$') => {
+                while self
+                    .peek()
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+                {
+                    self.pos += 1;
+                }
+                Ok(self.text[start..self.pos].to_owned())
+            }
+            _ if self.json5 => Err(self.error("expected a key (a string or a name)")),
+            _ => Err(self.error("expected a string key")),
+        }
+    }
+
+    fn string(&mut self, quote: u8) -> Result<(), JsonEditError> {
         self.pos += 1;
         loop {
             match self.peek() {
                 None => return Err(self.error("unterminated string")),
-                Some(b'"') => {
+                Some(b) if b == quote => {
                     self.pos += 1;
                     return Ok(());
+                }
+                Some(b'\\') if self.json5 => {
+                    // JSON5: any character may be escaped (`\'`, `\v`, `\0`, `\x41`, a line
+                    // continuation); `\u` needs four hex digits.
+                    self.pos += 1;
+                    match self.peek() {
+                        None => return Err(self.error("unterminated string")),
+                        Some(b'u') => {
+                            self.pos += 1;
+                            self.hex_digits(4)?;
+                        }
+                        Some(b'x') => {
+                            self.pos += 1;
+                            self.hex_digits(2)?;
+                        }
+                        Some(_) => {
+                            let c = self.text[self.pos..].chars().next().unwrap_or(' ');
+                            self.pos += c.len_utf8();
+                        }
+                    }
                 }
                 Some(b'\\') => {
                     self.pos += 1;
@@ -287,12 +418,7 @@ impl Parser<'_> {
                         }
                         Some(b'u') => {
                             self.pos += 1;
-                            for _ in 0..4 {
-                                if !self.peek().is_some_and(|b| b.is_ascii_hexdigit()) {
-                                    return Err(self.error("invalid \\u escape"));
-                                }
-                                self.pos += 1;
-                            }
+                            self.hex_digits(4)?;
                         }
                         _ => return Err(self.error("invalid escape in string")),
                     }
@@ -305,6 +431,16 @@ impl Parser<'_> {
         }
     }
 
+    fn hex_digits(&mut self, count: usize) -> Result<(), JsonEditError> {
+        for _ in 0..count {
+            if !self.peek().is_some_and(|b| b.is_ascii_hexdigit()) {
+                return Err(self.error("invalid escape: hex digits expected"));
+            }
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
     fn digits(&mut self) -> usize {
         let from = self.pos;
         while self.peek().is_some_and(|b| b.is_ascii_digit()) {
@@ -314,6 +450,9 @@ impl Parser<'_> {
     }
 
     fn number(&mut self) -> Result<Node, JsonEditError> {
+        if self.json5 {
+            return self.json5_number();
+        }
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -346,6 +485,59 @@ impl Parser<'_> {
         })
     }
 
+    /// A JSON5 number: a sign, hex (`0x1F`), `.5`, `5.`, `Infinity`, `NaN`, or a JSON number.
+    fn json5_number(&mut self) -> Result<Node, JsonEditError> {
+        let start = self.pos;
+        if matches!(self.peek(), Some(b'+' | b'-')) {
+            self.pos += 1;
+        }
+        for word in ["Infinity", "NaN"] {
+            if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+                self.pos += word.len();
+                return Ok(Node::Scalar {
+                    start,
+                    end: self.pos,
+                });
+            }
+        }
+        if self.peek() == Some(b'0') && matches!(self.bytes.get(self.pos + 1), Some(b'x' | b'X')) {
+            self.pos += 2;
+            let from = self.pos;
+            while self.peek().is_some_and(|b| b.is_ascii_hexdigit()) {
+                self.pos += 1;
+            }
+            if self.pos == from {
+                return Err(self.error("invalid number: hex digits expected after `0x`"));
+            }
+            return Ok(Node::Scalar {
+                start,
+                end: self.pos,
+            });
+        }
+        let whole = self.digits();
+        let mut fraction = 0;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            fraction = self.digits();
+        }
+        if whole == 0 && fraction == 0 {
+            return Err(self.error("invalid number"));
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.error("invalid number: digits expected in the exponent"));
+            }
+        }
+        Ok(Node::Scalar {
+            start,
+            end: self.pos,
+        })
+    }
+
     fn literal(&mut self, word: &str) -> Result<Node, JsonEditError> {
         let start = self.pos;
         if self.bytes[self.pos..].starts_with(word.as_bytes()) {
@@ -358,6 +550,95 @@ impl Parser<'_> {
             Err(self.error("expected a value"))
         }
     }
+}
+
+/// The value of a JSON5 scalar's text (a string in either quotes, a JSON5 number, a literal);
+/// `null` for `Infinity`, `NaN` and anything else JSON cannot hold.
+fn json5_scalar(text: &str) -> serde_json::Value {
+    use serde_json::Value;
+    if let Ok(value) = serde_json::from_str(text) {
+        return value;
+    }
+    if let Some(body) = text
+        .strip_prefix('\'')
+        .and_then(|t| t.strip_suffix('\''))
+        .or_else(|| text.strip_prefix('"').and_then(|t| t.strip_suffix('"')))
+    {
+        return unescape_json5(body).map_or(Value::Null, Value::String);
+    }
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        return i64::from_str_radix(hex, 16)
+            .ok()
+            .map_or(Value::Null, |n| Value::from(if negative { -n } else { n }));
+    }
+    let mut normal = String::from(if negative { "-" } else { "" });
+    if digits.starts_with('.') {
+        normal.push('0');
+    }
+    normal.push_str(&digits.replace(".e", ".0e").replace(".E", ".0E"));
+    if normal.ends_with('.') {
+        normal.push('0');
+    }
+    serde_json::from_str(&normal).unwrap_or(Value::Null)
+}
+
+/// The text of a JSON5 string body (between the quotes), escapes resolved.
+fn unescape_json5(body: &str) -> Option<String> {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let hex = |chars: &mut std::str::Chars<'_>, n: usize| -> Option<u32> {
+            let digits: String = chars.by_ref().take(n).collect();
+            (digits.len() == n).then(|| u32::from_str_radix(&digits, 16).ok())?
+        };
+        match chars.next()? {
+            'b' => out.push('\u{8}'),
+            'f' => out.push('\u{c}'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'v' => out.push('\u{b}'),
+            '0' => out.push('\0'),
+            '\n' | '\u{2028}' | '\u{2029}' => {}
+            '\r' => {
+                let rest = chars.as_str();
+                if rest.starts_with('\n') {
+                    chars.next();
+                }
+            }
+            'x' => out.push(char::from_u32(hex(&mut chars, 2)?)?),
+            'u' => {
+                let high = hex(&mut chars, 4)?;
+                if (0xD800..0xDC00).contains(&high) {
+                    let rest = chars.as_str();
+                    let low = rest
+                        .strip_prefix("\\u")
+                        .and_then(|r| u32::from_str_radix(r.get(..4)?, 16).ok())
+                        .filter(|l| (0xDC00..0xE000).contains(l))?;
+                    chars = rest[6..].chars();
+                    out.push(char::from_u32(
+                        0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00),
+                    )?);
+                } else {
+                    out.push(char::from_u32(high)?);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    Some(out)
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -539,24 +820,88 @@ pub(crate) fn canonical_position(keys: &[&str], lo: usize, new: &str) -> usize {
     s + keys[s..].iter().filter(|k| **k < new).count()
 }
 
-/// Separator whitespace used after a comma between children.
+/// Separator whitespace used after a comma between children: the text between the first two
+/// children after their comma (or before the only child), without the user's comments (then
+/// the line break and the next child's indent).
 fn separator(text: &str, container: &Node) -> String {
     let spans = container.child_spans();
-    if spans.len() >= 2 {
-        let between = &text[spans[0].1..spans[1].0];
-        let after_comma = between.find(',').map_or(between, |i| &between[i + 1..]);
-        return after_comma.to_owned();
-    }
-    match spans.first() {
-        Some((start, _)) => {
-            let ws = &text[container.start() + 1..*start];
-            if ws.contains('\n') {
-                ws.to_owned()
-            } else {
-                " ".to_owned()
+    let (raw, next) = match spans.as_slice() {
+        [first, second, ..] => {
+            let from = comma_after(text, first.1).map_or(first.1, |c| c + 1);
+            (&text[from..second.0], second.0)
+        }
+        [only] => {
+            let ws = &text[container.start() + 1..only.0];
+            if !ws.contains('\n') {
+                return " ".to_owned();
             }
+            (ws, only.0)
+        }
+        [] => return " ".to_owned(),
+    };
+    if !raw.contains("//") && !raw.contains("/*") {
+        return raw.to_owned();
+    }
+    match raw.rfind('\n') {
+        Some(nl) => {
+            let eol = if raw[..nl].ends_with('\r') {
+                "\r\n"
+            } else {
+                "\n"
+            };
+            format!("{eol}{}", line_indent(text, next))
         }
         None => " ".to_owned(),
+    }
+}
+
+/// The offset after `pos` once whitespace and comments are skipped.
+fn skip_trivia(text: &str, mut pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    loop {
+        match bytes.get(pos) {
+            Some(b' ' | b'\t' | b'\n' | b'\r') => pos += 1,
+            Some(b'/') if bytes.get(pos + 1) == Some(&b'/') => {
+                pos = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+            }
+            Some(b'/') if bytes.get(pos + 1) == Some(&b'*') => {
+                pos = text[pos + 2..]
+                    .find("*/")
+                    .map_or(text.len(), |i| pos + 2 + i + 2);
+            }
+            _ => return pos,
+        }
+    }
+}
+
+/// The offset of the comma after the child ending at `end`, if one follows (before the next
+/// child, or as a JSON5 trailing comma before the closing bracket).
+fn comma_after(text: &str, end: usize) -> Option<usize> {
+    let at = skip_trivia(text, end);
+    (text.as_bytes().get(at) == Some(&b',')).then_some(at)
+}
+
+/// Where a child appended after a trailing comma goes: the line break ending the comma's line
+/// when only spaces and comments follow the comma on that line (the user's comment stays on
+/// its line), else right after the comma.
+fn after_trailing_comma(text: &str, comma: usize) -> (usize, bool) {
+    let bytes = text.as_bytes();
+    let mut pos = comma + 1;
+    loop {
+        match bytes.get(pos) {
+            Some(b' ' | b'\t') => pos += 1,
+            Some(b'\r' | b'\n') => return (pos, true),
+            Some(b'/') if bytes.get(pos + 1) == Some(&b'/') => match text[pos..].find('\n') {
+                Some(i) if text[..pos + i].ends_with('\r') => return (pos + i - 1, true),
+                Some(i) => return (pos + i, true),
+                None => return (comma + 1, false),
+            },
+            Some(b'/') if bytes.get(pos + 1) == Some(&b'*') => match text[pos + 2..].find("*/") {
+                Some(i) if !text[pos..pos + 2 + i].contains('\n') => pos += 2 + i + 2,
+                _ => return (comma + 1, false),
+            },
+            _ => return (comma + 1, false),
+        }
     }
 }
 
@@ -587,34 +932,49 @@ pub(crate) fn insert_child(
         return (edit, Some(inner));
     }
     let sep = separator(text, container);
-    if index == 0 {
-        let at = spans[0].0;
-        (
+    if index < spans.len() {
+        let at = spans[index].0;
+        return (
             Edit {
                 start: at,
                 end: at,
                 text: format!("{child},{sep}"),
             },
             None,
-        )
-    } else {
-        let at = spans[index.min(spans.len()) - 1].1;
-        (
+        );
+    }
+    let last = spans[spans.len() - 1];
+    if let Some(comma) = comma_after(text, last.1) {
+        // JSON5 trailing comma: the new child keeps the style (`child,`) and goes after it.
+        let (at, own_line) = after_trailing_comma(text, comma);
+        let text = if own_line {
+            format!("{}{}{child},", style.eol, line_indent(text, last.0))
+        } else {
+            format!("{sep}{child},")
+        };
+        return (
             Edit {
                 start: at,
                 end: at,
-                text: format!(",{sep}{child}"),
+                text,
             },
             None,
-        )
+        );
     }
+    (
+        Edit {
+            start: last.1,
+            end: last.1,
+            text: format!(",{sep}{child}"),
+        },
+        None,
+    )
 }
 
-/// Remove child `index` of `container`; when it is the only child, the inner text becomes
-/// `empty_inner`.
+/// Remove child `index` of `container` (the exact inverse of [`insert_child`]); when it is the
+/// only child, the inner text becomes `empty_inner`.
 pub(crate) fn remove_child(text: &str, container: &Node, index: usize, empty_inner: &str) -> Edit {
     let spans = container.child_spans();
-    let _ = text;
     if spans.len() == 1 {
         return Edit {
             start: container.start() + 1,
@@ -622,18 +982,28 @@ pub(crate) fn remove_child(text: &str, container: &Node, index: usize, empty_inn
             text: empty_inner.to_owned(),
         };
     }
-    if index == 0 {
-        Edit {
-            start: spans[0].0,
-            end: spans[1].0,
+    if index + 1 < spans.len() {
+        return Edit {
+            start: spans[index].0,
+            end: spans[index + 1].0,
             text: String::new(),
-        }
-    } else {
-        Edit {
-            start: spans[index - 1].1,
-            end: spans[index].1,
+        };
+    }
+    let previous = spans[index - 1];
+    if let Some(comma) = comma_after(text, spans[index].1)
+        && let Some(previous_comma) = comma_after(text, previous.1)
+    {
+        let (start, _) = after_trailing_comma(text, previous_comma);
+        return Edit {
+            start,
+            end: comma + 1,
             text: String::new(),
-        }
+        };
+    }
+    Edit {
+        start: previous.1,
+        end: spans[index].1,
+        text: String::new(),
     }
 }
 

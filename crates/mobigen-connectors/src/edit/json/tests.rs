@@ -92,6 +92,134 @@ fn dependency_range_reads_either_section() {
     assert_eq!(dependency_range("{", "react"), None);
 }
 
+const APP_JSON5: &str = "{\n  // Expo reads app.json as JSON5\n  expo: {\n    name: 'my-app', /* the display name */\n    slug: \"my-app\",\n    version: '1.0.0',\n    ios: { supportsTablet: true, },\n    plugins: [\n      'expo-router', // routes\n    ],\n  },\n}\n";
+
+#[test]
+fn app_json_is_read_as_json5_and_edited_reversibly() {
+    let (out, changes) = add_p(APP_JSON5, &stripe());
+    assert!(out.contains("'expo-router', // routes"), "{out}");
+    assert!(out.contains("\"@stripe/stripe-react-native\""), "{out}");
+    assert!(
+        out.contains("name: 'my-app', /* the display name */"),
+        "{out}"
+    );
+    // The result is JSON5 that reads back with the plugin.
+    let root = syntax::parse_document(APP_JSON, &out).unwrap();
+    let plugins = root.value(&out)["expo"]["plugins"].clone();
+    // In sorted place: `@stripe/...` before `expo-router`.
+    assert_eq!(plugins[0][0], "@stripe/stripe-react-native");
+    assert_eq!(plugins[1], "expo-router");
+    assert_eq!(remove_plugins(&out, &changes, &[]).unwrap(), APP_JSON5);
+    let (set, change) = set_expo_config(APP_JSON5, &["web", "output"], &json!("server")).unwrap();
+    assert_eq!(unset_path(APP_JSON, &set, &change).unwrap(), APP_JSON5);
+    let root = syntax::parse_document(APP_JSON, &set).unwrap();
+    assert_eq!(root.value(&set)["expo"]["web"]["output"], "server");
+    assert_eq!(root.value(&set)["expo"]["name"], "my-app");
+}
+
+#[test]
+fn json5_append_after_trailing_comma_keeps_the_comment_on_its_line_in_any_order() {
+    // Plugins that sort after the user's last entry are appended after its trailing comma.
+    let zeta = || vec![plugin("zeta", "zeta-plugin", None, false)];
+    let omega = || {
+        vec![plugin(
+            "omega",
+            "omega-plugin",
+            Some(json!({"a": 1})),
+            false,
+        )]
+    };
+    let text = "{\n  expo: {\n    plugins: [\n      'expo-router', // routes\n    ],\n  },\n}\n";
+    let (with_zeta, zeta_changes) = add_p(text, &zeta());
+    assert_eq!(
+        with_zeta,
+        "{\n  expo: {\n    plugins: [\n      'expo-router', // routes\n      \"zeta-plugin\",\n    ],\n  },\n}\n"
+    );
+    let (ab, _) = add_p(&with_zeta, &omega());
+    let (ba, _) = add_p(&add_p(text, &omega()).0, &zeta());
+    assert_eq!(ab, ba);
+    assert!(
+        ab.contains("'expo-router', // routes\n      [\n        \"omega-plugin\",\n"),
+        "{ab}"
+    );
+    let (omega_alone, _) = add_p(text, &omega());
+    assert_eq!(
+        remove_plugins(&ab, &zeta_changes, &omega()).unwrap(),
+        omega_alone
+    );
+    assert_eq!(
+        remove_plugins(&with_zeta, &zeta_changes, &[]).unwrap(),
+        text
+    );
+    // On one line: the new entry goes right after the comma and keeps a comma after it.
+    let inline = "{expo: {plugins: ['expo-router',]}}";
+    let (out, changes) = add_p(inline, &zeta());
+    assert_eq!(out, "{expo: {plugins: ['expo-router', \"zeta-plugin\",]}}");
+    assert_eq!(remove_plugins(&out, &changes, &[]).unwrap(), inline);
+}
+
+#[test]
+fn json5_values_decode() {
+    let text =
+        "{a: 'it\\'s', b: +0x1F, c: .5, d: 5., e: [1, 2,], 'f': \"\\x41\\u00e9\", g: Infinity}";
+    let root = syntax::parse_document(APP_JSON, text).unwrap();
+    assert_eq!(
+        root.value(text),
+        json!({"a": "it's", "b": 31, "c": 0.5, "d": 5.0, "e": [1, 2], "f": "A\u{e9}", "g": null})
+    );
+}
+
+#[test]
+fn package_json_stays_strict_json() {
+    for bad in [
+        "{\"a\": 1,}",
+        "{a: 1}",
+        "{\"a\": 'x'}",
+        "{\"a\": 1 // c\n}",
+        "[1,]",
+    ] {
+        let err = add_dependencies(bad, &[dep("x", "1.0.0", false)]).unwrap_err();
+        assert!(matches!(err, JsonEditError::Parse { .. }), "{bad}: {err}");
+        assert!(syntax::parse_document(APP_JSON, bad).is_ok(), "{bad}");
+    }
+    let err = syntax::parse_document(APP_JSON, "{ /* open").unwrap_err();
+    assert!(err.to_string().contains("unterminated comment"), "{err}");
+}
+
+#[test]
+fn duplicate_keys_are_refused_with_file_and_line() {
+    let pkg = "{\n  \"dependencies\": {\"a\": \"1.0.0\"},\n  \"name\": \"x\",\n  \"dependencies\": {}\n}\n";
+    let err = add_dependencies(pkg, &[dep("b", "1.0.0", false)]).unwrap_err();
+    assert_eq!(
+        err,
+        JsonEditError::DuplicateKey {
+            file: PACKAGE_JSON.into(),
+            line: 4,
+            column: 3,
+            key: "dependencies".into(),
+            first_line: 2,
+        }
+    );
+    assert!(
+        err.to_string()
+            .starts_with("package.json:4:3: duplicate key `dependencies` (first at line 2)"),
+        "{err}"
+    );
+    // JSON5 spellings of one key are the same key.
+    let app = "{\n  expo: {\n    name: 'a',\n    'name': \"b\",\n  },\n}\n";
+    let err = add_p_err(app);
+    assert!(
+        err.to_string()
+            .starts_with("app.json:4:5: duplicate key `name` (first at line 3)"),
+        "{err}"
+    );
+}
+
+fn add_p_err(text: &str) -> JsonEditError {
+    let pinned: Vec<&str> = Vec::new();
+    add_plugins(text, &stripe(), &pinned).unwrap_err()
+}
+
 #[test]
 fn adds_in_sorted_position_and_removes_exactly() {
     let (out, changes) =
@@ -155,6 +283,36 @@ fn never_downgrades_and_restores_upgrades() {
     let text = r#"{"dependencies":{"react":"latest"}}"#;
     let (out, _) = add_dependencies(text, &[dep("react", "19.0.0", false)]).unwrap();
     assert_eq!(out, text);
+}
+
+/// Found by the libFuzzer campaign (json_edit): a raised version written with an escape got
+/// the decoded character back on removal.
+#[test]
+fn restoring_an_upgraded_version_keeps_its_escapes() {
+    // `\u007e1.0.0` is `~1.0.0` written with an escape.
+    let text = "{\"devDependencies\": {\"@types/react\": \"\\u007e1.0.0\"}}\n";
+    let (out, changes) = add_dependencies(text, &[dep("@types/react", "~19.2.2", true)]).unwrap();
+    assert!(out.contains("\"~19.2.2\""), "{out}");
+    assert!(
+        matches!(&changes[0], DepChange::Upgraded { from, from_text: Some(raw), .. }
+            if from == "~1.0.0" && raw == "\"\\u007e1.0.0\""),
+        "{changes:?}"
+    );
+    assert!(
+        serde_json::to_string(&changes[0])
+            .unwrap()
+            .contains("\"fromText\"")
+    );
+    assert_eq!(remove_dependencies(&out, &changes).unwrap(), text);
+    // A plain value keeps the lock record as it was (no `fromText`).
+    let (_, changes) = add_dependencies(PKG, &[dep("react", "^19.2.0", false)]).unwrap();
+    assert!(matches!(
+        &changes[0],
+        DepChange::Upgraded {
+            from_text: None,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -376,6 +534,8 @@ struct Format {
     indent: &'static str,
     eol: &'static str,
     final_newline: bool,
+    /// app.json only: JSON5 (a comment in every object, unquoted keys, trailing commas).
+    json5: bool,
 }
 
 fn format_strategy() -> impl Strategy<Value = Format> {
@@ -388,6 +548,7 @@ fn format_strategy() -> impl Strategy<Value = Format> {
             indent,
             eol,
             final_newline,
+            json5: false,
         })
 }
 
@@ -399,10 +560,22 @@ fn write(value: &Value, f: &Format, depth: usize) -> String {
         Value::Object(m) if !m.is_empty() => {
             let parts: Vec<String> = m
                 .iter()
-                .map(|(k, v)| format!("{pad}{}: {}", quote(k), write(v, f, depth + 1)))
+                .map(|(k, v)| {
+                    let key = if f.json5 && k.chars().all(|c| c.is_ascii_alphabetic()) {
+                        k.clone()
+                    } else {
+                        quote(k)
+                    };
+                    format!("{pad}{key}: {}", write(v, f, depth + 1))
+                })
                 .collect();
+            let (comment, trailing) = if f.json5 {
+                (format!("{pad}// a comment{}", f.eol), ",")
+            } else {
+                (String::new(), "")
+            };
             format!(
-                "{{{eol}{}{eol}{end}}}",
+                "{{{eol}{comment}{}{trailing}{eol}{end}}}",
                 parts.join(&format!(",{}", f.eol)),
                 eol = f.eol
             )
@@ -413,8 +586,9 @@ fn write(value: &Value, f: &Format, depth: usize) -> String {
                 .map(|v| format!("{pad}{}", write(v, f, depth + 1)))
                 .collect();
             format!(
-                "[{eol}{}{eol}{end}]",
+                "[{eol}{}{}{eol}{end}]",
                 parts.join(&format!(",{}", f.eol)),
+                if f.json5 { ", // the last item" } else { "" },
                 eol = f.eol
             )
         }
@@ -511,8 +685,10 @@ fn app_strategy() -> impl Strategy<Value = String> {
         proptest::sample::subsequence(APP_PLUGINS.to_vec(), 0..APP_PLUGINS.len()),
         any::<bool>(),
         0u8..3,
+        any::<bool>(),
     )
-        .prop_map(|(f, mut plugins, sorted, shape)| {
+        .prop_map(|(mut f, mut plugins, sorted, shape, json5)| {
+            f.json5 = json5;
             if sorted {
                 plugins.sort();
             } else {
@@ -604,7 +780,7 @@ proptest! {
     #[test]
     fn i3_reversible_plugins(text in app_strategy(), i in 0usize..3) {
         let (added, changes) = add_p(&text, &plugins_of(i));
-        prop_assert!(parse_document("t", &added).is_ok());
+        prop_assert!(parse_document(APP_JSON, &added).is_ok());
         prop_assert_eq!(remove_plugins(&added, &changes, &[]).unwrap(), text);
     }
 

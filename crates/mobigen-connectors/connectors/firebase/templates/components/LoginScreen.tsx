@@ -12,6 +12,13 @@ import {
 //#if feature.googleSignIn
   signInWithGoogle,
 //#endif
+//#if feature.appleSignIn
+  signInWithApple,
+//#endif
+//#if feature.phoneSignIn
+  sendPhoneCode,
+  type PhoneCodeRequest,
+//#endif
   type User,
 } from '../../services/firebase-auth';
 import { FormScreen, LinkButton, Message, PrimaryButton, TextField } from './FormControls';
@@ -40,6 +47,11 @@ export function LoginScreen({ onSignedIn, onCreateAccount }: LoginScreenProps) {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ text: string; kind: 'error' | 'info' } | null>(null);
+//#if feature.phoneSignIn
+  const [phone, setPhone] = useState('');
+  const [code, setCode] = useState('');
+  const [codeRequest, setCodeRequest] = useState<PhoneCodeRequest | null>(null);
+//#endif
 
   async function run(action: () => Promise<User | null>) {
     setBusy(true);
@@ -75,6 +87,33 @@ export function LoginScreen({ onSignedIn, onCreateAccount }: LoginScreenProps) {
       <PrimaryButton label="Sign in" busy={busy} disabled={!email || !password} onPress={() => run(() => signIn(email.trim(), password))} />
 //#if feature.googleSignIn
       <PrimaryButton label="Continue with Google" disabled={busy} onPress={() => run(signInWithGoogle)} />
+//#endif
+//#if feature.appleSignIn
+      <PrimaryButton label="Continue with Apple" disabled={busy} onPress={() => run(signInWithApple)} />
+//#endif
+//#if feature.phoneSignIn
+      {codeRequest ? (
+        <>
+          <TextField label="Code from the text message" value={code} onChangeText={setCode} keyboardType="number-pad" autoComplete="one-time-code" />
+          <PrimaryButton label="Sign in with the code" busy={busy} disabled={!code} onPress={() => run(() => codeRequest.confirm(code.trim()))} />
+        </>
+      ) : (
+        <>
+          <TextField label="Phone number" value={phone} onChangeText={setPhone} keyboardType="phone-pad" autoComplete="tel" placeholder="+15555550100" />
+          <PrimaryButton
+            label="Text me a sign-in code"
+            busy={busy}
+            disabled={!phone}
+            onPress={() =>
+              run(async () => {
+                setCodeRequest(await sendPhoneCode(phone.trim()));
+                setMessage({ text: 'Enter the code we sent by text message.', kind: 'info' });
+                return null;
+              })
+            }
+          />
+        </>
+      )}
 //#endif
       <LinkButton label="Forgot password?" onPress={forgotPassword} />
       {onCreateAccount ? <LinkButton label="Create an account" onPress={onCreateAccount} /> : null}

@@ -1,5 +1,6 @@
 // The signed-in user's profile: email, editable display name, sign out.
 import { useEffect, useState } from 'react';
+import { ActivityIndicator } from 'react-native';
 
 import { signOut, subscribeToAuthState, updateDisplayName, type User } from '../../services/firebase-auth';
 import { FormScreen, Message, PrimaryButton, TextField } from './FormControls';
@@ -9,7 +10,8 @@ export type ProfileScreenProps = {
 };
 
 export function ProfileScreen({ onSignedOut }: ProfileScreenProps) {
-  const [user, setUser] = useState<User | null>(null);
+  // undefined until Firebase reports the signed-in user (or nobody) for the first time.
+  const [user, setUser] = useState<User | null | undefined>(undefined);
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ text: string; kind: 'error' | 'info' } | null>(null);
@@ -39,6 +41,14 @@ export function ProfileScreen({ onSignedOut }: ProfileScreenProps) {
   async function leave() {
     await signOut();
     onSignedOut?.();
+  }
+
+  if (user === undefined) {
+    return (
+      <FormScreen title="Profile">
+        <ActivityIndicator accessibilityLabel="Loading your profile" />
+      </FormScreen>
+    );
   }
 
   if (!user) {

@@ -2,6 +2,9 @@
 // picks `analytics.web.ts` instead (events are dropped).
 import { getAnalytics, logEvent, logScreenView, setUserId } from '@react-native-firebase/analytics';
 
+/** Whether events are recorded on this platform (false on the web). */
+export const analyticsAvailable = true;
+
 export type EventParams = Record<string, string | number | boolean>;
 
 /** Logs an event (`purchase`, `sign_up`, or your own name). */

@@ -1,5 +1,6 @@
 // Firebase Authentication through React Native Firebase's modular API (v22+: getAuth() and
-// functions, no namespaced `auth()` calls). Native apps read their Firebase project from
+// functions, no namespaced `auth()` calls), with the providers of the connector's config (email,
+// Google, Apple, phone). Native apps read their Firebase project from
 // google-services.json / GoogleService-Info.plist (app.json `googleServicesFile`). On the web,
 // Metro picks `firebase-auth.web.ts` instead.
 import {
@@ -13,6 +14,13 @@ import {
 //#if feature.googleSignIn
   GoogleAuthProvider,
   signInWithCredential,
+//#endif
+//#if feature.appleSignIn
+  OAuthProvider,
+  signInWithPopup,
+//#endif
+//#if feature.phoneSignIn
+  signInWithPhoneNumber,
 //#endif
   type User,
 } from '@react-native-firebase/auth';
@@ -90,5 +98,38 @@ export async function signInWithGoogle(): Promise<User | null> {
   if (!idToken) throw new Error('Google did not return an ID token; check the web client id.');
   const credential = await signInWithCredential(getAuth(), GoogleAuthProvider.credential(idToken));
   return credential.user;
+}
+//#endif
+//#if feature.appleSignIn
+
+/**
+ * Signs in with Apple through Firebase's apple.com provider (enable Apple in Firebase console >
+ * Authentication > Sign-in method; on iOS the app needs the Sign in with Apple capability).
+ */
+export async function signInWithApple(): Promise<User> {
+  const provider = new OAuthProvider('apple.com');
+  provider.addScope('email');
+  provider.addScope('name');
+  // React Native Firebase 26 types signInWithPopup's provider as an interface with a public
+  // providerId, while its own OAuthProvider keeps providerId private: the same object, retyped.
+  const credential = await signInWithPopup(getAuth(), provider as unknown as Parameters<typeof signInWithPopup>[1]);
+  return credential.user;
+}
+//#endif
+//#if feature.phoneSignIn
+
+/** A text message code on its way; `confirm` signs in with the code the user typed. */
+export type PhoneCodeRequest = { confirm: (code: string) => Promise<User> };
+
+/** Texts a sign-in code to `phoneNumber` (international format, such as +15555550100). */
+export async function sendPhoneCode(phoneNumber: string): Promise<PhoneCodeRequest> {
+  const confirmation = await signInWithPhoneNumber(getAuth(), phoneNumber);
+  return {
+    confirm: async (code: string) => {
+      const credential = await confirmation.confirm(code);
+      if (!credential) throw new Error('The phone number was verified automatically; sign-in is complete.');
+      return credential.user;
+    },
+  };
 }
 //#endif

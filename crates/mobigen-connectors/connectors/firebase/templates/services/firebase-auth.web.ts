@@ -8,7 +8,7 @@ export type { User };
 /** Whether Firebase Authentication works on this platform (false on the web). */
 export const authAvailable = false;
 
-const unavailable = () => new Error('Sign-in is available in the iOS and Android apps.');
+const unavailable = () => new Error('Sign-in is not available on the web: it is available in the iOS and Android apps.');
 
 export async function signIn(_email: string, _password: string): Promise<User> {
   throw unavailable();
@@ -32,6 +32,7 @@ export function currentUser(): User | null {
 
 export async function signOut(): Promise<void> {}
 
+/** Reports nobody signed in: sign-in is not available on the web (`authAvailable` is false). */
 export function subscribeToAuthState(listener: (user: User | null) => void): () => void {
   listener(null);
   return () => {};
@@ -39,6 +40,20 @@ export function subscribeToAuthState(listener: (user: User | null) => void): () 
 //#if feature.googleSignIn
 
 export async function signInWithGoogle(): Promise<User | null> {
+  throw unavailable();
+}
+//#endif
+//#if feature.appleSignIn
+
+export async function signInWithApple(): Promise<User> {
+  throw unavailable();
+}
+//#endif
+//#if feature.phoneSignIn
+
+export type PhoneCodeRequest = { confirm: (code: string) => Promise<User> };
+
+export async function sendPhoneCode(_phoneNumber: string): Promise<PhoneCodeRequest> {
   throw unavailable();
 }
 //#endif

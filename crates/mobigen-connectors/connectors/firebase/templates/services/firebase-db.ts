@@ -1,19 +1,37 @@
 // Cloud Firestore through React Native Firebase's modular API. Paths are slash-separated
 // (`users/alice`, `users/alice/orders`). On the web, Metro picks `firebase-db.web.ts` instead.
+import { getApp } from '@react-native-firebase/app';
 import {
   addDoc,
   collection,
   deleteDoc,
   doc,
   getDoc,
-  getFirestore,
+  initializeFirestore,
   onSnapshot,
   serverTimestamp,
   setDoc,
   type DocumentData,
+  type Firestore,
 } from '@react-native-firebase/firestore';
 
 export type { DocumentData };
+
+/** Whether the database works on this platform (false on the web). */
+export const firestoreAvailable = true;
+
+/** `persistenceEnabled` of the connector's config: keep an offline copy of the data on the device. */
+const PERSISTENCE_ENABLED: boolean = {%json /features/firestore/persistenceEnabled%};
+
+let firestore: Firestore | null = null;
+
+/** The Firestore instance, set up once with the config's offline persistence. */
+function getFirestore(): Firestore {
+  if (!firestore) {
+    firestore = initializeFirestore(getApp(), { persistence: PERSISTENCE_ENABLED });
+  }
+  return firestore;
+}
 
 /** A document's id with its data. */
 export type StoredDocument<T extends DocumentData = DocumentData> = { id: string; data: T };

@@ -3,6 +3,9 @@
 // `firebase-storage.web.ts` instead.
 import { getDownloadURL, getStorage, putFile, ref } from '@react-native-firebase/storage';
 
+/** Whether file storage works on this platform (false on the web). */
+export const storageAvailable = true;
+
 /** Uploads the local file at `localUri` to `remotePath` in the default bucket; resolves to its download URL. */
 export async function uploadFile(localUri: string, remotePath: string, contentType?: string): Promise<string> {
   const target = ref(getStorage(), remotePath);

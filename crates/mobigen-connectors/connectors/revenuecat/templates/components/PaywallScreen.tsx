@@ -2,6 +2,8 @@
 // A full-screen paywall designed in the RevenueCat dashboard (react-native-purchases-ui),
 // showing the current offering. On the web, Metro picks `PaywallScreen.web.tsx` instead.
 import RevenueCatUI from 'react-native-purchases-ui';
+
+import { hasRestorableAccess } from '../../services/purchases';
 //#else
 // A paywall built from the current RevenueCat offering: a title, the plans and a restore link.
 //#endif
@@ -32,7 +34,10 @@ export function PaywallScreen({ onPurchased, onDismiss }: PaywallScreenProps) {
   return (
     <RevenueCatUI.Paywall
       onPurchaseCompleted={({ customerInfo }) => onPurchased?.(customerInfo)}
-      onRestoreCompleted={({ customerInfo }) => onPurchased?.(customerInfo)}
+      // A restore that found nothing is not a purchase.
+      onRestoreCompleted={({ customerInfo }) => {
+        if (hasRestorableAccess(customerInfo)) onPurchased?.(customerInfo);
+      }}
       onDismiss={onDismiss}
     />
   );

@@ -1,14 +1,17 @@
 // A "Restore purchases" button (the App Store requires one when you sell subscriptions).
 import { useState } from 'react';
 
-import { ENTITLEMENTS, restorePurchases, type CustomerInfo } from '../../services/purchases';
+import { restorePurchases, type CustomerInfo } from '../../services/purchases';
 import { LinkButton, Message } from './FormControls';
 
 export type RestorePurchasesProps = {
+  /** Called only when something was restored. */
   onRestored?: (customerInfo: CustomerInfo) => void;
+  /** Called when the store account had nothing to restore. */
+  onNothingRestored?: () => void;
 };
 
-export function RestorePurchases({ onRestored }: RestorePurchasesProps) {
+export function RestorePurchases({ onRestored, onNothingRestored }: RestorePurchasesProps) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ text: string; kind: 'error' | 'info' } | null>(null);
 
@@ -17,10 +20,14 @@ export function RestorePurchases({ onRestored }: RestorePurchasesProps) {
     setBusy(true);
     setMessage(null);
     try {
-      const info = await restorePurchases();
-      const active = ENTITLEMENTS.length > 0 ? ENTITLEMENTS.some((id) => id in info.entitlements.active) : Object.keys(info.entitlements.active).length > 0;
-      setMessage({ text: active ? 'Your purchases were restored.' : 'No purchases to restore were found.', kind: 'info' });
-      onRestored?.(info);
+      const { customerInfo, restored } = await restorePurchases();
+      if (restored) {
+        setMessage({ text: 'Your purchases were restored.', kind: 'info' });
+        onRestored?.(customerInfo);
+      } else {
+        setMessage({ text: 'Nothing was restored: this store account has no earlier purchases.', kind: 'info' });
+        onNothingRestored?.();
+      }
     } catch (e) {
       setMessage({ text: e instanceof Error ? e.message : 'Restoring failed.', kind: 'error' });
     } finally {

@@ -1,5 +1,6 @@
 // The packages of the current RevenueCat offering (monthly, annual, ...) with their store
-// prices; tapping one buys it through the App Store or Google Play.
+// prices, named as in the connector's config (`products`) when listed there; tapping one buys it
+// through the App Store or Google Play.
 import { useEffect, useState } from 'react';
 //#if nativewind
 import { ActivityIndicator, Pressable, Text, View } from 'react-native';
@@ -7,7 +8,13 @@ import { ActivityIndicator, Pressable, Text, View } from 'react-native';
 import { ActivityIndicator, Pressable, StyleSheet, Text, View } from 'react-native';
 //#endif
 
-import { getCurrentOffering, purchase, type CustomerInfo, type PurchasesPackage } from '../../services/purchases';
+import {
+  getCurrentOffering,
+  productDisplayName,
+  purchase,
+  type CustomerInfo,
+  type PurchasesPackage,
+} from '../../services/purchases';
 import { Message } from './FormControls';
 
 export type SubscriptionPlansProps = {
@@ -54,27 +61,32 @@ export function SubscriptionPlans({ onPurchased }: SubscriptionPlansProps) {
     <View style={styles.list}>
 //#endif
       {packages.length === 0 && !error ? <Message text="No plans are available right now." kind="info" /> : null}
-      {packages.map((pkg) => (
+      {packages.map((pkg) => {
+        const name = productDisplayName(pkg.product.identifier) ?? pkg.product.title;
+        return (
         <Pressable
           key={pkg.identifier}
           accessibilityRole="button"
+          accessibilityLabel={busy === pkg.identifier ? `${name}: purchase in progress` : `${name}, ${pkg.product.priceString}`}
+          accessibilityState={{ disabled: busy !== null, busy: busy === pkg.identifier }}
           disabled={busy !== null}
           onPress={() => buy(pkg)}
 //#if nativewind
           className={`rounded-xl border border-gray-200 p-4 ${busy === pkg.identifier ? 'opacity-50' : ''}`}
         >
-          <Text className="text-lg font-semibold">{pkg.product.title}</Text>
+          <Text className="text-lg font-semibold">{name}</Text>
           <Text className="text-base text-indigo-600">{pkg.product.priceString}</Text>
           {pkg.product.description ? <Text className="text-gray-600">{pkg.product.description}</Text> : null}
 //#else
           style={[styles.plan, busy === pkg.identifier && styles.busy]}
         >
-          <Text style={styles.title}>{pkg.product.title}</Text>
+          <Text style={styles.title}>{name}</Text>
           <Text style={styles.price}>{pkg.product.priceString}</Text>
           {pkg.product.description ? <Text style={styles.description}>{pkg.product.description}</Text> : null}
 //#endif
         </Pressable>
-      ))}
+        );
+      })}
       <Message text={error} />
     </View>
   );

@@ -3,16 +3,60 @@
 // runs in its preview mode; real purchases need a development build.
 import { Platform } from 'react-native';
 import Purchases, {
+  PRODUCT_CATEGORY,
   type CustomerInfo,
   type PurchasesOffering,
   type PurchasesOfferings,
   type PurchasesPackage,
+  type PurchasesStoreProduct,
 } from 'react-native-purchases';
 
-export type { CustomerInfo, PurchasesOffering, PurchasesPackage };
+export type { CustomerInfo, PurchasesOffering, PurchasesPackage, PurchasesStoreProduct };
 
 /** The entitlements listed in the connector's config (`pro`, ...). */
 export const ENTITLEMENTS: readonly string[] = {%json /entitlements%};
+
+/** A store product listed in the connector's config; `price` is only a fallback label, the store's price is shown when known. */
+export type ConfiguredProduct = {
+  id: string;
+  type: 'subscription' | 'consumable' | 'non-consumable';
+  displayName: string;
+  price?: string;
+};
+
+/** The products listed in the connector's config, in order. */
+export const PRODUCTS: readonly ConfiguredProduct[] = {%json /products%};
+
+/** The config's display name of a store product id, or null for a product the config does not list. */
+export function productDisplayName(productId: string): string | null {
+  return PRODUCTS.find((product) => product.id === productId)?.displayName ?? null;
+}
+
+/**
+ * The configured products as the store sells them (price, currency), in the config's order; for
+ * products sold outside an offering, such as consumables. Products the store does not know are left out.
+ */
+export async function getConfiguredProducts(): Promise<PurchasesStoreProduct[]> {
+  const subscriptions = PRODUCTS.filter((p) => p.type === 'subscription').map((p) => p.id);
+  const others = PRODUCTS.filter((p) => p.type !== 'subscription').map((p) => p.id);
+  const found = [
+    ...(subscriptions.length > 0 ? await Purchases.getProducts(subscriptions, PRODUCT_CATEGORY.SUBSCRIPTION) : []),
+    ...(others.length > 0 ? await Purchases.getProducts(others, PRODUCT_CATEGORY.NON_SUBSCRIPTION) : []),
+  ];
+  const order = PRODUCTS.map((p) => p.id);
+  return found.sort((a, b) => order.indexOf(a.identifier) - order.indexOf(b.identifier));
+}
+
+/** Buys a store product outside an offering; resolves to null when the user cancels. */
+export async function purchaseProduct(product: PurchasesStoreProduct): Promise<CustomerInfo | null> {
+  try {
+    const { customerInfo } = await Purchases.purchaseStoreProduct(product);
+    return customerInfo;
+  } catch (error) {
+    if ((error as { userCancelled?: boolean }).userCancelled) return null;
+    throw error;
+  }
+}
 
 let configured = false;
 
@@ -54,9 +98,23 @@ export async function purchase(pkg: PurchasesPackage): Promise<CustomerInfo | nu
   }
 }
 
-/** Restores earlier purchases of the store account. */
-export function restorePurchases(): Promise<CustomerInfo> {
-  return Purchases.restorePurchases();
+/**
+ * Whether `info` shows something bought: an active entitlement of the config (any active one when
+ * the config lists none), or, without entitlements, a purchased product.
+ */
+export function hasRestorableAccess(info: CustomerInfo): boolean {
+  const active = Object.keys(info.entitlements.active);
+  if (ENTITLEMENTS.length > 0) return ENTITLEMENTS.some((id) => active.includes(id));
+  return active.length > 0 || info.allPurchasedProductIdentifiers.length > 0;
+}
+
+/**
+ * Restores earlier purchases of the store account; `restored` is false when the account had
+ * nothing to restore (the store answers without an error then).
+ */
+export async function restorePurchases(): Promise<{ customerInfo: CustomerInfo; restored: boolean }> {
+  const customerInfo = await Purchases.restorePurchases();
+  return { customerInfo, restored: hasRestorableAccess(customerInfo) };
 }
 
 //#if feature.offlineMode

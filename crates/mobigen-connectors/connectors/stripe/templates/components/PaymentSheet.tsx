@@ -22,14 +22,29 @@ export type PaymentSheetProps = {
   onResult?: (result: PaymentResult) => void;
 };
 
-/** Stripe amounts are in the smallest unit: 100 for two-decimal currencies, 1 for zero-decimal ones (JPY). */
-function formatAmount(amount: number, currency: string): string {
+/** Currencies Stripe counts in whole units (an amount of 500 JPY is 500, not 5.00). */
+const ZERO_DECIMAL_CURRENCIES = new Set([
+  'bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf',
+]);
+/** Currencies Stripe counts in thousandths. */
+const THREE_DECIMAL_CURRENCIES = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
+
+/** How many decimals Stripe's smallest unit of `currency` has (Stripe's table, not the locale's). */
+export function minorUnitDigits(currency: string): number {
+  const code = currency.toLowerCase();
+  if (ZERO_DECIMAL_CURRENCIES.has(code)) return 0;
+  if (THREE_DECIMAL_CURRENCIES.has(code)) return 3;
+  return 2;
+}
+
+/** Formats a Stripe amount (in the currency's smallest unit) for display: 999 USD is $9.99, 500 JPY is ¥500. */
+export function formatAmount(amount: number, currency: string): string {
+  const digits = minorUnitDigits(currency);
+  const value = amount / 10 ** digits;
   try {
-    const format = new Intl.NumberFormat(undefined, { style: 'currency', currency: currency.toUpperCase() });
-    const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-    return format.format(amount / 10 ** digits);
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency: currency.toUpperCase() }).format(value);
   } catch {
-    return `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`;
+    return `${value.toFixed(digits)} ${currency.toUpperCase()}`;
   }
 }
 

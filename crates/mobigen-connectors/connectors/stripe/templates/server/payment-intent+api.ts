@@ -95,7 +95,9 @@ function constantTimeEqual(a: string, b: string): boolean {
 
 const FIREBASE_KEYS_URL = 'https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com';
 
-function base64UrlBytes(text: string): Uint8Array<ArrayBuffer> {
+// The return type is inferred: `Uint8Array<ArrayBuffer>` on TypeScript 5.7+, `Uint8Array` before
+// (SDK 52 pins TypeScript 5.3, where `Uint8Array` is not generic).
+function base64UrlBytes(text: string) {
   const base64 = text.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(text.length / 4) * 4, '=');
   return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 }

@@ -2,6 +2,7 @@
 // presents Stripe's PaymentSheet. The secret key stays on the server (the `api/stripe/` routes).
 // On the web, Metro picks `stripe.web.ts` instead: Stripe's React Native SDK is native-only.
 import { initPaymentSheet, PaymentSheetError, presentPaymentSheet } from '@stripe/stripe-react-native';
+import * as Linking from 'expo-linking';
 
 /** Base URL of the app's API routes; empty means same origin (web) or expo-router's `origin`. */
 const API_BASE_URL = (process.env.EXPO_PUBLIC_API_BASE_URL ?? '').replace(/\/+$/, '');
@@ -9,6 +10,12 @@ const MERCHANT_DISPLAY_NAME: string = {%json /merchantDisplayName%};
 const CURRENCY = process.env.EXPO_PUBLIC_STRIPE_CURRENCY ?? {%json /currency%};
 /** Two-letter country of the merchant, for Apple Pay and Google Pay. */
 const MERCHANT_COUNTRY_CODE: string = {%json /merchantCountryCode%};
+
+/**
+ * Where Stripe sends the user back after a bank or 3-D Secure page: the app's URL scheme (app.json
+ * `scheme`); `StripeRoot` hands the incoming URL to Stripe (`handleURLCallback`).
+ */
+export const STRIPE_RETURN_URL = Linking.createURL('stripe-redirect');
 
 /** Whether payments can be made on this platform (false on the web). */
 export const paymentsAvailable = true;
@@ -67,6 +74,7 @@ export async function presentPayment(paymentIntentClientSecret: string): Promise
   const init = await initPaymentSheet({
     paymentIntentClientSecret,
     merchantDisplayName: MERCHANT_DISPLAY_NAME,
+    returnURL: STRIPE_RETURN_URL,
 //#if feature.applePay
     applePay: { merchantCountryCode: MERCHANT_COUNTRY_CODE },
 //#endif

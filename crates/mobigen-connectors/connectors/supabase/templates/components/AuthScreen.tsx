@@ -1,10 +1,11 @@
 // Sign-in and sign-up with Supabase Auth, showing the providers chosen in the connector's config
 // (email and password, magic link, Google, GitHub, Apple).
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { Session } from '@supabase/supabase-js';
 
 import {
   AUTH_PROVIDERS,
+  onAuthRedirectError,
   sendMagicLink,
   signInWithPassword,
   signInWithProvider,
@@ -28,6 +29,9 @@ export function AuthScreen({ onSignedIn }: AuthScreenProps) {
   const withPassword = AUTH_PROVIDERS.includes('email');
   const withMagicLink = AUTH_PROVIDERS.includes('magic-link');
   const oauth = AUTH_PROVIDERS.filter((p): p is OAuthProvider => p in OAUTH_LABELS);
+
+  // A magic link or confirmation link that failed (expired, already used) is reported here.
+  useEffect(() => onAuthRedirectError((text) => setMessage({ text, kind: 'error' })), []);
 
   async function run(action: () => Promise<Session | null>, pending?: string) {
     setBusy(true);

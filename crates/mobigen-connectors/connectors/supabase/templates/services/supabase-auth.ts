@@ -1,11 +1,14 @@
 // Supabase Auth for the providers chosen in the connector's config. OAuth providers open the
 // provider's page in an in-app browser session and come back to the app's URL scheme with a code
-// that is exchanged for a session (PKCE); magic links come back the same way.
+// that is exchanged for a session (PKCE); magic links and email confirmations open the app with
+// such a link, which `startSupabase` (supabase.ts, run at start-up) completes.
 import type { Provider, Session } from '@supabase/supabase-js';
 import * as Linking from 'expo-linking';
 import * as WebBrowser from 'expo-web-browser';
 
-import { supabase } from './supabase';
+import { completeSignInFromUrl, supabase } from './supabase';
+
+export { completeSignInFromUrl, onAuthRedirectError } from './supabase';
 
 export type AuthProvider = 'email' | 'google' | 'github' | 'apple' | 'magic-link';
 
@@ -36,22 +39,13 @@ export async function signUp(email: string, password: string): Promise<Session |
   return data.session;
 }
 
-/** Emails a sign-in link; opening it calls `completeSignInFromUrl`. */
+/** Emails a sign-in link; opening it on the device signs the user in (`completeSignInFromUrl`). */
 export async function sendMagicLink(email: string): Promise<void> {
   const { error } = await supabase.auth.signInWithOtp({
     email,
     options: { emailRedirectTo: redirectUrl() },
   });
   if (error) throw error;
-}
-
-/** Finishes an OAuth or magic-link sign-in from the URL the app was opened with. */
-export async function completeSignInFromUrl(url: string): Promise<Session | null> {
-  const code = Linking.parse(url).queryParams?.code;
-  if (typeof code !== 'string') return null;
-  const { data, error } = await supabase.auth.exchangeCodeForSession(code);
-  if (error) throw error;
-  return data.session;
 }
 
 /** Signs in with an OAuth provider; resolves to null when the user closes the browser. */
