@@ -9,10 +9,8 @@ pub const ROOT_MODULE_STEM: &str = "src/connectors";
 pub const WRAPPER: &str = "withConnectors";
 
 use swc_common::{DUMMY_SP, SourceMap, Span, sync::Lrc};
-use swc_ecma_ast::{
-    Expr, ExprStmt, JSXElement, JSXElementChild, Module, ModuleItem, ReturnStmt, Stmt,
-};
-use swc_ecma_codegen::{Config, Emitter, text_writer::JsWriter};
+use swc_ecma_ast::{Expr, ExprStmt, JSXElement, Module, ModuleItem, Stmt};
+use swc_ecma_codegen::{Config, Emitter, Node, text_writer::JsWriter};
 use swc_ecma_visit::{VisitMut, VisitMutWith};
 
 use super::InjectError;
@@ -46,9 +44,10 @@ export function withConnectors<P extends object>(Root: ComponentType<P>): Compon
 /// parts `parts`, already in nesting order (the first wraps outermost).
 ///
 /// The module is built as a syntax tree and printed with `swc_ecma_codegen`: each part's
-/// imports and start-up statements are parsed and placed in order, and the providers' tags are
-/// parsed into JSX elements nested around `<Root {...props} />` inside the wrapper. Only the
-/// comments are written as text.
+/// imports and start-up statements are parsed and placed in order, and each provider's tags are
+/// parsed into a JSX element whose opening and closing tags are printed one per line, nested
+/// around `<Root {...props} />` in the wrapper's `return (...)`. Only the comments and that
+/// nesting's indentation are written as text (the printer puts nested JSX on one line).
 ///
 /// # Errors
 /// [`InjectError::Parse`] when a part does not parse (a manifest's `root` is checked with this
@@ -84,8 +83,8 @@ pub fn root_module_body<'p>(
 }
 
 fn build(ids: &[&str], parts: &[RootPart<'_>]) -> Result<String, InjectError> {
-    let mut skeleton = parse_items(SKELETON)?;
-    let mut imports = vec![skeleton.remove(0)];
+    let mut wrapper = parse_items(SKELETON)?;
+    let mut imports = vec![wrapper.remove(0)];
     let mut startup = Vec::new();
     let mut providers = Vec::new();
     for part in parts {
@@ -99,20 +98,70 @@ fn build(ids: &[&str], parts: &[RootPart<'_>]) -> Result<String, InjectError> {
             providers.push(parse_provider(open, close)?);
         }
     }
-    let mut wrapper = skeleton;
-    nest_providers(&mut wrapper, providers);
 
     let mut body = format!("// Connectors: {}.\n", ids.join(", "));
-    body.push_str(&print(imports)?);
+    body.push_str(&print(&module(imports))?);
     if !startup.is_empty() {
         body.push_str("\n// Start-up code of the connectors, run once when the app loads.\n");
-        body.push_str(&print(startup)?);
+        body.push_str(&print(&module(startup))?);
     }
     body.push_str(
         "\n/** Wraps the app's root component in the providers of the enabled connectors. */\n",
     );
-    body.push_str(&print(wrapper)?);
+    let wrapper = print(&module(wrapper))?;
+    let Some((before, after)) = wrapper.split_once(PRINTED_RETURN) else {
+        return Err(InjectError::Parse {
+            file: ROOT_MODULE.to_owned(),
+            line: 1,
+            column: 1,
+            message: format!("the printed wrapper has no `{}`", PRINTED_RETURN.trim()),
+        });
+    };
+    body.push_str(before);
+    body.push_str(&nested_return(&providers)?);
+    body.push_str(after);
     Ok(body)
+}
+
+/// How the printer writes the skeleton's `return <Root {...props} />;` line.
+const PRINTED_RETURN: &str = "    return <Root {...props}/>;\n";
+
+/// The wrapper's `return`, one tag per line: each provider's opening tag (printed from its
+/// syntax tree), one level deeper each, `<Root {...props} />` innermost, then the closing tags.
+fn nested_return(providers: &[JSXElement]) -> Result<String, InjectError> {
+    const BASE: &str = "      ";
+    let mut text = String::from("    return (\n");
+    for (depth, provider) in providers.iter().enumerate() {
+        text.push_str(&format!(
+            "{BASE}{}{}\n",
+            "  ".repeat(depth),
+            print(&provider.opening)?
+        ));
+    }
+    text.push_str(&format!(
+        "{BASE}{}<Root {{...props}} />\n",
+        "  ".repeat(providers.len())
+    ));
+    for (depth, provider) in providers.iter().enumerate().rev() {
+        let Some(closing) = &provider.closing else {
+            return Err(not_one_element(&print(&provider.opening)?));
+        };
+        text.push_str(&format!(
+            "{BASE}{}{}\n",
+            "  ".repeat(depth),
+            print(closing)?
+        ));
+    }
+    text.push_str("    );\n");
+    Ok(text)
+}
+
+fn module(items: Vec<ModuleItem>) -> Module {
+    Module {
+        span: DUMMY_SP,
+        body: items,
+        shebang: None,
+    }
 }
 
 /// The module items of `text` (TSX), with every span made a dummy one: the printer then lays
@@ -153,31 +202,6 @@ fn not_one_element(text: &str) -> InjectError {
     }
 }
 
-/// Puts `<Root {...props} />` of the wrapper inside the providers (the first outermost).
-fn nest_providers(wrapper: &mut [ModuleItem], providers: Vec<JSXElement>) {
-    struct Nest(Option<Vec<JSXElement>>);
-    impl VisitMut for Nest {
-        fn visit_mut_return_stmt(&mut self, stmt: &mut ReturnStmt) {
-            let (Some(providers), Some(arg)) = (self.0.take(), stmt.arg.as_mut()) else {
-                return;
-            };
-            let Expr::JSXElement(root) = &mut **arg else {
-                return;
-            };
-            let mut inner = (**root).clone();
-            for mut provider in providers.into_iter().rev() {
-                provider.children = vec![JSXElementChild::JSXElement(Box::new(inner))];
-                inner = provider;
-            }
-            **root = inner;
-        }
-    }
-    let mut nest = Nest(Some(providers));
-    for item in wrapper {
-        item.visit_mut_with(&mut nest);
-    }
-}
-
 struct DummySpans;
 
 impl VisitMut for DummySpans {
@@ -186,13 +210,8 @@ impl VisitMut for DummySpans {
     }
 }
 
-/// `items` printed by `swc_ecma_codegen`: two-space indent, LF, semicolons.
-fn print(items: Vec<ModuleItem>) -> Result<String, InjectError> {
-    let module = Module {
-        span: DUMMY_SP,
-        body: items,
-        shebang: None,
-    };
+/// `node` printed by `swc_ecma_codegen`: two-space indent, LF, semicolons.
+fn print(node: &impl Node) -> Result<String, InjectError> {
     let cm: Lrc<SourceMap> = Lrc::default();
     let mut out = Vec::new();
     {
@@ -204,8 +223,7 @@ fn print(items: Vec<ModuleItem>) -> Result<String, InjectError> {
             comments: None,
             wr: writer,
         };
-        emitter
-            .emit_module(&module)
+        node.emit_with(&mut emitter)
             .map_err(|error| InjectError::Parse {
                 file: ROOT_MODULE.to_owned(),
                 line: 1,
@@ -241,5 +259,38 @@ pub fn root_module_specifier(from_file: &str) -> String {
         format!("./{rest}")
     } else {
         format!("{}{rest}", "../".repeat(ups))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RootPart, root_module_body};
+    use crate::edit::code::check_syntax;
+
+    /// The printed module in the house layout (two-space indent, single quotes as written,
+    /// semicolons, one provider per level), with two providers and start-up code.
+    #[test]
+    fn the_root_module_is_printed_from_its_syntax_tree() {
+        let one_imports = ["import { OneRoot } from './components/one/OneRoot';".to_owned()];
+        let two_imports = [
+            "import { initializeTwo } from './services/two';".to_owned(),
+            "import { TwoProvider } from './components/two/TwoProvider';".to_owned(),
+        ];
+        let two_startup = ["initializeTwo({ mode: 'release' });".to_owned()];
+        let parts = [
+            RootPart {
+                imports: &one_imports,
+                startup: &[],
+                provider: Some(("<OneRoot>", "</OneRoot>")),
+            },
+            RootPart {
+                imports: &two_imports,
+                startup: &two_startup,
+                provider: Some(("<TwoProvider client={twoClient}>", "</TwoProvider>")),
+            },
+        ];
+        let body = root_module_body(&["one", "two"], parts).expect("the parts parse");
+        check_syntax("src/connectors.tsx", &body).expect("the printed module parses");
+        insta::assert_snapshot!(body);
     }
 }
