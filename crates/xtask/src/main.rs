@@ -904,9 +904,19 @@ fn count_before(line: &str, label: &str) -> u64 {
 
 fn sample() -> anyhow::Result<()> {
     let root = workspace_root();
+    // With the workspace-hack selected too, the CLI's dependencies get the features every other
+    // run uses and are not compiled again (the CLI does not depend on it: installing the CLI
+    // should not build the test-only crates).
     run(
         "cargo",
-        &["build", "--quiet", "--package", "mobigen-connect"],
+        &[
+            "build",
+            "--quiet",
+            "--package",
+            "mobigen-connect",
+            "--package",
+            "workspace-hack",
+        ],
         &[],
     )?;
     let cli = built_dir("debug")?.join("mobigen-connect");
