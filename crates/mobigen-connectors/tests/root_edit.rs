@@ -254,6 +254,23 @@ fn bad_inputs_are_typed_errors_with_a_place_and_a_manual_step() {
 
 /// `remove` on a root file where the user's own code still calls the wrapper: a conflict that
 /// names the line, with or without the lock file's record, and nothing removed.
+/// Found by the fuzz target `inject`: a root whose wrap was already there without its import
+/// gets the import alone, and `remove` takes only that import out again (the wrap was the
+/// file's before the insert), byte for byte, instead of refusing it as a use of the name.
+#[test]
+fn a_wrap_that_was_already_there_stays_when_its_import_goes() {
+    let original = "import { other } from './legacy/connectors';\n\nfunction App() {\n  return null;\n}\n\nexport default withConnectors(App);\n";
+    let (added, insertions) = applied("App.tsx", original);
+    assert!(
+        insertions.iter().all(|i| i.kind == InsertionKind::Import),
+        "{insertions:?}"
+    );
+    match plan_root_remove("App.tsx", &added, &SPEC, Some(&insertions)) {
+        Ok(RootRemove::Removed(edit)) => assert_eq!(edit.output, original),
+        other => panic!("expected the import removed, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_second_use_of_the_wrapper_name_stops_remove_with_its_line() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrapper-use");

@@ -1217,9 +1217,27 @@ fn removal_edits(
     // Every use of the wrapper's name must go with the snippets: the user's own use elsewhere
     // would be left calling a name that is no longer imported (and a module that is deleted).
     let inside_deletion = |at: usize| edits.iter().any(|edit| edit.range.contains(&at));
+    // An insert that found the wrap already there recorded the import alone: that wrap was in
+    // the file before the insert and stays as it was (found by the fuzz target `inject`).
+    let wrap_was_there = (recorded.is_some()
+        && recorded.expects(InsertionKind::Import)
+        && !wrap_kinds.iter().any(|k| recorded.expects(*k)))
+    .then(|| find_target(file, parsed, spec).ok())
+    .flatten()
+    .and_then(|target| match target {
+        Target::Expr {
+            range,
+            wrapped: true,
+            ..
+        } => Some(range.start),
+        _ => None,
+    });
     if let Some(span) = names::identifier_spans(&parsed.module, &local)
         .into_iter()
-        .find(|span| !inside_deletion(parsed.offset(span.lo)))
+        .find(|span| {
+            let at = parsed.offset(span.lo);
+            !inside_deletion(at) && Some(at) != wrap_was_there
+        })
     {
         if !recorded.is_some() && wrapper_import(parsed, exported).is_none() {
             // Nothing recorded and no import of ours: a wrap of that name used elsewhere too
