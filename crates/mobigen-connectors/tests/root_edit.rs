@@ -271,6 +271,22 @@ fn a_wrap_that_was_already_there_stays_when_its_import_goes() {
     }
 }
 
+/// Found by the fuzz target `inject`: an entry that already imported the wrapper (unused) gets
+/// the wrap alone, and `remove` takes only the wrap out again, keeping that import.
+#[test]
+fn an_import_that_was_already_there_stays_when_the_wrap_goes() {
+    let original = "import { registerRootComponent } from 'expo';\n\nimport App from './App';\n\nimport { withConnectors } from './src/connectors';\nregisterRootComponent(App);\n";
+    let (added, insertions) = applied("index.ts", original);
+    assert!(
+        insertions.iter().all(|i| i.kind != InsertionKind::Import),
+        "{insertions:?}"
+    );
+    match plan_root_remove("index.ts", &added, &SPEC, Some(&insertions)) {
+        Ok(RootRemove::Removed(edit)) => assert_eq!(edit.output, original),
+        other => panic!("expected the wrap removed, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_second_use_of_the_wrapper_name_stops_remove_with_its_line() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrapper-use");

@@ -1217,6 +1217,7 @@ fn removal_edits(
     // Every use of the wrapper's name must go with the snippets: the user's own use elsewhere
     // would be left calling a name that is no longer imported (and a module that is deleted).
     let inside_deletion = |at: usize| edits.iter().any(|edit| edit.range.contains(&at));
+    let our_import = wrapper_import(parsed, exported).map(|import| import.range);
     // An insert that found the wrap already there recorded the import alone: that wrap was in
     // the file before the insert and stays as it was (found by the fuzz target `inject`).
     let wrap_was_there = (recorded.is_some()
@@ -1236,7 +1237,10 @@ fn removal_edits(
         .into_iter()
         .find(|span| {
             let at = parsed.offset(span.lo);
-            !inside_deletion(at) && Some(at) != wrap_was_there
+            // Our import's own binding is no use of the name: an import that was there before
+            // the insert (which then added only the wrap) stays as it was.
+            let in_our_import = our_import.as_ref().is_some_and(|r| r.contains(&at));
+            !inside_deletion(at) && !in_our_import && Some(at) != wrap_was_there
         })
     {
         if !recorded.is_some() && wrapper_import(parsed, exported).is_none() {
