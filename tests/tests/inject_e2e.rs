@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mobigen_connectors::project::ops::{self, Mode, OpError};
-use mobigen_connectors::project::plan::{PlanError, PlanKind, PlanOptions};
+use mobigen_connectors::project::plan::{Plan, PlanError, PlanKind, PlanOptions};
 use mobigen_connectors::{Registry, ValidConfig};
 
 const ALL: [&str; 5] = ["firebase", "onesignal", "revenuecat", "stripe", "supabase"];
@@ -71,7 +71,7 @@ fn config(registry: &Registry, id: &str) -> ValidConfig {
         .expect("valid")
 }
 
-fn add(registry: &Registry, dir: &Path, id: &str) -> mobigen_connectors::project::plan::Plan {
+fn add(registry: &Registry, dir: &Path, id: &str) -> Plan {
     ops::add(
         registry,
         dir,
@@ -477,9 +477,68 @@ fn status_lists_enabled_connectors() {
     assert!(status.problems.is_empty(), "{:?}", status.problems);
 }
 
+/// A copy of the sample app with `tests/fixtures/app-config/FIXTURE` as its `TARGET`.
+fn with_app_config(fixture: &str, target: &str) -> tempfile::TempDir {
+    let app = sample_app();
+    std::fs::copy(
+        root().join("tests/fixtures/app-config").join(fixture),
+        app.path().join(target),
+    )
+    .expect("copy app config");
+    app
+}
+
+/// The plan's manual steps that name `file`.
+fn steps_naming<'p>(plan: &'p Plan, file: &str) -> Vec<&'p str> {
+    plan.manual_steps
+        .iter()
+        .map(String::as_str)
+        .filter(|step| step.contains(file))
+        .collect()
+}
+
+/// Turns the app into an Expo Router app with a root layout (server routes need one).
+fn make_router_app(dir: &Path) {
+    let package = std::fs::read_to_string(dir.join("package.json")).expect("read");
+    std::fs::write(
+        dir.join("package.json"),
+        package.replace("\"main\": \"index.ts\"", "\"main\": \"expo-router/entry\""),
+    )
+    .expect("w");
+    std::fs::create_dir_all(dir.join("app")).expect("mkdir");
+    std::fs::write(
+        dir.join("app/_layout.tsx"),
+        "import { Stack } from 'expo-router';\n\nexport default function RootLayout() {\n  return <Stack />;\n}\n",
+    )
+    .expect("w");
+}
+
 #[test]
-fn a_dynamic_app_config_gets_a_manual_step() {
+fn a_dynamic_app_config_that_spreads_the_static_config_gets_app_json_edited() {
     let registry = registry();
+    let app = with_app_config("spreads-static.ts", "app.config.ts");
+    let before = files(app.path());
+    let plan = add(&registry, app.path(), "onesignal");
+    // (OneSignal's other step, how to serve its server route, is not about the config.)
+    assert!(
+        steps_naming(&plan, "app.config").is_empty(),
+        "{:?}",
+        plan.manual_steps
+    );
+    assert!(
+        plan.warnings.iter().any(|w| w.contains("app.config.ts")
+            && w.contains("app.json was edited")
+            && w.contains("onesignal-expo-plugin")),
+        "{:?}",
+        plan.warnings
+    );
+    let after = files(app.path());
+    assert!(text(&after, "app.json").contains("\"onesignal-expo-plugin\""));
+    assert_eq!(after["app.config.ts"], before["app.config.ts"]);
+    remove(&registry, app.path(), "onesignal");
+    assert_eq!(files(app.path()), before);
+
+    // Returning the static config itself is the same shape.
     let app = sample_app();
     std::fs::write(
         app.path().join("app.config.ts"),
@@ -488,16 +547,83 @@ fn a_dynamic_app_config_gets_a_manual_step() {
     .expect("w");
     let plan = add(&registry, app.path(), "onesignal");
     assert!(
-        plan.manual_steps
-            .iter()
-            .any(|s| s.contains("app.config.ts") && s.contains("onesignal-expo-plugin")),
+        steps_naming(&plan, "app.config").is_empty(),
         "{:?}",
         plan.manual_steps
     );
-    assert_eq!(
-        std::fs::read(app.path().join("app.json")).expect("read"),
-        std::fs::read(root().join("examples/sample-app/app.json")).expect("read")
+    assert!(text(&files(app.path()), "app.json").contains("\"onesignal-expo-plugin\""));
+}
+
+#[test]
+fn a_dynamic_app_config_with_a_plugins_literal_gets_the_entries_inserted_reversibly() {
+    let registry = registry();
+    let app = with_app_config("literal-plugins.ts", "app.config.ts");
+    let before = files(app.path());
+    add(&registry, app.path(), "stripe");
+    let plan = add(&registry, app.path(), "onesignal");
+    assert!(
+        steps_naming(&plan, "app.config").is_empty(),
+        "{:?}",
+        plan.manual_steps
     );
+    let after = files(app.path());
+    let config = text(&after, "app.config.ts");
+    // OneSignal's plugin goes first; Stripe's at the end, one per line like the others.
+    assert!(
+        config.contains("  plugins: [\n    ['onesignal-expo-plugin', {"),
+        "{config}"
+    );
+    assert!(
+        config.contains(
+            "    ['expo-splash-screen', { backgroundColor: '#ffffff' }],\n    ['@stripe/stripe-react-native', {"
+        ),
+        "{config}"
+    );
+    assert_eq!(after["app.json"], before["app.json"]);
+    // I4 on the literal: removing the first one leaves exactly stripe's entry.
+    remove(&registry, app.path(), "onesignal");
+    let stripe_only = text(&files(app.path()), "app.config.ts");
+    assert!(!stripe_only.contains("onesignal"), "{stripe_only}");
+    assert!(
+        stripe_only.contains("@stripe/stripe-react-native"),
+        "{stripe_only}"
+    );
+    remove(&registry, app.path(), "stripe");
+    assert_eq!(files(app.path()), before);
+}
+
+#[test]
+fn any_other_dynamic_app_config_gets_one_manual_step_without_duplicates() {
+    let registry = registry();
+    let app = with_app_config("computed.js", "app.config.js");
+    make_router_app(app.path());
+    let before = files(app.path());
+    add(&registry, app.path(), "stripe");
+    let plan = add(&registry, app.path(), "onesignal");
+    // One step for the config, naming each entry and setting once (the other step says how to
+    // serve the API routes).
+    let steps = steps_naming(&plan, "app.config.js");
+    assert_eq!(steps.len(), 1, "{:?}", plan.manual_steps);
+    let step = steps[0];
+    assert!(
+        step.starts_with("app.config.js is a dynamic config"),
+        "{step}"
+    );
+    assert_eq!(step.matches("web.output").count(), 1, "{step}");
+    assert_eq!(step.matches("onesignal-expo-plugin").count(), 1, "{step}");
+    assert_eq!(
+        step.matches("@stripe/stripe-react-native").count(),
+        1,
+        "{step}"
+    );
+    assert!(
+        step.contains("[\"onesignal-expo-plugin\", {")
+            && step.contains("[\"@stripe/stripe-react-native\", {"),
+        "{step}"
+    );
+    let after = files(app.path());
+    assert_eq!(after["app.json"], before["app.json"]);
+    assert_eq!(after["app.config.js"], before["app.config.js"]);
 }
 
 #[test]
@@ -722,7 +848,7 @@ fn add_supplied(
     dir: &Path,
     config: &ValidConfig,
     supplied: &BTreeMap<String, String>,
-) -> Result<mobigen_connectors::project::plan::Plan, OpError> {
+) -> Result<Plan, OpError> {
     ops::add_supplied(
         registry,
         dir,

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use mobigen_connectors::edit::code::{
-    InjectError, Insertion, RootInsert, RootRemove, WrapSpec, check_syntax, plan_root_insert,
-    plan_root_remove,
+    InjectError, Insertion, InsertionKind, RootInsert, RootRemove, WrapSpec, check_syntax,
+    plan_root_insert, plan_root_remove,
 };
 use proptest::prelude::*;
 
@@ -229,15 +229,12 @@ fn bad_inputs_are_typed_errors_with_a_place_and_a_manual_step() {
     );
     assert!(error.to_string().contains("class App"), "{error}");
 
-    let error = refused("wrapper-name-taken.tsx");
+    let error = refused("two-register-calls.js");
     assert!(
         matches!(
-            error,
-            InjectError::NameClash {
-                line: 1,
-                column: 10,
-                ..
-            }
+            &error,
+            InjectError::UnsupportedRootShape { line: 8, column: 3, anchor, .. }
+                if anchor.contains("lines 8 and 10")
         ),
         "{error:?}"
     );
@@ -252,6 +249,123 @@ fn bad_inputs_are_typed_errors_with_a_place_and_a_manual_step() {
     assert!(
         matches!(error, Err(InjectError::UnsupportedFileType { .. })),
         "{error:?}"
+    );
+}
+
+/// `remove` on a root file where the user's own code still calls the wrapper: a conflict that
+/// names the line, with or without the lock file's record, and nothing removed.
+/// Found by the fuzz target `inject`: a root whose wrap was already there without its import
+/// gets the import alone, and `remove` takes only that import out again (the wrap was the
+/// file's before the insert), byte for byte, instead of refusing it as a use of the name.
+#[test]
+fn a_wrap_that_was_already_there_stays_when_its_import_goes() {
+    let original = "import { other } from './legacy/connectors';\n\nfunction App() {\n  return null;\n}\n\nexport default withConnectors(App);\n";
+    let (added, insertions) = applied("App.tsx", original);
+    assert!(
+        insertions.iter().all(|i| i.kind == InsertionKind::Import),
+        "{insertions:?}"
+    );
+    match plan_root_remove("App.tsx", &added, &SPEC, Some(&insertions)) {
+        Ok(RootRemove::Removed(edit)) => assert_eq!(edit.output, original),
+        other => panic!("expected the import removed, got {other:?}"),
+    }
+}
+
+/// Found by the fuzz target `inject`: an entry that already imported the wrapper (unused) gets
+/// the wrap alone, and `remove` takes only the wrap out again, keeping that import.
+#[test]
+fn an_import_that_was_already_there_stays_when_the_wrap_goes() {
+    let original = "import { registerRootComponent } from 'expo';\n\nimport App from './App';\n\nimport { withConnectors } from './src/connectors';\nregisterRootComponent(App);\n";
+    let (added, insertions) = applied("index.ts", original);
+    assert!(
+        insertions.iter().all(|i| i.kind != InsertionKind::Import),
+        "{insertions:?}"
+    );
+    match plan_root_remove("index.ts", &added, &SPEC, Some(&insertions)) {
+        Ok(RootRemove::Removed(edit)) => assert_eq!(edit.output, original),
+        other => panic!("expected the wrap removed, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_second_use_of_the_wrapper_name_stops_remove_with_its_line() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrapper-use");
+    let name = "second-use-after-add.tsx";
+    let text = std::fs::read_to_string(dir.join(name)).expect("fixture");
+    let recorded = [
+        Insertion {
+            kind: InsertionKind::Import,
+            text: "import { withConnectors } from './src/connectors';\n".to_owned(),
+        },
+        Insertion {
+            kind: InsertionKind::WrapOpen,
+            text: "withConnectors(".to_owned(),
+        },
+        Insertion {
+            kind: InsertionKind::WrapClose,
+            text: ");".to_owned(),
+        },
+    ];
+    for record in [Some(&recorded[..]), None] {
+        match plan_root_remove(name, &text, &SPEC, record) {
+            Ok(RootRemove::Conflict(conflict)) => {
+                let message = conflict.to_string();
+                assert!(
+                    message.contains("`withConnectors` is still used at line 5, column 18"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+    // The same after a real `add`: the user adds a use, `remove` refuses.
+    let original =
+        std::fs::read_to_string(fixtures_dir().join("02-default-function.tsx")).expect("fixture");
+    let (added, insertions) = applied("02-default-function.tsx", &original);
+    let edited = format!("{added}\nexport const Other = withConnectors(() => null);\n");
+    let line = edited.lines().count();
+    match plan_root_remove("02-default-function.tsx", &edited, &SPEC, Some(&insertions)) {
+        Ok(RootRemove::Conflict(conflict)) => assert!(
+            conflict.reason.contains(&format!("line {line}, column 22")),
+            "{conflict}"
+        ),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+/// `add` where the user's code binds `withConnectors` (an import from another module, a
+/// `const`, a function): the wrapper is imported under the first free name.
+#[test]
+fn a_taken_wrapper_name_gets_the_first_free_one() {
+    for (name, local) in [
+        ("36-wrapper-name-taken.tsx", "withConnectors2"),
+        ("37-wrapper-names-bound-by-the-user.tsx", "withConnectors3"),
+    ] {
+        let text = std::fs::read_to_string(fixtures_dir().join(name)).expect("fixture");
+        let (output, insertions) = applied(name, &text);
+        assert!(
+            output.contains(&format!(
+                "import {{ withConnectors as {local} }} from './src/connectors';"
+            )),
+            "{output}"
+        );
+        assert!(output.contains(&format!("{local}(")), "{output}");
+        let removed = plan_root_remove(name, &output, &SPEC, Some(&insertions));
+        assert!(
+            matches!(&removed, Ok(RootRemove::Removed(edit)) if edit.output == text),
+            "{removed:?}"
+        );
+    }
+}
+
+#[test]
+fn register_root_component_is_found_inside_a_block() {
+    let name = "38-register-root-component-in-a-block.js";
+    let text = std::fs::read_to_string(fixtures_dir().join(name)).expect("fixture");
+    let (output, _) = applied(name, &text);
+    assert!(
+        output.contains("  registerRootComponent(withConnectors(App));"),
+        "{output}"
     );
 }
 

@@ -1,10 +1,12 @@
 //! `cargo xtask bench`: every benchmark of BENCHMARKS.md in one run, with the comparison.
 //!
-//! 1. `cargo bench --bench root_edit` (the injector's edit and a bare oxc parse at 100, 1,000
+//! 1. `cargo bench --bench root_edit` (the injector's edit and a bare SWC parse at 100, 1,000
 //!    and 10,000 lines), writing the generated files for step 3;
-//! 2. `cargo bench --bench vault -- encrypt` (one envelope encrypt + decrypt of 1 KiB);
-//! 3. `npm ci` in bench/compare, then the same root-file edit with jscodeshift (recast) and
-//!    ts-morph on the same files, and the same envelope work with Node's crypto;
+//! 2. `cargo bench --bench vault -- encrypt` (one envelope encrypt + decrypt of 1 KiB) and
+//!    `cargo bench --bench plan -- plan/all_five` (planning the five connectors in turn);
+//! 3. `npm ci` in bench/compare, then the same root-file edit with jscodeshift (recast),
+//!    ts-morph and `@swc/core` (`parseSync` + splicing at its spans) on the same files, and the
+//!    same envelope work with Node's crypto;
 //! 4. peak memory (max RSS, via GNU time) of the release `mobigen-connect add` of each of the
 //!    five connectors on a copy of the sample app (configs from tests/fixtures/configs);
 //! 5. a table of the figures and ratios against the targets.
@@ -19,12 +21,12 @@ use crate::{copy_dir, path_str, run, run_in, target_dir, workspace_root};
 const SIZES: [u64; 3] = [100, 1_000, 10_000];
 const CONNECTORS: [&str; 5] = ["stripe", "firebase", "supabase", "revenuecat", "onesignal"];
 
-/// The mean of a criterion benchmark in nanoseconds (`target/criterion/GROUP/ID/new`).
-fn criterion_mean_ns(group: &str, id: &str) -> anyhow::Result<f64> {
+/// The mean of a criterion benchmark in nanoseconds (`target/criterion/DIR/new`: `GROUP/ID`
+/// for a benchmark of a group, the name with `/` made `_` for a lone `bench_function`).
+fn criterion_mean_ns(dir: &str) -> anyhow::Result<f64> {
     let path = target_dir()
         .join("criterion")
-        .join(group)
-        .join(id)
+        .join(dir)
         .join("new/estimates.json");
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
@@ -133,6 +135,7 @@ pub fn bench() -> anyhow::Result<()> {
             Some(("MOBIGEN_BENCH_FILES", files_dir.as_str())),
         ),
         ("vault", Some("encrypt"), None),
+        ("plan", Some("plan/all_five"), None),
     ] {
         let mut args = vec!["bench", "--package", "mobigen-connectors", "--bench", bench];
         if let Some(filter) = filter {
@@ -145,26 +148,31 @@ pub fn bench() -> anyhow::Result<()> {
     let js_vault = node_json("vault.mjs", &[])?;
     let memory = peak_memory()?;
 
-    println!("\n## Root-file edit: injector vs jscodeshift and ts-morph (same files, same run)\n");
     println!(
-        "| lines | injector | bare oxc parse | edit / parse (target ≤ 2.5x) | jscodeshift | ts-morph | faster JS tool / injector (target ≥ 100x) |"
+        "\n## Root-file edit: injector vs jscodeshift, ts-morph and @swc/core parseSync + splice (same files, same run)\n"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| lines | injector | bare SWC parse | edit / parse (target ≤ 1.3x) | jscodeshift | ts-morph | @swc/core parseSync + splice | fastest Node route / injector (target ≥ 10x) |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for lines in SIZES {
-        let edit_ms = criterion_mean_ns("root_edit", &format!("edit/{lines}"))? / 1e6;
-        let parse_ms = criterion_mean_ns("root_edit", &format!("bare_parse/{lines}"))? / 1e6;
+        let edit_ms = criterion_mean_ns(&format!("root_edit/edit/{lines}"))? / 1e6;
+        let parse_ms = criterion_mean_ns(&format!("root_edit/bare_parse/{lines}"))? / 1e6;
         let key = lines.to_string();
-        let jscodeshift = js_edit["jscodeshift"][&key]
-            .as_f64()
-            .context("jscodeshift")?;
-        let ts_morph = js_edit["ts-morph"][&key].as_f64().context("ts-morph")?;
+        let js = |tool: &str| js_edit[tool][&key].as_f64().context(tool.to_owned());
+        let (jscodeshift, ts_morph, swc_splice) =
+            (js("jscodeshift")?, js("ts-morph")?, js("swc-splice")?);
         println!(
-            "| {lines} | {edit_ms:.3} ms | {parse_ms:.3} ms | {:.2}x | {jscodeshift:.2} ms | {ts_morph:.2} ms | {:.0}x |",
+            "| {lines} | {edit_ms:.3} ms | {parse_ms:.3} ms | {:.2}x | {jscodeshift:.2} ms | {ts_morph:.2} ms | {swc_splice:.3} ms | {:.1}x |",
             edit_ms / parse_ms,
-            jscodeshift.min(ts_morph) / edit_ms
+            jscodeshift.min(ts_morph).min(swc_splice) / edit_ms
         );
     }
-    let vault_us = criterion_mean_ns("vault", "encrypt+decrypt 1 KiB")? / 1e3;
+    let plan_ms = criterion_mean_ns("plan_all_five")? / 1e6;
+    println!(
+        "\n## Planning the five connectors in turn on the sample app\n\nmean: {plan_ms:.3} ms (target < 2 ms)"
+    );
+    let vault_us = criterion_mean_ns("vault/encrypt+decrypt 1 KiB")? / 1e3;
     let node_pairs = js_vault["pairsPerSecond"]
         .as_f64()
         .context("pairsPerSecond")?;

@@ -616,7 +616,7 @@ pub(crate) fn check_root_contribution(def: &ConnectorDefinition) -> Vec<Manifest
         return Vec::new();
     };
     let body = root_module::root_module_body(&[def.id.as_str()], [root.into()]);
-    match crate::edit::code::check_syntax(root_module::ROOT_MODULE, &body) {
+    match body.and_then(|body| crate::edit::code::check_syntax(root_module::ROOT_MODULE, &body)) {
         Ok(()) => Vec::new(),
         Err(error) => vec![ManifestProblem {
             pointer: "/root".into(),

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog::connector::Connector;
 use crate::catalog::definition::{RootContribution, TemplateKind};
 use crate::catalog::template::{self, RenderContext};
+use crate::edit::code::InjectError;
 pub use crate::edit::code::root_module::{
     ROOT_MODULE, ROOT_MODULE_STEM, WRAPPER, root_module_specifier,
 };
@@ -166,9 +167,13 @@ pub fn router_layout(path: &str) -> GeneratedFile {
 ///
 /// Providers nest by `order` (lower outside), ties by connector id; imports and start-up code
 /// follow the same order, so the module depends only on the set of connectors.
-pub fn root_module(enabled: &[&Connector]) -> Option<GeneratedFile> {
+///
+/// # Errors
+/// [`InjectError`] when a connector's part does not parse (not for a loaded connector: its
+/// manifest check builds its part of the module).
+pub fn root_module(enabled: &[&Connector]) -> Result<Option<GeneratedFile>, InjectError> {
     if enabled.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut parts: Vec<(&str, &RootContribution)> = enabled
         .iter()
@@ -177,13 +182,13 @@ pub fn root_module(enabled: &[&Connector]) -> Option<GeneratedFile> {
     parts.sort_by(|(a_id, a), (b_id, b)| a.order.cmp(&b.order).then_with(|| a_id.cmp(b_id)));
     let mut ids: Vec<&str> = enabled.iter().map(|c| c.id()).collect();
     ids.sort_unstable();
-    Some(GeneratedFile {
+    Ok(Some(GeneratedFile {
         path: ROOT_MODULE.to_string(),
         contents: with_header(
             "connectors",
-            &root_module_body(&ids, parts.iter().map(|(_, r)| RootPart::from(*r))),
+            &root_module_body(&ids, parts.iter().map(|(_, r)| RootPart::from(*r)))?,
         ),
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::edit::code::app_config::PluginsInsertion;
 use crate::edit::code::root::Insertion;
 use crate::edit::env::GitignoreChange;
 use crate::edit::json::{DepChange, DepRequest, PluginChange, PluginRequest, SetChange};
@@ -86,6 +87,9 @@ pub struct ProjectEdits {
     /// What was done to other app.json settings, in the order applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub app_json_settings: Vec<SetChange>,
+    /// Plugin entries inserted into the `plugins` array literal of the dynamic app config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_config_plugins: Option<AppConfigRecord>,
     /// What was done to .gitignore.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gitignore: Option<GitignoreChange>,
@@ -93,6 +97,16 @@ pub struct ProjectEdits {
     /// are deleted again when they end up empty.
     #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
     pub created_files: std::collections::BTreeSet<String>,
+}
+
+/// The insertion into the dynamic app config's `plugins` array literal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppConfigRecord {
+    /// The edited file (`app.config.ts` ...).
+    pub file: String,
+    /// What was inserted.
+    pub insertion: PluginsInsertion,
 }
 
 /// The root file edit.

@@ -16,14 +16,15 @@ use crate::catalog::definition::{Sensitivity, TemplateKind};
 use crate::catalog::error::RegistryError;
 use crate::catalog::expo_sdk::{ExpoSdkTable, SdkVersions};
 use crate::catalog::registry::Registry;
-use crate::edit::code::InjectError;
+use crate::edit::code::app_config::{self, PluginsPlace};
 use crate::edit::code::root::{self, RootInsert, RootRemove, SourceSyntax, WrapSpec};
+use crate::edit::code::{InjectError, Style};
 use crate::edit::env::{self, EnvEditError, EnvTarget, EnvVar};
 use crate::edit::json::{self, DepRequest, JsonEditError, PluginRequest};
 use crate::project::apply::FileWrite;
 use crate::project::generate::{self, GeneratedFile, ROOT_MODULE, WRAPPER};
 use crate::project::lockfile::{
-    ConnectorEntry, LOCK_VERSION, LockFile, LockFileError, RootRecord, Setting,
+    AppConfigRecord, ConnectorEntry, LOCK_VERSION, LockFile, LockFileError, RootRecord, Setting,
 };
 use crate::project::snapshot::{LOCK_FILE, ProjectError, ProjectSnapshot, RootKind};
 
@@ -774,6 +775,8 @@ struct Builder<'a> {
     texts: BTreeMap<String, Option<String>>,
     conflicts: Vec<Conflict>,
     manual_steps: Vec<String>,
+    /// Notes for the plan's `warnings` (what was done instead of the obvious).
+    notes: Vec<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -793,6 +796,7 @@ impl<'a> Builder<'a> {
             texts: BTreeMap::new(),
             conflicts: Vec::new(),
             manual_steps: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -1047,34 +1051,17 @@ impl<'a> Builder<'a> {
             .values()
             .flat_map(|e| e.plugins.iter().cloned())
             .collect();
-        let settings: Vec<&Setting> = self
+        let settings: Vec<Setting> = self
             .after
             .connectors
             .values()
-            .flat_map(|e| e.settings.iter())
+            .flat_map(|e| e.settings.iter().cloned())
             .collect();
-        if let Some(dynamic) = self.snapshot.dynamic_app_config() {
-            if !plugins.is_empty() || !settings.is_empty() {
-                let entries: Vec<String> = plugins
-                    .iter()
-                    .map(|p| match &p.options {
-                        Some(o) => format!("[\"{}\", {o}]", p.name),
-                        None => format!("\"{}\"", p.name),
-                    })
-                    .collect();
-                let mut step = format!(
-                    "{dynamic} is a dynamic config that cannot be edited safely; add these entries to its `plugins` array: {}",
-                    entries.join(", ")
-                );
-                for s in &settings {
-                    step.push_str(&format!("; set `{}` to {}", s.path.join("."), s.value));
-                }
-                self.manual_steps.push(step);
-            }
-            self.after.project.app_json_plugins.clear();
-            self.after.project.app_json_settings.clear();
-            return Ok(());
-        }
+        let snapshot = self.snapshot;
+        let (plugins, settings) = match snapshot.dynamic_app_config() {
+            Some(dynamic) => self.app_config(dynamic, plugins, settings)?,
+            None => (plugins, settings),
+        };
         let Some(text) = self.current("app.json")? else {
             if !plugins.is_empty() || !settings.is_empty() {
                 self.manual_steps.push(
@@ -1095,7 +1082,7 @@ impl<'a> Builder<'a> {
             .collect();
         let (mut new, plugin_changes) = json::add_plugins(&baseline, &plugins, &pinned)?;
         let mut unique: BTreeMap<Vec<String>, &Value> = BTreeMap::new();
-        for s in settings {
+        for s in &settings {
             unique.insert(s.path.clone(), &s.value);
         }
         let mut setting_changes = Vec::new();
@@ -1111,6 +1098,159 @@ impl<'a> Builder<'a> {
             self.set("app.json", Some(new));
         }
         Ok(())
+    }
+
+    /// The dynamic app config (`app.config.ts` ...): what it returns decides where plugins and
+    /// settings go. Through app.json when it passes the static config on (said in a note);
+    /// into the `plugins` array literal it returns (recorded, removed byte for byte); else one
+    /// manual step with the exact entries. Returns the plugins and settings app.json takes.
+    fn app_config(
+        &mut self,
+        file: &str,
+        plugins: Vec<PluginRequest>,
+        settings: Vec<Setting>,
+    ) -> Result<(Vec<PluginRequest>, Vec<Setting>), PlanError> {
+        let Some(text) = self.current(file)? else {
+            return Ok((plugins, settings));
+        };
+        let mut baseline = text.clone();
+        if let Some(record) = &self.before.project.app_config_plugins {
+            match app_config::remove_plugins(&record.file, &text, &record.insertion)? {
+                Some(restored) if record.file == file => baseline = restored,
+                _ => {
+                    self.conflicts.push(Conflict {
+                        path: record.file.clone(),
+                        reason: "the plugin entries mobigen inserted into the `plugins` array it returns were changed".into(),
+                        manual_step: format!(
+                            "take these inserted texts out by hand, then run again: {}",
+                            record
+                                .insertion
+                                .texts
+                                .iter()
+                                .map(|t| format!("`{}`", t.trim()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                    return Ok((Vec::new(), Vec::new()));
+                }
+            }
+        }
+        let shape = app_config::analyze(file, &baseline)?;
+        let mut unique_plugins: Vec<PluginRequest> = Vec::new();
+        for plugin in plugins {
+            if !unique_plugins.iter().any(|p| p.name == plugin.name) {
+                unique_plugins.push(plugin);
+            }
+        }
+        let mut unique_settings: Vec<Setting> = Vec::new();
+        for setting in settings {
+            if !unique_settings.iter().any(|s| s.path == setting.path) {
+                unique_settings.push(setting);
+            }
+        }
+        let (mut json_plugins, mut manual_plugins) = (Vec::new(), Vec::new());
+        let mut new_text = baseline.clone();
+        let mut record = None;
+        match shape.plugins {
+            PluginsPlace::StaticConfig => json_plugins = unique_plugins,
+            PluginsPlace::Manual => manual_plugins = unique_plugins,
+            PluginsPlace::ArrayLiteral => {
+                let quote = Style::detect(&baseline).quote.as_char();
+                let render = |p: &PluginRequest| {
+                    let name = format!("{quote}{}{quote}", escape_quoted(&p.name, quote));
+                    let text = match &p.options {
+                        Some(options) => format!("[{name}, {options}]"),
+                        None => name,
+                    };
+                    (p.name.clone(), text)
+                };
+                let first: Vec<(String, String)> = unique_plugins
+                    .iter()
+                    .filter(|p| p.first)
+                    .map(render)
+                    .collect();
+                let rest: Vec<(String, String)> = unique_plugins
+                    .iter()
+                    .filter(|p| !p.first)
+                    .map(render)
+                    .collect();
+                if let Some((output, insertion)) =
+                    app_config::insert_plugins(file, &baseline, &first, &rest)?
+                {
+                    new_text = output;
+                    if !insertion.texts.is_empty() {
+                        record = Some(AppConfigRecord {
+                            file: file.to_owned(),
+                            insertion,
+                        });
+                    }
+                } else {
+                    manual_plugins = unique_plugins;
+                }
+            }
+        }
+        let (mut json_settings, mut manual_settings) = (Vec::new(), Vec::new());
+        for setting in unique_settings {
+            let passes = setting.path.first().is_some_and(|key| {
+                shape
+                    .static_keys
+                    .as_ref()
+                    .is_some_and(|keys| keys.passes(key))
+            });
+            if passes {
+                json_settings.push(setting);
+            } else {
+                manual_settings.push(setting);
+            }
+        }
+        if !json_plugins.is_empty() || !json_settings.is_empty() {
+            let what: Vec<String> = json_plugins
+                .iter()
+                .map(|p| format!("plugin `{}`", p.name))
+                .chain(
+                    json_settings
+                        .iter()
+                        .map(|s| format!("`{}`", s.path.join("."))),
+                )
+                .collect();
+            self.notes.push(format!(
+                "{file} passes app.json's config on, so app.json was edited: {}",
+                what.join(", ")
+            ));
+        }
+        if !manual_plugins.is_empty() || !manual_settings.is_empty() {
+            let mut parts = Vec::new();
+            if !manual_plugins.is_empty() {
+                let entries: Vec<String> = manual_plugins
+                    .iter()
+                    .map(|p| match &p.options {
+                        Some(o) => format!("[\"{}\", {o}]", p.name),
+                        None => format!("\"{}\"", p.name),
+                    })
+                    .collect();
+                parts.push(format!(
+                    "add these entries to the `plugins` array of the config it returns: {}",
+                    entries.join(", ")
+                ));
+            }
+            for s in &manual_settings {
+                parts.push(format!(
+                    "set `{}` to {} in the config it returns",
+                    s.path.join("."),
+                    s.value
+                ));
+            }
+            self.manual_steps.push(format!(
+                "{file} is a dynamic config that mobigen cannot edit safely: {}",
+                parts.join("; ")
+            ));
+        }
+        self.after.project.app_config_plugins = record;
+        if new_text != text {
+            self.set(file, Some(new_text));
+        }
+        Ok((json_plugins, json_settings))
     }
 
     /// .gitignore covers `.env*.local` while any connector has secrets in it.
@@ -1140,7 +1280,7 @@ impl<'a> Builder<'a> {
     /// The root module and the root file's insertions.
     fn root(&mut self, warnings: &mut Vec<String>) -> Result<(), PlanError> {
         let enabled = self.enabled_after()?;
-        match generate::root_module(&enabled) {
+        match generate::root_module(&enabled)? {
             Some(module) => {
                 let existing = self.snapshot.text(ROOT_MODULE)?;
                 if existing != Some(module.contents.as_str()) {
@@ -1235,10 +1375,7 @@ impl<'a> Builder<'a> {
                     } else {
                         self.conflicts.push(Conflict {
                             path: conflict.file,
-                            reason: format!(
-                                "{} was changed since it was inserted",
-                                conflict.anchor
-                            ),
+                            reason: conflict.reason,
                             manual_step: conflict.manual_step,
                         });
                     }
@@ -1309,9 +1446,21 @@ impl<'a> Builder<'a> {
             kind,
             changes,
             manual_steps: self.manual_steps,
-            warnings,
+            warnings: self.notes.into_iter().chain(warnings).collect(),
         })
     }
+}
+
+/// `text` with `quote` and backslashes escaped, for a string literal in `quote`s.
+fn escape_quoted(text: &str, quote: char) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == quote || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Files whose values are secret: their diff shows keys, never values.

@@ -8,7 +8,9 @@
 //!
 //! All of it is pure: text in, edits and text out, no IO.
 
+pub mod app_config;
 pub mod edit;
+mod names;
 mod parse;
 pub mod root;
 pub mod root_module;

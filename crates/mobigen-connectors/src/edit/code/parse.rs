@@ -185,7 +185,7 @@ pub(super) fn with_parsed<T: Send>(
 
 /// Runs `work` (which parses at most `len` bytes) on this thread when its stack has room for
 /// [`STACK_PER_BYTE`] per byte, else on a scoped thread with that much stack.
-fn on_parser_stack<T: Send>(
+pub(super) fn on_parser_stack<T: Send>(
     file: &str,
     len: usize,
     work: impl FnOnce() -> Result<T, InjectError> + Send,
@@ -214,7 +214,7 @@ fn on_parser_stack<T: Send>(
 
 /// One parse of `text` (at most [`MAX_PARSE_LEN`] bytes): the module, or the first error's
 /// offset in `text` and message. Errors the parser recovered from count as errors.
-fn parse_module(text: &str, syntax: SourceSyntax) -> Result<Module, (usize, String)> {
+pub(super) fn parse_module(text: &str, syntax: SourceSyntax) -> Result<Module, (usize, String)> {
     // `MAX_PARSE_LEN` keeps every offset far inside u32.
     let end = u32::try_from(text.len()).unwrap_or(u32::MAX - START.0) + START.0;
     let lexer = Lexer::new(
@@ -310,6 +310,29 @@ pub(super) fn check_edited(
         }
     }
     Ok(())
+}
+
+/// I1 for a small file edited as a whole (the dynamic app config): the whole output is parsed;
+/// a failure is [`InjectError::BrokenOutput`].
+pub(super) fn check_whole(
+    file: &str,
+    syntax: SourceSyntax,
+    output: &str,
+) -> Result<(), InjectError> {
+    with_parsed(file, output, syntax, |_| Ok(())).map_err(|error| match error {
+        InjectError::Parse {
+            file,
+            line,
+            column,
+            message,
+        } => InjectError::BrokenOutput {
+            file,
+            line,
+            column,
+            message,
+        },
+        other => other,
+    })
 }
 
 /// One re-parsed window: the index of the untouched statement before it (None: the start of

@@ -35,6 +35,7 @@ use swc_ecma_ast::{
 
 use super::InjectError;
 use super::edit::{Edit, apply_edits};
+use super::names;
 use super::parse::{Outline, Parsed, check_edited, line_column, with_parsed};
 use super::style::Style;
 
@@ -148,19 +149,18 @@ pub enum RootInsert {
 pub struct RootConflict {
     /// The file.
     pub file: String,
-    /// What was looked for (`the import of withConnectors from './src/connectors'`).
+    /// What was looked for (`the import of withConnectors from './src/connectors'`), or the
+    /// place of a use that stops the removal (`` `withConnectors` at line 12, column 5 ``).
     pub anchor: String,
+    /// What is wrong there (`... was changed since it was inserted`, `... is still used ...`).
+    pub reason: String,
     /// What to do by hand.
     pub manual_step: String,
 }
 
 impl std::fmt::Display for RootConflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: {} was changed since it was inserted; {}",
-            self.file, self.anchor, self.manual_step
-        )
+        write!(f, "{}: {}; {}", self.file, self.reason, self.manual_step)
     }
 }
 
@@ -180,7 +180,7 @@ pub enum RootRemove {
 // AST queries.
 
 /// An expression with parentheses and TypeScript type wrappers taken off.
-fn bare(mut expr: &Expr) -> &Expr {
+pub(super) fn bare(mut expr: &Expr) -> &Expr {
     loop {
         expr = match expr {
             Expr::Paren(e) => &e.expr,
@@ -315,45 +315,39 @@ fn imports<'m>(parsed: &'m Parsed<'_>) -> impl Iterator<Item = &'m ImportDecl> {
     })
 }
 
-/// The import of the wrapper from the generated module, if any: the declaration's range and
-/// whether it imports nothing else.
-fn wrapper_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>) -> Option<(Range<usize>, bool)> {
+/// The import of the wrapper from the generated module, if any (under its own name or another:
+/// `import { withConnectors as withConnectors2 }`).
+struct WrapperImport {
+    /// The declaration's range.
+    range: Range<usize>,
+    /// Whether it imports nothing else.
+    sole: bool,
+    /// The local name the wrapper is bound to.
+    local: String,
+}
+
+fn wrapper_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>) -> Option<WrapperImport> {
     imports(parsed).find_map(|import| {
         if import.type_only || str_value(&import.src) != Some(spec.module_specifier) {
             return None;
         }
-        let found = import.specifiers.iter().any(|s| match s {
-            ImportSpecifier::Named(named) => {
-                !named.is_type_only
-                    && &*named.local.sym == spec.wrapper
+        let local = import.specifiers.iter().find_map(|s| match s {
+            ImportSpecifier::Named(named)
+                if !named.is_type_only
                     && named
                         .imported
                         .as_ref()
-                        .map_or(Some(spec.wrapper), export_name)
-                        == Some(spec.wrapper)
+                        .map_or(Some(&*named.local.sym), export_name)
+                        == Some(spec.wrapper) =>
+            {
+                Some(named.local.sym.to_string())
             }
-            _ => false,
-        });
-        found.then(|| (parsed.range(import.span), import.specifiers.len() == 1))
-    })
-}
-
-/// Whether another import binds the wrapper's name.
-fn wrapper_name_imported_elsewhere(
-    parsed: &Parsed<'_>,
-    spec: &WrapSpec<'_>,
-) -> Option<Range<usize>> {
-    imports(parsed).find_map(|import| {
-        if str_value(&import.src) == Some(spec.module_specifier) {
-            return None;
-        }
-        import.specifiers.iter().find_map(|s| {
-            let local = match s {
-                ImportSpecifier::Named(n) => &n.local,
-                ImportSpecifier::Default(d) => &d.local,
-                ImportSpecifier::Namespace(n) => &n.local,
-            };
-            (&*local.sym == spec.wrapper).then(|| parsed.range(local.span))
+            _ => None,
+        })?;
+        Some(WrapperImport {
+            range: parsed.range(import.span),
+            sole: import.specifiers.len() == 1,
+            local,
         })
     })
 }
@@ -381,45 +375,6 @@ enum Target {
     },
     /// `export { default } from '...'`.
     ReExport(ReExport),
-}
-
-/// `registerRootComponent(X)` or `AppRegistry.registerComponent(name, () => X)` as a top-level
-/// statement.
-fn register_call<'m>(parsed: &'m Parsed<'_>) -> Option<(RootShape, &'m Expr)> {
-    parsed.module.body.iter().find_map(|item| {
-        let ModuleItem::Stmt(Stmt::Expr(stmt)) = item else {
-            return None;
-        };
-        let Expr::Call(call) = bare(&stmt.expr) else {
-            return None;
-        };
-        let Callee::Expr(callee) = &call.callee else {
-            return None;
-        };
-        let callee_name = match &**callee {
-            Expr::Ident(i) => Some(&*i.sym),
-            Expr::Member(m) => m.prop.as_ident().map(|p| &*p.sym),
-            _ => None,
-        }?;
-        if call.args.iter().any(|a| a.spread.is_some()) {
-            return None;
-        }
-        match (callee_name, call.args.as_slice()) {
-            ("registerRootComponent", [arg]) => {
-                Some((RootShape::RegisterRootComponent, &*arg.expr))
-            }
-            ("registerComponent", [_, factory]) => {
-                let Expr::Arrow(arrow) = bare(&factory.expr) else {
-                    return None;
-                };
-                arrow
-                    .body
-                    .as_expr()
-                    .map(|body| (RootShape::AppRegistry, &**body))
-            }
-            _ => None,
-        }
-    })
 }
 
 /// What [`find_target`] needs to report a place.
@@ -575,8 +530,26 @@ fn find_target(
     spec: &WrapSpec<'_>,
 ) -> Result<Target, InjectError> {
     let finder = Finder { file, parsed, spec };
-    if let Some((shape, expr)) = register_call(parsed) {
-        return finder.expr(shape, expr, "the root component argument");
+    let calls = names::register_calls(&parsed.module);
+    if let [first, rest @ ..] = calls.as_slice() {
+        if let Some(second) = rest.first() {
+            let (line, column) = line_column(parsed.source, parsed.offset(first.call.lo));
+            let (second_line, _) = line_column(parsed.source, parsed.offset(second.call.lo));
+            return Err(InjectError::UnsupportedRootShape {
+                file: file.to_owned(),
+                line,
+                column,
+                anchor: format!(
+                    "the root component, registered by more than one call (lines {line} and {second_line})"
+                ),
+                manual_step: format!(
+                    "wrap the component of each call by hand, e.g. `registerRootComponent({w}(App))`, and add `import {{ {w} }} from '{m}';`",
+                    w = spec.wrapper,
+                    m = spec.module_specifier
+                ),
+            });
+        }
+        return finder.expr(first.shape, &first.component, "the root component argument");
     }
     for (index, item) in parsed.module.body.iter().enumerate() {
         match item {
@@ -641,7 +614,9 @@ fn manual_step(spec: &WrapSpec<'_>) -> String {
 // ---------------------------------------------------------------------------------------------
 // Rendering and placement.
 
-fn render_import(spec: &WrapSpec<'_>, style: &Style, force_semicolon: bool) -> String {
+/// `import { withConnectors } from './src/connectors';` in the file's quotes and semicolons
+/// (`import { withConnectors as withConnectors2 } ...` when `local` is another name).
+fn render_import(spec: &WrapSpec<'_>, local: &str, style: &Style, force_semicolon: bool) -> String {
     let q = style.quote.as_char();
     let mut specifier = String::with_capacity(spec.module_specifier.len());
     for c in spec.module_specifier.chars() {
@@ -655,7 +630,12 @@ fn render_import(spec: &WrapSpec<'_>, style: &Style, force_semicolon: bool) -> S
     } else {
         ""
     };
-    format!("import {{ {} }} from {q}{specifier}{q}{semi}", spec.wrapper)
+    let binding = if local == spec.wrapper {
+        local.to_owned()
+    } else {
+        format!("{} as {local}", spec.wrapper)
+    };
+    format!("import {{ {binding} }} from {q}{specifier}{q}{semi}")
 }
 
 /// Where the text after a statement ending at `end` lets a new line go.
@@ -685,7 +665,12 @@ fn after_line(source: &str, end: usize) -> AfterLine {
 }
 
 /// The import insertion: offset and text.
-fn place_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>, style: &Style) -> (usize, String) {
+fn place_import(
+    parsed: &Parsed<'_>,
+    spec: &WrapSpec<'_>,
+    local: &str,
+    style: &Style,
+) -> (usize, String) {
     let source = parsed.source;
     let eol = style.line_ending.as_str();
     let body = &parsed.module.body;
@@ -694,12 +679,15 @@ fn place_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>, style: &Style) -> (usi
     if let Some(span) = last_import.or_else(last_directive) {
         let end = parsed.offset(span.hi);
         return match after_line(source, end) {
-            AfterLine::NextLine(at) => (at, format!("{}{eol}", render_import(spec, style, false))),
+            AfterLine::NextLine(at) => (
+                at,
+                format!("{}{eol}", render_import(spec, local, style, false)),
+            ),
             AfterLine::EndOfFile => (
                 source.len(),
-                format!("{eol}{}", render_import(spec, style, false)),
+                format!("{eol}{}", render_import(spec, local, style, false)),
             ),
-            AfterLine::SameLine => (end, format!(" {}", render_import(spec, style, true))),
+            AfterLine::SameLine => (end, format!(" {}", render_import(spec, local, style, true))),
         };
     }
     // No import: at the top, after a shebang and a header comment separated by a blank line.
@@ -714,17 +702,18 @@ fn place_import(parsed: &Parsed<'_>, spec: &WrapSpec<'_>, style: &Style) -> (usi
     }
     let at = header_end(source, start, first);
     if at == source.len() && !source.is_empty() && !source.ends_with('\n') {
-        return (at, format!("{eol}{}", render_import(spec, style, false)));
+        return (
+            at,
+            format!("{eol}{}", render_import(spec, local, style, false)),
+        );
     }
+    let import = render_import(spec, local, style, false);
     if at != parsed.body_start && !source[..at].ends_with('\n') {
         // Not at a line start (after something header_end did not recognise): the import gets
         // a line of its own, which is also what its removal looks for.
-        return (
-            at,
-            format!("{eol}{}{eol}", render_import(spec, style, false)),
-        );
+        return (at, format!("{eol}{import}{eol}"));
     }
-    (at, format!("{}{eol}", render_import(spec, style, false)))
+    (at, format!("{import}{eol}"))
 }
 
 /// Where a module item starts, its decorators included (`@dec export default class App {}`:
@@ -920,11 +909,16 @@ impl Insertions {
 fn insert_edits(
     file: &str,
     parsed: &Parsed<'_>,
-    spec: &WrapSpec<'_>,
+    exported: &WrapSpec<'_>,
 ) -> Result<Planned<RootInsert>, InjectError> {
+    let spec = exported;
     let source = parsed.source;
-    let target = find_target(file, parsed, spec)?;
     let import = wrapper_import(parsed, spec);
+    let (local, target) = wrapper_binding(file, parsed, spec, import.as_ref())?;
+    let spec = &WrapSpec {
+        module_specifier: spec.module_specifier,
+        wrapper: &local,
+    };
     let import_starts = imports(parsed).map(|import| parsed.offset(import.span.lo));
     let style = Style::detect_for_imports(source, import_starts);
 
@@ -961,8 +955,7 @@ fn insert_edits(
     };
 
     if import.is_none() {
-        check_wrapper_name_free(file, parsed, spec, wrapped)?;
-        let (at, text) = place_import(parsed, spec, &style);
+        let (at, text) = place_import(parsed, exported, &local, &style);
         planned.push(InsertionKind::Import, at, text);
         // First among edits at one offset: when the file ends with an import, the binding
         // appended for `export { App as default }` must stay after it, the last statement.
@@ -1095,45 +1088,49 @@ fn wrap_specifier(
     Ok(())
 }
 
-/// Without our import the wrapper's name must not be bound in the file at all; the wrap found
-/// (if `wrapped`) is the only use allowed.
-fn check_wrapper_name_free(
+/// The local name of the wrapper and the wrap's anchor found with it.
+///
+/// With our import, the name it binds. Without it, the wrapper's own name when no identifier
+/// in the file is called that (or when its one use is the wrap at the anchor: only the import
+/// was missing), else the first free `withConnectors2`, `withConnectors3`, ... (the user's
+/// binding keeps its name; ours is imported under the free one).
+fn wrapper_binding(
     file: &str,
     parsed: &Parsed<'_>,
     spec: &WrapSpec<'_>,
-    wrapped: bool,
-) -> Result<(), InjectError> {
-    let source = parsed.source;
-    if let Some(range) = wrapper_name_imported_elsewhere(parsed, spec) {
-        let (line, column) = line_column(source, range.start);
-        return Err(InjectError::NameClash {
-            file: file.to_owned(),
-            line,
-            column,
-            name: spec.wrapper.to_owned(),
-            manual_step: format!(
-                "rename the other `{w}` in this file, then run again (or import `{w}` from '{m}' under another name and wrap the root by hand)",
-                w = spec.wrapper,
-                m = spec.module_specifier
-            ),
-        });
+    import: Option<&WrapperImport>,
+) -> Result<(String, Target), InjectError> {
+    if let Some(import) = import {
+        let local_spec = WrapSpec {
+            module_specifier: spec.module_specifier,
+            wrapper: &import.local,
+        };
+        let target = find_target(file, parsed, &local_spec)?;
+        return Ok((import.local.clone(), target));
     }
-    let mut uses = word_positions(source, spec.wrapper);
-    let allowed = usize::from(wrapped);
-    if let Some(at) = uses.nth(allowed) {
-        let (line, column) = line_column(source, at);
-        return Err(InjectError::NameClash {
-            file: file.to_owned(),
-            line,
-            column,
-            name: spec.wrapper.to_owned(),
-            manual_step: format!(
-                "rename the other `{w}` in this file, then run again",
-                w = spec.wrapper
-            ),
-        });
+    let uses = names::identifier_spans(&parsed.module, spec.wrapper);
+    let target = find_target(file, parsed, spec)?;
+    let only_use_is_the_wrap = match (&target, uses.as_slice()) {
+        (
+            Target::Expr {
+                range,
+                wrapped: true,
+                ..
+            },
+            [only],
+        ) => parsed.offset(only.lo) == range.start,
+        _ => false,
+    };
+    if uses.is_empty() || only_use_is_the_wrap {
+        return Ok((spec.wrapper.to_owned(), target));
     }
-    Ok(())
+    let local = names::free_name(&parsed.module, spec.wrapper);
+    let local_spec = WrapSpec {
+        module_specifier: spec.module_specifier,
+        wrapper: &local,
+    };
+    let target = find_target(file, parsed, &local_spec)?;
+    Ok((local, target))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1195,19 +1192,34 @@ fn removal_edits(
 ) -> Result<Planned<RootRemove>, InjectError> {
     let recorded = Recorded(recorded);
     let eol = Style::line_ending_of(parsed.source).as_str();
+    let exported = spec;
+    // The wrapper's local name: what our import binds, else what the recorded wrap calls.
+    let local = wrapper_import(parsed, exported)
+        .map(|import| import.local)
+        .or_else(|| {
+            recorded
+                .text(InsertionKind::WrapOpen)
+                .and_then(|open| open.strip_suffix('('))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| exported.wrapper.to_owned());
+    let spec = &WrapSpec {
+        module_specifier: exported.module_specifier,
+        wrapper: &local,
+    };
     let mut edits: Vec<Edit> = Vec::new();
     let mut found_any = false;
     let mut shape = RootShape::ImportOnly;
     let mut missing: Option<String> = None;
 
     if recorded.expects(InsertionKind::Import) {
-        match import_removal(parsed, spec, eol, recorded) {
+        match import_removal(parsed, exported, eol, recorded) {
             WrapFound::Edits(import_edits, _) => {
                 found_any = true;
                 edits.extend(import_edits);
             }
             WrapFound::Changed(anchor) => {
-                found_any = found_any || wrapper_import(parsed, spec).is_some();
+                found_any = found_any || wrapper_import(parsed, exported).is_some();
                 missing = Some(anchor);
             }
             WrapFound::Absent => {}
@@ -1246,11 +1258,59 @@ fn removal_edits(
     if let Some(anchor) = missing {
         return Ok(Planned::Done(RootRemove::Conflict(RootConflict {
             file: file.to_owned(),
+            reason: format!("{anchor} was changed since it was inserted"),
             anchor,
             manual_step: format!(
                 "remove the import of `{w}` from '{m}' and the `{w}(...)` wrap by hand",
                 w = spec.wrapper,
                 m = spec.module_specifier
+            ),
+        })));
+    }
+    // Every use of the wrapper's name must go with the snippets: the user's own use elsewhere
+    // would be left calling a name that is no longer imported (and a module that is deleted).
+    let inside_deletion = |at: usize| edits.iter().any(|edit| edit.range.contains(&at));
+    let our_import = wrapper_import(parsed, exported).map(|import| import.range);
+    // An insert that found the wrap already there recorded the import alone: that wrap was in
+    // the file before the insert and stays as it was (found by the fuzz target `inject`).
+    let wrap_was_there = (recorded.is_some()
+        && recorded.expects(InsertionKind::Import)
+        && !wrap_kinds.iter().any(|k| recorded.expects(*k)))
+    .then(|| find_target(file, parsed, spec).ok())
+    .flatten()
+    .and_then(|target| match target {
+        Target::Expr {
+            range,
+            wrapped: true,
+            ..
+        } => Some(range.start),
+        _ => None,
+    });
+    if let Some(span) = names::identifier_spans(&parsed.module, &local)
+        .into_iter()
+        .find(|span| {
+            let at = parsed.offset(span.lo);
+            // Our import's own binding is no use of the name: an import that was there before
+            // the insert (which then added only the wrap) stays as it was.
+            let in_our_import = our_import.as_ref().is_some_and(|r| r.contains(&at));
+            !inside_deletion(at) && !in_our_import && Some(at) != wrap_was_there
+        })
+    {
+        if !recorded.is_some() && wrapper_import(parsed, exported).is_none() {
+            // Nothing recorded and no import of ours: a wrap of that name used elsewhere too
+            // is the user's own (`import { withConnectors } from './legacy'`), not ours.
+            return Ok(Planned::Done(RootRemove::NotPresent));
+        }
+        let (line, column) = line_column(parsed.source, parsed.offset(span.lo));
+        return Ok(Planned::Done(RootRemove::Conflict(RootConflict {
+            file: file.to_owned(),
+            anchor: format!("`{local}` at line {line}, column {column}"),
+            reason: format!(
+                "`{local}` is still used at line {line}, column {column}, outside the import and the wrap mobigen inserted"
+            ),
+            manual_step: format!(
+                "remove or replace that use of `{local}` (the module '{m}' goes away with the last connector), then run remove again",
+                m = exported.module_specifier
             ),
         })));
     }
@@ -1278,8 +1338,10 @@ fn import_removal(
         )
     };
     let range = match wrapper_import(parsed, spec) {
-        Some((range, true)) => range,
-        Some((_, false)) => {
+        Some(WrapperImport {
+            range, sole: true, ..
+        }) => range,
+        Some(_) => {
             return WrapFound::Changed(format!("{} (other names were added to it)", the_import()));
         }
         None if recorded.is_some() => return WrapFound::Changed(the_import()),
@@ -1469,10 +1531,13 @@ fn find_wrap_removal(
             .text(InsertionKind::WrapClose)
             .map_or_else(|| ")".to_owned(), str::to_owned),
     };
-    if let Some((shape, expr)) = register_call(parsed) {
-        return match wrapper_call(bare(wrap_site(expr, spec.wrapper)), spec.wrapper) {
+    if let Some(register) = names::register_calls(&parsed.module).first() {
+        return match wrapper_call(
+            bare(wrap_site(&register.component, spec.wrapper)),
+            spec.wrapper,
+        ) {
             Some((call, arg)) if recorded.expects(InsertionKind::WrapOpen) => {
-                texts.unwrap_call(call, arg, shape)
+                texts.unwrap_call(call, arg, register.shape)
             }
             _ => WrapFound::Absent,
         };
