@@ -453,6 +453,11 @@ export declare class CredentialStore {
    */
   addConnector<K extends string>(projectDir: string, projectId: string, connectorId: K, config: ConnectorConfig<K>, options?: AddConnectorOptions): StoredChange
   /**
+   * As `addConnector`, on the thread pool with a connection of its own: returns a Promise,
+   * and the JS thread does not wait for the project lock, the disk or the store.
+   */
+  addConnectorAsync<K extends string>(projectDir: string, projectId: string, connectorId: K, config: ConnectorConfig<K>, options?: AddConnectorOptions): Promise<StoredChange>
+  /**
    * Updates the stored config of connector `connectorId` in the project and its code, in one
    * step under the project lock; if updating the code fails, the previous credentials become
    * current again. `config` is the complete new config, or with `options.merge` a JSON merge
@@ -462,6 +467,8 @@ export declare class CredentialStore {
    * `writeSecretEnv`, `dryRun`.
    */
   updateConnector(projectDir: string, projectId: string, connectorId: string, config: Record<string, unknown>, options?: UpdateConnectorOptions): StoredChange
+  /** As `updateConnector`, on the thread pool: returns a Promise. */
+  updateConnectorAsync(projectDir: string, projectId: string, connectorId: string, config: Record<string, unknown>, options?: UpdateConnectorOptions): Promise<StoredChange>
   /**
    * Removes connector `connectorId` from the project: the code first, then the stored
    * credentials (every version). An `active` instance is refused (`ILLEGAL_TRANSITION`)
@@ -470,6 +477,8 @@ export declare class CredentialStore {
    * Options: `force`, `dryRun`, `disableActive`.
    */
   removeConnector(projectDir: string, projectId: string, connectorId: string, options?: RemoveConnectorOptions): StoredChange
+  /** As `removeConnector`, on the thread pool: returns a Promise. */
+  removeConnectorAsync(projectDir: string, projectId: string, connectorId: string, options?: RemoveConnectorOptions): Promise<StoredChange>
   /**
    * Enables connector `connectorId` of the project in the store (`active`), under the
    * project lock after recovering an interrupted operation. Returns the instance. Throws

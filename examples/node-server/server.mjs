@@ -12,8 +12,9 @@
 // PROJECT_ID and the folder must resolve inside the root, so no path escapes it. Credentials are
 // stored encrypted in a connector store (SQLite + keyring) and the code is injected into the
 // project; both stay in step: every change goes through the library's store + project protocol
-// (`CredentialStore#addConnector`, `updateConnector`, `removeConnector`), which plans, writes
-// the store, applies, and undoes the store write when applying fails, under the project lock.
+// (`CredentialStore#addConnectorAsync`, `updateConnectorAsync`, `removeConnectorAsync`), which
+// plans, writes the store, applies, and undoes the store write when applying fails, under the
+// project lock, on the thread pool (the server keeps answering while one runs).
 //
 // Run: MOBIGEN_PROJECTS_ROOT=/srv/apps PORT=8080 node server.mjs
 
@@ -252,7 +253,7 @@ export function createConnectorServer(options) {
       // Plan, store, inject, and remove the stored instance again if injecting fails: one call.
       let result
       try {
-        result = store.addConnector(dir, projectId, def.id, body.config, { ifStored: 'refuse' })
+        result = await store.addConnectorAsync(dir, projectId, def.id, body.config, { ifStored: 'refuse' })
       } catch (e) {
         if (e.code === 'ALREADY_EXISTS') {
           throw new HttpError(409, 'ALREADY_EXISTS', `project \`${projectId}\` already has ${def.name}; PATCH .../connectors/${def.id} updates its config`)
@@ -276,7 +277,7 @@ export function createConnectorServer(options) {
       // code change fails, the previous credentials become current again.
       let result
       try {
-        result = store.updateConnector(dir, projectId, def.id, body.config, { merge: true })
+        result = await store.updateConnectorAsync(dir, projectId, def.id, body.config, { merge: true })
       } catch (e) {
         if (e.code === 'NOT_ENABLED') {
           throw new HttpError(404, 'NOT_ENABLED', `project \`${projectId}\` has no ${def.name}; POST .../connectors adds it`)
@@ -295,7 +296,7 @@ export function createConnectorServer(options) {
       const def = connectorOr404(connectorId)
       // Code first, then credentials (an active instance is disabled first): if the second
       // step fails, DELETE again finishes it.
-      const result = store.removeConnector(dir, projectId, def.id, { disableActive: true })
+      const result = await store.removeConnectorAsync(dir, projectId, def.id, { disableActive: true })
       return [200, { success: true, codeChanges: codeChanges(result, def.name, 'Removed') }]
     }],
     ['POST', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)\/test$/, async ({ params: [projectId, connectorId], req }) => {

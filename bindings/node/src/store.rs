@@ -1,24 +1,29 @@
 //! The `CredentialStore` class: connector instances with encrypted credentials (the library's
 //! `CredentialService` over SQLite and a local keyring), as the CLI's store commands use them.
+//! The store + project calls (`addConnector`, `updateConnector`, `removeConnector`) are sync
+//! and async.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use mobigen_connectors::Registry;
 use mobigen_connectors::clock::{Clock, SystemClock};
 use mobigen_connectors::host::location::create_private_file;
 use mobigen_connectors::host::protocol::{
     AddRequest, ConfigChange, IfStored, ProtocolError, StoredProject, instance_json,
 };
 use mobigen_connectors::project::ops::Mode;
+use mobigen_connectors::project::plan::PlanOptions;
 use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
 use mobigen_connectors::store::{CredentialService, InstanceRecord, SqliteStore, Store};
-use napi::Env;
-use napi::bindgen_prelude::Unknown;
+use napi::bindgen_prelude::{AsyncTask, Unknown};
+use napi::{Env, Task};
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::errors::{self, Code, Failure, Outcome};
 use crate::vault::DEFAULT_ACTOR;
-use crate::{args, call, project, registry};
+use crate::{args, call, guarded, json_to_js, project, registry};
 
 type Service = CredentialService<SqliteStore, LocalKeyring, SystemClock>;
 
@@ -30,6 +35,136 @@ type Service = CredentialService<SqliteStore, LocalKeyring, SystemClock>;
 pub struct CredentialStore {
     service: Service,
     actor: String,
+    /// The database and keyring files, which an async call opens again on its worker thread.
+    paths: StorePaths,
+}
+
+/// Where a store lives: its database and its keyring.
+#[derive(Clone)]
+struct StorePaths {
+    store: PathBuf,
+    keyring: PathBuf,
+}
+
+impl StorePaths {
+    /// Opens the service, creating the database (mode 0600) and the keyring when missing.
+    fn open(&self) -> Outcome<Service> {
+        let keyring = LocalKeyring::open_or_create(&self.keyring, SystemClock.now())
+            .map_err(errors::vault)?;
+        create_private_file(&self.store).map_err(|e| {
+            Failure::new(
+                Code::Io,
+                format!(
+                    "cannot create the connector store {}: {e}",
+                    self.store.display()
+                ),
+            )
+        })?;
+        let store = SqliteStore::open(&self.store).map_err(errors::store)?;
+        Ok(CredentialService::new(
+            store,
+            Vault::new(keyring),
+            SystemClock,
+        ))
+    }
+}
+
+/// One call of the store + project protocol (`addConnector`, `updateConnector`,
+/// `removeConnector`), with its arguments read: runs on the JS thread (sync) or on a worker
+/// with a connection of its own (async).
+struct ProjectCall {
+    registry: Arc<Registry>,
+    dir: PathBuf,
+    project_id: String,
+    op: ProjectOp,
+}
+
+enum ProjectOp {
+    Add(AddRequest),
+    Update {
+        connector: String,
+        change: ConfigChange,
+        options: PlanOptions,
+        mode: Mode,
+    },
+    Remove {
+        connector: String,
+        options: PlanOptions,
+        mode: Mode,
+        disable_active: bool,
+    },
+}
+
+impl ProjectCall {
+    /// Reads the project arguments every call takes.
+    fn new(
+        env: &Env,
+        project_dir: Unknown<'_>,
+        project_id: Unknown<'_>,
+        op: ProjectOp,
+    ) -> Outcome<Self> {
+        Ok(ProjectCall {
+            registry: registry::current()?,
+            dir: PathBuf::from(args::non_empty(env, project_dir, "projectDir")?),
+            project_id: args::non_empty(env, project_id, "projectId")?,
+            op,
+        })
+    }
+
+    /// Runs the call through the library's protocol; the result is the CLI's `--json` shape.
+    fn run(self, service: &mut Service, actor: &str) -> Outcome<Value> {
+        let mut project =
+            StoredProject::new(&self.registry, service, &self.dir, &self.project_id, actor);
+        match self.op {
+            ProjectOp::Add(request) => project
+                .add(&request)
+                .map(|outcome| outcome.to_json(request.mode == Mode::DryRun)),
+            ProjectOp::Update {
+                connector,
+                change,
+                options,
+                mode,
+            } => project
+                .update(&connector, change, options, mode)
+                .map(|outcome| outcome.to_json(mode == Mode::DryRun)),
+            ProjectOp::Remove {
+                connector,
+                options,
+                mode,
+                disable_active,
+            } => project
+                .remove(&connector, options, mode, disable_active)
+                .map(|outcome| outcome.to_json(&connector, mode == Mode::DryRun)),
+        }
+        .map_err(errors::protocol)
+    }
+}
+
+/// An async store + project call: opens the store again on the worker thread (SQLite and the
+/// keyring take their locks there), so the JS thread never waits on the project lock.
+pub struct ProjectCallTask {
+    call: Option<ProjectCall>,
+    paths: StorePaths,
+    actor: String,
+}
+
+impl Task for ProjectCallTask {
+    type Output = Outcome<Value>;
+    type JsValue = Unknown<'static>;
+
+    fn compute(&mut self) -> napi::Result<Outcome<Value>> {
+        Ok(match self.call.take() {
+            Some(call) => guarded(|| call.run(&mut self.paths.open()?, &self.actor)),
+            None => Err(Failure::new(Code::Panic, "the task ran twice")),
+        })
+    }
+
+    fn resolve(&mut self, env: Env, output: Outcome<Value>) -> napi::Result<Unknown<'static>> {
+        match output {
+            Ok(value) => json_to_js(&env, &value),
+            Err(failure) => Err(failure.into_js(&env)),
+        }
+    }
 }
 
 impl CredentialStore {
@@ -79,6 +214,99 @@ impl CredentialStore {
         })
     }
 
+    fn run(&mut self, call: ProjectCall) -> Outcome<Value> {
+        call.run(&mut self.service, &self.actor)
+    }
+
+    fn spawn(&self, call: ProjectCall) -> AsyncTask<ProjectCallTask> {
+        AsyncTask::new(ProjectCallTask {
+            call: Some(call),
+            paths: self.paths.clone(),
+            actor: self.actor.clone(),
+        })
+    }
+
+    /// The arguments of `addConnector` after the project's.
+    fn add_op(
+        env: &Env,
+        connector_id: Unknown<'_>,
+        config: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> Outcome<ProjectOp> {
+        let connector = args::string(env, connector_id, "connectorId")?;
+        let valid = Self::validated(env, &connector, config)?;
+        let options = args::optional_object(env, options, "options")?;
+        let options = options.as_ref();
+        args::known_keys(
+            options,
+            &["force", "writeSecretEnv", "dryRun", "supplied", "ifStored"],
+        )?;
+        let if_stored = match options.and_then(|o| o.get("ifStored")) {
+            None | Some(Value::Null) => IfStored::Update,
+            Some(Value::String(s)) if s == "update" => IfStored::Update,
+            Some(Value::String(s)) if s == "refuse" => IfStored::Refuse,
+            Some(_) => {
+                return Err(Failure::argument(
+                    "options.ifStored must be \"update\" or \"refuse\"",
+                ));
+            }
+        };
+        let supplied = project::supplied_option(options)?;
+        let (plan_options, mode) = project::plan_options(options)?;
+        Ok(ProjectOp::Add(AddRequest {
+            config: valid,
+            options: plan_options,
+            supplied,
+            mode,
+            if_stored,
+        }))
+    }
+
+    /// The arguments of `updateConnector` after the project's.
+    fn update_op(
+        env: &Env,
+        connector_id: Unknown<'_>,
+        config: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> Outcome<ProjectOp> {
+        let connector = args::string(env, connector_id, "connectorId")?;
+        let options = args::optional_object(env, options, "options")?;
+        let options = options.as_ref();
+        args::known_keys(options, &["force", "writeSecretEnv", "dryRun", "merge"])?;
+        let change = if args::flag(options, "merge", false)? {
+            ConfigChange::Merge(args::object(env, config, "config")?)
+        } else {
+            ConfigChange::Replace(Self::validated(env, &connector, config)?)
+        };
+        let (options, mode) = project::plan_options(options)?;
+        Ok(ProjectOp::Update {
+            connector,
+            change,
+            options,
+            mode,
+        })
+    }
+
+    /// The arguments of `removeConnector` after the project's.
+    fn remove_op(
+        env: &Env,
+        connector_id: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> Outcome<ProjectOp> {
+        let connector = args::string(env, connector_id, "connectorId")?;
+        let options = args::optional_object(env, options, "options")?;
+        let options = options.as_ref();
+        args::known_keys(options, &["force", "dryRun", "disableActive"])?;
+        let disable_active = args::flag(options, "disableActive", false)?;
+        let (options, mode) = project::plan_options(options)?;
+        Ok(ProjectOp::Remove {
+            connector,
+            options,
+            mode,
+            disable_active,
+        })
+    }
+
     fn validated(
         env: &Env,
         connector_id: &str,
@@ -121,18 +349,11 @@ impl CredentialStore {
                     ));
                 }
             };
-            let keyring =
-                LocalKeyring::open_or_create(&keyring, SystemClock.now()).map_err(errors::vault)?;
-            create_private_file(&store).map_err(|e| {
-                Failure::new(
-                    Code::Io,
-                    format!("cannot create the connector store {}: {e}", store.display()),
-                )
-            })?;
-            let store = SqliteStore::open(&store).map_err(errors::store)?;
+            let paths = StorePaths { store, keyring };
             Ok(CredentialStore {
-                service: CredentialService::new(store, Vault::new(keyring), SystemClock),
+                service: paths.open()?,
                 actor,
+                paths,
             })
         })
     }
@@ -336,35 +557,31 @@ impl CredentialStore {
         options: Option<Unknown<'_>>,
     ) -> napi::Result<Value> {
         call(&env, || {
-            let connector = args::string(&env, connector_id, "connectorId")?;
-            let valid = Self::validated(&env, &connector, config)?;
-            let options = args::optional_object(&env, options, "options")?;
-            let options = options.as_ref();
-            args::known_keys(
-                options,
-                &["force", "writeSecretEnv", "dryRun", "supplied", "ifStored"],
-            )?;
-            let if_stored = match options.and_then(|o| o.get("ifStored")) {
-                None | Some(Value::Null) => IfStored::Update,
-                Some(Value::String(s)) if s == "update" => IfStored::Update,
-                Some(Value::String(s)) if s == "refuse" => IfStored::Refuse,
-                Some(_) => {
-                    return Err(Failure::argument(
-                        "options.ifStored must be \"update\" or \"refuse\"",
-                    ));
-                }
-            };
-            let supplied = project::supplied_option(options)?;
-            let (plan_options, mode) = project::plan_options(options)?;
-            let request = AddRequest {
-                config: valid,
-                options: plan_options,
-                supplied,
-                mode,
-                if_stored,
-            };
-            self.with_project(&env, project_dir, project_id, |p| p.add(&request))
-                .map(|outcome| outcome.to_json(mode == Mode::DryRun))
+            let op = Self::add_op(&env, connector_id, config, options)?;
+            self.run(ProjectCall::new(&env, project_dir, project_id, op)?)
+        })
+    }
+
+    /// As `addConnector`, on the thread pool with a connection of its own: returns a Promise,
+    /// and the JS thread does not wait for the project lock, the disk or the store.
+    #[napi(
+        js_name = "addConnectorAsync",
+        ts_generic_types = "K extends string",
+        ts_args_type = "projectDir: string, projectId: string, connectorId: K, config: ConnectorConfig<K>, options?: AddConnectorOptions",
+        ts_return_type = "Promise<StoredChange>"
+    )]
+    pub fn add_connector_async(
+        &self,
+        env: Env,
+        project_dir: Unknown<'_>,
+        project_id: Unknown<'_>,
+        connector_id: Unknown<'_>,
+        config: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<AsyncTask<ProjectCallTask>> {
+        call(&env, || {
+            let op = Self::add_op(&env, connector_id, config, options)?;
+            Ok(self.spawn(ProjectCall::new(&env, project_dir, project_id, op)?))
         })
     }
 
@@ -390,20 +607,29 @@ impl CredentialStore {
         options: Option<Unknown<'_>>,
     ) -> napi::Result<Value> {
         call(&env, || {
-            let connector = args::string(&env, connector_id, "connectorId")?;
-            let options = args::optional_object(&env, options, "options")?;
-            let options = options.as_ref();
-            args::known_keys(options, &["force", "writeSecretEnv", "dryRun", "merge"])?;
-            let change = if args::flag(options, "merge", false)? {
-                ConfigChange::Merge(args::object(&env, config, "config")?)
-            } else {
-                ConfigChange::Replace(Self::validated(&env, &connector, config)?)
-            };
-            let (plan_options, mode) = project::plan_options(options)?;
-            self.with_project(&env, project_dir, project_id, |p| {
-                p.update(&connector, change, plan_options, mode)
-            })
-            .map(|outcome| outcome.to_json(mode == Mode::DryRun))
+            let op = Self::update_op(&env, connector_id, config, options)?;
+            self.run(ProjectCall::new(&env, project_dir, project_id, op)?)
+        })
+    }
+
+    /// As `updateConnector`, on the thread pool: returns a Promise.
+    #[napi(
+        js_name = "updateConnectorAsync",
+        ts_args_type = "projectDir: string, projectId: string, connectorId: string, config: Record<string, unknown>, options?: UpdateConnectorOptions",
+        ts_return_type = "Promise<StoredChange>"
+    )]
+    pub fn update_connector_async(
+        &self,
+        env: Env,
+        project_dir: Unknown<'_>,
+        project_id: Unknown<'_>,
+        connector_id: Unknown<'_>,
+        config: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<AsyncTask<ProjectCallTask>> {
+        call(&env, || {
+            let op = Self::update_op(&env, connector_id, config, options)?;
+            Ok(self.spawn(ProjectCall::new(&env, project_dir, project_id, op)?))
         })
     }
 
@@ -426,16 +652,28 @@ impl CredentialStore {
         options: Option<Unknown<'_>>,
     ) -> napi::Result<Value> {
         call(&env, || {
-            let connector = args::string(&env, connector_id, "connectorId")?;
-            let options = args::optional_object(&env, options, "options")?;
-            let options = options.as_ref();
-            args::known_keys(options, &["force", "dryRun", "disableActive"])?;
-            let disable_active = args::flag(options, "disableActive", false)?;
-            let (plan_options, mode) = project::plan_options(options)?;
-            self.with_project(&env, project_dir, project_id, |p| {
-                p.remove(&connector, plan_options, mode, disable_active)
-            })
-            .map(|outcome| outcome.to_json(&connector, mode == Mode::DryRun))
+            let op = Self::remove_op(&env, connector_id, options)?;
+            self.run(ProjectCall::new(&env, project_dir, project_id, op)?)
+        })
+    }
+
+    /// As `removeConnector`, on the thread pool: returns a Promise.
+    #[napi(
+        js_name = "removeConnectorAsync",
+        ts_args_type = "projectDir: string, projectId: string, connectorId: string, options?: RemoveConnectorOptions",
+        ts_return_type = "Promise<StoredChange>"
+    )]
+    pub fn remove_connector_async(
+        &self,
+        env: Env,
+        project_dir: Unknown<'_>,
+        project_id: Unknown<'_>,
+        connector_id: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<AsyncTask<ProjectCallTask>> {
+        call(&env, || {
+            let op = Self::remove_op(&env, connector_id, options)?;
+            Ok(self.spawn(ProjectCall::new(&env, project_dir, project_id, op)?))
         })
     }
 

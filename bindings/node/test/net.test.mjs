@@ -10,21 +10,15 @@ import {
 } from '@mobigen/connectors'
 import fixtures from '../testlib/fixtures.cjs'
 import mock from '../testlib/mock-service.cjs'
+import throws from '../testlib/throws.cjs'
 
 const { copySampleApp, readTree, sampleConfig, tempDir } = fixtures
 const { startMockService } = mock
+const { rejectsCode } = throws
 const stripe = sampleConfig('stripe')
 
 /** Options pointing `service` at the mock (and allowing the loopback address for it). */
 const at = (service, base) => ({ apiBases: { [service]: base }, allowLocalNetwork: [service] })
-
-async function rejectsCode(promise, code) {
-  let caught
-  await assert.rejects(promise, (e) => ((caught = e), true))
-  assert.ok(caught instanceof Error, `not an Error: ${caught}`)
-  assert.equal(caught.code, code, caught.message)
-  return caught
-}
 
 function throwsType(fn) {
   let caught

@@ -12,7 +12,7 @@ import throws from '../testlib/throws.cjs'
 const { copySampleApp, sampleConfig, tempDir } = fixtures
 const stripe = sampleConfig('stripe')
 
-const { throwsCode } = throws
+const { throwsCode, rejectsCode } = throws
 
 /** Every entry below `dir`: relative path -> contents (a symbolic link: `-> target`). */
 function tree(dir) {
@@ -182,4 +182,43 @@ test('bad arguments of the protocol calls are TypeErrors naming them; nothing is
   }
   assert.deepEqual(tree(app), before)
   assert.equal(store.getInstance(id).credentialsVersion, 1)
+})
+
+test('the async protocol calls run on the thread pool and agree with the sync ones', async () => {
+  const work = tempDir()
+  const app = copySampleApp(work)
+  const store = CredentialStore.open(path.join(work, 'connectors.db'), path.join(work, 'keyring.json'), { actor: 'node-test' })
+  const firebase = sampleConfig('firebase')
+  // Two adds at once on one project: the project lock orders them; both land.
+  const pending = [
+    store.addConnectorAsync(app, 'prj-1', 'stripe', stripe),
+    store.addConnectorAsync(app, 'prj-1', 'firebase', firebase),
+  ]
+  assert.ok(pending.every((p) => p instanceof Promise))
+  const added = await Promise.all(pending)
+  assert.deepEqual(added.map((a) => a.store.action), ['created', 'created'])
+  assert.ok(!JSON.stringify(added).includes(stripe.secretKey))
+  const connectors = fs.readFileSync(path.join(app, 'src', 'connectors.tsx'), 'utf8')
+  assert.match(connectors, /stripe/i)
+  assert.match(connectors, /firebase/i)
+  // The sync store sees what the async calls wrote (they used connections of their own).
+  const id = store.findInstance('prj-1', 'stripe').id
+  assert.equal(id, added[0].store.instanceId)
+  const updated = await store.updateConnectorAsync(app, 'prj-1', 'stripe', { currency: 'eur' }, { merge: true })
+  assert.deepEqual([updated.store.action, updated.store.credentialsVersion], ['rotated', 2])
+  assert.equal(store.decryptCredentials(id, 'node test: after the async merge').secretKey, stripe.secretKey)
+  // Errors of the protocol reject the Promise with the same codes; bad arguments throw at once.
+  await rejectsCode(store.addConnectorAsync(app, 'prj-1', 'stripe', stripe, { ifStored: 'refuse' }), 'ALREADY_EXISTS')
+  throwsCode(() => store.removeConnectorAsync(app, 'prj-1', 'stripe', { nope: 1 }), 'INVALID_ARGUMENT', TypeError)
+  const before = tree(app)
+  const dry = await store.removeConnectorAsync(app, 'prj-1', 'stripe', { dryRun: true })
+  assert.equal(dry.store, null)
+  assert.deepEqual(tree(app), before)
+  const removed = await Promise.all([
+    store.removeConnectorAsync(app, 'prj-1', 'stripe'),
+    store.removeConnectorAsync(app, 'prj-1', 'firebase'),
+  ])
+  assert.deepEqual(removed.map((r) => r.store.action), ['removed', 'removed'])
+  assert.ok(!fs.existsSync(path.join(app, 'src', 'connectors.tsx')))
+  assert.deepEqual(store.listInstances('prj-1').map((i) => i.status), ['removed', 'removed'])
 })

@@ -13,4 +13,13 @@ function throwsCode(fn, code, type = Error) {
   return caught
 }
 
-module.exports = { throwsCode }
+/** Awaits `promise`, which must reject with an Error whose `code` is `code`; returns it. */
+async function rejectsCode(promise, code) {
+  let caught
+  await assert.rejects(promise, (e) => ((caught = e), true))
+  assert.ok(caught instanceof Error, `not an Error: ${caught}`)
+  assert.equal(caught.code, code, caught.message)
+  return caught
+}
+
+module.exports = { throwsCode, rejectsCode }

@@ -83,6 +83,15 @@ async function service(): Promise<number> {
   const updated: StoredChange = store.updateConnector('/app', 'p', 'stripe', { currency: 'eur' }, { merge: true })
   const removed: StoredChange = store.removeConnector('/app', 'p', 'stripe', { disableActive: true })
   const enabled: Instance = store.enableConnector('/app', 'p', 'stripe')
+  const later: Promise<StoredChange> = store.addConnectorAsync('/app', 'p', 'stripe', stripe)
+  // @ts-expect-error: the async add is typed by the connector id as well.
+  store.addConnectorAsync('/app', 'p', 'supabase', stripe)
+  const pending: Promise<StoredChange>[] = [
+    later,
+    store.updateConnectorAsync('/app', 'p', 'stripe', { currency: 'eur' }, { merge: true }),
+    store.removeConnectorAsync('/app', 'p', 'stripe', { dryRun: true }),
+  ]
+  if (pending.length === 0) return 0
   const version: number | undefined = added.store?.credentialsVersion ?? updated.store?.credentialsVersion
   if (removed.store?.action === 'removed' && enabled.status === 'active') return version ?? 0
   try {
