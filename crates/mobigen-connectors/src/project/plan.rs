@@ -6,7 +6,7 @@
 //! result depends only on the set of enabled connectors and their configs (I4, I5), adding the
 //! same connector twice changes nothing (I2), and removing the last one restores the baseline (I3).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -554,28 +554,94 @@ fn resolve_options(options: &Value, config: &Value, features: &[&str]) -> Option
 /// I1 for a connector's templates: every rendered source file parses. A connector defined as
 /// data could render code that does not (a `.tsx` body into a `.ts` target, a broken
 /// conditional); that is refused before anything is written.
+///
+/// Texts that parsed are remembered ([`ParsedTexts`]): a host that plans again and again (a
+/// server, a fuzz target) renders the same files each time, and the same text parses again.
 fn check_rendered<'f>(
     connector: &str,
     files: impl Iterator<Item = &'f GeneratedFile>,
 ) -> Result<(), PlanError> {
-    for file in files.filter(|f| SourceSyntax::from_path(&f.path).is_ok()) {
-        crate::edit::code::check_syntax(&file.path, &file.contents).map_err(|error| {
-            PlanError::Template {
-                connector: connector.to_owned(),
-                file: file.path.clone(),
-                reason: match error {
-                    InjectError::Parse {
-                        line,
-                        column,
-                        message,
-                        ..
-                    } => format!("{line}:{column}: {message}"),
-                    other => other.to_string(),
-                },
+    let files: Vec<&GeneratedFile> = files
+        .filter(|f| SourceSyntax::from_path(&f.path).is_ok())
+        .collect();
+    let unchecked: Vec<(&str, &str)> = {
+        let parsed = ParsedTexts::shared();
+        files
+            .iter()
+            .filter(|f| !parsed.contains(&f.path, &f.contents))
+            .map(|f| (f.path.as_str(), f.contents.as_str()))
+            .collect()
+    };
+    match crate::edit::code::check_syntax_each(&unchecked) {
+        Ok(()) => {
+            let mut parsed = ParsedTexts::shared();
+            for (path, contents) in unchecked {
+                parsed.insert(path, contents);
             }
-        })?;
+            Ok(())
+        }
+        Err((index, error)) => Err(PlanError::Template {
+            connector: connector.to_owned(),
+            file: unchecked[index].0.to_owned(),
+            reason: match error {
+                InjectError::Parse {
+                    line,
+                    column,
+                    message,
+                    ..
+                } => format!("{line}:{column}: {message}"),
+                other => other.to_string(),
+            },
+        }),
     }
-    Ok(())
+}
+
+/// Rendered texts known to parse, by syntax and exact contents, up to [`ParsedTexts::MAX_BYTES`]
+/// (then it starts over).
+#[derive(Default)]
+struct ParsedTexts {
+    by_syntax: HashMap<SourceSyntax, HashSet<Box<str>>>,
+    bytes: usize,
+}
+
+impl ParsedTexts {
+    const MAX_BYTES: usize = 16 << 20;
+
+    /// The process's set (a poisoned lock only means another thread panicked mid-insert: the
+    /// set holds whole entries, so it is still right).
+    fn shared() -> std::sync::MutexGuard<'static, ParsedTexts> {
+        static SHARED: std::sync::OnceLock<std::sync::Mutex<ParsedTexts>> =
+            std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn contains(&self, path: &str, text: &str) -> bool {
+        SourceSyntax::from_path(path).is_ok_and(|syntax| {
+            self.by_syntax
+                .get(&syntax)
+                .is_some_and(|texts| texts.contains(text))
+        })
+    }
+
+    fn insert(&mut self, path: &str, text: &str) {
+        let Ok(syntax) = SourceSyntax::from_path(path) else {
+            return;
+        };
+        if self.bytes + text.len() > Self::MAX_BYTES {
+            *self = ParsedTexts::default();
+        }
+        if self
+            .by_syntax
+            .entry(syntax)
+            .or_default()
+            .insert(text.into())
+        {
+            self.bytes += text.len();
+        }
+    }
 }
 
 /// The lock entry, generated files, config files and env values of one connector with its
@@ -1591,5 +1657,55 @@ mod redact_tests {
             "A=[redacted]\nKEY=[redacted]\nB=[redacted]\nC=[redacted]\n# note=kept\n"
         );
         assert!(!redacted.contains("SECRETLINE"));
+    }
+}
+
+#[cfg(test)]
+mod check_rendered_tests {
+    use super::{GeneratedFile, ParsedTexts, PlanError, check_rendered};
+
+    fn file(path: &str, contents: &str) -> GeneratedFile {
+        GeneratedFile {
+            path: path.into(),
+            contents: contents.into(),
+        }
+    }
+
+    /// The first file that does not parse is named, also after its neighbours were remembered,
+    /// and a text remembered for `.ts` is parsed again as `.tsx`.
+    #[test]
+    fn remembered_texts_never_hide_a_failure() {
+        let good = file("src/a.ts", "export const a = 1;\n");
+        let bad = file("src/b.ts", "export const b = ;\n");
+        assert!(check_rendered("x", [&good].into_iter()).is_ok());
+        for _ in 0..2 {
+            let error = check_rendered("x", [&good, &bad, &good].into_iter());
+            assert!(
+                matches!(&error, Err(PlanError::Template { file, reason, .. })
+                    if file == "src/b.ts" && reason.starts_with("1:")),
+                "{error:?}"
+            );
+        }
+        let generic = "const f = <T,>(x: T) => x;\n";
+        assert!(check_rendered("x", [&file("src/g.ts", generic)].into_iter()).is_ok());
+        assert!(ParsedTexts::shared().contains("src/g.ts", generic));
+        assert!(!ParsedTexts::shared().contains("src/g.tsx", generic));
+        let cast = "const y = <number>x;\n";
+        assert!(check_rendered("x", [&file("src/c.ts", cast)].into_iter()).is_ok());
+        assert!(check_rendered("x", [&file("src/c.tsx", cast)].into_iter()).is_err());
+    }
+
+    #[test]
+    fn the_set_starts_over_when_full() {
+        let mut texts = ParsedTexts::default();
+        let big = "x".repeat(ParsedTexts::MAX_BYTES / 2 + 1);
+        texts.insert("a.ts", &big);
+        assert!(texts.contains("a.ts", &big));
+        texts.insert("b.ts", &format!("{big}y"));
+        assert!(
+            !texts.contains("a.ts", &big),
+            "over the limit: started over"
+        );
+        assert_eq!(texts.bytes, big.len() + 1);
     }
 }

@@ -21,7 +21,7 @@ use std::ops::Range;
 pub use edit::{Edit, apply_edits};
 pub use root::{
     Insertion, InsertionKind, ReExport, RootConflict, RootEdit, RootInsert, RootRemove, RootShape,
-    SourceSyntax, WrapSpec, check_syntax, plan_root_insert, plan_root_remove,
+    SourceSyntax, WrapSpec, check_syntax, check_syntax_each, plan_root_insert, plan_root_remove,
 };
 pub use style::{Indent, LineEnding, Quote, Style};
 

@@ -151,6 +151,28 @@ pub fn check_syntax(file: &str, source: &str) -> Result<(), InjectError> {
     with_parsed(file, source, SourceSyntax::from_path(file)?, |_| Ok(()))
 }
 
+/// [`check_syntax`] for each `(file, source)` in turn, stopping at the first error. The parses
+/// share one stack sized for the largest source, so many files do not cost a thread each.
+///
+/// # Errors
+/// The index of the first file that fails, and its error as from [`check_syntax`].
+pub fn check_syntax_each(files: &[(&str, &str)]) -> Result<(), (usize, InjectError)> {
+    let Some((largest, source)) = files.iter().max_by_key(|(_, source)| source.len()) else {
+        return Ok(());
+    };
+    let mut failed = 0;
+    on_parser_stack(largest, source.len().min(MAX_PARSE_LEN), || {
+        files
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, (file, source))| {
+                failed = i;
+                check_syntax(file, source)
+            })
+    })
+    .map_err(|error| (failed, error))
+}
+
 /// Parses `source` as a module and hands the result to `work`, on a stack deep enough for any
 /// nesting the text can hold (the parse, `work`'s walks and the drop of the tree all run
 /// there). The BOM is not shown to the parser.

@@ -39,7 +39,7 @@ use super::names;
 use super::parse::{Outline, Parsed, check_edited, line_column, with_parsed};
 use super::style::Style;
 
-pub use super::parse::{SourceSyntax, check_syntax};
+pub use super::parse::{SourceSyntax, check_syntax, check_syntax_each};
 
 /// What to insert: the generated module's import specifier and the wrapper it exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
