@@ -630,18 +630,7 @@ fn any_other_dynamic_app_config_gets_one_manual_step_without_duplicates() {
 fn expo_router_projects_get_api_routes_and_server_output() {
     let registry = registry();
     let app = sample_app();
-    let package = std::fs::read_to_string(app.path().join("package.json")).expect("read");
-    std::fs::write(
-        app.path().join("package.json"),
-        package.replace("\"main\": \"index.ts\"", "\"main\": \"expo-router/entry\""),
-    )
-    .expect("w");
-    std::fs::create_dir_all(app.path().join("app")).expect("mkdir");
-    std::fs::write(
-        app.path().join("app/_layout.tsx"),
-        "import { Stack } from 'expo-router';\n\nexport default function RootLayout() {\n  return <Stack />;\n}\n",
-    )
-    .expect("w");
+    make_router_app(app.path());
     let before = files(app.path());
     add(&registry, app.path(), "stripe");
     let after = files(app.path());
@@ -654,6 +643,47 @@ fn expo_router_projects_get_api_routes_and_server_output() {
     assert!(text(&after, "app.json").contains("\"output\": \"server\""));
     remove(&registry, app.path(), "stripe");
     assert_eq!(files(app.path()), before);
+}
+
+/// The deep links the connectors create (`Linking.createURL('auth-callback')`) open as routes in
+/// an Expo Router app: each has a route file there, which sends the user on to `/`, instead of
+/// "Unmatched Route". An app without Expo Router gets none.
+#[test]
+fn deep_link_routes_exist_in_router_apps_only() {
+    let registry = registry();
+    let routes = [
+        ("stripe", "src/services/stripe.ts", "stripe-redirect"),
+        ("supabase", "src/services/supabase-auth.ts", "auth-callback"),
+    ];
+    let plain = sample_app();
+    let router = sample_app();
+    make_router_app(router.path());
+    let before = files(router.path());
+    for (id, _, _) in routes {
+        add(&registry, plain.path(), id);
+        add(&registry, router.path(), id);
+    }
+    let (plain_files, router_files) = (files(plain.path()), files(router.path()));
+    for (id, service, route) in routes {
+        assert!(
+            text(&router_files, service).contains(&format!("Linking.createURL('{route}')")),
+            "{id}: the service names the deep link {route}"
+        );
+        let file = format!("app/{route}.tsx");
+        let screen = text(&router_files, &file);
+        assert!(
+            screen.contains("<Redirect href=\"/\" />"),
+            "{file}: {screen}"
+        );
+        assert!(
+            !plain_files.keys().any(|path| path.contains(route)),
+            "{id}: no route file without Expo Router"
+        );
+    }
+    for (id, _, _) in routes {
+        remove(&registry, router.path(), id);
+    }
+    assert_eq!(files(router.path()), before);
 }
 
 #[test]

@@ -366,6 +366,10 @@ pub enum TemplateKind {
     Types,
     /// Server-only code (API routes, request handlers).
     Server,
+    /// A screen route of an Expo Router app, `target` relative to the router folder (`app/` or
+    /// `src/app/`); not generated in an app without Expo Router. For the deep links the
+    /// connector's code creates (`<scheme>://auth-callback`): the router opens them as routes.
+    Route,
 }
 
 /// A file generated into the app from a template in the connector folder.

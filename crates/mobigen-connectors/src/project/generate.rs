@@ -104,11 +104,12 @@ pub fn connector_files(
         .iter()
         .filter(|t| t.when.iter().all(|f| features.contains(&f.as_str())))
         .filter_map(|t| {
-            let body = template::render(connector.template(&t.source)?, &context);
             let path = match t.kind {
                 TemplateKind::Server => format!("{}/{}", layout.server_dir(), t.target),
+                TemplateKind::Route => format!("{}/{}", layout.router_dir.as_ref()?, t.target),
                 _ => t.target.clone(),
             };
+            let body = template::render(connector.template(&t.source)?, &context);
             Some(GeneratedFile {
                 path,
                 contents: with_header(&def.id, &body),
