@@ -993,7 +993,16 @@ pub(crate) fn remove_child(text: &str, container: &Node, index: usize, empty_inn
     if let Some(comma) = comma_after(text, spans[index].1)
         && let Some(previous_comma) = comma_after(text, previous.1)
     {
-        let (start, _) = after_trailing_comma(text, previous_comma);
+        // The insert put the child on a line of its own (before the line break that ends the
+        // previous comma's line) only if that line break follows the child's comma now; else
+        // the child and its separator went right after the previous comma.
+        let (own_line_start, own_line) = after_trailing_comma(text, previous_comma);
+        let line_break_follows = matches!(text.as_bytes().get(comma + 1), Some(b'\r' | b'\n'));
+        let start = if own_line && line_break_follows {
+            own_line_start
+        } else {
+            previous_comma + 1
+        };
         return Edit {
             start,
             end: comma + 1,

@@ -491,6 +491,26 @@ fn creates_expo_and_plugins() {
 }
 
 #[test]
+fn a_member_after_a_trailing_comma_and_blanks_is_removed_exactly() {
+    // Found by libFuzzer (json_edit): app.json read as JSON5 with `"ne": "ccon", }`; the
+    // plugins member went in after the comma and took the blanks before `}` with it on removal.
+    for text in [
+        "{\n  \"expo\": {  \n  \"ne\": \"ccon\", }\n}\n",
+        "{\"expo\": {\"name\": \"a\",   }}",
+        "{\"expo\": {\"name\": \"a\",\n\t}}",
+        "{\"expo\": {\"name\": \"a\", /* c */ }}",
+        "{\"name\": \"bare\",  }",
+    ] {
+        let (out, changes) = add_plugins(text, &stripe(), PINNED).unwrap();
+        assert_eq!(
+            remove_plugins(&out, &changes, &[]).unwrap(),
+            text,
+            "{out:?}"
+        );
+    }
+}
+
+#[test]
 fn revenuecat_style_connector_without_plugins_changes_nothing() {
     let (out, changes) = add_plugins(APP, &[], PINNED).unwrap();
     assert_eq!(out, APP);
