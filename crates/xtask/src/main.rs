@@ -689,6 +689,22 @@ fn node_pack_smoke() -> anyhow::Result<(u64, u64)> {
     )
 }
 
+/// The `[profile...]` tables of a manifest, with the lines up to the next other table.
+fn profile_sections(manifest: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            inside = line.starts_with("[profile.");
+        }
+        if inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// The library crate as crates.io would get it: `cargo package` packs it (the embedded
 /// connectors included, see its `include` list), then the packed crate, unpacked under
 /// `target/package-verify/`, is built on its own, reading nothing from outside the tarball.
@@ -728,15 +744,16 @@ fn crate_package() -> anyhow::Result<()> {
         &[],
     )?;
     let hack = root.join("crates/workspace-hack");
+    let root_manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
     let manifest = format!(
         "# Written by `cargo xtask test`: builds the packed crate {name} on its own.\n\
          [package]\nname = \"verify-packed-crate\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
          publish = false\n\n[lib]\npath = \"lib.rs\"\n\n[dependencies]\n\
          mobigen-connectors = {{ path = \"{name}\" }}\nworkspace-hack = {{ path = {hack:?} }}\n\n\
          [workspace]\n\n\
-         # Must match `[profile.dev.package.\"*\"]` in the root Cargo.toml.\n\
-         [profile.dev.package.\"*\"]\nopt-level = 1\n",
+         # The root Cargo.toml's profiles, so the dependencies built there are reused.\n{profiles}",
         hack = path_str(&hack)?,
+        profiles = profile_sections(&root_manifest),
     );
     std::fs::write(verify.join("Cargo.toml"), manifest)?;
     std::fs::write(verify.join("lib.rs"), "//! Builds the packed crate.\n")?;
