@@ -860,7 +860,12 @@ fn skip_trivia(text: &str, mut pos: usize) -> usize {
     let bytes = text.as_bytes();
     loop {
         match bytes.get(pos) {
-            Some(b' ' | b'\t' | b'\n' | b'\r') => pos += 1,
+            Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) => pos += 1,
+            // JSON5's other white space (U+FEFF, U+00A0, U+2028, ...), as `Parser::skip_ws`.
+            Some(b) if *b >= 0x80 => match text[pos..].chars().next() {
+                Some(c) if c.is_whitespace() || c == '\u{feff}' => pos += c.len_utf8(),
+                _ => return pos,
+            },
             Some(b'/') if bytes.get(pos + 1) == Some(&b'/') => {
                 pos = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
             }

@@ -511,6 +511,34 @@ fn a_member_after_a_trailing_comma_and_blanks_is_removed_exactly() {
 }
 
 #[test]
+fn json5_white_space_before_a_comma_is_white_space() {
+    // Found by libFuzzer (json_edit): a U+FEFF between a member and its comma hid the comma, so
+    // the separator copied for a new member held it (`true,\u{feff},`), and the output did not
+    // parse.
+    for space in ["\u{feff}", "\u{a0}", "\u{2028}", "\u{b}"] {
+        let text = format!("{{\n  \"name\": \"a\"{space},\n  \"slug\": true\n}}\n");
+        let (out, change) = set_expo_config(&text, &["web", "output"], &json!("server"))
+            .unwrap_or_else(|e| panic!("{space:?}: {e}"));
+        assert!(
+            syntax::parse_document(APP_JSON, &out).is_ok(),
+            "{space:?}: {out}"
+        );
+        assert!(
+            out.contains("\"slug\": true,\n  \"web\""),
+            "{space:?}: {out}"
+        );
+        let (again, _) = set_expo_config(&out, &["web", "output"], &json!("server"))
+            .unwrap_or_else(|e| panic!("{space:?}: {e}"));
+        assert_eq!(again, out, "{space:?}");
+        assert_eq!(
+            unset_path(APP_JSON, &out, &change).unwrap(),
+            text,
+            "{space:?}"
+        );
+    }
+}
+
+#[test]
 fn revenuecat_style_connector_without_plugins_changes_nothing() {
     let (out, changes) = add_plugins(APP, &[], PINNED).unwrap();
     assert_eq!(out, APP);
