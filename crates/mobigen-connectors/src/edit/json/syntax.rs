@@ -697,10 +697,15 @@ fn detect_in(text: &str, node: &Node, unit: &mut Option<String>, colon: &mut Opt
     }
     let (open, first) = match node {
         Node::Object { open, members, .. } => {
+            let blank = |s: &str| s.bytes().all(|b| b == b' ' || b == b'\t');
             if let Some(m) = members.first()
                 && colon.is_none()
+                && let between = &text[m.key_end..m.value.start()]
+                && between
+                    .split_once(':')
+                    .is_some_and(|(before, after)| blank(before) && blank(after))
             {
-                *colon = Some(text[m.key_end..m.value.start()].to_owned());
+                *colon = Some(between.to_owned());
             }
             (*open, members.first().map(|m| m.key_start))
         }
@@ -714,8 +719,10 @@ fn detect_in(text: &str, node: &Node, unit: &mut Option<String>, colon: &mut Opt
         if let Some(nl) = ws.rfind('\n') {
             let child = &ws[nl + 1..];
             let parent = line_indent(text, open);
+            // Only blanks: a comment before the first child is no indent.
             if let Some(extra) = child.strip_prefix(parent)
                 && !extra.is_empty()
+                && extra.bytes().all(|b| b == b' ' || b == b'\t')
             {
                 *unit = Some(extra.to_owned());
             }

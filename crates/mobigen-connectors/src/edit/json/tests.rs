@@ -869,3 +869,23 @@ proptest! {
         prop_assert!(add_plugins(broken, &stripe(), PINNED).is_err());
     }
 }
+
+#[test]
+fn comments_are_not_taken_for_the_indent_or_the_colon() {
+    // Found by libFuzzer (json_edit): a block comment that ends on the first member's line was
+    // taken for the indent unit and copied in front of every inserted line.
+    let text = "{\n /* a\nb */\"name\": \"a\",  \n}\n";
+    let (out, changes) = add_plugins(text, &stripe(), PINNED).unwrap();
+    assert_eq!(out.matches("*/").count(), 1, "{out}");
+    assert!(
+        out.contains("\n  [\n    \"@stripe/stripe-react-native\","),
+        "{out}"
+    );
+    let (again, _) = add_plugins(&out, &stripe(), PINNED).unwrap();
+    assert_eq!(again, out);
+    assert_eq!(remove_plugins(&out, &changes, &[]).unwrap(), text);
+    // A comment between a key and its colon is not copied into new members.
+    let text = "{\"expo\": {\"name\" /* c */ : \"a\"}}";
+    let (out, _) = add_plugins(text, &stripe(), PINNED).unwrap();
+    assert_eq!(out.matches("/* c */").count(), 1, "{out}");
+}
