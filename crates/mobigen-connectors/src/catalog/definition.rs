@@ -568,9 +568,9 @@ pub struct HttpCheck {
     pub body: Option<RequestBody>,
     /// Status codes that mean success.
     pub expect_status: Vec<u16>,
-    /// Values to extract from a JSON response: name -> JSON pointer.
+    /// Values to extract from a JSON response: name -> where the value is.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub extract: BTreeMap<String, String>,
+    pub extract: BTreeMap<String, ExtractFrom>,
     /// Only run when this condition holds for the config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<Condition>,
@@ -589,6 +589,38 @@ pub struct HttpCheck {
     /// only retried after a 429, which means the service did not act on it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotent: Option<bool>,
+}
+
+/// Where an extracted value is read in a JSON answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ExtractFrom {
+    /// One JSON pointer (`/idToken`).
+    Pointer(String),
+    /// JSON pointers tried in order, the first present wins: for a service whose answer has
+    /// two shapes (Supabase's sign-up returns the user itself, or a session holding it).
+    FirstOf(Vec<String>),
+}
+
+impl ExtractFrom {
+    /// The pointers, in the order they are tried.
+    pub fn pointers(&self) -> &[String] {
+        match self {
+            Self::Pointer(pointer) => std::slice::from_ref(pointer),
+            Self::FirstOf(pointers) => pointers,
+        }
+    }
+
+    /// The first value found in `json`.
+    pub fn find<'v>(&self, json: &'v Value) -> Option<&'v Value> {
+        self.pointers().iter().find_map(|p| json.pointer(p))
+    }
+}
+
+impl std::fmt::Display for ExtractFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.pointers().join(" or "))
+    }
 }
 
 /// An extracted value that must equal a config value.

@@ -512,8 +512,8 @@ impl<'a> Run<'a> {
         if (200..300).contains(&reply.status)
             && let Some(json) = &json
         {
-            for (name, pointer) in &check.extract {
-                if let Some(value) = json.pointer(pointer) {
+            for (name, from) in &check.extract {
+                if let Some(value) = from.find(json) {
                     if is_secret_name(name) {
                         self.masker.add(&value_text(value));
                     }

@@ -46,6 +46,25 @@ impl MockResponse {
         }
     }
 
+    /// Accepts a WebSocket handshake (`101 Switching Protocols`), then closes the connection.
+    pub fn websocket_accepted() -> MockResponse {
+        MockResponse {
+            status: 101,
+            headers: vec![
+                ("Upgrade".into(), "websocket".into()),
+                ("Connection".into(), "Upgrade".into()),
+                // Not derived from the request's key: no client under test checks it.
+                (
+                    "Sec-WebSocket-Accept".into(),
+                    "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".into(),
+                ),
+            ],
+            body: String::new(),
+            delay: Duration::ZERO,
+            drop_connection: false,
+        }
+    }
+
     /// Closes the connection after reading the request, without answering.
     pub fn dropped() -> MockResponse {
         MockResponse {
@@ -237,6 +256,7 @@ fn read_request(stream: &TcpStream) -> Option<RecordedRequest> {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        101 => "Switching Protocols",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -288,11 +308,16 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
         return;
     }
     let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {} {}\r\n",
         response.status,
-        reason(response.status),
-        response.body.len()
+        reason(response.status)
     );
+    if response.status != 101 {
+        head.push_str(&format!(
+            "Content-Length: {}\r\nConnection: close\r\n",
+            response.body.len()
+        ));
+    }
     for (name, value) in &response.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }

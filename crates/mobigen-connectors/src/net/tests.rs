@@ -1694,3 +1694,259 @@ async fn supabase_storage_upload_uploads_then_deletes_the_file() {
         "{report:?}"
     );
 }
+
+#[tokio::test]
+async fn supabase_email_sign_up_signs_up_and_deletes_the_user_with_the_secret_key() {
+    let registry = registry();
+    let supabase = lookup(&registry, "supabase");
+    let secret = "sb_secret_xyz789";
+    let with_secret = || supabase_config(&registry, json!({"serviceRoleKey": secret}));
+    let params = BTreeMap::from([("emailDomain".to_string(), json!("mobigen.dev"))]);
+    // Email confirmation on: the answer is the user itself.
+    let user_id = "8f3c2a1e-0000-4000-8000-000000000001";
+    let server = MockServer::start();
+    server.on(
+        "POST",
+        "/auth/v1/signup",
+        MockResponse::json(
+            200,
+            json!({"id": user_id, "email": "x", "confirmation_sent_at": "2026-12-03T00:00:00Z"}),
+        ),
+    );
+    server.on(
+        "DELETE",
+        &format!("/auth/v1/admin/users/{user_id}"),
+        MockResponse::json(200, json!({})),
+    );
+    let report = engine(&server, &["supabase"])
+        .run_test_action(supabase, &with_secret(), "email_sign_up", &params)
+        .await
+        .expect("action");
+    assert!(report.success, "{report:?}");
+    assert_no_secret(&report, &[secret]);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let body: Value = serde_json::from_str(&requests[0].body).expect("json body");
+    let email = body["email"].as_str().expect("email");
+    assert!(
+        email.starts_with("mobigen-check-") && email.ends_with("@mobigen.dev"),
+        "{email}"
+    );
+    assert_eq!(requests[0].header("apikey"), Some("sb_publishable_abc123"));
+    assert_eq!(requests[1].method, "DELETE");
+    assert_eq!(requests[1].header("apikey"), Some(secret));
+
+    // Confirmation off: the answer is a session holding the user; the id is found there.
+    let server = MockServer::start();
+    server.on(
+        "POST",
+        "/auth/v1/signup",
+        MockResponse::json(
+            200,
+            json!({"access_token": "eyJ.session.token", "user": {"id": user_id}}),
+        ),
+    );
+    server.on(
+        "DELETE",
+        "/auth/v1/admin/users/*",
+        MockResponse::json(200, json!({})),
+    );
+    let report = engine(&server, &["supabase"])
+        .run_test_action(supabase, &with_secret(), "email_sign_up", &params)
+        .await
+        .expect("action");
+    assert!(report.success, "{report:?}");
+    assert_eq!(
+        server.hits("DELETE", &format!("/auth/v1/admin/users/{user_id}")),
+        1
+    );
+
+    // Without a secret key the user stays (no admin call), and sign-ups turned off say so.
+    let server = MockServer::start();
+    server.on(
+        "POST",
+        "/auth/v1/signup",
+        MockResponse::json(
+            422,
+            json!({"code": 422, "error_code": "signup_disabled", "msg": "Signups not allowed for this instance"}),
+        ),
+    );
+    let report = engine(&server, &["supabase"])
+        .run_test_action(
+            supabase,
+            &supabase_config(&registry, json!({})),
+            "email_sign_up",
+            &no_params(),
+        )
+        .await
+        .expect("action");
+    assert!(!report.success, "{report:?}");
+    assert!(
+        report.steps[0]
+            .details
+            .as_deref()
+            .is_some_and(|d| d.contains("sign-ups are turned off")),
+        "{report:?}"
+    );
+    assert_eq!(server.requests().len(), 1, "{:?}", server.requests());
+}
+
+#[tokio::test]
+async fn supabase_realtime_connection_is_validated_when_realtime_is_enabled() {
+    let registry = registry();
+    let supabase = lookup(&registry, "supabase");
+    let realtime = json!({"features": {"realtime": {"enabled": true}}});
+    let settings = || MockResponse::json(200, json!({"disable_signup": false}));
+    let server = MockServer::start();
+    server.on("GET", "/auth/v1/settings", settings());
+    server.on(
+        "GET",
+        "/realtime/v1/websocket",
+        MockResponse::websocket_accepted(),
+    );
+    let report = engine(&server, &["supabase"])
+        .validate(supabase, &supabase_config(&registry, realtime.clone()))
+        .await;
+    assert!(report.success, "{report:?}");
+    let handshake = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path() == "/realtime/v1/websocket")
+        .expect("a realtime handshake");
+    assert_eq!(handshake.header("upgrade"), Some("websocket"));
+    assert_eq!(handshake.header("sec-websocket-version"), Some("13"));
+    assert!(report.steps.iter().any(|s| s.name == "Realtime connection"));
+
+    // A key the realtime server refuses is named as the field at fault.
+    let server = MockServer::start();
+    server.on("GET", "/auth/v1/settings", settings());
+    server.on(
+        "GET",
+        "/realtime/v1/websocket",
+        MockResponse::text(403, "Forbidden"),
+    );
+    let report = engine(&server, &["supabase"])
+        .validate(supabase, &supabase_config(&registry, realtime))
+        .await;
+    assert!(!report.success, "{report:?}");
+    let step = report
+        .steps
+        .iter()
+        .find(|s| s.name == "Realtime connection")
+        .expect("realtime step");
+    assert_eq!(step.field.as_deref(), Some("/anonKey"), "{report:?}");
+
+    // Realtime off: no handshake.
+    let server = MockServer::start();
+    server.on("GET", "/auth/v1/settings", settings());
+    let report = engine(&server, &["supabase"])
+        .validate(supabase, &supabase_config(&registry, json!({})))
+        .await;
+    assert!(report.success, "{report:?}");
+    assert_eq!(server.hits("GET", "/realtime/v1/websocket"), 0);
+}
+
+#[tokio::test]
+async fn firebase_storage_upload_uploads_then_deletes_the_file_and_the_user() {
+    let registry = registry();
+    let firebase = lookup(&registry, "firebase");
+    let sign_up = || {
+        MockResponse::json(
+            200,
+            json!({"idToken": "id-token-1", "refreshToken": "r", "expiresIn": "3600", "localId": "anon1"}),
+        )
+    };
+    let server = MockServer::start();
+    server.on("POST", "/v1/accounts:signUp", sign_up());
+    server.on(
+        "POST",
+        "/v0/b/my-app-1.appspot.com/o",
+        MockResponse::json(
+            200,
+            json!({"name": "mobigen_connector_probe/x.json", "bucket": "my-app-1.appspot.com", "size": "31"}),
+        ),
+    );
+    server.on(
+        "DELETE",
+        "/v0/b/my-app-1.appspot.com/o/*",
+        MockResponse::text(204, ""),
+    );
+    server.on(
+        "POST",
+        "/v1/accounts:delete",
+        MockResponse::json(200, json!({})),
+    );
+    let report = engine(&server, &["firebase", "firebase.storage"])
+        .run_test_action(
+            firebase,
+            &firebase_config(&registry),
+            "storage_upload",
+            &no_params(),
+        )
+        .await
+        .expect("action");
+    assert!(report.success, "{report:?}");
+    assert_no_secret(&report, &[FIREBASE_KEY]);
+    let requests = server.requests();
+    let paths: Vec<(&str, &str)> = requests
+        .iter()
+        .map(|r| (r.method.as_str(), r.path()))
+        .collect();
+    assert_eq!(
+        paths.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
+        ["POST", "POST", "DELETE", "POST"],
+        "{paths:?}"
+    );
+    let upload = &requests[1];
+    assert_eq!(upload.header("authorization"), Some("Firebase id-token-1"));
+    assert!(
+        upload.target.contains("name=mobigen_connector_probe/"),
+        "{}",
+        upload.target
+    );
+    // The object is deleted by its whole name, the folder's slash encoded.
+    let delete = &requests[2];
+    assert!(
+        delete
+            .path()
+            .starts_with("/v0/b/my-app-1.appspot.com/o/mobigen_connector_probe%2F"),
+        "{}",
+        delete.path()
+    );
+    assert_eq!(delete.header("authorization"), Some("Firebase id-token-1"));
+
+    // Storage rules that refuse the upload are named; the user is still deleted.
+    let server = MockServer::start();
+    server.on("POST", "/v1/accounts:signUp", sign_up());
+    server.on(
+        "POST",
+        "/v0/b/my-app-1.appspot.com/o",
+        MockResponse::json(
+            403,
+            json!({"error": {"code": 403, "message": "Permission denied."}}),
+        ),
+    );
+    server.on(
+        "POST",
+        "/v1/accounts:delete",
+        MockResponse::json(200, json!({})),
+    );
+    let report = engine(&server, &["firebase", "firebase.storage"])
+        .run_test_action(
+            firebase,
+            &firebase_config(&registry),
+            "storage_upload",
+            &no_params(),
+        )
+        .await
+        .expect("action");
+    assert!(!report.success, "{report:?}");
+    assert!(
+        report.steps.iter().any(|s| s
+            .details
+            .as_deref()
+            .is_some_and(|d| d.contains("Storage security rules"))),
+        "{report:?}"
+    );
+    assert_eq!(server.hits("POST", "/v1/accounts:delete"), 1);
+}
