@@ -532,7 +532,10 @@ fn firebase_web_twins_use_the_js_sdk_with_the_public_web_config() {
         ("authDomain", "EXPO_PUBLIC_FIREBASE_AUTH_DOMAIN"),
         ("projectId", "EXPO_PUBLIC_FIREBASE_PROJECT_ID"),
         ("storageBucket", "EXPO_PUBLIC_FIREBASE_STORAGE_BUCKET"),
-        ("messagingSenderId", "EXPO_PUBLIC_FIREBASE_MESSAGING_SENDER_ID"),
+        (
+            "messagingSenderId",
+            "EXPO_PUBLIC_FIREBASE_MESSAGING_SENDER_ID",
+        ),
         ("appId", "EXPO_PUBLIC_FIREBASE_APP_ID"),
         ("measurementId", "EXPO_PUBLIC_FIREBASE_MEASUREMENT_ID"),
     ] {
