@@ -491,40 +491,205 @@ fn firebase_apple_and_phone_providers_and_persistence_are_used() {
     );
 }
 
+/// Every file the firebase connector renders for `config` (path -> contents).
+fn firebase_files(config: serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    let registry = Registry::builtin().expect("builtin");
+    let connector = registry.lookup("firebase").expect("id");
+    let valid = connector.validate_config(&config).expect("valid");
+    let features = connector.definition().enabled_features(valid.redacted());
+    let layout = ProjectLayout {
+        router_dir: Some("app".into()),
+        nativewind: false,
+    };
+    generate::connector_files(connector, &features, valid.redacted(), &layout, &[])
+        .into_iter()
+        .map(|f| (f.path, f.contents))
+        .collect()
+}
+
 #[test]
-fn firebase_web_twins_say_not_available_instead_of_returning_empty_data() {
-    let db = rendered(
-        "firebase",
-        firebase_full(),
-        "src/services/firebase-db.web.ts",
+fn firebase_web_twins_use_the_js_sdk_with_the_public_web_config() {
+    let files = firebase_files(firebase_full());
+    let file = |path: &str| {
+        files
+            .get(path)
+            .unwrap_or_else(|| panic!("firebase generates no {path}"))
+            .as_str()
+    };
+    // One web app, initialised once from the EXPO_PUBLIC_ variables of the manifest's fields.
+    let app = file("src/services/firebase-web.ts");
+    assert!(app.contains("from 'firebase/app'"), "{app}");
+    assert!(
+        app.contains("if (getApps().length > 0) return getApp();"),
+        "{app}"
     );
     assert!(
-        db.contains("export const firestoreAvailable = false;"),
-        "{db}"
+        app.contains("return initializeApp(firebaseWebConfig);"),
+        "{app}"
     );
-    assert!(db.contains("not available on the web"), "{db}");
-    // No made-up results: reads throw and subscriptions report the error.
-    assert!(!db.contains("return null;"), "{db}");
-    assert!(!db.contains("listener([])"), "{db}");
-    assert!(db.contains("onError?.(unavailable());"), "{db}");
-    for (path, flag) in [
+    for (key, env) in [
+        ("apiKey", "EXPO_PUBLIC_FIREBASE_API_KEY"),
+        ("authDomain", "EXPO_PUBLIC_FIREBASE_AUTH_DOMAIN"),
+        ("projectId", "EXPO_PUBLIC_FIREBASE_PROJECT_ID"),
+        ("storageBucket", "EXPO_PUBLIC_FIREBASE_STORAGE_BUCKET"),
+        (
+            "messagingSenderId",
+            "EXPO_PUBLIC_FIREBASE_MESSAGING_SENDER_ID",
+        ),
+        ("appId", "EXPO_PUBLIC_FIREBASE_APP_ID"),
+        ("measurementId", "EXPO_PUBLIC_FIREBASE_MEASUREMENT_ID"),
+    ] {
+        assert!(
+            app.contains(&format!("{key}: process.env.{env}")),
+            "{key}: {app}"
+        );
+    }
+    // Each twin calls the JS SDK through that app and says it works.
+    let twins = [
         (
             "src/services/firebase-auth.web.ts",
-            "export const authAvailable = false;",
+            "from 'firebase/auth'",
+            "export const authAvailable = true;",
+            &[
+                "signInWithEmailAndPassword(auth(), email, password)",
+                "createUserWithEmailAndPassword(auth(), email, password)",
+                "updateProfile(credential.user, { displayName })",
+                "sendPasswordResetEmail(auth(), email)",
+                "firebaseSignOut(auth())",
+                "onAuthStateChanged(auth(), listener)",
+                "signInWithPopup(auth(), new GoogleAuthProvider())",
+                "new OAuthProvider('apple.com')",
+                "signInWithPopup(auth(), provider)",
+                "new RecaptchaVerifier(auth(), container, { size: 'invisible' })",
+                "signInWithPhoneNumber(auth(), phoneNumber, recaptchaVerifier())",
+            ][..],
+        ),
+        (
+            "src/services/firebase-db.web.ts",
+            "from 'firebase/firestore'",
+            "export const firestoreAvailable = true;",
+            &[
+                "initializeFirestore(app, {",
+                "getDoc(doc(getFirestore(), path))",
+                "setDoc(doc(getFirestore(), path)",
+                "addDoc(collection(getFirestore(), collectionPath)",
+                "deleteDoc(doc(getFirestore(), path))",
+                "onSnapshot(",
+            ][..],
         ),
         (
             "src/services/firebase-storage.web.ts",
-            "export const storageAvailable = false;",
+            "from 'firebase/storage'",
+            "export const storageAvailable = true;",
+            &[
+                "await uploadBytes(target, body,",
+                "return getDownloadURL(target);",
+                "deleteObject(ref(getStorage(firebaseWebApp()), remotePath))",
+            ][..],
         ),
         (
             "src/services/analytics.web.ts",
-            "export const analyticsAvailable = false;",
+            "from 'firebase/analytics'",
+            // True only once the browser is found to support Analytics.
+            "analyticsAvailable = true;",
+            &[
+                "if (!(await isSupported())) return null;",
+                "getAnalytics(firebaseWebApp())",
+                "logEvent(instance, name, params)",
+                "setUserId(instance, userId)",
+            ][..],
         ),
-    ] {
-        let text = rendered("firebase", firebase_full(), path);
-        assert!(text.contains(flag), "{path}: {text}");
-        assert!(text.contains("not available on the web"), "{path}: {text}");
+    ];
+    for (path, import, available, calls) in twins {
+        let text = file(path);
+        assert!(text.contains(import), "{path}: {text}");
+        assert!(
+            text.contains("import { firebaseWebApp } from './firebase-web';"),
+            "{path}: {text}"
+        );
+        assert!(text.contains(available), "{path}: {text}");
+        for call in calls {
+            assert!(text.contains(call), "{path} does not call {call}: {text}");
+        }
+        // Nothing stands in for the service any more.
+        assert!(!text.contains("not available on the web"), "{path}: {text}");
+        assert!(!text.contains("@react-native-firebase"), "{path}: {text}");
     }
+    assert!(
+        file("src/services/analytics.web.ts").contains("export let analyticsAvailable = false;")
+    );
+    // Firestore's offline copy follows the config (off in the full fixture).
+    let db = file("src/services/firebase-db.web.ts");
+    assert!(
+        db.contains("const PERSISTENCE_ENABLED: boolean = false;"),
+        "{db}"
+    );
+    assert!(
+        db.contains("persistentLocalCache({ tabManager: persistentMultipleTabManager() })"),
+        "{db}"
+    );
+    // No config value is written into the web code (Expo inlines the public variables when it
+    // bundles), and every variable it reads is a public field's.
+    let registry = Registry::builtin().expect("builtin");
+    let def = registry.lookup("firebase").expect("id").definition();
+    let config = firebase_full();
+    for path in [
+        "src/services/firebase-web.ts",
+        "src/services/firebase-auth.web.ts",
+        "src/services/firebase-db.web.ts",
+        "src/services/firebase-storage.web.ts",
+        "src/services/analytics.web.ts",
+    ] {
+        let text = file(path);
+        for pointer in def.fields.keys() {
+            if let Some(value) = config.pointer(pointer).and_then(|v| v.as_str()) {
+                assert!(!text.contains(value), "{path} contains {pointer}");
+            }
+        }
+        for read in text.split("process.env.").skip(1) {
+            let name: String = read
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let field = def
+                .fields
+                .values()
+                .find(|f| f.env.as_deref() == Some(name.as_str()))
+                .unwrap_or_else(|| panic!("{path} reads {name}, no field's variable"));
+            assert_eq!(
+                field.sensitivity,
+                mobigen_connectors::catalog::definition::Sensitivity::Public,
+                "{path} reads {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn firebase_web_firestore_keeps_an_offline_copy_when_persistence_is_on() {
+    let mut config = firebase_full();
+    config["features"]["firestore"]["persistenceEnabled"] = serde_json::json!(true);
+    let db = firebase_files(config)
+        .remove("src/services/firebase-db.web.ts")
+        .expect("db");
+    assert!(
+        db.contains("const PERSISTENCE_ENABLED: boolean = true;"),
+        "{db}"
+    );
+}
+
+#[test]
+fn firebase_web_auth_has_only_the_configured_providers() {
+    let mut config = firebase_full();
+    config["features"]["auth"]["providers"] = serde_json::json!(["email", "apple"]);
+    let auth = firebase_files(config)
+        .remove("src/services/firebase-auth.web.ts")
+        .expect("auth");
+    assert!(auth.contains("new OAuthProvider('apple.com')"), "{auth}");
+    // signInWithPopup is imported once, for Apple alone.
+    assert_eq!(auth.matches("  signInWithPopup,\n").count(), 1, "{auth}");
+    assert!(!auth.contains("GoogleAuthProvider"), "{auth}");
+    assert!(!auth.contains("RecaptchaVerifier"), "{auth}");
 }
 
 #[test]

@@ -764,17 +764,24 @@ fn firebase_writes_the_pasted_service_files_and_removes_them_again() {
     assert!(app_json.contains("\"googleServicesFile\": \"./GoogleService-Info.plist\""));
     let lock = text(&after, ".mobigen/connectors.lock.json");
     assert!(lock.contains("\"configFiles\""), "{lock}");
-    // Features switch files: auth with Google, Firestore, Storage, Analytics are all on.
+    // Features switch files: auth with Google, Firestore, Storage, Analytics are all on, each
+    // with its web twin on the Firebase JS SDK app of `firebase-web.ts`.
     for file in [
+        "src/services/firebase-web.ts",
         "src/services/firebase-auth.ts",
         "src/services/firebase-auth.web.ts",
         "src/services/firebase-db.ts",
+        "src/services/firebase-db.web.ts",
         "src/services/firebase-storage.ts",
+        "src/services/firebase-storage.web.ts",
         "src/services/analytics.ts",
+        "src/services/analytics.web.ts",
         "src/components/firebase/LoginScreen.tsx",
     ] {
         assert!(after.contains_key(file), "{file} missing");
     }
+    let package = text(&after, "package.json");
+    assert!(package.contains("\"firebase\": \"^12.19.0\""), "{package}");
     assert!(text(&after, "src/components/firebase/LoginScreen.tsx").contains("signInWithGoogle"));
     remove(&registry, app.path(), "firebase");
     assert_eq!(files(app.path()), before);

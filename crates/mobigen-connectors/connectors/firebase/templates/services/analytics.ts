@@ -1,8 +1,8 @@
 // Google Analytics for Firebase through React Native Firebase's modular API. On the web, Metro
-// picks `analytics.web.ts` instead (events are dropped).
+// picks `analytics.web.ts` instead (the Firebase JS SDK).
 import { getAnalytics, logEvent, logScreenView, setUserId } from '@react-native-firebase/analytics';
 
-/** Whether events are recorded on this platform (false on the web). */
+/** Whether events are recorded on this platform (on the web: once the browser is found to support it). */
 export const analyticsAvailable = true;
 
 export type EventParams = Record<string, string | number | boolean>;

@@ -2,7 +2,7 @@
 // functions, no namespaced `auth()` calls), with the providers of the connector's config (email,
 // Google, Apple, phone). Native apps read their Firebase project from
 // google-services.json / GoogleService-Info.plist (app.json `googleServicesFile`). On the web,
-// Metro picks `firebase-auth.web.ts` instead.
+// Metro picks `firebase-auth.web.ts` instead (the Firebase JS SDK).
 import {
   createUserWithEmailAndPassword,
   getAuth,
@@ -30,7 +30,7 @@ import { GoogleSignin, isSuccessResponse } from '@react-native-google-signin/goo
 
 export type { User };
 
-/** Whether Firebase Authentication works on this platform (false on the web). */
+/** Whether Firebase Authentication works on this platform (it does on the web too). */
 export const authAvailable = true;
 
 /** Signs in with email and password. */

@@ -1,5 +1,5 @@
 // Cloud Firestore through React Native Firebase's modular API. Paths are slash-separated
-// (`users/alice`, `users/alice/orders`). On the web, Metro picks `firebase-db.web.ts` instead.
+// (`users/alice`, `users/alice/orders`). On the web, Metro picks `firebase-db.web.ts` instead (the Firebase JS SDK).
 import { getApp } from '@react-native-firebase/app';
 import {
   addDoc,
@@ -17,7 +17,7 @@ import {
 
 export type { DocumentData };
 
-/** Whether the database works on this platform (false on the web). */
+/** Whether the database works on this platform (it does on the web too). */
 export const firestoreAvailable = true;
 
 /** `persistenceEnabled` of the connector's config: keep an offline copy of the data on the device. */
