@@ -73,6 +73,8 @@ fn an_app_without_expo_router_is_told_how_to_serve_its_server_routes() {
     // No webhook secret in this config, so no webhook route and no STRIPE_WEBHOOK_SECRET.
     assert!(!step.contains("STRIPE_WEBHOOK_SECRET"), "{step}");
     assert!(step.contains("API_SERVER_TOKEN"), "{step}");
+    // The routes' shared caller check goes with them.
+    assert!(step.contains("src/server/stripe-auth.ts"), "{step}");
 }
 
 #[test]

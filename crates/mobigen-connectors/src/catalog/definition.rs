@@ -366,10 +366,22 @@ pub enum TemplateKind {
     Types,
     /// Server-only code (API routes, request handlers).
     Server,
+    /// A server-only module that the connector's API routes import (`{%module PATH%}`), at
+    /// `target` relative to the project root: outside the router folder, where Expo Router would
+    /// take it for a screen. Never imported by app code, so never bundled into the app.
+    #[serde(rename = "serverModule")]
+    ServerModule,
     /// A screen route of an Expo Router app, `target` relative to the router folder (`app/` or
     /// `src/app/`); not generated in an app without Expo Router. For the deep links the
     /// connector's code creates (`<scheme>://auth-callback`): the router opens them as routes.
     Route,
+}
+
+impl TemplateKind {
+    /// Whether the file runs on the server only (it may read server-only variables).
+    pub fn is_server(self) -> bool {
+        matches!(self, Self::Server | Self::ServerModule)
+    }
 }
 
 /// A file generated into the app from a template in the connector folder.

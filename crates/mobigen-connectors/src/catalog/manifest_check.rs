@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::catalog::definition::{
-    Condition, ConfigRule, ConnectorDefinition, HttpCheck, RequestBody, Sensitivity,
+    Condition, ConfigRule, ConnectorDefinition, HttpCheck, RequestBody, Sensitivity, TemplateKind,
 };
 use crate::catalog::error::ManifestProblem;
 use crate::edit::code::root_module;
@@ -571,7 +571,7 @@ pub(crate) fn check_client_code(
         }
     }
     for (i, template) in def.templates.iter().enumerate() {
-        if template.kind != crate::catalog::definition::TemplateKind::Server
+        if !template.kind.is_server()
             && let Some(body) = templates.get(&template.source)
         {
             check(format!("/templates/{i}/source"), body);
@@ -590,7 +590,7 @@ pub(crate) fn check_secret_env_is_read(
     let server_code: Vec<&str> = def
         .templates
         .iter()
-        .filter(|t| t.kind == crate::catalog::definition::TemplateKind::Server)
+        .filter(|t| t.kind.is_server())
         .filter_map(|t| templates.get(&t.source).map(String::as_str))
         .collect();
     def.fields
@@ -640,10 +640,22 @@ pub(crate) fn check_templates(
             .get(pointer)
             .map(|f| f.sensitivity == Sensitivity::Public)
     };
+    // Modules other templates may import: those at a fixed path from the project root.
+    let modules: Vec<&str> = def
+        .templates
+        .iter()
+        .filter(|t| !matches!(t.kind, TemplateKind::Server | TemplateKind::Route))
+        .map(|t| module_stem(&t.target))
+        .collect();
     let mut problems = Vec::new();
     for (i, template) in def.templates.iter().enumerate() {
         if let Some(body) = templates.get(&template.source) {
-            for problem in crate::catalog::template::check(body, &features, &supplied, is_public) {
+            let known = crate::catalog::template::Known {
+                features: &features,
+                supplied: &supplied,
+                modules: &modules,
+            };
+            for problem in crate::catalog::template::check(body, &known, is_public) {
                 problems.push(ManifestProblem {
                     pointer: format!("/templates/{i}/source"),
                     reason: format!("{}:{}: {}", template.source, problem.line, problem.reason),
@@ -652,6 +664,14 @@ pub(crate) fn check_templates(
         }
     }
     problems
+}
+
+/// A file's path without its script extension: what an import names (`src/server/auth`).
+pub(crate) fn module_stem(path: &str) -> &str {
+    [".tsx", ".ts", ".jsx", ".js"]
+        .iter()
+        .find_map(|ext| path.strip_suffix(ext))
+        .unwrap_or(path)
 }
 
 /// Problems of a parsed definition that the meta-schema cannot find.

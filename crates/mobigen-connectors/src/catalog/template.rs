@@ -13,6 +13,12 @@
 //! - **Config values.** `{%json /pointer%}` becomes the config value at that JSON pointer as a
 //!   JSON literal (a valid TypeScript expression), or `undefined` when it is absent. Only
 //!   `public` fields may be named: secret values never reach generated code.
+//! - **Imports of the connector's own modules.** `{%module PATH%}` becomes the relative import
+//!   specifier from the rendered file to the connector's file at `PATH` (a template target at a
+//!   fixed path, without its extension): `'{%module src/server/stripe-auth%}'` in
+//!   `app/api/stripe/payment-intent+api.ts` is `'../../../src/server/stripe-auth'`, in
+//!   `src/app/api/stripe/...` `'../../../server/stripe-auth'`. For files whose folder depends on
+//!   the project (API routes).
 //!
 //! ```text
 //! export const TABLES = {%json /features/database/tables%} as const;
@@ -25,6 +31,8 @@
 
 use serde_json::Value;
 
+use crate::edit::code::root_module::relative_specifier;
+
 /// What a template is rendered for.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderContext<'a> {
@@ -36,6 +44,20 @@ pub struct RenderContext<'a> {
     pub nativewind: bool,
     /// Ids of the connector's supplied files present after the change.
     pub supplied: &'a [&'a str],
+    /// Path of the rendered file in the project (`{%module%}` imports are relative to it).
+    pub path: &'a str,
+}
+
+/// What a template may name: the connector's features, supplied files and importable modules
+/// (template targets at fixed paths, without extension).
+#[derive(Debug, Clone, Copy)]
+pub struct Known<'a> {
+    /// Feature ids.
+    pub features: &'a [&'a str],
+    /// Supplied file ids.
+    pub supplied: &'a [&'a str],
+    /// Module paths for `{%module%}`.
+    pub modules: &'a [&'a str],
 }
 
 /// A template line: a directive or text.
@@ -64,22 +86,39 @@ fn classify(line: &str) -> Line<'_> {
     }
 }
 
-const OPEN: &str = "{%json ";
+const OPEN: &str = "{%";
+const JSON: &str = "json ";
+const MODULE: &str = "module ";
 const CLOSE: &str = "%}";
 
-/// The `{%json /pointer%}` placeholders of one line, as (pointer, byte range of the whole
-/// placeholder).
-fn placeholders(line: &str) -> Vec<(&str, std::ops::Range<usize>)> {
+/// A placeholder of a template line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placeholder<'a> {
+    /// `{%json /pointer%}`.
+    Json(&'a str),
+    /// `{%module path%}`.
+    Module(&'a str),
+    /// Anything else between `{%` and `%}`.
+    Unknown(&'a str),
+}
+
+/// The placeholders of one line, with the byte range of each whole placeholder.
+fn placeholders(line: &str) -> Vec<(Placeholder<'_>, std::ops::Range<usize>)> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(start) = line[from..].find(OPEN).map(|i| i + from) {
         let Some(end) = line[start..].find(CLOSE).map(|i| i + start) else {
             break;
         };
-        out.push((
-            line[start + OPEN.len()..end].trim(),
-            start..end + CLOSE.len(),
-        ));
+        let inner = &line[start + OPEN.len()..end];
+        let placeholder = if let Some(pointer) = inner.strip_prefix(JSON) {
+            Placeholder::Json(pointer.trim())
+        } else if let Some(path) = inner.strip_prefix(MODULE) {
+            Placeholder::Module(path.trim())
+        } else {
+            Placeholder::Unknown(inner.trim())
+        };
+        out.push((placeholder, start..end + CLOSE.len()));
         from = end + CLOSE.len();
     }
     out
@@ -117,11 +156,20 @@ pub fn render(template: &str, context: &RenderContext<'_>) -> String {
             }
             Line::Text if kept(&stack) => {
                 let mut rest = 0;
-                for (pointer, range) in placeholders(line) {
+                for (placeholder, range) in placeholders(line) {
                     out.push_str(&line[rest..range.start]);
-                    match context.values.pointer(pointer).filter(|v| !v.is_null()) {
-                        Some(value) => out.push_str(&value.to_string()),
-                        None => out.push_str("undefined"),
+                    match placeholder {
+                        Placeholder::Json(pointer) => {
+                            match context.values.pointer(pointer).filter(|v| !v.is_null()) {
+                                Some(value) => out.push_str(&value.to_string()),
+                                None => out.push_str("undefined"),
+                            }
+                        }
+                        Placeholder::Module(path) => {
+                            out.push_str(&relative_specifier(context.path, path));
+                        }
+                        // `check` refuses these when the connector is registered.
+                        Placeholder::Unknown(_) => out.push_str(&line[range.clone()]),
                     }
                     rest = range.end;
                 }
@@ -144,13 +192,15 @@ pub struct TemplateProblem {
 
 /// Problems of `template`: unbalanced or unknown directives, conditions on unknown features or
 /// supplied files, placeholders naming a field that is not listed or is secret (`is_public` answers `None` for
-/// an unknown field, `Some(false)` for a secret one).
+/// an unknown field, `Some(false)` for a secret one) or a module that is not in `known`.
 pub fn check(
     template: &str,
-    features: &[&str],
-    supplied: &[&str],
+    known: &Known<'_>,
     is_public: impl Fn(&str) -> Option<bool>,
 ) -> Vec<TemplateProblem> {
+    let Known {
+        features, supplied, ..
+    } = *known;
     let mut problems = Vec::new();
     let mut open: Vec<(usize, bool)> = Vec::new();
     for (index, line) in template.split_inclusive('\n').enumerate() {
@@ -195,14 +245,24 @@ pub fn check(
                         "unknown directive `{trimmed}`: use //#if, //#else, //#endif"
                     ));
                 }
-                for (pointer, _) in placeholders(line) {
-                    match is_public(pointer) {
-                        Some(true) => {}
-                        Some(false) => problem(format!(
-                            "`{pointer}` is a secret field: secret values never go into generated code"
+                for (placeholder, _) in placeholders(line) {
+                    match placeholder {
+                        Placeholder::Json(pointer) => match is_public(pointer) {
+                            Some(true) => {}
+                            Some(false) => problem(format!(
+                                "`{pointer}` is a secret field: secret values never go into generated code"
+                            )),
+                            None => problem(format!(
+                                "`{pointer}` is not a config field listed in /fields"
+                            )),
+                        },
+                        Placeholder::Module(path) if known.modules.contains(&path) => {}
+                        Placeholder::Module(path) => problem(format!(
+                            "`{path}` is not a file of this connector at a fixed path (a template \
+                             target other than a server route or a screen route, without its extension)"
                         )),
-                        None => problem(format!(
-                            "`{pointer}` is not a config field listed in /fields"
+                        Placeholder::Unknown(text) => problem(format!(
+                            "unknown placeholder `{{%{text}%}}`: use {{%json /pointer%}} or {{%module path%}}"
                         )),
                     }
                 }
@@ -234,6 +294,15 @@ mod tests {
             values,
             nativewind,
             supplied: &[],
+            path: "src/file.ts",
+        }
+    }
+
+    fn known<'a>(features: &'a [&'a str], supplied: &'a [&'a str]) -> Known<'a> {
+        Known {
+            features,
+            supplied,
+            modules: &["src/server/auth"],
         }
     }
 
@@ -283,8 +352,7 @@ mod tests {
         };
         let problems = check(
             "//#if feature.nope\n//#else\n//#else\n{%json /secret%} {%json /other%}\n//#elif x\n",
-            &["yes"],
-            &[],
+            &known(&["yes"], &[]),
             is_public,
         );
         let reasons: Vec<String> = problems
@@ -301,14 +369,13 @@ mod tests {
         assert!(
             check(
                 "//#if nativewind\n{%json /public%}\n//#endif\n",
-                &[],
-                &[],
+                &known(&[], &[]),
                 is_public
             )
             .is_empty()
         );
         assert_eq!(
-            check("//#endif\n{%json /public\n", &[], &[], is_public).len(),
+            check("//#endif\n{%json /public\n", &known(&[], &[]), is_public).len(),
             2
         );
     }
@@ -323,9 +390,41 @@ mod tests {
         };
         assert_eq!(render(template, &with), "live\n");
         assert_eq!(render(template, &ctx(&[], &values, false)), "placeholder\n");
-        assert!(check(template, &[], &["types"], |_| None).is_empty());
-        let problems = check(template, &[], &["other"], |_| None);
+        assert!(check(template, &known(&[], &["types"]), |_| None).is_empty());
+        let problems = check(template, &known(&[], &["other"]), |_| None);
         assert_eq!(problems.len(), 1);
         assert!(problems[0].reason.contains("`supplied.types`"));
+    }
+
+    #[test]
+    fn module_placeholders_become_imports_relative_to_the_rendered_file() {
+        let values = json!({});
+        let template = "import { caller } from '{%module src/server/auth%}';\n";
+        for (path, specifier) in [
+            ("app/api/stripe/pay+api.ts", "../../../src/server/auth"),
+            ("src/app/api/stripe/pay+api.ts", "../../../server/auth"),
+            ("server/api/stripe/pay+api.ts", "../../../src/server/auth"),
+            ("src/server/other.ts", "./auth"),
+        ] {
+            let context = RenderContext {
+                path,
+                ..ctx(&[], &values, false)
+            };
+            assert_eq!(
+                render(template, &context),
+                format!("import {{ caller }} from '{specifier}';\n"),
+                "{path}"
+            );
+        }
+        assert!(check(template, &known(&[], &[]), |_| None).is_empty());
+        let problems = check(
+            "import a from '{%module src/nope%}';\nconst x = {%jsn /a%};\n",
+            &known(&[], &[]),
+            |_| None,
+        );
+        let reasons: Vec<&str> = problems.iter().map(|p| p.reason.as_str()).collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].contains("`src/nope` is not a file of this connector"));
+        assert!(reasons[1].contains("unknown placeholder `{%jsn /a%}`"));
     }
 }

@@ -94,12 +94,6 @@ pub fn connector_files(
     supplied: &[&str],
 ) -> Vec<GeneratedFile> {
     let def = connector.definition();
-    let context = RenderContext {
-        features,
-        values,
-        nativewind: layout.nativewind,
-        supplied,
-    };
     def.templates
         .iter()
         .filter(|t| t.when.iter().all(|f| features.contains(&f.as_str())))
@@ -108,6 +102,13 @@ pub fn connector_files(
                 TemplateKind::Server => format!("{}/{}", layout.server_dir(), t.target),
                 TemplateKind::Route => format!("{}/{}", layout.router_dir.as_ref()?, t.target),
                 _ => t.target.clone(),
+            };
+            let context = RenderContext {
+                features,
+                values,
+                nativewind: layout.nativewind,
+                supplied,
+                path: &path,
             };
             let body = template::render(connector.template(&t.source)?, &context);
             Some(GeneratedFile {

@@ -774,13 +774,23 @@ fn server_routes_step(
 ) -> Option<String> {
     let def = connector.definition();
     let features = def.enabled_features(values);
+    // The enabled server-only files: the routes and the modules they import.
     let server_templates: Vec<_> = def
         .templates
         .iter()
-        .filter(|t| t.kind == TemplateKind::Server)
+        .filter(|t| t.kind.is_server())
         .filter(|t| t.when.iter().all(|f| features.contains(&f.as_str())))
         .collect();
-    let routes: Vec<&str> = server_templates.iter().map(|t| t.target.as_str()).collect();
+    let routes: Vec<&str> = server_templates
+        .iter()
+        .filter(|t| t.kind == TemplateKind::Server)
+        .map(|t| t.target.as_str())
+        .collect();
+    let modules: Vec<&str> = server_templates
+        .iter()
+        .filter(|t| t.kind == TemplateKind::ServerModule)
+        .map(|t| t.target.as_str())
+        .collect();
     let bodies: Vec<&str> = server_templates
         .iter()
         .filter_map(|t| connector.template(&t.source))
@@ -815,6 +825,14 @@ fn server_routes_step(
             "this app does not use Expo Router, so nothing serves {}: each exports `POST(request: Request): Promise<Response>` (web-standard); mount them on your server at {} (an Express or Hono route, an edge function, or Expo Router API routes after moving to Expo Router)",
             files.join(", "),
             urls.join(", ")
+        )
+    };
+    let serve = if modules.is_empty() {
+        serve
+    } else {
+        format!(
+            "{serve} (with the server-only modules they import: {})",
+            modules.join(", ")
         )
     };
     Some(format!(

@@ -242,15 +242,22 @@ fn print(node: &impl Node) -> Result<String, InjectError> {
 /// The import specifier of the root module as seen from `from_file` (both relative to the
 /// project root): `./src/connectors` from `App.tsx`, `../src/connectors` from `app/_layout.tsx`.
 pub fn root_module_specifier(from_file: &str) -> String {
+    relative_specifier(from_file, ROOT_MODULE_STEM)
+}
+
+/// The import specifier of the module at `target` (a project path without extension) for the
+/// file at `from_file` (`./x` or `../x`).
+pub fn relative_specifier(from_file: &str, target: &str) -> String {
     let from_dir: Vec<&str> = {
         let mut parts: Vec<&str> = from_file.split('/').collect();
         parts.pop();
         parts
     };
-    let target: Vec<&str> = ROOT_MODULE_STEM.split('/').collect();
+    let target: Vec<&str> = target.split('/').collect();
+    let folders = &target[..target.len().saturating_sub(1)];
     let common = from_dir
         .iter()
-        .zip(&target)
+        .zip(folders)
         .take_while(|(a, b)| a == b)
         .count();
     let ups = from_dir.len() - common;
