@@ -195,7 +195,7 @@ fn service_with<B: Store>(store: B) -> (Service<B>, Arc<ManualClock>) {
 }
 
 /// A service with an in-memory keyring on a fresh store of `B` (`None`: `B` not available).
-fn service<B: Backend>() -> Option<(Service<B>, Arc<ManualClock>, Place)> {
+fn fresh_service<B: Backend>() -> Option<(Service<B>, Arc<ManualClock>, Place)> {
     let place = B::fresh()?;
     let (service, clock) = service_with(B::open(&place));
     Some((service, clock, place))
@@ -211,7 +211,7 @@ fn actions<B: Store>(service: &Service<B>) -> Vec<AuditAction> {
 }
 
 fn put_then_get_round_trips_and_audits<B: Backend>() {
-    let Some((mut service, _, _place)) = service::<B>() else {
+    let Some((mut service, _, _place)) = fresh_service::<B>() else {
         return;
     };
     let record = service
@@ -258,7 +258,7 @@ fn put_then_get_round_trips_and_audits<B: Backend>() {
 }
 
 fn lifecycle_is_enforced_by_the_store<B: Backend>() {
-    let Some((mut service, _, _place)) = service::<B>() else {
+    let Some((mut service, _, _place)) = fresh_service::<B>() else {
         return;
     };
     let installed = service.install("p1", "stripe", "cli").unwrap();
@@ -326,7 +326,7 @@ fn lifecycle_is_enforced_by_the_store<B: Backend>() {
 }
 
 fn credential_rotation_keeps_the_old_version_expiring_then_purges_it<B: Backend>() {
-    let Some((mut service, clock, _place)) = service::<B>() else {
+    let Some((mut service, clock, _place)) = fresh_service::<B>() else {
         return;
     };
     let id = service.put("p1", stripe("sk_test_OLD"), "cli").unwrap().id;
@@ -388,7 +388,7 @@ fn credential_rotation_keeps_the_old_version_expiring_then_purges_it<B: Backend>
 fn key_rotation_keeps_old_records_readable_and_rewrap_moves_them_without_touching_bodies<
     B: Backend,
 >() {
-    let Some((mut service, clock, _place)) = service::<B>() else {
+    let Some((mut service, clock, _place)) = fresh_service::<B>() else {
         return;
     };
     let mut ids = Vec::new();
@@ -468,7 +468,7 @@ fn raw(path: &Path) -> rusqlite::Connection {
 }
 
 fn audit_verify_detects_edited_and_deleted_rows<B: Backend>() {
-    let Some((mut service, _, place)) = service::<B>() else {
+    let Some((mut service, _, place)) = fresh_service::<B>() else {
         return;
     };
     let id = service
@@ -515,7 +515,7 @@ fn audit_verify_detects_edited_and_deleted_rows<B: Backend>() {
     );
 
     // A deleted row (in a fresh chain).
-    let Some((mut service2, _, place2)) = service::<B>() else {
+    let Some((mut service2, _, place2)) = fresh_service::<B>() else {
         return;
     };
     let id2 = service2
@@ -544,7 +544,7 @@ fn audit_verify_detects_edited_and_deleted_rows<B: Backend>() {
 }
 
 fn ciphertext_moved_to_another_project_fails_and_is_audited<B: Backend>() {
-    let Some((mut service, _, place)) = service::<B>() else {
+    let Some((mut service, _, place)) = fresh_service::<B>() else {
         return;
     };
     let a = service
@@ -570,7 +570,7 @@ fn ciphertext_moved_to_another_project_fails_and_is_audited<B: Backend>() {
 }
 
 fn an_interrupted_write_leaves_the_store_consistent<B: Backend>() {
-    let Some((mut service, _, place)) = service::<B>() else {
+    let Some((mut service, _, place)) = fresh_service::<B>() else {
         return;
     };
     let id = service.put("p1", stripe("sk_test_KEEP"), "cli").unwrap().id;
@@ -1104,7 +1104,7 @@ fn postgres_concurrent_writers_keep_one_chain_and_unique_versions() {
     for t in threads {
         t.join().unwrap();
     }
-    let service = file_service::<PgStore>(&place);
+    let mut service = file_service::<PgStore>(&place);
     let record = service.instance(&id).unwrap();
     let rotations = (THREADS * ROUNDS) as i64;
     assert_eq!(record.credentials_version, 1 + rotations);
