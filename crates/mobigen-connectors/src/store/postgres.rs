@@ -748,7 +748,7 @@ impl Store for PgStore {
             .iter()
             .map(version_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        let events: Vec<AuditEvent> = expired.iter().map(|v| audit_for(v)).collect();
+        let events: Vec<AuditEvent> = expired.iter().map(&mut *audit_for).collect();
         let moved = append_in(&mut tx, &events, &self.chain)?;
         commit(tx, moved)?;
         Ok(expired.len() as u64)
