@@ -170,6 +170,7 @@ on_both_backends!(
     an_older_credentials_version_swapped_into_the_current_row_is_refused,
     credentials_moved_to_another_instance_are_refused,
     legacy_records_still_open_and_a_rewrap_binds_them_to_their_instance,
+    concurrent_adds_of_one_connector_leave_one_instance,
 );
 
 fn stripe(secret: &str) -> ValidConfig {
@@ -1126,4 +1127,43 @@ fn postgres_concurrent_writers_keep_one_chain_and_unique_versions() {
     assert_eq!(count(AuditAction::Decrypt), THREADS * ROUNDS);
     // The last credentials written open.
     assert!(service.get(&id, "after", "check").is_ok());
+}
+
+/// Several processes adding the same connector to one project at once: one wins, the others get
+/// `AlreadyExists` naming the winner (on PostgreSQL also when the insert itself meets the
+/// unique index), and one live instance is left.
+fn concurrent_adds_of_one_connector_leave_one_instance<B: Backend + 'static>() {
+    const THREADS: usize = 4;
+    for round in 0..5 {
+        let Some(place) = B::fresh() else {
+            return;
+        };
+        let place = Arc::new(place);
+        // Migrate first: this test is about the adds.
+        drop(B::open(&place));
+        let barrier = Arc::new(std::sync::Barrier::new(THREADS));
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (place, barrier) = (Arc::clone(&place), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    let (mut service, _) = service_with(B::open(&place));
+                    barrier.wait();
+                    match service.put("p1", stripe("sk_test_RACE"), "writer") {
+                        Ok(record) => Ok(record.id),
+                        Err(StoreError::AlreadyExists { id, .. }) => Err(id),
+                        Err(other) => panic!("round {round}: {other}"),
+                    }
+                })
+            })
+            .collect();
+        let results: Vec<Result<String, String>> =
+            threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let winners: Vec<&String> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {results:?}");
+        for loser in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert_eq!(loser, winners[0], "round {round}");
+        }
+        let (service, _) = service_with(B::open(&place));
+        assert_eq!(service.list(Some("p1")).unwrap().len(), 1);
+    }
 }
