@@ -17,12 +17,15 @@
 //!   pkg-config file (`mobigen_connectors.pc`) installed under DIR.
 //! - `fuzz [TARGET...] [--seconds N] [--seed S]`: the fuzz targets under their stable driver
 //!   (`fuzz.rs`), 30 s each by default; `fuzz --repro TARGET FILE` runs one saved input.
+//! - `postgres -- CMD ARGS...`: CMD with `MOBIGEN_TEST_POSTGRES_URL` set to a throwaway
+//!   PostgreSQL server (`postgres.rs`), stopped afterwards; `test` runs the workspace tests so.
 //! - `bench`: every benchmark of BENCHMARKS.md, with jscodeshift, ts-morph and Node's crypto
 //!   (`bench.rs`); not part of `test`.
 
 mod bench;
 mod expo_versions;
 mod fuzz;
+mod postgres;
 mod ts_types;
 mod workspace_hack;
 
@@ -798,6 +801,8 @@ fn test() -> anyhow::Result<()> {
                     "clippy",
                     "--workspace",
                     "--all-targets",
+                    "--features",
+                    "mobigen-connectors/postgres",
                     "--",
                     "-D",
                     "warnings",
@@ -834,7 +839,21 @@ fn test() -> anyhow::Result<()> {
         fuzzed?;
         let node = stages.run("node", node_tests)?;
         // Last, so that its summary line closes the output.
-        stages.run("cargo test", || cargo_test(&["test", "--workspace"], node))
+        // With the PostgreSQL store: its tests run against a throwaway server (stopped when
+        // `server` drops, also on failure).
+        stages.run("cargo test", || {
+            let server = postgres::TestPostgres::start()?;
+            cargo_test(
+                &[
+                    "test",
+                    "--workspace",
+                    "--features",
+                    "mobigen-connectors/postgres",
+                ],
+                node,
+                &[(postgres::URL_VAR, server.url())],
+            )
+        })
     })();
     stages.print(started.elapsed());
     result
@@ -874,11 +893,12 @@ impl Stages {
 /// Runs `cargo test`, echoing its output, and ends with one summary line over every test binary
 /// plus the `earlier` (passed, failed) counts of the Node suites (`tests: N passed, N failed`),
 /// so a reader (or CI) sees the total at the end.
-fn cargo_test(args: &[&str], earlier: (u64, u64)) -> anyhow::Result<()> {
+fn cargo_test(args: &[&str], earlier: (u64, u64), envs: &[(&str, &str)]) -> anyhow::Result<()> {
     use std::io::{BufRead, BufReader};
     println!("$ cargo {}", args.join(" "));
     let mut child = Command::new("cargo")
         .args(args)
+        .envs(envs.iter().copied())
         .current_dir(workspace_root())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -1052,6 +1072,7 @@ fn main() -> std::process::ExitCode {
         ),
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         "bench" => bench::bench(),
+        "postgres" => postgres::run_with_server(&std::env::args().skip(2).collect::<Vec<_>>()),
         "node" => node_install()
             .and_then(|()| node_tests())
             .map(|(passed, failed)| {
@@ -1059,7 +1080,7 @@ fn main() -> std::process::ExitCode {
             }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|sample|header|node-types|expo-versions|workspace-hack [--check]|c|package|install-c|node|toolchain [FILTER]|fuzz|bench>"
+                "usage: cargo xtask <test|sample|header|node-types|expo-versions|workspace-hack [--check]|c|package|install-c|node|toolchain [FILTER]|fuzz|bench|postgres -- CMD>"
             );
             eprintln!(
                 "  test        formatting, clippy, rustdoc, C, Node, cargo package and toolchain checks and every test (what CI runs)"
@@ -1088,6 +1109,9 @@ fn main() -> std::process::ExitCode {
             eprintln!("  toolchain   generated code checked with tsc, expo config and expo export");
             eprintln!(
                 "  fuzz        fuzz targets under the stable driver: [TARGET...] [--seconds N] [--seed S] | --repro TARGET FILE"
+            );
+            eprintln!(
+                "  postgres    -- CMD [ARGS...]: CMD with MOBIGEN_TEST_POSTGRES_URL set to a throwaway PostgreSQL server"
             );
             eprintln!(
                 "  bench       the benchmarks of BENCHMARKS.md (with jscodeshift, ts-morph, Node crypto)"

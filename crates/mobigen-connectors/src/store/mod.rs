@@ -2,7 +2,7 @@
 //! status), their expiring credential versions, and the audit log.
 //!
 //! [`Store`] is the storage interface (an embedded SQLite database by default,
-//! [`SqliteStore`]; a PostgreSQL backend can implement the same trait). It only ever sees
+//! [`SqliteStore`]; a shared PostgreSQL database with the `postgres` feature, `PgStore`). It only ever sees
 //! ciphertext. [`CredentialService`] is what a CLI or a binding calls: it joins a store, a
 //! [`crate::secrets::vault::Vault`] and a [`crate::clock::Clock`], and writes an audit entry for every
 //! credential access or change.
@@ -14,6 +14,8 @@
 
 mod audit;
 mod lifecycle;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod service;
 mod sqlite;
 
@@ -24,6 +26,8 @@ pub use audit::{
     entry_hash, entry_mac, verify_chain,
 };
 pub use lifecycle::{IllegalTransition, Status};
+#[cfg(feature = "postgres")]
+pub use postgres::{PG_SCHEMA_VERSION, PgStore};
 pub use service::{
     CredentialService, DEFAULT_EXPIRING_PERIOD, DecryptedInstance, OAUTH_TOKENS, RewrapFailure,
     RewrapReport,
@@ -41,6 +45,13 @@ pub enum StoreError {
     /// The database failed.
     #[error("connector store database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The PostgreSQL database failed.
+    #[cfg(feature = "postgres")]
+    #[error("connector store PostgreSQL error: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// The PostgreSQL store cannot be reached: a bad URL, schema name or TLS setup.
+    #[error("cannot connect to the PostgreSQL connector store: {0}")]
+    PostgresConnect(String),
     /// The database was written by a newer version.
     #[error(
         "connector store schema version {found} is newer than this build supports ({supported}): upgrade mobigen-connectors"
@@ -88,6 +99,18 @@ pub enum StoreError {
         expected: String,
         /// The config's connector.
         given: String,
+    },
+    /// Another writer changed the instance's credentials between the read and the write.
+    #[error(
+        "connector instance `{id}` changed meanwhile: its credentials are version {found}, not {expected}; read it again and retry"
+    )]
+    Conflict {
+        /// The instance.
+        id: String,
+        /// The version the change was made from.
+        expected: i64,
+        /// The version stored now.
+        found: i64,
     },
     /// The lifecycle does not allow this step.
     #[error(transparent)]
@@ -255,6 +278,11 @@ pub struct CredentialChange {
     pub keep_previous_until: Option<Timestamp>,
     /// Status to move to (checked against the lifecycle), if any.
     pub new_status: Option<Status>,
+    /// The credentials version the change was made from (the new credentials are sealed for the
+    /// next number): the store refuses the change with [`StoreError::Conflict`] when another
+    /// writer changed the credentials since, so no update is lost and no version is numbered
+    /// twice.
+    pub replaces_version: i64,
 }
 
 /// The storage interface. Every method that writes is atomic, its audit events included.
@@ -296,7 +324,8 @@ pub trait Store {
     /// version when asked. Returns the updated record.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::IllegalTransition`], database errors.
+    /// [`StoreError::NotFound`], [`StoreError::IllegalTransition`], [`StoreError::Conflict`]
+    /// when the current version is not `change.replaces_version`, database errors.
     fn change_credentials(
         &mut self,
         id: &str,

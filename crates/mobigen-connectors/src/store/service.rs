@@ -24,6 +24,10 @@ pub const DEFAULT_EXPIRING_PERIOD: Duration = Duration::from_secs(7 * 86_400);
 /// Records per transaction in a rewrap pass.
 const REWRAP_BATCH: usize = 1000;
 
+/// How many times a credentials change is made again after another writer changed the same
+/// instance first ([`StoreError::Conflict`]).
+const CONFLICT_ATTEMPTS: u32 = 20;
+
 /// The key of an instance's OAuth token set among its secrets. It is not a JSON pointer, so it
 /// never names a config field, and [`SecretConfig::expose_full_config`] leaves it out.
 pub const OAUTH_TOKENS: &str = "#oauth";
@@ -301,6 +305,7 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
             encryption_key_id: envelope.key_id().clone(),
             keep_previous_until,
             new_status,
+            replaces_version: existing.credentials_version,
         };
         let (action, detail) = match keep_previous_until {
             Some(until) => (
@@ -340,12 +345,22 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         config: ValidConfig,
         actor: &str,
     ) -> Result<InstanceRecord, StoreError> {
-        let existing = self.store.instance(id)?;
         let config = SecretConfig::from_valid(config);
-        if existing.status == Status::Installed {
-            return self.replace(&existing, &config, false, Some(Status::Configured), actor);
+        let mut attempt = 1;
+        loop {
+            let existing = self.store.instance(id)?;
+            let replaced = if existing.status == Status::Installed {
+                self.replace(&existing, &config, false, Some(Status::Configured), actor)
+            } else {
+                self.replace(&existing, &config, true, None, actor)
+            };
+            // Another writer rotated meanwhile: the new credentials replace theirs (kept as
+            // an expiring version), sealed again for the next number.
+            match replaced {
+                Err(StoreError::Conflict { .. }) if attempt < CONFLICT_ATTEMPTS => attempt += 1,
+                other => return other,
+            }
         }
-        self.replace(&existing, &config, true, None, actor)
     }
 
     /// Stores an OAuth token set (the JSON a host's token store makes of it, such as
@@ -366,16 +381,23 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
         tokens: SecretValue,
         actor: &str,
     ) -> Result<InstanceRecord, StoreError> {
-        let current = self.get(id, "store OAuth tokens", actor)?;
-        let config = current.config.with_secret(OAUTH_TOKENS, tokens);
-        self.replace_noting(
-            &current.record,
-            &config,
-            false,
-            None,
-            " (OAuth tokens)",
-            actor,
-        )
+        let mut attempt = 1;
+        loop {
+            let current = self.get(id, "store OAuth tokens", actor)?;
+            let config = current.config.with_secret(OAUTH_TOKENS, tokens.clone());
+            // Another writer changed the credentials meanwhile: merge into theirs.
+            match self.replace_noting(
+                &current.record,
+                &config,
+                false,
+                None,
+                " (OAuth tokens)",
+                actor,
+            ) {
+                Err(StoreError::Conflict { .. }) if attempt < CONFLICT_ATTEMPTS => attempt += 1,
+                other => return other,
+            }
+        }
     }
 
     /// The OAuth token set stored for `id` with [`Self::save_oauth_tokens`], if any. The

@@ -119,7 +119,7 @@ const INSTANCE_COLUMNS: &str = "id, project_id, connector_id, config, credential
     created_at, updated_at";
 
 /// Cursor offset separating current credentials (below) from versions (above) in a rewrap pass.
-const VERSION_CURSOR_BASE: i64 = 1 << 40;
+pub(super) const VERSION_CURSOR_BASE: i64 = 1 << 40;
 
 /// The SQLite implementation of [`Store`].
 #[derive(Debug)]
@@ -338,13 +338,13 @@ fn load_instance(conn: &Connection, id: &str) -> Result<InstanceRecord, StoreErr
 
 /// The audit chain's key and the store's id.
 #[derive(Debug)]
-struct AuditChain {
-    seal: Option<AuditSeal>,
-    store_id: String,
+pub(super) struct AuditChain {
+    pub(super) seal: Option<AuditSeal>,
+    pub(super) store_id: String,
 }
 
 impl AuditChain {
-    fn seal(&self) -> Result<&AuditSeal, StoreError> {
+    pub(super) fn seal(&self) -> Result<&AuditSeal, StoreError> {
         self.seal.as_ref().ok_or(StoreError::AuditKeyMissing)
     }
 }
@@ -437,7 +437,7 @@ fn read_audit_row(row: &Row<'_>) -> rusqlite::Result<AuditRow> {
     ))
 }
 
-type AuditRow = (
+pub(super) type AuditRow = (
     i64,
     i64,
     String,
@@ -450,7 +450,7 @@ type AuditRow = (
     bool,
 );
 
-fn audit_entry(row: AuditRow) -> Option<AuditEntry> {
+pub(super) fn audit_entry(row: AuditRow) -> Option<AuditEntry> {
     let (seq, at, actor, action, instance_id, key_id, detail, prev_hash, hash, keyed) = row;
     let action: AuditAction = action.parse().ok()?;
     let key_id = match key_id {
@@ -564,6 +564,13 @@ impl Store for SqliteStore {
                 id: id.to_string(),
                 status: current.status,
                 reason: "a removed connector has no credentials; add it again",
+            });
+        }
+        if current.credentials_version != change.replaces_version {
+            return Err(StoreError::Conflict {
+                id: id.to_string(),
+                expected: change.replaces_version,
+                found: current.credentials_version,
             });
         }
         let status = match change.new_status {

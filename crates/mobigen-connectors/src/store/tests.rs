@@ -15,7 +15,167 @@ use crate::secrets::vault::{Envelope, KeyProvider as _, LocalKeyring, Vault};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_700_000_000_000);
 
-type Service = CredentialService<SqliteStore, LocalKeyring, Arc<ManualClock>>;
+type Service<B = SqliteStore> = CredentialService<B, LocalKeyring, Arc<ManualClock>>;
+
+/// Where a test's store lives: a temporary folder (the SQLite file, the keyring files) and, for
+/// PostgreSQL, the database URL and a schema of the test's own (tests run in parallel).
+struct Place {
+    dir: tempfile::TempDir,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))] // read by the PostgreSQL backend only
+    pg: Option<(String, String)>,
+}
+
+/// `sql` with each `?N` replaced by `params[N - 1]` as a quoted SQL literal (the tests' raw
+/// writes, run the same way on both databases).
+fn inline_params(sql: &str, params: &[&str]) -> String {
+    let mut out = sql.to_string();
+    for (i, value) in params.iter().enumerate().rev() {
+        out = out.replace(
+            &format!("?{}", i + 1),
+            &format!("'{}'", value.replace('\'', "''")),
+        );
+    }
+    out
+}
+
+/// A store backend the shared tests run on.
+trait Backend: Store + Sized {
+    /// A fresh, empty place; `None` when the backend is not available here (PostgreSQL without
+    /// `MOBIGEN_TEST_POSTGRES_URL`).
+    fn fresh() -> Option<Place>;
+    /// Opens (a new connection to) the store at `place`.
+    fn open(place: &Place) -> Self;
+    /// Runs `sql` (with `?N` placeholders) as a database writer would, outside the store.
+    fn exec(place: &Place, sql: &str, params: &[&str]);
+    /// Runs `sql` in a transaction that is dropped without commit (a crash mid-write).
+    fn exec_uncommitted(place: &Place, sql: &str);
+    /// The test failure point.
+    fn fail_at(&mut self) -> &mut Option<&'static str>;
+}
+
+impl Backend for SqliteStore {
+    fn fresh() -> Option<Place> {
+        Some(Place {
+            dir: tempfile::tempdir().unwrap(),
+            pg: None,
+        })
+    }
+
+    fn open(place: &Place) -> Self {
+        SqliteStore::open(&place.dir.path().join("store.db")).unwrap()
+    }
+
+    fn exec(place: &Place, sql: &str, params: &[&str]) {
+        raw(&place.dir.path().join("store.db"))
+            .execute_batch(&inline_params(sql, params))
+            .unwrap();
+    }
+
+    fn exec_uncommitted(place: &Place, sql: &str) {
+        let mut conn = raw(&place.dir.path().join("store.db"));
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(sql).unwrap();
+        drop(tx);
+    }
+
+    fn fail_at(&mut self) -> &mut Option<&'static str> {
+        &mut self.fail_at
+    }
+}
+
+/// The database URL of the PostgreSQL tests (`cargo xtask test` starts a server and sets it).
+#[cfg(feature = "postgres")]
+const POSTGRES_URL_VAR: &str = "MOBIGEN_TEST_POSTGRES_URL";
+
+#[cfg(feature = "postgres")]
+impl Backend for PgStore {
+    fn fresh() -> Option<Place> {
+        // With the feature on, the PostgreSQL variants must run: a missing server is a failure,
+        // not a silent pass.
+        let url = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
+            panic!(
+                "{POSTGRES_URL_VAR} is not set: run the store tests of the postgres feature through \
+                 `cargo xtask postgres -- cargo test ...` or `cargo xtask test`, which start a server"
+            )
+        });
+        let schema = format!("t_{}", new_id().unwrap().replace('-', ""));
+        Some(Place {
+            dir: tempfile::tempdir().unwrap(),
+            pg: Some((url, schema)),
+        })
+    }
+
+    fn open(place: &Place) -> Self {
+        let (url, schema) = place.pg.as_ref().unwrap();
+        PgStore::connect_in_schema(url, Some(schema)).unwrap()
+    }
+
+    fn exec(place: &Place, sql: &str, params: &[&str]) {
+        pg_raw(place)
+            .batch_execute(&inline_params(sql, params))
+            .unwrap();
+    }
+
+    fn exec_uncommitted(place: &Place, sql: &str) {
+        let mut client = pg_raw(place);
+        let mut tx = client.transaction().unwrap();
+        tx.batch_execute(sql).unwrap();
+        drop(tx);
+    }
+
+    fn fail_at(&mut self) -> &mut Option<&'static str> {
+        &mut self.fail_at
+    }
+}
+
+/// A plain connection to the test's schema.
+#[cfg(feature = "postgres")]
+fn pg_raw(place: &Place) -> ::postgres::Client {
+    let (url, schema) = place.pg.as_ref().unwrap();
+    let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("SET search_path TO {schema}"))
+        .unwrap();
+    client
+}
+
+/// Runs each named generic test body once per backend: `NAME::sqlite`, and `NAME::postgres`
+/// with the `postgres` feature.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name::<super::SqliteStore>();
+            }
+
+            #[cfg(feature = "postgres")]
+            #[test]
+            fn postgres() {
+                super::$name::<super::PgStore>();
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    put_then_get_round_trips_and_audits,
+    lifecycle_is_enforced_by_the_store,
+    credential_rotation_keeps_the_old_version_expiring_then_purges_it,
+    key_rotation_keeps_old_records_readable_and_rewrap_moves_them_without_touching_bodies,
+    audit_verify_detects_edited_and_deleted_rows,
+    ciphertext_moved_to_another_project_fails_and_is_audited,
+    an_interrupted_write_leaves_the_store_consistent,
+    audit_chain_tampered_and_rehashed_is_detected,
+    audit_chain_rewritten_from_the_start_is_detected,
+    audit_chain_with_a_dropped_tail_is_detected,
+    legacy_unkeyed_entries_verify_as_a_prefix,
+    audit_seal_debug_shows_no_key,
+    an_older_credentials_version_swapped_into_the_current_row_is_refused,
+    credentials_moved_to_another_instance_are_refused,
+    legacy_records_still_open_and_a_rewrap_binds_them_to_their_instance,
+    concurrent_adds_of_one_connector_leave_one_instance,
+);
 
 fn stripe(secret: &str) -> ValidConfig {
     let registry = Registry::builtin().unwrap();
@@ -30,7 +190,7 @@ fn stripe(secret: &str) -> ValidConfig {
         .unwrap()
 }
 
-fn service_with(store: SqliteStore) -> (Service, Arc<ManualClock>) {
+fn service_with<B: Store>(store: B) -> (Service<B>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(T0));
     let keyring = LocalKeyring::generate_in_memory(T0).unwrap();
     (
@@ -39,11 +199,14 @@ fn service_with(store: SqliteStore) -> (Service, Arc<ManualClock>) {
     )
 }
 
-fn service() -> (Service, Arc<ManualClock>) {
-    service_with(SqliteStore::open_in_memory().unwrap())
+/// A service with an in-memory keyring on a fresh store of `B` (`None`: `B` not available).
+fn fresh_service<B: Backend>() -> Option<(Service<B>, Arc<ManualClock>, Place)> {
+    let place = B::fresh()?;
+    let (service, clock) = service_with(B::open(&place));
+    Some((service, clock, place))
 }
 
-fn actions(service: &Service) -> Vec<AuditAction> {
+fn actions<B: Store>(service: &Service<B>) -> Vec<AuditAction> {
     service
         .audit_log(None, None)
         .unwrap()
@@ -52,9 +215,10 @@ fn actions(service: &Service) -> Vec<AuditAction> {
         .collect()
 }
 
-#[test]
-fn put_then_get_round_trips_and_audits() {
-    let (mut service, _) = service();
+fn put_then_get_round_trips_and_audits<B: Backend>() {
+    let Some((mut service, _, _place)) = fresh_service::<B>() else {
+        return;
+    };
     let record = service
         .put("p1", stripe("sk_test_SECRETONE"), "alice")
         .unwrap();
@@ -98,9 +262,10 @@ fn put_then_get_round_trips_and_audits() {
     );
 }
 
-#[test]
-fn lifecycle_is_enforced_by_the_store() {
-    let (mut service, _) = service();
+fn lifecycle_is_enforced_by_the_store<B: Backend>() {
+    let Some((mut service, _, _place)) = fresh_service::<B>() else {
+        return;
+    };
     let installed = service.install("p1", "stripe", "cli").unwrap();
     assert_eq!(installed.status, Status::Installed);
     let id = installed.id;
@@ -165,9 +330,10 @@ fn lifecycle_is_enforced_by_the_store() {
     assert!(service.verify_audit().unwrap().is_intact());
 }
 
-#[test]
-fn credential_rotation_keeps_the_old_version_expiring_then_purges_it() {
-    let (mut service, clock) = service();
+fn credential_rotation_keeps_the_old_version_expiring_then_purges_it<B: Backend>() {
+    let Some((mut service, clock, _place)) = fresh_service::<B>() else {
+        return;
+    };
     let id = service.put("p1", stripe("sk_test_OLD"), "cli").unwrap().id;
     let rotated = service
         .rotate_credentials(&id, stripe("sk_test_NEW"), "cli")
@@ -224,9 +390,12 @@ fn credential_rotation_keeps_the_old_version_expiring_then_purges_it() {
     );
 }
 
-#[test]
-fn key_rotation_keeps_old_records_readable_and_rewrap_moves_them_without_touching_bodies() {
-    let (mut service, clock) = service();
+fn key_rotation_keeps_old_records_readable_and_rewrap_moves_them_without_touching_bodies<
+    B: Backend,
+>() {
+    let Some((mut service, clock, _place)) = fresh_service::<B>() else {
+        return;
+    };
     let mut ids = Vec::new();
     for i in 0..5 {
         let id = service
@@ -303,11 +472,10 @@ fn raw(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
 
-#[test]
-fn audit_verify_detects_edited_and_deleted_rows() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    let (mut service, _) = service_with(SqliteStore::open(&path).unwrap());
+fn audit_verify_detects_edited_and_deleted_rows<B: Backend>() {
+    let Some((mut service, _, place)) = fresh_service::<B>() else {
+        return;
+    };
     let id = service
         .put("p1", stripe("sk_test_AUDIT"), "cli")
         .unwrap()
@@ -320,9 +488,11 @@ fn audit_verify_detects_edited_and_deleted_rows() {
     assert!(report.head.is_some());
 
     // Edit a row's content.
-    raw(&path)
-        .execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3", [])
-        .unwrap();
+    B::exec(
+        &place,
+        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3",
+        &[],
+    );
     let problem = service.verify_audit().unwrap().first_problem.unwrap();
     assert_eq!(
         problem,
@@ -334,11 +504,13 @@ fn audit_verify_detects_edited_and_deleted_rows() {
     assert!(problem.to_string().contains("entry 3 was edited"));
 
     // Edit it and recompute its own (unkeyed) hash: anyone can, so it does not pass.
-    let conn = raw(&path);
     let entry = service.audit_log(None, None).unwrap().remove(2);
     let forged = entry_hash(3, &entry.event, &entry.prev_hash);
-    conn.execute("UPDATE audit_log SET hash = ?1 WHERE seq = 3", [&forged])
-        .unwrap();
+    B::exec(
+        &place,
+        "UPDATE audit_log SET hash = ?1 WHERE seq = 3",
+        &[&forged],
+    );
     assert_eq!(
         service.verify_audit().unwrap().first_problem,
         Some(AuditProblem {
@@ -348,18 +520,16 @@ fn audit_verify_detects_edited_and_deleted_rows() {
     );
 
     // A deleted row (in a fresh chain).
-    let dir2 = tempfile::tempdir().unwrap();
-    let path2 = dir2.path().join("store.db");
-    let (mut service2, _) = service_with(SqliteStore::open(&path2).unwrap());
+    let Some((mut service2, _, place2)) = fresh_service::<B>() else {
+        return;
+    };
     let id2 = service2
         .put("p1", stripe("sk_test_AUDIT"), "cli")
         .unwrap()
         .id;
     service2.get(&id2, "a", "cli").unwrap();
     service2.get(&id2, "b", "cli").unwrap();
-    raw(&path2)
-        .execute("DELETE FROM audit_log WHERE seq = 2", [])
-        .unwrap();
+    B::exec(&place2, "DELETE FROM audit_log WHERE seq = 2", &[]);
     assert_eq!(
         service2.verify_audit().unwrap().first_problem,
         Some(AuditProblem {
@@ -368,9 +538,7 @@ fn audit_verify_detects_edited_and_deleted_rows() {
         })
     );
     // Deleting the first row is caught too.
-    raw(&path2)
-        .execute("DELETE FROM audit_log WHERE seq = 1", [])
-        .unwrap();
+    B::exec(&place2, "DELETE FROM audit_log WHERE seq = 1", &[]);
     assert_eq!(
         service2.verify_audit().unwrap().first_problem,
         Some(AuditProblem {
@@ -380,23 +548,21 @@ fn audit_verify_detects_edited_and_deleted_rows() {
     );
 }
 
-#[test]
-fn ciphertext_moved_to_another_project_fails_and_is_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    let (mut service, _) = service_with(SqliteStore::open(&path).unwrap());
+fn ciphertext_moved_to_another_project_fails_and_is_audited<B: Backend>() {
+    let Some((mut service, _, place)) = fresh_service::<B>() else {
+        return;
+    };
     let a = service
         .put("project-a", stripe("sk_test_AAA"), "cli")
         .unwrap();
     let b = service
         .put("project-b", stripe("sk_test_BBB"), "cli")
         .unwrap();
-    raw(&path)
-        .execute(
-            "UPDATE connector_instances SET credentials_encrypted = ?1 WHERE id = ?2",
-            [&a.credentials_encrypted, &b.id],
-        )
-        .unwrap();
+    B::exec(
+        &place,
+        "UPDATE connector_instances SET credentials_encrypted = ?1 WHERE id = ?2",
+        &[&a.credentials_encrypted, &b.id],
+    );
     let err = service.get(&b.id, "steal", "mallory").unwrap_err();
     assert!(
         matches!(
@@ -408,11 +574,10 @@ fn ciphertext_moved_to_another_project_fails_and_is_audited() {
     assert_eq!(actions(&service).last(), Some(&AuditAction::DecryptFailed));
 }
 
-#[test]
-fn an_interrupted_write_leaves_the_store_consistent() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    let (mut service, _) = service_with(SqliteStore::open(&path).unwrap());
+fn an_interrupted_write_leaves_the_store_consistent<B: Backend>() {
+    let Some((mut service, _, place)) = fresh_service::<B>() else {
+        return;
+    };
     let id = service.put("p1", stripe("sk_test_KEEP"), "cli").unwrap().id;
     let before = service.instance(&id).unwrap();
     let audit_before = service.audit_log(None, None).unwrap().len();
@@ -421,12 +586,12 @@ fn an_interrupted_write_leaves_the_store_consistent() {
         "change_credentials:after_version",
         "change_credentials:before_audit",
     ] {
-        service.store_mut().fail_at = Some(point);
+        *service.store_mut().fail_at() = Some(point);
         let err = service
             .rotate_credentials(&id, stripe("sk_test_LOST"), "cli")
             .unwrap_err();
         assert!(matches!(err, StoreError::Injected(p) if p == point));
-        service.store_mut().fail_at = None;
+        *service.store_mut().fail_at() = None;
         assert_eq!(service.instance(&id).unwrap(), before, "{point}");
         assert!(
             service.store().credential_versions(&id).unwrap().is_empty(),
@@ -438,24 +603,20 @@ fn an_interrupted_write_leaves_the_store_consistent() {
             "{point}"
         );
     }
-    service.store_mut().fail_at = Some("insert_instance:before_audit");
+    *service.store_mut().fail_at() = Some("insert_instance:before_audit");
     assert!(service.put("p2", stripe("sk_test_LOST"), "cli").is_err());
-    service.store_mut().fail_at = None;
+    *service.store_mut().fail_at() = None;
     assert!(service.find("p2", "stripe").unwrap().is_none());
 
     // A transaction dropped before commit (a crash between statements) leaves nothing behind.
-    {
-        let mut conn = raw(&path);
-        let tx = conn.transaction().unwrap();
-        tx.execute(
-            "UPDATE connector_instances SET status = 'active' WHERE id = ?1",
-            [&id],
-        )
-        .unwrap();
-        tx.execute("DELETE FROM audit_log", []).unwrap();
-        drop(tx);
-    }
-    let reopened = SqliteStore::open(&path).unwrap();
+    B::exec_uncommitted(
+        &place,
+        &inline_params(
+            "UPDATE connector_instances SET status = 'active' WHERE id = ?1; DELETE FROM audit_log",
+            &[&id],
+        ),
+    );
+    let reopened = B::open(&place);
     assert_eq!(reopened.instance(&id).unwrap(), before);
     assert!(matches!(
         reopened.verify_audit(),
@@ -586,12 +747,12 @@ fn concurrent_writers_on_a_fresh_store_all_succeed() {
     }
 }
 
-/// A service on a store file and a keyring file in `dir` (the audit key and anchor in
-/// `keyring.json.audit`).
-fn file_service(dir: &Path) -> Service {
-    let keyring = LocalKeyring::open_or_create(&dir.join("keyring.json"), T0).unwrap();
+/// A service on the store at `place` and a keyring file in its folder (the audit key and anchor
+/// in `keyring.json.audit`).
+fn file_service<B: Backend>(place: &Place) -> Service<B> {
+    let keyring = LocalKeyring::open_or_create(&place.dir.path().join("keyring.json"), T0).unwrap();
     CredentialService::new(
-        SqliteStore::open(&dir.join("store.db")).unwrap(),
+        B::open(place),
         Vault::new(keyring),
         Arc::new(ManualClock::new(T0)),
     )
@@ -599,9 +760,8 @@ fn file_service(dir: &Path) -> Service {
 
 /// Rewrites every audit row from `from` on with `actor`, recomputing each hash and link the
 /// way the unkeyed chain did (what a database writer could do before issue 15 item 13).
-fn rewrite_chain_from(path: &Path, from: i64, actor: &str, keyed: bool) {
-    let conn = raw(path);
-    let mut store = SqliteStore::open(path).unwrap();
+fn rewrite_chain_from<B: Backend>(place: &Place, from: i64, actor: &str, keyed: bool) {
+    let mut store = B::open(place);
     store.set_audit_seal(
         LocalKeyring::generate_in_memory(T0)
             .unwrap()
@@ -616,22 +776,29 @@ fn rewrite_chain_from(path: &Path, from: i64, actor: &str, keyed: bool) {
     for mut entry in entries.into_iter().filter(|e| e.seq >= from) {
         entry.event.actor = actor.to_string();
         let hash = entry_hash(entry.seq, &entry.event, &prev);
-        conn.execute(
+        B::exec(
+            place,
             "UPDATE audit_log SET actor = ?1, prev_hash = ?2, hash = ?3, keyed = ?4 WHERE seq = ?5",
-            rusqlite::params![actor, prev, hash, keyed, entry.seq],
-        )
-        .unwrap();
+            &[
+                actor,
+                &prev,
+                &hash,
+                if keyed { "1" } else { "0" },
+                &entry.seq.to_string(),
+            ],
+        );
         prev = hash;
     }
 }
 
 /// Issue 15 item 13: a database writer edits an entry and re-hashes the rest of the chain; the
 /// unkeyed chain called that intact.
-#[test]
-fn audit_chain_tampered_and_rehashed_is_detected() {
+fn audit_chain_tampered_and_rehashed_is_detected<B: Backend>() {
     for keyed_flag in [true, false] {
-        let dir = tempfile::tempdir().unwrap();
-        let mut service = file_service(dir.path());
+        let Some(place) = B::fresh() else {
+            return;
+        };
+        let mut service = file_service::<B>(&place);
         let id = service
             .put("p1", stripe("sk_test_AUDIT"), "cli")
             .unwrap()
@@ -640,7 +807,7 @@ fn audit_chain_tampered_and_rehashed_is_detected() {
             service.get(&id, purpose, "cli").unwrap();
         }
         assert!(service.verify_audit().unwrap().is_intact());
-        rewrite_chain_from(&dir.path().join("store.db"), 2, "mallory", keyed_flag);
+        rewrite_chain_from::<B>(&place, 2, "mallory", keyed_flag);
         let report = service.verify_audit().unwrap();
         assert_eq!(
             report.first_problem,
@@ -656,16 +823,17 @@ fn audit_chain_tampered_and_rehashed_is_detected() {
 
 /// Issue 15 item 13: a database writer rewrites the whole chain (every row re-hashed, marked as
 /// written before keying); the keyring's anchor no longer matches.
-#[test]
-fn audit_chain_rewritten_from_the_start_is_detected() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut service = file_service(dir.path());
+fn audit_chain_rewritten_from_the_start_is_detected<B: Backend>() {
+    let Some(place) = B::fresh() else {
+        return;
+    };
+    let mut service = file_service::<B>(&place);
     let id = service
         .put("p1", stripe("sk_test_AUDIT"), "cli")
         .unwrap()
         .id;
     service.get(&id, "a", "cli").unwrap();
-    rewrite_chain_from(&dir.path().join("store.db"), 1, "mallory", false);
+    rewrite_chain_from::<B>(&place, 1, "mallory", false);
     let problem = service.verify_audit().unwrap().first_problem.unwrap();
     assert_eq!(problem.kind, ChainBreak::HeadMismatch, "{problem}");
     assert!(problem.to_string().contains("rewritten"), "{problem}");
@@ -673,10 +841,12 @@ fn audit_chain_rewritten_from_the_start_is_detected() {
 
 /// Issue 15 item 13: dropping the last rows left an intact-looking chain; the keyring anchors
 /// the head, so the cut is reported, also from another process (a fresh keyring and store).
-#[test]
-fn audit_chain_with_a_dropped_tail_is_detected() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut service = file_service(dir.path());
+fn audit_chain_with_a_dropped_tail_is_detected<B: Backend>() {
+    let Some(place) = B::fresh() else {
+        return;
+    };
+    let dir = place.dir.path();
+    let mut service = file_service::<B>(&place);
     let id = service
         .put("p1", stripe("sk_test_AUDIT"), "cli")
         .unwrap()
@@ -686,10 +856,8 @@ fn audit_chain_with_a_dropped_tail_is_detected() {
     }
     let report = service.verify_audit().unwrap();
     assert_eq!((report.entries, report.anchored_seq), (4, Some(4)));
-    raw(&dir.path().join("store.db"))
-        .execute("DELETE FROM audit_log WHERE seq >= 3", [])
-        .unwrap();
-    let fresh = file_service(dir.path());
+    B::exec(&place, "DELETE FROM audit_log WHERE seq >= 3", &[]);
+    let fresh = file_service::<B>(&place);
     for report in [
         service.verify_audit().unwrap(),
         fresh.verify_audit().unwrap(),
@@ -705,8 +873,8 @@ fn audit_chain_with_a_dropped_tail_is_detected() {
         assert!(problem.to_string().contains("cut off the end"), "{problem}");
     }
     // Without the keyring's anchor file the store cannot vouch for its own end either.
-    std::fs::remove_file(dir.path().join("keyring.json.audit")).unwrap();
-    let err = file_service(dir.path())
+    std::fs::remove_file(dir.join("keyring.json.audit")).unwrap();
+    let err = file_service::<B>(&place)
         .verify_audit()
         .unwrap()
         .first_problem;
@@ -718,19 +886,21 @@ fn audit_chain_with_a_dropped_tail_is_detected() {
 
 /// Entries written before the chain was keyed (schema 1) still verify, as a prefix that the
 /// first keyed entry then seals.
-#[test]
-fn legacy_unkeyed_entries_verify_as_a_prefix() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut service = file_service(dir.path());
+fn legacy_unkeyed_entries_verify_as_a_prefix<B: Backend>() {
+    let Some(place) = B::fresh() else {
+        return;
+    };
+    let dir = place.dir.path();
+    let mut service = file_service::<B>(&place);
     let id = service
         .put("p1", stripe("sk_test_AUDIT"), "cli")
         .unwrap()
         .id;
     service.get(&id, "a", "cli").unwrap();
     // Turn the two entries into what schema 1 wrote (unkeyed hashes, keyed = 0).
-    rewrite_chain_from(&dir.path().join("store.db"), 1, "cli", false);
-    std::fs::remove_file(dir.path().join("keyring.json.audit")).unwrap();
-    let mut service = file_service(dir.path());
+    rewrite_chain_from::<B>(&place, 1, "cli", false);
+    std::fs::remove_file(dir.join("keyring.json.audit")).unwrap();
+    let mut service = file_service::<B>(&place);
     let report = service.verify_audit().unwrap();
     assert!(report.is_intact(), "{:?}", report.first_problem);
     assert_eq!(report.legacy_entries, 2);
@@ -741,12 +911,14 @@ fn legacy_unkeyed_entries_verify_as_a_prefix() {
 }
 
 /// Issue 15 item 13: the audit key is not in the store; Debug of the seal shows no key.
-#[test]
-fn audit_seal_debug_shows_no_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut service = file_service(dir.path());
+fn audit_seal_debug_shows_no_key<B: Backend>() {
+    let Some(place) = B::fresh() else {
+        return;
+    };
+    let dir = place.dir.path();
+    let mut service = file_service::<B>(&place);
     service.put("p1", stripe("sk_test_AUDIT"), "cli").unwrap();
-    let file = std::fs::read_to_string(dir.path().join("keyring.json.audit")).unwrap();
+    let file = std::fs::read_to_string(dir.join("keyring.json.audit")).unwrap();
     let key: serde_json::Value = serde_json::from_str(&file).unwrap();
     let key = key["key"].as_str().unwrap().to_string();
     let seal = service.vault().provider().audit_seal().unwrap();
@@ -754,7 +926,7 @@ fn audit_seal_debug_shows_no_key() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(dir.path().join("keyring.json.audit"))
+        let mode = std::fs::metadata(dir.join("keyring.json.audit"))
             .unwrap()
             .permissions()
             .mode();
@@ -772,22 +944,22 @@ fn secret_key(config: &SecretConfig) -> Option<String> {
 /// Issue 15 item 13: the authenticated data named only (project, connector), so a database
 /// writer could copy an older credentials version into the current row and it opened as the
 /// current credentials. It names the instance and the version now.
-#[test]
-fn an_older_credentials_version_swapped_into_the_current_row_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut service = file_service(dir.path());
+fn an_older_credentials_version_swapped_into_the_current_row_is_refused<B: Backend>() {
+    let Some(place) = B::fresh() else {
+        return;
+    };
+    let mut service = file_service::<B>(&place);
     let id = service.put("p1", stripe("sk_test_OLD"), "cli").unwrap().id;
     service
         .rotate_credentials(&id, stripe("sk_test_NEW"), "cli")
         .unwrap();
-    raw(&dir.path().join("store.db"))
-        .execute(
-            "UPDATE connector_instances SET credentials_encrypted =
-               (SELECT credentials_encrypted FROM credential_versions WHERE instance_id = ?1 AND version = 1)
-             WHERE id = ?1",
-            [&id],
-        )
-        .unwrap();
+    B::exec(
+        &place,
+        "UPDATE connector_instances SET credentials_encrypted =
+           (SELECT credentials_encrypted FROM credential_versions WHERE instance_id = ?1 AND version = 1)
+         WHERE id = ?1",
+        &[&id],
+    );
     let err = service.get(&id, "swap", "cli").unwrap_err();
     assert!(
         matches!(
@@ -803,28 +975,29 @@ fn an_older_credentials_version_swapped_into_the_current_row_is_refused() {
 
 /// The current credentials of one instance copied into another instance of the same connector
 /// in the same project (a removed one, then a new one) do not open there.
-#[test]
-fn credentials_moved_to_another_instance_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut service = file_service(dir.path());
+fn credentials_moved_to_another_instance_are_refused<B: Backend>() {
+    let Some(place) = B::fresh() else {
+        return;
+    };
+    let mut service = file_service::<B>(&place);
     let first = service.put("p1", stripe("sk_test_FIRST"), "cli").unwrap();
     service.remove(&first.id, "cli").unwrap();
     let second = service.put("p1", stripe("sk_test_SECOND"), "cli").unwrap();
-    raw(&dir.path().join("store.db"))
-        .execute(
-            "UPDATE connector_instances SET credentials_encrypted = ?1 WHERE id = ?2",
-            [&first.credentials_encrypted, &second.id],
-        )
-        .unwrap();
+    B::exec(
+        &place,
+        "UPDATE connector_instances SET credentials_encrypted = ?1 WHERE id = ?2",
+        &[&first.credentials_encrypted, &second.id],
+    );
     assert!(service.get(&second.id, "moved", "cli").is_err());
 }
 
 /// Records sealed before the instance binding (project and connector only) still open, and a
 /// rewrap pass after a key rotation re-seals them bound to their instance and version.
-#[test]
-fn legacy_records_still_open_and_a_rewrap_binds_them_to_their_instance() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut service = file_service(dir.path());
+fn legacy_records_still_open_and_a_rewrap_binds_them_to_their_instance<B: Backend>() {
+    let Some(place) = B::fresh() else {
+        return;
+    };
+    let mut service = file_service::<B>(&place);
     let id = service
         .put("p1", stripe("sk_test_LEGACY"), "cli")
         .unwrap()
@@ -837,12 +1010,11 @@ fn legacy_records_still_open_and_a_rewrap_binds_them_to_their_instance() {
             &crate::secrets::vault::Context::new("p1", "stripe"),
         )
         .unwrap();
-    raw(&dir.path().join("store.db"))
-        .execute(
-            "UPDATE connector_instances SET credentials_encrypted = ?1 WHERE id = ?2",
-            [&legacy, &id],
-        )
-        .unwrap();
+    B::exec(
+        &place,
+        "UPDATE connector_instances SET credentials_encrypted = ?1 WHERE id = ?2",
+        &[&legacy, &id],
+    );
     let opened = service.get(&id, "legacy", "cli").unwrap();
     assert_eq!(
         secret_key(&opened.config).as_deref(),
@@ -862,4 +1034,140 @@ fn legacy_records_still_open_and_a_rewrap_binds_them_to_their_instance() {
             .is_err()
     );
     assert!(service.verify_audit().unwrap().is_intact());
+}
+
+/// PostgreSQL: migrations are recorded in `schema_migrations`, a second open applies nothing,
+/// and a database written by a newer version is refused.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_migrations_are_versioned_and_refuse_newer_databases() {
+    let Some(place) = PgStore::fresh() else {
+        return;
+    };
+    assert_eq!(
+        PgStore::open(&place).schema_version().unwrap(),
+        PG_SCHEMA_VERSION
+    );
+    assert_eq!(
+        PgStore::open(&place).schema_version().unwrap(),
+        PG_SCHEMA_VERSION
+    );
+    PgStore::exec(
+        &place,
+        "INSERT INTO schema_migrations (version) VALUES (99)",
+        &[],
+    );
+    let (url, schema) = place.pg.as_ref().unwrap();
+    assert!(matches!(
+        PgStore::connect_in_schema(url, Some(schema)),
+        Err(StoreError::SchemaTooNew {
+            found: 99,
+            supported: PG_SCHEMA_VERSION
+        })
+    ));
+    assert!(matches!(
+        PgStore::connect_in_schema(url, Some("bad; name")),
+        Err(StoreError::PostgresConnect(_))
+    ));
+}
+
+/// PostgreSQL, many writers: 4 threads, each with its own connection (and its own keyring file
+/// handle on one shared keyring), open a fresh schema at once (migrations race), then append
+/// audit events and rotate the credentials of one instance. Afterwards the audit chain verifies,
+/// the version numbers are unique and gapless, and every rotation is counted.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_concurrent_writers_keep_one_chain_and_unique_versions() {
+    const THREADS: usize = 4;
+    const ROUNDS: usize = 15;
+    let Some(place) = PgStore::fresh() else {
+        return;
+    };
+    let place = Arc::new(place);
+    let id = file_service::<PgStore>(&place)
+        .put("p1", stripe("sk_test_START"), "setup")
+        .unwrap()
+        .id;
+    let barrier = Arc::new(std::sync::Barrier::new(THREADS));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (place, barrier, id) = (Arc::clone(&place), Arc::clone(&barrier), id.clone());
+            std::thread::spawn(move || {
+                let mut service = file_service::<PgStore>(&place);
+                barrier.wait();
+                for round in 0..ROUNDS {
+                    service
+                        .rotate_credentials(&id, stripe(&format!("sk_test_T{t}R{round}")), "writer")
+                        .unwrap();
+                    service
+                        .get(&id, &format!("thread {t} round {round}"), "reader")
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut service = file_service::<PgStore>(&place);
+    let record = service.instance(&id).unwrap();
+    let rotations = (THREADS * ROUNDS) as i64;
+    assert_eq!(record.credentials_version, 1 + rotations);
+    let mut versions: Vec<i64> = service
+        .store()
+        .credential_versions(&id)
+        .unwrap()
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    versions.sort_unstable();
+    assert_eq!(versions, (1..=rotations).collect::<Vec<_>>());
+    let report = service.verify_audit().unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_problem);
+    let log = service.audit_log(None, None).unwrap();
+    assert_eq!(report.entries, log.len() as u64);
+    let count = |action| log.iter().filter(|e| e.event.action == action).count();
+    assert_eq!(count(AuditAction::RotateCredentials), THREADS * ROUNDS);
+    assert_eq!(count(AuditAction::Decrypt), THREADS * ROUNDS);
+    // The last credentials written open.
+    assert!(service.get(&id, "after", "check").is_ok());
+}
+
+/// Several processes adding the same connector to one project at once: one wins, the others get
+/// `AlreadyExists` naming the winner (on PostgreSQL also when the insert itself meets the
+/// unique index), and one live instance is left.
+fn concurrent_adds_of_one_connector_leave_one_instance<B: Backend + 'static>() {
+    const THREADS: usize = 4;
+    for round in 0..5 {
+        let Some(place) = B::fresh() else {
+            return;
+        };
+        let place = Arc::new(place);
+        // Migrate first: this test is about the adds.
+        drop(B::open(&place));
+        let barrier = Arc::new(std::sync::Barrier::new(THREADS));
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (place, barrier) = (Arc::clone(&place), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    let (mut service, _) = service_with(B::open(&place));
+                    barrier.wait();
+                    match service.put("p1", stripe("sk_test_RACE"), "writer") {
+                        Ok(record) => Ok(record.id),
+                        Err(StoreError::AlreadyExists { id, .. }) => Err(id),
+                        Err(other) => panic!("round {round}: {other}"),
+                    }
+                })
+            })
+            .collect();
+        let results: Vec<Result<String, String>> =
+            threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let winners: Vec<&String> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {results:?}");
+        for loser in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert_eq!(loser, winners[0], "round {round}");
+        }
+        let (service, _) = service_with(B::open(&place));
+        assert_eq!(service.list(Some("p1")).unwrap().len(), 1);
+    }
 }
