@@ -11,7 +11,8 @@ fn root() -> PathBuf {
 }
 
 /// The rendered file at `path` (relative to the project) for `id` with `config`.
-fn rendered(id: &str, config: serde_json::Value, path: &str) -> String {
+/// Every file connector `id` renders for `config` in an Expo Router app (path -> contents).
+fn files_of(id: &str, config: serde_json::Value) -> std::collections::BTreeMap<String, String> {
     let registry = Registry::builtin().expect("builtin");
     let connector = registry.lookup(id).expect("id");
     let valid = connector.validate_config(&config).expect("valid");
@@ -22,9 +23,14 @@ fn rendered(id: &str, config: serde_json::Value, path: &str) -> String {
     };
     generate::connector_files(connector, &features, valid.redacted(), &layout, &[])
         .into_iter()
-        .find(|f| f.path == path)
+        .map(|f| (f.path, f.contents))
+        .collect()
+}
+
+fn rendered(id: &str, config: serde_json::Value, path: &str) -> String {
+    files_of(id, config)
+        .remove(path)
         .unwrap_or_else(|| panic!("{id} generates no {path}"))
-        .contents
 }
 
 fn onesignal(features: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
@@ -491,25 +497,9 @@ fn firebase_apple_and_phone_providers_and_persistence_are_used() {
     );
 }
 
-/// Every file the firebase connector renders for `config` (path -> contents).
-fn firebase_files(config: serde_json::Value) -> std::collections::BTreeMap<String, String> {
-    let registry = Registry::builtin().expect("builtin");
-    let connector = registry.lookup("firebase").expect("id");
-    let valid = connector.validate_config(&config).expect("valid");
-    let features = connector.definition().enabled_features(valid.redacted());
-    let layout = ProjectLayout {
-        router_dir: Some("app".into()),
-        nativewind: false,
-    };
-    generate::connector_files(connector, &features, valid.redacted(), &layout, &[])
-        .into_iter()
-        .map(|f| (f.path, f.contents))
-        .collect()
-}
-
 #[test]
 fn firebase_web_twins_use_the_js_sdk_with_the_public_web_config() {
-    let files = firebase_files(firebase_full());
+    let files = files_of("firebase", firebase_full());
     let file = |path: &str| {
         files
             .get(path)
@@ -669,7 +659,7 @@ fn firebase_web_twins_use_the_js_sdk_with_the_public_web_config() {
 fn firebase_web_firestore_keeps_an_offline_copy_when_persistence_is_on() {
     let mut config = firebase_full();
     config["features"]["firestore"]["persistenceEnabled"] = serde_json::json!(true);
-    let db = firebase_files(config)
+    let db = files_of("firebase", config)
         .remove("src/services/firebase-db.web.ts")
         .expect("db");
     assert!(
@@ -682,7 +672,7 @@ fn firebase_web_firestore_keeps_an_offline_copy_when_persistence_is_on() {
 fn firebase_web_auth_has_only_the_configured_providers() {
     let mut config = firebase_full();
     config["features"]["auth"]["providers"] = serde_json::json!(["email", "apple"]);
-    let auth = firebase_files(config)
+    let auth = files_of("firebase", config)
         .remove("src/services/firebase-auth.web.ts")
         .expect("auth");
     assert!(auth.contains("new OAuthProvider('apple.com')"), "{auth}");

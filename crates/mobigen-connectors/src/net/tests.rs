@@ -1856,6 +1856,13 @@ async fn firebase_storage_upload_uploads_then_deletes_the_file_and_the_user() {
             json!({"idToken": "id-token-1", "refreshToken": "r", "expiresIn": "3600", "localId": "anon1"}),
         )
     };
+    let config = firebase_config(&registry);
+    let run = async |server: &MockServer| {
+        engine(server, &["firebase", "firebase.storage"])
+            .run_test_action(firebase, &config, "storage_upload", &no_params())
+            .await
+            .expect("action")
+    };
     let server = MockServer::start();
     server.on("POST", "/v1/accounts:signUp", sign_up());
     server.on(
@@ -1876,15 +1883,7 @@ async fn firebase_storage_upload_uploads_then_deletes_the_file_and_the_user() {
         "/v1/accounts:delete",
         MockResponse::json(200, json!({})),
     );
-    let report = engine(&server, &["firebase", "firebase.storage"])
-        .run_test_action(
-            firebase,
-            &firebase_config(&registry),
-            "storage_upload",
-            &no_params(),
-        )
-        .await
-        .expect("action");
+    let report = run(&server).await;
     assert!(report.success, "{report:?}");
     assert_no_secret(&report, &[FIREBASE_KEY]);
     let requests = server.requests();
@@ -1931,15 +1930,7 @@ async fn firebase_storage_upload_uploads_then_deletes_the_file_and_the_user() {
         "/v1/accounts:delete",
         MockResponse::json(200, json!({})),
     );
-    let report = engine(&server, &["firebase", "firebase.storage"])
-        .run_test_action(
-            firebase,
-            &firebase_config(&registry),
-            "storage_upload",
-            &no_params(),
-        )
-        .await
-        .expect("action");
+    let report = run(&server).await;
     assert!(!report.success, "{report:?}");
     assert!(
         report.steps.iter().any(|s| s
