@@ -372,7 +372,14 @@ fn valgrind_runs() -> bool {
 /// (CI containers). In CI (`CI` set) a valgrind that cannot be had fails the run instead of
 /// skipping it.
 fn valgrind_available() -> anyhow::Result<bool> {
-    if valgrind_runs() {
+    debian_package("valgrind", valgrind_runs)
+}
+
+/// Whether what Debian `package` provides is there (`present`), installing the package with
+/// apt-get when it is missing and this runs as root (CI containers, a fresh machine). In CI
+/// (`CI` set) a package that cannot be had is an error; elsewhere `Ok(false)`.
+pub(crate) fn debian_package(package: &str, present: impl Fn() -> bool) -> anyhow::Result<bool> {
+    if present() {
         return Ok(true);
     }
     let root = Command::new("id")
@@ -381,22 +388,22 @@ fn valgrind_available() -> anyhow::Result<bool> {
         .is_ok_and(|o| o.status.success() && o.stdout.trim_ascii() == b"0");
     let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
     if root && Command::new("apt-get").arg("--version").output().is_ok() {
-        println!("valgrind is missing: installing it with apt-get");
+        println!("{package} is missing: installing it with apt-get");
         // `update` may fail offline with a usable cache; the install decides.
         let _ = run("apt-get", &["update", "-q"], &[]);
         run(
             "apt-get",
-            &["install", "-y", "-q", "--no-install-recommends", "valgrind"],
+            &["install", "-y", "-q", "--no-install-recommends", package],
             &[("DEBIAN_FRONTEND", "noninteractive")],
         )?;
-        if valgrind_runs() {
+        if present() {
             return Ok(true);
         }
-        bail!("apt-get installed valgrind but `valgrind --version` still fails");
+        bail!("apt-get installed {package} but it still cannot be used");
     }
     if in_ci {
         bail!(
-            "valgrind is not installed and cannot be installed here (not root, or no apt-get): install valgrind in the CI image"
+            "{package} is not installed and cannot be installed here (not root, or no apt-get): install {package} in the CI image"
         );
     }
     Ok(false)

@@ -33,6 +33,8 @@ impl TestPostgres {
     /// # Errors
     /// No PostgreSQL found, or a step failed (its output is in the error).
     pub fn start() -> anyhow::Result<TestPostgres> {
+        // Installed with apt-get when missing and this runs as root (a fresh machine, CI).
+        crate::debian_package("postgresql", || server_bin().is_ok())?;
         let bin = server_bin()?;
         let as_postgres = running_as_root()?;
         let dir = tempfile::Builder::new()
