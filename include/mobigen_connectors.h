@@ -96,7 +96,7 @@ typedef struct mgc_bytes mgc_bytes;
 // The connector registry (built-in connectors plus any loaded from folders).
 typedef struct mgc_registry mgc_registry;
 
-// A connector store (SQLite) with its keyring: stored instances with encrypted credentials,
+// A connector store (an SQLite file or a PostgreSQL database) with its keyring: stored instances with encrypted credentials,
 // changed together with the project by the `mgc_store_*` calls.
 typedef struct mgc_store mgc_store;
 
@@ -220,8 +220,10 @@ mgc_result mgc_project_status(const mgc_registry *registry,
                               size_t dir_len,
                               mgc_string **out);
 
-// Opens (creating when missing, mode 0600) the connector store at `store_path` and the keyring
-// file at `keyring_path`; `actor` (may be empty: `c-abi`) names the caller in the audit log.
+// Opens the connector store at `store_path` — an SQLite file (created when missing, mode 0600)
+// or a PostgreSQL URL (`postgres://user@host/db`, `?sslmode=require` for TLS) that several
+// processes share — and the keyring file at `keyring_path`; `actor` (may be empty: `c-abi`)
+// names the caller in the audit log. An error message names a URL without its password.
 mgc_result mgc_store_open(const char *store_path,
                           size_t store_path_len,
                           const char *keyring_path,

@@ -207,7 +207,7 @@ export interface ProjectStatus {
 
 /** Options of `Vault.open`. */
 export interface VaultOptions {
-  /** A connector store file: every `decryptSecret` is audited there, with its purpose. */
+  /** A connector store (a file or a PostgreSQL URL): every `decryptSecret` is audited there, with its purpose. */
   auditStorePath?: string
   /** Who the audit log names (default `@mobigen/connectors`). */
   actor?: string

@@ -207,7 +207,7 @@ export interface ProjectStatus {
 
 /** Options of `Vault.open`. */
 export interface VaultOptions {
-  /** A connector store file: every `decryptSecret` is audited there, with its purpose. */
+  /** A connector store (a file or a PostgreSQL URL): every `decryptSecret` is audited there, with its purpose. */
   auditStorePath?: string
   /** Who the audit log names (default `@mobigen/connectors`). */
   actor?: string
@@ -400,11 +400,14 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  */
 export declare class CredentialStore {
   /**
-   * Opens (creating when missing, mode 0600) the store database at `storePath` and the
-   * keyring file at `keyringPath`. `options.actor` names the caller in the audit log
-   * (default `@mobigen/connectors`). Throws `STORE_ERROR`, `KEY_ERROR`, `IO`.
+   * Opens the store at `store` — an SQLite file (created when missing, mode 0600) or a
+   * PostgreSQL URL (`postgres://user@host/db`, `?sslmode=require` for TLS; the schema is
+   * created or upgraded), which many service instances can share — and the keyring file at
+   * `keyringPath`. `options.actor` names the caller in the audit log (default
+   * `@mobigen/connectors`). Throws `STORE_ERROR`, `KEY_ERROR`, `IO`; a message names a URL
+   * without its password.
    */
-  static open(storePath: string, keyringPath: string, options?: { actor?: string }): CredentialStore
+  static open(store: string, keyringPath: string, options?: { actor?: string }): CredentialStore
   /** The instances of `projectId`, or of every project: metadata only, no secret. */
   listInstances(projectId?: string): Instance[]
   /** The instance `id` (metadata only). Throws `NOT_FOUND`. */
@@ -506,8 +509,8 @@ export declare class CredentialStore {
 export declare class Vault {
   /**
    * Opens the vault over the keyring file at `keyringPath`, creating it (mode 0600, one
-   * key) when it does not exist. With `options.auditStorePath` (a connector store file, as
-   * `CredentialStore.open` uses), every `decryptSecret` appends an audit entry with its
+   * key) when it does not exist. With `options.auditStorePath` (a connector store file or
+   * PostgreSQL URL, as `CredentialStore.open` takes), every `decryptSecret` appends an audit entry with its
    * purpose there, and returns no plaintext if it cannot. Throws `KEY_ERROR` for an
    * unreadable keyring.
    */

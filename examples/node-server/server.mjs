@@ -170,9 +170,10 @@ function validOr400(connectorId, config) {
 /**
  * Creates the API server (not listening yet).
  *
- * @param {{ root: string, storePath?: string, keyringPath?: string, actor?: string, net?: import('@mobigen/connectors').NetCallOptions }} options
- *   `root`: the folder holding one folder per project. The store and keyring default to
- *   `<root>/.mobigen/connectors.db` and `<root>/.mobigen/vault-keyring.json`. `net`: options
+ * @param {{ root: string, store?: string, keyringPath?: string, actor?: string, net?: import('@mobigen/connectors').NetCallOptions }} options
+ *   `root`: the folder holding one folder per project. `store`: an SQLite file or a
+ *   PostgreSQL URL (`postgres://user@host/db`) that several server instances share. The store and
+ *   keyring default to `<root>/.mobigen/connectors.db` and `<root>/.mobigen/vault-keyring.json`. `net`: options
  *   of the connection tests (base URLs, timeouts), on top of `MOBIGEN_<SERVICE>_API_BASE`.
  */
 export function createConnectorServer(options) {
@@ -180,7 +181,7 @@ export function createConnectorServer(options) {
   const stateDir = path.join(root, '.mobigen')
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 })
   const store = CredentialStore.open(
-    options.storePath ?? path.join(stateDir, 'connectors.db'),
+    options.store ?? path.join(stateDir, 'connectors.db'),
     options.keyringPath ?? path.join(stateDir, 'vault-keyring.json'),
     { actor: options.actor ?? 'node-server' },
   )
@@ -379,7 +380,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
   const host = process.env.HOST ?? '127.0.0.1'
   createConnectorServer({
     root,
-    storePath: process.env.MOBIGEN_STORE,
+    store: process.env.MOBIGEN_STORE,
     keyringPath: process.env.MOBIGEN_KEYRING,
   }).listen(port, host, () => console.log(`connector API on http://${host}:${port}/api/v1/connectors`))
 }

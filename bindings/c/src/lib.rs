@@ -38,7 +38,7 @@ use mobigen_connectors::host::protocol::{
 use mobigen_connectors::project::ops::{self, Mode};
 use mobigen_connectors::project::plan::PlanOptions;
 use mobigen_connectors::secrets::vault::{Context, LocalKeyring, Vault};
-use mobigen_connectors::store::{CredentialService, SqliteStore, Store as _};
+use mobigen_connectors::store::{AnyStore, CredentialService, Store as _, StoreAddress};
 use mobigen_connectors::{Registry, ValidConfig};
 
 /// Result of every call. Codes are stable: new ones are added, none is ever renumbered or reused.
@@ -121,10 +121,10 @@ pub struct mgc_vault {
     inner: Vault<LocalKeyring>,
 }
 
-/// A connector store (SQLite) with its keyring: stored instances with encrypted credentials,
+/// A connector store (an SQLite file or a PostgreSQL database) with its keyring: stored instances with encrypted credentials,
 /// changed together with the project by the `mgc_store_*` calls.
 pub struct mgc_store {
-    service: CredentialService<SqliteStore, LocalKeyring, SystemClock>,
+    service: CredentialService<AnyStore, LocalKeyring, SystemClock>,
     actor: String,
 }
 
@@ -808,8 +808,10 @@ pub extern "C" fn mgc_project_status(
 // Store + project: the library's protocol (plan, write the store, apply, undo the store write
 // when applying fails), under the project lock
 
-/// Opens (creating when missing, mode 0600) the connector store at `store_path` and the keyring
-/// file at `keyring_path`; `actor` (may be empty: `c-abi`) names the caller in the audit log.
+/// Opens the connector store at `store_path` — an SQLite file (created when missing, mode 0600)
+/// or a PostgreSQL URL (`postgres://user@host/db`, `?sslmode=require` for TLS) that several
+/// processes share — and the keyring file at `keyring_path`; `actor` (may be empty: `c-abi`)
+/// names the caller in the audit log. An error message names a URL without its password.
 #[unsafe(no_mangle)]
 pub extern "C" fn mgc_store_open(
     store_path: *const c_char,
@@ -833,19 +835,23 @@ pub extern "C" fn mgc_store_open(
                 ));
             }
         }
+        // The store first: a database that cannot be reached leaves no new keyring.
+        let address = StoreAddress::parse(store);
+        if let Some(file) = address.file() {
+            create_private_file(file).map_err(|e| {
+                Failure::new(
+                    mgc_result::Io,
+                    format!("cannot create the connector store {address}: {e}"),
+                )
+            })?;
+        }
+        let store = AnyStore::open(&address).map_err(failure)?;
         let keyring =
             LocalKeyring::open_or_create(Path::new(keyring), SystemClock.now()).map_err(failure)?;
-        create_private_file(Path::new(store)).map_err(|e| {
-            Failure::new(
-                mgc_result::Io,
-                format!("cannot create the connector store {store}: {e}"),
-            )
-        })?;
-        let sqlite = SqliteStore::open(Path::new(store)).map_err(failure)?;
         write_out(
             out,
             mgc_store {
-                service: CredentialService::new(sqlite, Vault::new(keyring), SystemClock),
+                service: CredentialService::new(store, Vault::new(keyring), SystemClock),
                 actor: if actor.is_empty() { "c-abi" } else { actor }.to_string(),
             },
             Kind::Store,
@@ -904,7 +910,7 @@ impl<'a> StoreCall<'a> {
         })
     }
 
-    fn project(&mut self) -> StoredProject<'_, SqliteStore, LocalKeyring, SystemClock> {
+    fn project(&mut self) -> StoredProject<'_, AnyStore, LocalKeyring, SystemClock> {
         StoredProject::new(
             self.registry,
             &mut self.store.service,

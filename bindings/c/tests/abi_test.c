@@ -403,6 +403,20 @@ static void test_store(mgc_registry *registry, const char *project, const char *
     snprintf(moved, sizeof moved, "%s/.mobigen/moved-src", project);
     snprintf(not_a_project, sizeof not_a_project, "%s.not-a-project", keyring);
 
+    /* A PostgreSQL store that cannot be reached (nothing listens on port 1): an error naming it
+       without its password, and no keyring created for it. */
+    {
+        const char *pg = "postgres://svc:C-Pg-Secret@127.0.0.1:1/mobigen";
+        char pg_keyring[4096];
+        mgc_store *unreachable = NULL;
+        snprintf(pg_keyring, sizeof pg_keyring, "%s.pg-keyring", keyring);
+        CHECK(mgc_store_open(pg, strlen(pg), pg_keyring, strlen(pg_keyring), "", 0, &unreachable) ==
+              MGC_RESULT_STORE_ERROR);
+        CHECK(unreachable == NULL);
+        CHECK(contains(mgc_last_error(), "postgres://svc:***@127.0.0.1:1/mobigen"));
+        CHECK(!contains(mgc_last_error(), "C-Pg-Secret"));
+        CHECK(access(pg_keyring, F_OK) != 0);
+    }
     CHECK(mgc_store_open(store_path, strlen(store_path), keyring, strlen(keyring), "abi test", 8, NULL) ==
           MGC_RESULT_NULL_ARGUMENT);
     CHECK(mgc_store_open(store_path, strlen(store_path), keyring, strlen(keyring), "abi test", 8, &store) ==

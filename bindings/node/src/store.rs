@@ -1,5 +1,6 @@
 //! The `CredentialStore` class: connector instances with encrypted credentials (the library's
-//! `CredentialService` over SQLite and a local keyring), as the CLI's store commands use them.
+//! `CredentialService` over an SQLite file or a PostgreSQL database, and a local keyring), as the
+//! CLI's store commands use them.
 //! The store + project calls (`addConnector`, `updateConnector`, `removeConnector`) are sync
 //! and async.
 
@@ -15,7 +16,7 @@ use mobigen_connectors::host::protocol::{
 use mobigen_connectors::project::ops::Mode;
 use mobigen_connectors::project::plan::PlanOptions;
 use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
-use mobigen_connectors::store::{CredentialService, InstanceRecord, SqliteStore, Store};
+use mobigen_connectors::store::{AnyStore, CredentialService, InstanceRecord, Store, StoreAddress};
 use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Task};
 use napi_derive::napi;
@@ -25,7 +26,7 @@ use crate::errors::{self, Code, Failure, Outcome};
 use crate::vault::DEFAULT_ACTOR;
 use crate::{args, call, guarded, json_to_js, project, registry};
 
-type Service = CredentialService<SqliteStore, LocalKeyring, SystemClock>;
+type Service = CredentialService<AnyStore, LocalKeyring, SystemClock>;
 
 /// Stored connector instances of many projects: public config as JSON, secret fields encrypted
 /// by the vault (the database never holds a plaintext secret), a lifecycle status, kept
@@ -35,38 +36,43 @@ type Service = CredentialService<SqliteStore, LocalKeyring, SystemClock>;
 pub struct CredentialStore {
     service: Service,
     actor: String,
-    /// The database and keyring files, which an async call opens again on its worker thread.
+    /// The database and keyring, which an async call opens again on its worker thread.
     paths: StorePaths,
 }
 
-/// Where a store lives: its database and its keyring.
+/// Where a store lives: its database (a file or a PostgreSQL URL) and its keyring.
 #[derive(Clone)]
 struct StorePaths {
-    store: PathBuf,
+    store: StoreAddress,
     keyring: PathBuf,
 }
 
 impl StorePaths {
-    /// Opens the service, creating the database (mode 0600) and the keyring when missing.
+    /// Opens the service, creating the database (a file: mode 0600) and the keyring when
+    /// missing. The store first: a database that cannot be reached leaves no new keyring.
     fn open(&self) -> Outcome<Service> {
+        let store = open_store(&self.store)?;
         let keyring = LocalKeyring::open_or_create(&self.keyring, SystemClock.now())
             .map_err(errors::vault)?;
-        create_private_file(&self.store).map_err(|e| {
-            Failure::new(
-                Code::Io,
-                format!(
-                    "cannot create the connector store {}: {e}",
-                    self.store.display()
-                ),
-            )
-        })?;
-        let store = SqliteStore::open(&self.store).map_err(errors::store)?;
         Ok(CredentialService::new(
             store,
             Vault::new(keyring),
             SystemClock,
         ))
     }
+}
+
+/// Opens the store at `address`; a missing file is created first with mode 0600.
+pub(crate) fn open_store(address: &StoreAddress) -> Outcome<AnyStore> {
+    if let Some(file) = address.file() {
+        create_private_file(file).map_err(|e| {
+            Failure::new(
+                Code::Io,
+                format!("cannot create the connector store {}: {e}", file.display()),
+            )
+        })?;
+    }
+    AnyStore::open(address).map_err(errors::store)
 }
 
 /// One call of the store + project protocol (`addConnector`, `updateConnector`,
@@ -186,7 +192,7 @@ impl CredentialStore {
         dir: Unknown<'_>,
         project_id: Unknown<'_>,
         f: impl FnOnce(
-            &mut StoredProject<'_, SqliteStore, LocalKeyring, SystemClock>,
+            &mut StoredProject<'_, AnyStore, LocalKeyring, SystemClock>,
         ) -> Result<T, ProtocolError>,
     ) -> Outcome<T> {
         let dir = PathBuf::from(args::non_empty(env, dir, "projectDir")?);
@@ -321,22 +327,25 @@ impl CredentialStore {
 
 #[napi]
 impl CredentialStore {
-    /// Opens (creating when missing, mode 0600) the store database at `storePath` and the
-    /// keyring file at `keyringPath`. `options.actor` names the caller in the audit log
-    /// (default `@mobigen/connectors`). Throws `STORE_ERROR`, `KEY_ERROR`, `IO`.
+    /// Opens the store at `store` — an SQLite file (created when missing, mode 0600) or a
+    /// PostgreSQL URL (`postgres://user@host/db`, `?sslmode=require` for TLS; the schema is
+    /// created or upgraded), which many service instances can share — and the keyring file at
+    /// `keyringPath`. `options.actor` names the caller in the audit log (default
+    /// `@mobigen/connectors`). Throws `STORE_ERROR`, `KEY_ERROR`, `IO`; a message names a URL
+    /// without its password.
     #[napi(
         factory,
-        ts_args_type = "storePath: string, keyringPath: string, options?: { actor?: string }",
+        ts_args_type = "store: string, keyringPath: string, options?: { actor?: string }",
         ts_return_type = "CredentialStore"
     )]
     pub fn open(
         env: Env,
-        store_path: Unknown<'_>,
+        store: Unknown<'_>,
         keyring_path: Unknown<'_>,
         options: Option<Unknown<'_>>,
     ) -> napi::Result<CredentialStore> {
         call(&env, || {
-            let store = PathBuf::from(args::non_empty(&env, store_path, "storePath")?);
+            let store = StoreAddress::parse(args::non_empty(&env, store, "store")?);
             let keyring = PathBuf::from(args::non_empty(&env, keyring_path, "keyringPath")?);
             let options = args::optional_object(&env, options, "options")?;
             args::known_keys(options.as_ref(), &["actor"])?;

@@ -7,7 +7,7 @@ use mobigen_connectors::secrets::secret::SecretBytes;
 use mobigen_connectors::secrets::vault::{
     self as core, Context, Envelope, KeyProvider, LocalKeyring,
 };
-use mobigen_connectors::store::{AuditAction, AuditEvent, SqliteStore, Store};
+use mobigen_connectors::store::{AnyStore, AuditAction, AuditEvent, Store, StoreAddress};
 use napi::Env;
 use napi::bindgen_prelude::{Buffer, Unknown};
 use napi_derive::napi;
@@ -24,7 +24,7 @@ pub(crate) const DEFAULT_ACTOR: &str = "@mobigen/connectors";
 #[napi]
 pub struct Vault {
     inner: core::Vault<LocalKeyring>,
-    audit: Option<(SqliteStore, String)>,
+    audit: Option<(AnyStore, String)>,
 }
 
 impl Vault {
@@ -83,8 +83,8 @@ impl Vault {
 #[napi]
 impl Vault {
     /// Opens the vault over the keyring file at `keyringPath`, creating it (mode 0600, one
-    /// key) when it does not exist. With `options.auditStorePath` (a connector store file, as
-    /// `CredentialStore.open` uses), every `decryptSecret` appends an audit entry with its
+    /// key) when it does not exist. With `options.auditStorePath` (a connector store file or
+    /// PostgreSQL URL, as `CredentialStore.open` takes), every `decryptSecret` appends an audit entry with its
     /// purpose there, and returns no plaintext if it cannot. Throws `KEY_ERROR` for an
     /// unreadable keyring.
     #[napi(
@@ -114,8 +114,8 @@ impl Vault {
             let keyring =
                 LocalKeyring::open_or_create(&path, SystemClock.now()).map_err(errors::vault)?;
             let audit = text("auditStorePath")?
-                .map(|p| -> Outcome<SqliteStore> {
-                    let mut store = SqliteStore::open(&PathBuf::from(p)).map_err(errors::store)?;
+                .map(|p| -> Outcome<AnyStore> {
+                    let mut store = crate::store::open_store(&StoreAddress::parse(p))?;
                     // Audit entries are MACed with the keyring's audit key (issue 15 item 13).
                     store.set_audit_seal(keyring.audit_seal().map_err(errors::vault)?);
                     Ok(store)

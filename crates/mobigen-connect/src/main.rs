@@ -26,12 +26,14 @@ struct Cli {
     )]
     connectors: Option<PathBuf>,
 
-    /// The connector store (SQLite): default `connectors.db` in the user's data directory
-    /// ($XDG_DATA_HOME/mobigen, ~/.local/share/mobigen).
-    #[arg(long, global = true, value_name = "PATH", env = "MOBIGEN_STORE")]
+    /// The connector store: an SQLite file, or a PostgreSQL URL (postgres://user@host/db;
+    /// ?sslmode=require for TLS) that several services share. Default: `connectors.db` in the
+    /// user's data directory ($XDG_DATA_HOME/mobigen, ~/.local/share/mobigen).
+    #[arg(long, global = true, value_name = "PATH|URL", env = "MOBIGEN_STORE")]
     store: Option<PathBuf>,
 
-    /// The vault keyring file: default `vault-keyring.json` next to the store (also
+    /// The vault keyring file: default `vault-keyring.json` next to the store file, or in the
+    /// data directory for a PostgreSQL store (also
     /// MOBIGEN_VAULT_KEYRING; MOBIGEN_VAULT_KEY replaces the file with a key from the environment).
     #[arg(long, global = true, value_name = "PATH", env = "MOBIGEN_KEYRING")]
     keyring: Option<PathBuf>,

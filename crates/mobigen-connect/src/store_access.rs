@@ -1,8 +1,8 @@
 //! Where the connector store and the vault keyring live, how a project folder is named in the
 //! store, and opening them.
 //!
-//! The rule is the library's (`mobigen_connectors::host::location`): `--store PATH` and
-//! `--keyring PATH` come first, then the environment and the user's data folder. The project id
+//! The rule is the library's (`mobigen_connectors::host::location`): `--store PATH|URL` (a file
+//! or a `postgres://` URL) and `--keyring PATH` come first, then the environment and the user's data folder. The project id
 //! is `--project-id ID`, else derived from the folder's canonical path (moving the folder changes
 //! it: pass `--project-id` to keep one).
 
@@ -13,16 +13,16 @@ use clap::Args;
 use mobigen_connectors::clock::{Clock, SystemClock};
 use mobigen_connectors::host::location::{Locations, create_private_file, project_id_for};
 use mobigen_connectors::secrets::vault::{ENV_KEY, LocalKeyring, Vault};
-use mobigen_connectors::store::{CredentialService, SqliteStore};
+use mobigen_connectors::store::{AnyStore, CredentialService, StoreAddress};
 
 /// The credential service as the CLI uses it.
-pub(crate) type Service = CredentialService<SqliteStore, LocalKeyring, SystemClock>;
+pub(crate) type Service = CredentialService<AnyStore, LocalKeyring, SystemClock>;
 
-/// The store and keyring paths, resolved (`None` when no data directory is known and no path was
+/// The store and keyring, resolved (`None` when no data directory is known and no store was
 /// given: only commands that use the store report that).
 #[derive(Debug, Clone)]
 pub(crate) struct StoreLocation {
-    paths: Option<(PathBuf, PathBuf)>,
+    at: Option<Locations>,
 }
 
 /// Whether opening may create the store and keyring.
@@ -35,54 +35,85 @@ pub(crate) enum Access {
 }
 
 impl StoreLocation {
-    /// Resolves the paths from the global flags (clap has already applied `MOBIGEN_STORE` and
-    /// `MOBIGEN_KEYRING`) and the defaults.
+    /// Resolves the store and keyring from the global flags (clap has already applied
+    /// `MOBIGEN_STORE` and `MOBIGEN_KEYRING`) and the defaults.
     pub(crate) fn resolve(store: Option<PathBuf>, keyring: Option<PathBuf>) -> StoreLocation {
-        let paths = Locations::resolve(store, keyring).map(|at| (at.store, at.keyring));
-        StoreLocation { paths }
+        StoreLocation {
+            at: Locations::resolve(store.map(StoreAddress::parse), keyring),
+        }
     }
 
-    fn paths(&self) -> anyhow::Result<(&Path, &Path)> {
-        let (store, keyring) = self.paths.as_ref().context(
-            "cannot find a data directory for the connector store (no XDG_DATA_HOME, HOME or APPDATA)\npass --store PATH or set MOBIGEN_STORE",
+    fn at(&self) -> anyhow::Result<(&StoreAddress, &Path)> {
+        let at = self.at.as_ref().context(
+            "cannot find a data directory for the connector store and keyring (no XDG_DATA_HOME, HOME or APPDATA)\npass --store PATH|URL and --keyring PATH, or set MOBIGEN_STORE and MOBIGEN_KEYRING",
         )?;
-        Ok((store, keyring))
+        Ok((&at.store, &at.keyring))
     }
 
-    /// The store file, if it exists.
-    pub(crate) fn existing_store(&self) -> Option<&Path> {
-        self.paths
-            .as_ref()
-            .map(|(store, _)| store.as_path())
-            .filter(|store| store.is_file())
+    /// Whether a store may hold something: a store file that exists, or a PostgreSQL store
+    /// (whose database is asked when opened).
+    pub(crate) fn may_hold_anything(&self) -> bool {
+        self.at.as_ref().is_some_and(|at| match at.store.file() {
+            Some(file) => file.is_file(),
+            None => true,
+        })
     }
 
     fn missing_store(store: &Path) -> anyhow::Error {
         anyhow::anyhow!(
-            "no connector store at {}: nothing has been stored yet\n`add` creates it; --store PATH or MOBIGEN_STORE choose another one",
+            "no connector store at {}: nothing has been stored yet\n`add` creates it; --store PATH|URL or MOBIGEN_STORE choose another one",
             store.display()
         )
     }
 
-    /// Opens the store only (no keys): for commands that read metadata or the audit log.
-    pub(crate) fn open_store(&self) -> anyhow::Result<SqliteStore> {
-        let (store, _) = self.paths()?;
-        if !store.is_file() {
-            return Err(StoreLocation::missing_store(store));
+    /// Opens the store at `address`: a file must exist unless `access` is [`Access::Create`]
+    /// (it is created mode 0600 in a folder created mode 0700).
+    fn open_at(address: &StoreAddress, access: Access) -> anyhow::Result<AnyStore> {
+        if let Some(file) = address.file().filter(|f| !f.is_file()) {
+            if access == Access::Existing {
+                return Err(StoreLocation::missing_store(file));
+            }
+            if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+                create_private_dir(parent).with_context(|| {
+                    format!("cannot create the store's folder {}", parent.display())
+                })?;
+            }
+            create_private_file(file)
+                .with_context(|| format!("cannot create the connector store {}", file.display()))?;
         }
-        SqliteStore::open(store)
-            .with_context(|| format!("cannot open the connector store {}", store.display()))
+        let store = AnyStore::open(address);
+        match address {
+            // PostgreSQL errors name the URL (without its password) already.
+            StoreAddress::Postgres(_) => Ok(store?),
+            StoreAddress::File(_) => {
+                store.with_context(|| format!("cannot open the connector store {address}"))
+            }
+        }
+    }
+
+    /// Opens the store only (no keys): for commands that read metadata or the audit log.
+    pub(crate) fn open_store(&self) -> anyhow::Result<AnyStore> {
+        let (store, _) = self.at()?;
+        StoreLocation::open_at(store, Access::Existing)
     }
 
     /// Opens the keyring: from `MOBIGEN_VAULT_KEY` if set, else the key file (created on first
     /// use with [`Access::Create`]).
     pub(crate) fn open_keyring(&self, access: Access) -> anyhow::Result<LocalKeyring> {
-        let (_, keyring) = self.paths()?;
+        let (_, keyring) = self.at()?;
         if access == Access::Existing && std::env::var_os(ENV_KEY).is_none() && !keyring.is_file() {
             bail!(
                 "no vault keyring at {}: nothing has been stored yet, or the keyring was moved\n--keyring PATH, MOBIGEN_KEYRING or MOBIGEN_VAULT_KEY point to it",
                 keyring.display()
             );
+        }
+        if let Some(parent) = keyring
+            .parent()
+            .filter(|p| access == Access::Create && !p.as_os_str().is_empty() && !p.is_dir())
+        {
+            create_private_dir(parent).with_context(|| {
+                format!("cannot create the keyring's folder {}", parent.display())
+            })?;
         }
         LocalKeyring::from_environment_or_file(keyring, SystemClock.now())
             .context("cannot open the vault keyring")
@@ -90,20 +121,10 @@ impl StoreLocation {
 
     /// Opens the credential service (store and keyring).
     pub(crate) fn open_service(&self, access: Access) -> anyhow::Result<Service> {
-        let (store, _) = self.paths()?;
-        if access == Access::Existing && !store.is_file() {
-            return Err(StoreLocation::missing_store(store));
-        }
-        if let Some(parent) = store.parent().filter(|p| !p.as_os_str().is_empty()) {
-            create_private_dir(parent).with_context(|| {
-                format!("cannot create the store's folder {}", parent.display())
-            })?;
-        }
+        let (store, _) = self.at()?;
+        // The store first: a database that cannot be reached leaves no new keyring behind.
+        let store = StoreLocation::open_at(store, access)?;
         let keyring = self.open_keyring(access)?;
-        create_private_file(store)
-            .with_context(|| format!("cannot create the connector store {}", store.display()))?;
-        let store = SqliteStore::open(store)
-            .with_context(|| format!("cannot open the connector store {}", store.display()))?;
         Ok(CredentialService::new(
             store,
             Vault::new(keyring),

@@ -8,15 +8,31 @@ use std::process::{Command, Output, Stdio};
 
 use mobigen_connectors::clock::SystemClock;
 use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
-use mobigen_connectors::store::{CredentialService, SqliteStore};
+use mobigen_connectors::store::{AnyStore, CredentialService, StoreAddress};
 use serde_json::{Value, json};
 
 const SECRET_1: &str = "sk_test_51FirstSecretValue0001";
 const SECRET_2: &str = "sk_test_51SecondSecretValue002";
 const PUBLISHABLE: &str = "pk_test_51PublishableKey000001";
+/// The test PostgreSQL server's URL.
+const POSTGRES_URL_VAR: &str = "MOBIGEN_TEST_POSTGRES_URL";
+
+/// 64 random bits in hex, for names that tests running at once must not share.
+fn unique_suffix() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("{:016x}", hasher.finish())
+}
 
 struct Sandbox {
     dir: tempfile::TempDir,
+    /// A PostgreSQL store URL, instead of the store file in the sandbox.
+    postgres: Option<String>,
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -51,7 +67,40 @@ impl Sandbox {
         let dir = tempfile::tempdir().expect("tempdir");
         let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-app");
         copy_dir(&sample, &dir.path().join("app"));
-        Sandbox { dir }
+        Sandbox {
+            dir,
+            postgres: None,
+        }
+    }
+
+    /// As [`Self::new`], with the store in a fresh schema of the test PostgreSQL server
+    /// (`MOBIGEN_TEST_POSTGRES_URL`, set by `cargo xtask test` and `cargo xtask postgres`).
+    fn on_postgres() -> Sandbox {
+        let base = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
+            panic!(
+                "{POSTGRES_URL_VAR} is not set: run these tests through `cargo xtask test` or \
+                 `cargo xtask postgres -- cargo test -p mobigen-connect`, which start a server"
+            )
+        });
+        let schema = format!("cli_{}", std::process::id()) + &unique_suffix();
+        let mut client =
+            postgres::Client::connect(&base, postgres::NoTls).expect("connect to the test server");
+        client
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("create schema");
+        let separator = if base.contains('?') { '&' } else { '?' };
+        Sandbox {
+            postgres: Some(format!("{base}{separator}options=-csearch_path%3D{schema}")),
+            ..Sandbox::new()
+        }
+    }
+
+    /// What `--store` / `MOBIGEN_STORE` names.
+    fn store_address(&self) -> std::ffi::OsString {
+        match &self.postgres {
+            Some(url) => url.into(),
+            None => self.store().into(),
+        }
     }
 
     fn app(&self) -> PathBuf {
@@ -66,15 +115,19 @@ impl Sandbox {
         self.dir.path().join("data/connectors.db")
     }
 
+    /// The default keyring: next to the store file, in the data folder for a PostgreSQL store.
     fn keyring(&self) -> PathBuf {
-        self.dir.path().join("data/vault-keyring.json")
+        match self.postgres {
+            Some(_) => self.dir.path().join("home/data/mobigen/vault-keyring.json"),
+            None => self.dir.path().join("data/vault-keyring.json"),
+        }
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let home = self.dir.path().join("home");
         let mut child = Command::new(env!("CARGO_BIN_EXE_mobigen-connect"))
             .args(args)
-            .env("MOBIGEN_STORE", self.store())
+            .env("MOBIGEN_STORE", self.store_address())
             .env("HOME", &home)
             .env("XDG_DATA_HOME", home.join("data"))
             .env_remove("MOBIGEN_KEYRING")
@@ -184,7 +237,7 @@ impl Sandbox {
     /// The current secret key of the instance, decrypted through the library.
     fn decrypted_secret(&self, instance_id: &str) -> String {
         let keyring = LocalKeyring::open(&self.keyring()).expect("keyring");
-        let store = SqliteStore::open(&self.store()).expect("store");
+        let store = AnyStore::open(&StoreAddress::parse(self.store_address())).expect("store");
         let mut service = CredentialService::new(store, Vault::new(keyring), SystemClock);
         let opened = service
             .get(instance_id, "test reads the stored secret", "test")
@@ -868,7 +921,7 @@ fn every_new_command_has_help() {
         assert!(out.status.success(), "{args:?}");
         let help = text(&out.stdout);
         assert!(help.contains("Usage: mobigen-connect"), "{args:?}");
-        assert!(help.contains("--store <PATH>"), "{args:?}");
+        assert!(help.contains("--store <PATH|URL>"), "{args:?}");
     }
     assert!(!sandbox.store().exists());
 }
@@ -993,4 +1046,117 @@ fn five_concurrent_add_processes_equal_sequential_adds() {
             .expect("count");
         assert_eq!(stored, 5, "round {round}");
     }
+}
+
+/// Issue 18: `--store postgres://…` (here `MOBIGEN_STORE`) gives the CLI the same lifecycle as
+/// a store file: add, rotate, key rotation and rewrap, audit verification, remove, and the
+/// project back byte for byte; no column holds a plaintext secret; the keyring defaults to the
+/// user's data folder.
+#[test]
+fn the_cli_keeps_the_whole_lifecycle_in_a_postgres_store() {
+    let sandbox = Sandbox::on_postgres();
+    let before = project_files(&sandbox.app());
+    let added = sandbox.add_stripe(SECRET_1);
+    assert_eq!(added["store"]["action"], "created", "{added}");
+    let id = added["store"]["instanceId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert!(sandbox.keyring().is_file(), "keyring in the data folder");
+    assert!(!sandbox.store().exists(), "no store file beside it");
+
+    let rotated = sandbox.rotate_stripe(SECRET_2);
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    assert_eq!(stdout_json(&rotated)["instance"]["credentialsVersion"], 2);
+    for args in [["keys", "rotate", "--json"], ["keys", "rewrap", "--json"]] {
+        let out = sandbox.run(&args, None);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    }
+    let shown = stdout_json(&sandbox.show());
+    assert_eq!(shown["instance"]["id"], id.as_str());
+    assert_eq!(shown["instance"]["expiringVersions"][0]["version"], 1);
+    assert_eq!(sandbox.decrypted_secret(&id), SECRET_2);
+
+    // Every row of every table, as text: no secret in clear.
+    let mut client =
+        postgres::Client::connect(sandbox.postgres.as_deref().expect("url"), postgres::NoTls)
+            .expect("connect");
+    for table in ["connector_instances", "credential_versions", "audit_log"] {
+        for row in client
+            .query(&format!("SELECT t::text FROM {table} t"), &[])
+            .expect("rows")
+        {
+            let row: String = row.get(0);
+            assert!(
+                !row.contains(SECRET_1) && !row.contains(SECRET_2),
+                "{table} holds a plaintext secret"
+            );
+        }
+    }
+
+    let out = sandbox.run(&["audit", "--verify", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let verified = stdout_json(&out);
+    assert_eq!(verified["intact"], true, "{verified}");
+    assert!(
+        verified["anchoredSeq"].as_i64().is_some_and(|seq| seq > 0),
+        "{verified}"
+    );
+    let out = sandbox.run(&["status", "--project", &sandbox.app_arg(), "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = sandbox.run(
+        &[
+            "remove",
+            "stripe",
+            "--project",
+            &sandbox.app_arg(),
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(stdout_json(&out)["store"]["action"], "removed");
+    assert_eq!(sandbox.show().status.code(), Some(1));
+    let status: String = client
+        .query_one(
+            "SELECT status FROM connector_instances WHERE id::text = $1",
+            &[&id],
+        )
+        .expect("row")
+        .get(0);
+    assert_eq!(status, "removed");
+    assert_eq!(project_files(&sandbox.app()), before);
+}
+
+/// A PostgreSQL store that cannot be reached: a clear error that names the store without its
+/// password, and neither the project nor the keyring is touched.
+#[test]
+fn an_unreachable_postgres_store_is_named_without_its_password_and_nothing_changes() {
+    let mut sandbox = Sandbox::new();
+    // Port 1 on the loopback: nothing listens there.
+    sandbox.postgres = Some("postgres://svc:Pg-Secret-Word@127.0.0.1:1/mobigen".to_string());
+    let before = project_files(&sandbox.app());
+    let config = sandbox.dir.path().join("stripe.json");
+    std::fs::write(&config, stripe_config(SECRET_1)).expect("write config");
+    let out = sandbox.run(
+        &[
+            "add",
+            "stripe",
+            "--project",
+            &sandbox.app_arg(),
+            "--config",
+            config.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("postgres://svc:***@127.0.0.1:1/mobigen"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Pg-Secret-Word"), "{stderr}");
+    assert_eq!(project_files(&sandbox.app()), before);
+    assert!(!sandbox.keyring().exists());
 }

@@ -455,11 +455,12 @@ fn run_in(dir: &str, program: &str, args: &[&str]) -> anyhow::Result<()> {
 
 /// Runs `node --test` in `dir`, echoing its output, and returns (passed, failed) from the
 /// runner's closing `# pass N` / `# fail N` lines.
-fn node_test(dir: &str, args: &[&str]) -> anyhow::Result<(u64, u64)> {
+fn node_test(dir: &str, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<(u64, u64)> {
     use std::io::{BufRead, BufReader};
     println!("$ (cd {dir} && node {})", args.join(" "));
     let mut child = Command::new("node")
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(workspace_root().join(dir))
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -496,7 +497,8 @@ const NODE_GENERATED: [&str; 2] = ["bindings/node/index.js", "bindings/node/inde
 /// TypeScript check compiles (and its `@ts-expect-error` lines fail as they must); then the
 /// package's and the example server's `node --test` suites, and the packed-tarball smoke tests
 /// (`node_pack_smoke`). Returns (passed, failed).
-fn node_tests() -> anyhow::Result<(u64, u64)> {
+fn node_tests(postgres: &postgres::TestPostgres) -> anyhow::Result<(u64, u64)> {
+    let env = [(postgres::URL_VAR, postgres.url())];
     check_node_types()?;
     let root = workspace_root();
     let before: Vec<Vec<u8>> = NODE_GENERATED
@@ -516,11 +518,16 @@ fn node_tests() -> anyhow::Result<(u64, u64)> {
         "npx",
         &["tsc", "--noEmit", "-p", "test/types"],
     )?;
-    let (p1, f1) = node_test("bindings/node", &["--test", "--test-reporter=tap", "test/"])?;
+    let (p1, f1) = node_test(
+        "bindings/node",
+        &["--test", "--test-reporter=tap", "test/"],
+        &env,
+    )?;
     let (p3, f3) = node_pack_smoke()?;
     let (p2, f2) = node_test(
         "examples/node-server",
         &["--test", "--test-reporter=tap", "test/"],
+        &env,
     )?;
     Ok((p1 + p2 + p3, f1 + f2 + f3))
 }
@@ -696,6 +703,7 @@ fn node_pack_smoke() -> anyhow::Result<(u64, u64)> {
             "smoke.test.cjs",
             "smoke.test.mjs",
         ],
+        &[],
     )
 }
 
@@ -844,12 +852,12 @@ fn test() -> anyhow::Result<()> {
         stages.record("fuzz (beside toolchain)", took);
         toolchain?;
         fuzzed?;
-        let node = stages.run("node", node_tests)?;
+        // The Node and Rust tests of the PostgreSQL store run against one throwaway server
+        // (stopped when `server` drops, also on failure).
+        let server = postgres::TestPostgres::start()?;
+        let node = stages.run("node", || node_tests(&server))?;
         // Last, so that its summary line closes the output.
-        // With the PostgreSQL store: its tests run against a throwaway server (stopped when
-        // `server` drops, also on failure).
         stages.run("cargo test", || {
-            let server = postgres::TestPostgres::start()?;
             cargo_test(
                 &[
                     "test",
@@ -1081,7 +1089,7 @@ fn main() -> std::process::ExitCode {
         "bench" => bench::bench(),
         "postgres" => postgres::run_with_server(&std::env::args().skip(2).collect::<Vec<_>>()),
         "node" => node_install()
-            .and_then(|()| node_tests())
+            .and_then(|()| node_tests(&postgres::TestPostgres::start()?))
             .map(|(passed, failed)| {
                 println!("node tests: {passed} passed, {failed} failed");
             }),

@@ -270,13 +270,13 @@ pub(crate) fn remove(
         report_with_store(&plan, &name, true, args.json, None)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let Some(_) = location.existing_store() else {
+    if !location.may_hold_anything() {
         // Nothing was ever stored: only the code goes.
         let plan = ops::remove(registry, dir, &args.id, options, Mode::Apply)?;
         done(quiet, &format!("Removing {name} in {}", dir.display()));
         report_with_store(&plan, &name, false, args.json, None)?;
         return Ok(ExitCode::SUCCESS);
-    };
+    }
     let mut service = location.open_service(Access::Existing)?;
     let (project_id, actor) = (args.project.id()?, actor());
     let outcome = StoredProject::new(registry, &mut service, dir, &project_id, &actor)

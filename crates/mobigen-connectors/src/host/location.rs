@@ -1,21 +1,24 @@
 //! Where the connector store and the vault keyring live, and how a project folder is named in
 //! the store: one rule for every host.
 //!
-//! - Store: the path the host was given, else `$MOBIGEN_STORE`, else `connectors.db` in the
+//! - Store: the address the host was given, else `$MOBIGEN_STORE`, else `connectors.db` in the
 //!   user's data folder (`$XDG_DATA_HOME/mobigen`, `~/.local/share/mobigen`, `%APPDATA%\mobigen`).
+//!   An address is a file path or a `postgres://` URL ([`StoreAddress::parse`]).
 //! - Keyring: the path the host was given, else `$MOBIGEN_KEYRING`, else
-//!   `$MOBIGEN_VAULT_KEYRING`, else `vault-keyring.json` next to the store. (`$MOBIGEN_VAULT_KEY`,
+//!   `$MOBIGEN_VAULT_KEYRING`, else `vault-keyring.json` next to the store file (in the data
+//!   folder for a PostgreSQL store). (`$MOBIGEN_VAULT_KEY`,
 //!   the environment keyring, replaces the file altogether:
 //!   [`LocalKeyring::from_environment_or_file`](crate::secrets::vault::LocalKeyring::from_environment_or_file).)
 //! - Project id: `prj-` and the first 128 bits (hex) of the SHA-256 of the project folder's
 //!   canonical path ([`project_id_for`]).
 //!
 //! ```
-//! use std::path::{Path, PathBuf};
+//! use std::path::Path;
 //! use mobigen_connectors::host::location::Locations;
+//! use mobigen_connectors::store::StoreAddress;
 //!
-//! let at = Locations::resolve(Some(PathBuf::from("/data/c.db")), None).unwrap();
-//! assert_eq!(at.store, Path::new("/data/c.db"));
+//! let at = Locations::resolve(Some(StoreAddress::parse("/data/c.db")), None).unwrap();
+//! assert_eq!(at.store.file(), Some(Path::new("/data/c.db")));
 //! # if std::env::var_os("MOBIGEN_KEYRING").is_none() && std::env::var_os("MOBIGEN_VAULT_KEYRING").is_none() {
 //! assert_eq!(at.keyring, Path::new("/data/vault-keyring.json"));
 //! # }
@@ -26,8 +29,9 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::secrets::vault::ENV_KEYRING_PATH;
+use crate::store::StoreAddress;
 
-/// Environment variable naming the store file.
+/// Environment variable naming the store (a file path or a `postgres://` URL).
 pub const ENV_STORE: &str = "MOBIGEN_STORE";
 /// Environment variable naming the keyring file (before [`ENV_KEYRING_PATH`]).
 pub const ENV_KEYRING: &str = "MOBIGEN_KEYRING";
@@ -36,11 +40,11 @@ pub const STORE_FILE: &str = "connectors.db";
 /// File name of the keyring next to the store.
 pub const KEYRING_FILE: &str = "vault-keyring.json";
 
-/// The store and keyring files a host uses.
+/// The store and keyring a host uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Locations {
-    /// The store (an SQLite file).
-    pub store: PathBuf,
+    /// The store (an SQLite file or a PostgreSQL URL).
+    pub store: StoreAddress,
     /// The keyring (a JSON key file, unless the keys come from the environment).
     pub keyring: PathBuf,
 }
@@ -69,16 +73,23 @@ pub fn keyring_next_to(store: &Path) -> PathBuf {
 }
 
 impl Locations {
-    /// Applies the rule above to what the host was given; `None` when no store path was given,
-    /// none is in the environment and no data folder is known.
-    pub fn resolve(store: Option<PathBuf>, keyring: Option<PathBuf>) -> Option<Locations> {
+    /// Applies the rule above to what the host was given; `None` when no store was given, none
+    /// is in the environment and no data folder is known (nor, for a PostgreSQL store without a
+    /// keyring path, a folder for the keyring).
+    pub fn resolve(store: Option<StoreAddress>, keyring: Option<PathBuf>) -> Option<Locations> {
         let store = store
-            .or_else(|| var(ENV_STORE))
-            .or_else(|| data_dir().map(|d| d.join(STORE_FILE)))?;
-        let keyring = keyring
+            .or_else(|| var(ENV_STORE).map(StoreAddress::parse))
+            .or_else(|| data_dir().map(|d| StoreAddress::File(d.join(STORE_FILE))))?;
+        let keyring = match keyring
             .or_else(|| var(ENV_KEYRING))
             .or_else(|| var(ENV_KEYRING_PATH))
-            .unwrap_or_else(|| keyring_next_to(&store));
+        {
+            Some(keyring) => keyring,
+            None => match store.file() {
+                Some(file) => keyring_next_to(file),
+                None => data_dir()?.join(KEYRING_FILE),
+            },
+        };
         Some(Locations { store, keyring })
     }
 }

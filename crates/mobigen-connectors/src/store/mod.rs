@@ -2,7 +2,8 @@
 //! status), their expiring credential versions, and the audit log.
 //!
 //! [`Store`] is the storage interface (an embedded SQLite database by default,
-//! [`SqliteStore`]; a shared PostgreSQL database with the `postgres` feature, `PgStore`). It only ever sees
+//! [`SqliteStore`]; a shared PostgreSQL database with the `postgres` feature, `PgStore`; either
+//! one chosen at run time by its address, [`AnyStore`] and [`StoreAddress`]). It only ever sees
 //! ciphertext. [`CredentialService`] is what a CLI or a binding calls: it joins a store, a
 //! [`crate::secrets::vault::Vault`] and a [`crate::clock::Clock`], and writes an audit entry for every
 //! credential access or change.
@@ -12,6 +13,7 @@
 //! - no plaintext secret is ever passed to the store;
 //! - status changes follow [`Status::transition`], checked inside the write transaction.
 
+mod any;
 mod audit;
 mod lifecycle;
 #[cfg(feature = "postgres")]
@@ -21,6 +23,7 @@ mod sqlite;
 
 use serde_json::Value;
 
+pub use any::{AnyStore, StoreAddress};
 pub use audit::{
     AuditAction, AuditEntry, AuditEvent, AuditProblem, AuditReport, ChainBreak, GENESIS_HASH,
     entry_hash, entry_mac, verify_chain,

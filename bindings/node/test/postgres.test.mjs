@@ -1,0 +1,66 @@
+// CredentialStore on a PostgreSQL URL (issue 18): two stores opened on one database, as two
+// service instances would, share every instance, version and change. The test server comes
+// from `cargo xtask node` / `cargo xtask test` (MOBIGEN_TEST_POSTGRES_URL); each test works in a
+// fresh schema (`options=-csearch_path=...`), made with the server's own psql.
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import crypto from 'node:crypto'
+import path from 'node:path'
+import { CredentialStore } from '@mobigen/connectors'
+import fixtures from '../testlib/fixtures.cjs'
+import throws from '../testlib/throws.cjs'
+
+const { copySampleApp, readTree, sampleConfig, tempDir } = fixtures
+const { throwsCode } = throws
+
+const URL_VAR = 'MOBIGEN_TEST_POSTGRES_URL'
+
+/** A URL whose tables live in a new, empty schema of the test server. */
+function freshSchemaUrl() {
+  const base = process.env[URL_VAR]
+  if (!base) {
+    throw new Error(`${URL_VAR} is not set: run the Node tests through \`cargo xtask node\` or \`cargo xtask test\`, which start a PostgreSQL server`)
+  }
+  const schema = `node_${crypto.randomBytes(8).toString('hex')}`
+  execFileSync('psql', [base, '-qc', `CREATE SCHEMA ${schema}`])
+  return `${base}${base.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`
+}
+
+test('two stores on one PostgreSQL URL share instances, versions and removals', async () => {
+  const url = freshSchemaUrl()
+  const work = tempDir()
+  const keyring = path.join(work, 'keyring.json')
+  const first = CredentialStore.open(url, keyring, { actor: 'instance-a' })
+  const second = CredentialStore.open(url, keyring, { actor: 'instance-b' })
+  const app = copySampleApp(work)
+  const before = readTree(app)
+
+  const added = await first.addConnectorAsync(app, 'prj-pg', 'stripe', sampleConfig('stripe'))
+  assert.equal(added.store.action, 'created')
+  const id = added.store.instanceId
+  assert.deepEqual(second.listInstances('prj-pg').map((i) => i.id), [id])
+
+  const rotated = second.rotateCredentials(id, { ...sampleConfig('stripe'), secretKey: 'sk_test_51RotatedOnTheOtherInstance' })
+  assert.equal(rotated.credentialsVersion, 2)
+  assert.equal(first.getInstance(id).credentialsVersion, 2)
+  assert.equal(first.decryptCredentials(id, 'test').secretKey, 'sk_test_51RotatedOnTheOtherInstance')
+  // The store itself never holds the value in clear.
+  const dump = execFileSync('psql', [url, '-Atc', 'SELECT t::text FROM connector_instances t']).toString()
+  assert.ok(dump.includes(id) && !dump.includes('sk_test_51RotatedOnTheOtherInstance'))
+
+  const removed = await second.removeConnectorAsync(app, 'prj-pg', 'stripe')
+  assert.equal(removed.store.action, 'removed')
+  assert.equal(first.findInstance('prj-pg', 'stripe'), null)
+  assert.deepEqual(readTree(app), before)
+})
+
+test('a PostgreSQL store that cannot be reached: STORE_ERROR naming it without the password', async () => {
+  const work = tempDir()
+  const url = 'postgres://svc:Node-Pg-Secret@127.0.0.1:1/mobigen'
+  const error = throwsCode(() => CredentialStore.open(url, path.join(work, 'keyring.json')), 'STORE_ERROR')
+  assert.ok(error.message.includes('postgres://svc:***@127.0.0.1:1/mobigen'), error.message)
+  assert.ok(!error.message.includes('Node-Pg-Secret'), error.message)
+  // The store is opened first: no keyring was created for it.
+  assert.equal(readTree(work).size, 0)
+})
