@@ -19,12 +19,16 @@
 //!   (`fuzz.rs`), 30 s each by default; `fuzz --repro TARGET FILE` runs one saved input.
 //! - `postgres -- CMD ARGS...`: CMD with `MOBIGEN_TEST_POSTGRES_URL` set to a throwaway
 //!   PostgreSQL server (`postgres.rs`), stopped afterwards; `test` runs the workspace tests so.
+//! - `kms -- CMD ARGS...`: CMD with `MOBIGEN_TEST_KMS_URL` set to moto's KMS-compatible server
+//!   on 127.0.0.1 (`kms.rs`; installed into a virtual environment under the target folder) and
+//!   fake AWS credentials, stopped afterwards; `test` runs the workspace tests so.
 //! - `bench`: every benchmark of BENCHMARKS.md, with jscodeshift, ts-morph and Node's crypto
 //!   (`bench.rs`); not part of `test`.
 
 mod bench;
 mod expo_versions;
 mod fuzz;
+mod kms;
 mod postgres;
 mod ts_types;
 mod workspace_hack;
@@ -809,7 +813,7 @@ fn test() -> anyhow::Result<()> {
                     "--workspace",
                     "--all-targets",
                     "--features",
-                    "mobigen-connectors/postgres",
+                    "mobigen-connectors/postgres,mobigen-connectors/kms",
                     "--",
                     "-D",
                     "warnings",
@@ -846,19 +850,22 @@ fn test() -> anyhow::Result<()> {
         fuzzed?;
         let node = stages.run("node", node_tests)?;
         // Last, so that its summary line closes the output.
-        // With the PostgreSQL store: its tests run against a throwaway server (stopped when
-        // `server` drops, also on failure).
+        // With the PostgreSQL store and the KMS key provider: their tests run against a
+        // throwaway PostgreSQL and moto's KMS server (stopped when they drop, also on failure).
         stages.run("cargo test", || {
             let server = postgres::TestPostgres::start()?;
+            let kms = kms::TestKms::start()?;
+            let mut envs = kms.envs();
+            envs.push((postgres::URL_VAR, server.url()));
             cargo_test(
                 &[
                     "test",
                     "--workspace",
                     "--features",
-                    "mobigen-connectors/postgres",
+                    "mobigen-connectors/postgres,mobigen-connectors/kms",
                 ],
                 node,
-                &[(postgres::URL_VAR, server.url())],
+                &envs,
             )
         })
     })();
@@ -1080,6 +1087,7 @@ fn main() -> std::process::ExitCode {
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         "bench" => bench::bench(),
         "postgres" => postgres::run_with_server(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "kms" => kms::run_with_server(&std::env::args().skip(2).collect::<Vec<_>>()),
         "node" => node_install()
             .and_then(|()| node_tests())
             .map(|(passed, failed)| {
@@ -1087,7 +1095,7 @@ fn main() -> std::process::ExitCode {
             }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|sample|header|node-types|expo-versions|workspace-hack [--check]|c|package|install-c|node|toolchain [FILTER]|fuzz|bench|postgres -- CMD>"
+                "usage: cargo xtask <test|sample|header|node-types|expo-versions|workspace-hack [--check]|c|package|install-c|node|toolchain [FILTER]|fuzz|bench|postgres -- CMD|kms -- CMD>"
             );
             eprintln!(
                 "  test        formatting, clippy, rustdoc, C, Node, cargo package and toolchain checks and every test (what CI runs)"
@@ -1119,6 +1127,9 @@ fn main() -> std::process::ExitCode {
             );
             eprintln!(
                 "  postgres    -- CMD [ARGS...]: CMD with MOBIGEN_TEST_POSTGRES_URL set to a throwaway PostgreSQL server"
+            );
+            eprintln!(
+                "  kms         -- CMD [ARGS...]: CMD with MOBIGEN_TEST_KMS_URL set to moto's KMS server on 127.0.0.1"
             );
             eprintln!(
                 "  bench       the benchmarks of BENCHMARKS.md (with jscodeshift, ts-morph, Node crypto)"
