@@ -662,10 +662,10 @@ impl KmsKeyProvider {
             })?;
             for entry in page.aliases() {
                 let name = entry.alias_name().unwrap_or_default();
-                if name == alias || name.starts_with(&prefix) {
-                    if let Some(target) = entry.target_key_id() {
-                        targets.insert(target.to_string());
-                    }
+                if (name == alias || name.starts_with(&prefix))
+                    && let Some(target) = entry.target_key_id()
+                {
+                    targets.insert(target.to_string());
                 }
             }
             match page.next_marker() {

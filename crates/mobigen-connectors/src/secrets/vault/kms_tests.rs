@@ -2,6 +2,8 @@
 //! test -p mobigen-connectors --features kms`, or `cargo xtask test`, start it and set
 //! [`URL_VAR`]). Every test makes its own keys under its own alias, so they run in parallel
 //! against one server.
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 
