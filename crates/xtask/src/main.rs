@@ -19,12 +19,16 @@
 //!   (`fuzz.rs`), 30 s each by default; `fuzz --repro TARGET FILE` runs one saved input.
 //! - `postgres -- CMD ARGS...`: CMD with `MOBIGEN_TEST_POSTGRES_URL` set to a throwaway
 //!   PostgreSQL server (`postgres.rs`), stopped afterwards; `test` runs the workspace tests so.
+//! - `kms -- CMD ARGS...`: CMD with `MOBIGEN_TEST_KMS_URL` set to moto's KMS-compatible server
+//!   on 127.0.0.1 (`kms.rs`; installed into a virtual environment under the target folder) and
+//!   fake AWS credentials, stopped afterwards; `test` runs the workspace tests so.
 //! - `bench`: every benchmark of BENCHMARKS.md, with jscodeshift, ts-morph and Node's crypto
 //!   (`bench.rs`); not part of `test`.
 
 mod bench;
 mod expo_versions;
 mod fuzz;
+mod kms;
 mod postgres;
 mod ts_types;
 mod workspace_hack;
@@ -791,7 +795,7 @@ fn crate_package() -> anyhow::Result<()> {
 }
 
 /// What `test` runs, stage by stage, each timed; the times are printed again as a table at
-/// the end. Downloads (valgrind through apt-get, the toolchain fixture's and the Node packages'
+/// the end. Downloads (valgrind through apt-get, moto through pip, the toolchain fixture's and the Node packages'
 /// `npm ci`) run in a thread from the start, beside the compiling stages, and are joined before
 /// the first stage that needs them; the fuzz run (one core) runs beside the toolchain check.
 fn test() -> anyhow::Result<()> {
@@ -802,6 +806,7 @@ fn test() -> anyhow::Result<()> {
         let root = root.clone();
         move || -> anyhow::Result<()> {
             valgrind_available()?;
+            kms::install()?;
             toolchain::install_fixtures(&root)?;
             node_install()
         }
@@ -817,7 +822,7 @@ fn test() -> anyhow::Result<()> {
                     "--workspace",
                     "--all-targets",
                     "--features",
-                    "mobigen-connectors/postgres",
+                    "mobigen-connectors/postgres,mobigen-connectors/kms",
                     "--",
                     "-D",
                     "warnings",
@@ -857,16 +862,21 @@ fn test() -> anyhow::Result<()> {
         let server = postgres::TestPostgres::start()?;
         let node = stages.run("node", || node_tests(&server))?;
         // Last, so that its summary line closes the output.
+        // The KMS key provider's tests run against moto's KMS server (stopped when `kms` drops,
+        // also on failure).
         stages.run("cargo test", || {
+            let kms = kms::TestKms::start()?;
+            let mut envs = kms.envs();
+            envs.push((postgres::URL_VAR, server.url()));
             cargo_test(
                 &[
                     "test",
                     "--workspace",
                     "--features",
-                    "mobigen-connectors/postgres",
+                    "mobigen-connectors/postgres,mobigen-connectors/kms",
                 ],
                 node,
-                &[(postgres::URL_VAR, server.url())],
+                &envs,
             )
         })
     })();
@@ -1088,6 +1098,7 @@ fn main() -> std::process::ExitCode {
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         "bench" => bench::bench(),
         "postgres" => postgres::run_with_server(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "kms" => kms::run_with_server(&std::env::args().skip(2).collect::<Vec<_>>()),
         "node" => node_install()
             .and_then(|()| node_tests(&postgres::TestPostgres::start()?))
             .map(|(passed, failed)| {
@@ -1095,7 +1106,7 @@ fn main() -> std::process::ExitCode {
             }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|sample|header|node-types|expo-versions|workspace-hack [--check]|c|package|install-c|node|toolchain [FILTER]|fuzz|bench|postgres -- CMD>"
+                "usage: cargo xtask <test|sample|header|node-types|expo-versions|workspace-hack [--check]|c|package|install-c|node|toolchain [FILTER]|fuzz|bench|postgres -- CMD|kms -- CMD>"
             );
             eprintln!(
                 "  test        formatting, clippy, rustdoc, C, Node, cargo package and toolchain checks and every test (what CI runs)"
@@ -1127,6 +1138,9 @@ fn main() -> std::process::ExitCode {
             );
             eprintln!(
                 "  postgres    -- CMD [ARGS...]: CMD with MOBIGEN_TEST_POSTGRES_URL set to a throwaway PostgreSQL server"
+            );
+            eprintln!(
+                "  kms         -- CMD [ARGS...]: CMD with MOBIGEN_TEST_KMS_URL set to moto's KMS server on 127.0.0.1"
             );
             eprintln!(
                 "  bench       the benchmarks of BENCHMARKS.md (with jscodeshift, ts-morph, Node crypto)"

@@ -12,8 +12,8 @@
 //! the same features (the published library does not depend on it; see `crate_package`).
 //!
 //! The union is read from `cargo metadata` (which resolves the whole workspace, dev-dependencies
-//! included, with the `postgres` feature of the library that `cargo xtask test` turns on) for
-//! this machine's platform, with the hack's own dependencies emptied first, so the
+//! included, with the `postgres` and `kms` features of the library that `cargo xtask test` turns
+//! on) for this machine's platform, with the hack's own dependencies emptied first, so the
 //! result is exact and a feature no member uses any more disappears. Packages used by build
 //! scripts and proc-macros (the host side, resolved apart by cargo) go in `[build-dependencies]`.
 //! `--check` (run by `cargo xtask test`) regenerates into memory, puts the file back and fails
@@ -89,10 +89,10 @@ fn metadata(root: &Path) -> anyhow::Result<Value> {
             "--format-version",
             "1",
             "--offline",
-            // `cargo xtask test` builds the workspace with the PostgreSQL store; its
-            // dependencies belong to the one feature set too.
+            // `cargo xtask test` builds the workspace with the PostgreSQL store and the KMS key
+            // provider; their dependencies belong to the one feature set too.
             "--features",
-            "mobigen-connectors/postgres",
+            "mobigen-connectors/postgres,mobigen-connectors/kms",
             "--filter-platform",
             &host,
         ])

@@ -14,7 +14,7 @@ use crate::catalog::secret_config::SecretConfig;
 use crate::clock::Clock;
 use crate::secrets::secret::SecretValue;
 use crate::secrets::vault::{
-    Context, Envelope, KeyAgeFinding, KeyId, KeyProvider, LocalKeyring, Vault, VaultError,
+    Context, Envelope, KeyAgeFinding, KeyId, KeyProvider, RotateKeys, Vault, VaultError,
     keys_due_for_rotation,
 };
 
@@ -789,17 +789,18 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
     }
 }
 
-impl<S: Store, C: Clock> CredentialService<S, LocalKeyring, C> {
-    /// Adds a new active key to the local keyring (saved to its file). Existing records keep
-    /// decrypting; run [`Self::rewrap_all`] to move them to the new key.
+impl<S: Store, P: RotateKeys, C: Clock> CredentialService<S, P, C> {
+    /// Makes a new key active: a new key in the local keyring (saved to its file), or a new KMS
+    /// key behind the provider's alias. Existing records keep decrypting; run
+    /// [`Self::rewrap_all`] to move them to the new key.
     ///
     /// # Errors
     /// [`StoreError::Vault`] (environment keyrings cannot rotate; the key file cannot be
-    /// written); database errors.
+    /// written; a KMS key given without an alias; KMS errors); database errors.
     pub fn rotate_key(&mut self, actor: &str) -> Result<KeyId, StoreError> {
         let now = self.clock.now();
-        let previous = self.vault.provider().active().clone();
-        let key_id = self.vault.provider_mut().rotate(now)?;
+        let previous = self.vault.provider().active_key_id()?;
+        let key_id = self.vault.provider_mut().rotate_active_key(now)?;
         let event = self.event(
             actor,
             AuditAction::RotateKey,
@@ -824,7 +825,9 @@ impl<S: Store, C: Clock> CredentialService<S, LocalKeyring, C> {
                 records,
             });
         }
-        self.vault.provider_mut().retire(key_id, self.clock.now())?;
+        self.vault
+            .provider_mut()
+            .retire_key(key_id, self.clock.now())?;
         let event = self.event(
             actor,
             AuditAction::RetireKey,

@@ -7,7 +7,9 @@
 //!   use under `K.audit.lock`, never rotated: entries from the first one on verify with it); for
 //!   keys from the environment it is [`ENV_AUDIT_KEY`] if set, else derived from the active key
 //!   (set [`ENV_AUDIT_KEY`] before rotating an environment key, or the older entries stop
-//!   verifying); an in-memory keyring holds a random one.
+//!   verifying); an in-memory keyring holds a random one. The AWS KMS provider keeps its audit
+//!   key wrapped by KMS (see `kms.rs`): in its audit file (`mobigen-kms-audit-anchor`, the key
+//!   wrapped, never in clear) or in a variable, and unwraps it when it connects.
 //! - **Anchor**: the same `K.audit` file records, per store (by the random id each store keeps),
 //!   the sequence number and MAC of the last entry appended. A store advances it under its own
 //!   write lock before committing the entries (and puts it back if the commit fails); the anchor
@@ -35,6 +37,8 @@ use super::random::Rng;
 pub const ENV_AUDIT_KEY: &str = "MOBIGEN_VAULT_AUDIT_KEY";
 
 const AUDIT_FILE_FORMAT: &str = "mobigen-audit-anchor";
+/// The KMS provider's audit file: the audit key wrapped by KMS, and the heads.
+const KMS_AUDIT_FILE_FORMAT: &str = "mobigen-kms-audit-anchor";
 const AUDIT_FILE_VERSION: u32 = 1;
 
 /// The last entry of a store's audit chain, as anchored on the keyring side.
@@ -55,10 +59,32 @@ fn hmac(key: &[u8; 32]) -> Hmac<Sha256> {
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
 }
 
+/// What an audit file holds besides the heads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    /// The local keyring's: the audit key in clear (the file is as private as the key file).
+    Local,
+    /// The KMS provider's: the audit key wrapped by KMS; the key in clear only in memory.
+    #[cfg_attr(not(feature = "kms"), allow(dead_code))]
+    // For the KMS provider (feature `kms`).
+    Kms,
+}
+
+impl FileKind {
+    fn format(self) -> &'static str {
+        match self {
+            FileKind::Local => AUDIT_FILE_FORMAT,
+            FileKind::Kms => KMS_AUDIT_FILE_FORMAT,
+        }
+    }
+}
+
 enum Place {
-    /// `<key file>.audit`: the key and the heads, read and written under its lock.
+    /// An audit file: the key (or, for KMS, the key wrapped) and the heads, read and written
+    /// under its lock.
     File {
         path: PathBuf,
+        kind: FileKind,
         key: OnceLock<Zeroizing<[u8; 32]>>,
     },
     /// A key held in memory; heads in memory when `anchored`.
@@ -100,7 +126,21 @@ impl AuditSeal {
         AuditSeal {
             place: Arc::new(Place::File {
                 path: PathBuf::from(path),
+                kind: FileKind::Local,
                 key: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// The seal of a KMS audit file at `path` whose wrapped key unwrapped to `key`
+    /// ([`load_or_create_kms_audit_file`]): heads anchored in that file.
+    #[cfg_attr(not(feature = "kms"), allow(dead_code))] // For the KMS provider (feature `kms`).
+    pub(crate) fn for_kms_file(path: &Path, key: Zeroizing<[u8; 32]>) -> AuditSeal {
+        AuditSeal {
+            place: Arc::new(Place::File {
+                path: path.to_path_buf(),
+                kind: FileKind::Kms,
+                key: OnceLock::from(key),
             }),
         }
     }
@@ -165,7 +205,7 @@ impl AuditSeal {
     /// As [`Self::mac_hex`].
     pub fn head(&self, store_id: &str) -> Result<Option<AuditHead>, VaultError> {
         match &*self.place {
-            Place::File { path, .. } => Ok(read_audit_file(path)?
+            Place::File { path, kind, .. } => Ok(read_audit_file(path, *kind)?
                 .and_then(|f| f.heads.get(store_id).cloned())
                 .map(|h| AuditHead {
                     seq: h.seq,
@@ -225,12 +265,12 @@ impl AuditSeal {
         change: impl FnOnce(Option<&AuditHead>) -> Option<Option<AuditHead>>,
     ) -> Result<Option<AuditHead>, VaultError> {
         match &*self.place {
-            Place::File { path, .. } => {
+            Place::File { path, kind, .. } => {
                 let _lock = lock_key_file(path)?;
-                let mut file = match read_audit_file(path)? {
+                let mut file = match read_audit_file(path, *kind)? {
                     Some(file) => file,
                     None => {
-                        let file = new_audit_file()?;
+                        let file = new_audit_file(*kind, path)?;
                         write_audit_file(path, &file)?;
                         file
                     }
@@ -280,19 +320,19 @@ impl AuditSeal {
     fn key(&self) -> Result<&Zeroizing<[u8; 32]>, VaultError> {
         match &*self.place {
             Place::Memory { key, .. } => Ok(key),
-            Place::File { path, key } => {
+            Place::File { path, kind, key } => {
                 if let Some(k) = key.get() {
                     return Ok(k);
                 }
-                let loaded = match read_audit_file(path)? {
+                let loaded = match read_audit_file(path, *kind)? {
                     Some(file) => file.key()?,
                     None => {
                         let _lock = lock_key_file(path)?;
                         // Another process may have created it while this one waited.
-                        match read_audit_file(path)? {
+                        match read_audit_file(path, *kind)? {
                             Some(file) => file.key()?,
                             None => {
-                                let file = new_audit_file()?;
+                                let file = new_audit_file(*kind, path)?;
                                 write_audit_file(path, &file)?;
                                 file.key()?
                             }
@@ -323,8 +363,12 @@ fn unhex32(text: &str) -> Option<[u8; 32]> {
 struct AuditFile {
     format: String,
     version: u32,
-    /// Base64 of the audit key.
-    key: String,
+    /// Base64 of the audit key (local keyring files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    /// The audit key wrapped by KMS (KMS audit files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wrapped_key: Option<WrappedAuditKeyEntry>,
     /// Per store id, the anchored head.
     #[serde(default)]
     heads: BTreeMap<String, HeadEntry>,
@@ -332,16 +376,43 @@ struct AuditFile {
 
 impl Drop for AuditFile {
     fn drop(&mut self) {
-        self.key.zeroize();
+        if let Some(key) = &mut self.key {
+            key.zeroize();
+        }
     }
+}
+
+/// The audit key as KMS wrapped it: the KMS key (ARN) and the ciphertext blob (base64).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WrappedAuditKeyEntry {
+    key_id: String,
+    blob: String,
+}
+
+/// The audit key of a KMS audit file, wrapped: the KMS key that wrapped it and the blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "kms"), allow(dead_code))] // For the KMS provider (feature `kms`).
+pub(crate) struct WrappedAuditKey {
+    /// The KMS key (ARN) it is wrapped under.
+    pub(crate) key_id: String,
+    /// The KMS ciphertext blob.
+    pub(crate) blob: Vec<u8>,
 }
 
 impl AuditFile {
     fn key(&self) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+        // Only local files hold the key; KMS files are read for their heads and wrapped key.
+        let Some(text) = &self.key else {
+            return Err(VaultError::BadKey {
+                source_name: "the audit anchor file".into(),
+                reason: "it holds no audit key",
+            });
+        };
         let decoded =
             Zeroizing::new(
                 STANDARD
-                    .decode(self.key.trim())
+                    .decode(text.trim())
                     .map_err(|_| VaultError::BadKey {
                         source_name: "the audit anchor file".into(),
                         reason: "it is not base64",
@@ -365,19 +436,109 @@ struct HeadEntry {
     mac: String,
 }
 
-fn new_audit_file() -> Result<AuditFile, VaultError> {
+fn new_audit_file(kind: FileKind, path: &Path) -> Result<AuditFile, VaultError> {
+    if kind == FileKind::Kms {
+        // Created by the KMS provider when it connects; gone since.
+        return Err(missing_kms_audit_file(path));
+    }
     let mut key = Zeroizing::new([0u8; 32]);
     Rng::Os.fill(&mut *key)?;
     Ok(AuditFile {
         format: AUDIT_FILE_FORMAT.into(),
         version: AUDIT_FILE_VERSION,
-        key: STANDARD.encode(*key),
+        key: Some(STANDARD.encode(*key)),
+        wrapped_key: None,
         heads: BTreeMap::new(),
     })
 }
 
+/// The wrapped audit key of the KMS audit file at `path`, created with `create` (under the
+/// file's lock, so processes starting together agree on one key) when the file does not exist.
+///
+/// # Errors
+/// The file cannot be read, written or parsed; `create`'s errors.
+#[cfg_attr(not(feature = "kms"), allow(dead_code))] // For the KMS provider (feature `kms`).
+pub(crate) fn load_or_create_kms_audit_file(
+    path: &Path,
+    create: impl FnOnce() -> Result<WrappedAuditKey, VaultError>,
+) -> Result<WrappedAuditKey, VaultError> {
+    if let Some(file) = read_audit_file(path, FileKind::Kms)? {
+        return kms_wrapped_key(path, &file);
+    }
+    let _lock = lock_key_file(path)?;
+    if let Some(file) = read_audit_file(path, FileKind::Kms)? {
+        return kms_wrapped_key(path, &file);
+    }
+    let wrapped = create()?;
+    let file = AuditFile {
+        format: KMS_AUDIT_FILE_FORMAT.into(),
+        version: AUDIT_FILE_VERSION,
+        key: None,
+        wrapped_key: Some(WrappedAuditKeyEntry {
+            key_id: wrapped.key_id.clone(),
+            blob: STANDARD.encode(&wrapped.blob),
+        }),
+        heads: BTreeMap::new(),
+    };
+    write_audit_file(path, &file)?;
+    Ok(wrapped)
+}
+
+/// Replaces the wrapped audit key of the KMS audit file at `path` with what `change` returns
+/// for the current one (`None`: keep it), under the file's lock; the heads are kept.
+///
+/// # Errors
+/// The file is missing or cannot be read or written; `change`'s errors.
+#[cfg_attr(not(feature = "kms"), allow(dead_code))] // For the KMS provider (feature `kms`).
+pub(crate) fn change_kms_audit_key(
+    path: &Path,
+    change: impl FnOnce(&WrappedAuditKey) -> Result<Option<WrappedAuditKey>, VaultError>,
+) -> Result<(), VaultError> {
+    let _lock = lock_key_file(path)?;
+    let Some(mut file) = read_audit_file(path, FileKind::Kms)? else {
+        return Err(missing_kms_audit_file(path));
+    };
+    let current = kms_wrapped_key(path, &file)?;
+    if let Some(new) = change(&current)? {
+        file.wrapped_key = Some(WrappedAuditKeyEntry {
+            key_id: new.key_id,
+            blob: STANDARD.encode(&new.blob),
+        });
+        write_audit_file(path, &file)?;
+    }
+    Ok(())
+}
+
+fn missing_kms_audit_file(path: &Path) -> VaultError {
+    VaultError::KeyFileFormat {
+        path: path.to_path_buf(),
+        reason: "the KMS audit file is missing: it holds the wrapped audit key and the anchored \
+                 chain heads; restore it from a backup"
+            .into(),
+    }
+}
+
+#[cfg_attr(not(feature = "kms"), allow(dead_code))] // For the KMS provider (feature `kms`).
+fn kms_wrapped_key(path: &Path, file: &AuditFile) -> Result<WrappedAuditKey, VaultError> {
+    let format_err = |reason: &str| VaultError::KeyFileFormat {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    };
+    let entry = file
+        .wrapped_key
+        .as_ref()
+        .ok_or_else(|| format_err("it has no `wrappedKey`"))?;
+    let blob = STANDARD
+        .decode(entry.blob.trim())
+        .map_err(|_| format_err("its `wrappedKey.blob` is not base64"))?;
+    Ok(WrappedAuditKey {
+        key_id: entry.key_id.clone(),
+        blob,
+    })
+}
+
 /// The audit file, or `None` when it does not exist yet.
-fn read_audit_file(path: &Path) -> Result<Option<AuditFile>, VaultError> {
+fn read_audit_file(path: &Path, kind: FileKind) -> Result<Option<AuditFile>, VaultError> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => Zeroizing::new(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -400,9 +561,10 @@ fn read_audit_file(path: &Path) -> Result<Option<AuditFile>, VaultError> {
             e.column()
         ))
     })?;
-    if file.format != AUDIT_FILE_FORMAT || file.version != AUDIT_FILE_VERSION {
+    let expected = kind.format();
+    if file.format != expected || file.version != AUDIT_FILE_VERSION {
         return Err(format_err(format!(
-            "format `{}` version {}; expected `{AUDIT_FILE_FORMAT}` version {AUDIT_FILE_VERSION}",
+            "format `{}` version {}; expected `{expected}` version {AUDIT_FILE_VERSION}",
             file.format, file.version
         )));
     }

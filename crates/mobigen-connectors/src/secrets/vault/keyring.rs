@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::audit_seal::{AuditSeal, ENV_AUDIT_KEY};
-use super::provider::{DataKey, GeneratedDataKey, KeyId, KeyInfo, KeyProvider};
+use super::provider::{DataKey, GeneratedDataKey, KeyId, KeyInfo, KeyProvider, RotateKeys};
 use super::random::Rng;
 use super::{NONCE_LEN, TAG_LEN, VaultError};
 use crate::clock::Timestamp;
@@ -563,6 +563,16 @@ impl KeyProvider for LocalKeyring {
                 active: id == &self.active,
             })
             .collect()
+    }
+}
+
+impl RotateKeys for LocalKeyring {
+    fn rotate_active_key(&mut self, now: Timestamp) -> Result<KeyId, VaultError> {
+        self.rotate(now)
+    }
+
+    fn retire_key(&mut self, id: &KeyId, now: Timestamp) -> Result<(), VaultError> {
+        self.retire(id, now)
     }
 }
 

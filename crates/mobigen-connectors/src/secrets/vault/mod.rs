@@ -2,7 +2,8 @@
 //!
 //! Each record gets a fresh random 256-bit data key and a random 96-bit nonce. The data key is
 //! wrapped (encrypted) by a key-encryption key (KEK) named by a [`KeyId`], held by a
-//! [`KeyProvider`]: the [`LocalKeyring`] by default, a cloud KMS later. The record carries the key
+//! [`KeyProvider`]: the [`LocalKeyring`] by default, or AWS KMS (`KmsKeyProvider`, feature
+//! `kms`). The record carries the key
 //! id and the wrapped key in a versioned header ([`Envelope`]), so records written under an old
 //! KEK keep decrypting after a rotation until that key is retired, and [`Vault::rewrap`] moves a
 //! record to the active KEK without touching its encrypted body.
@@ -31,6 +32,8 @@
 mod audit_seal;
 mod envelope;
 mod keyring;
+#[cfg(feature = "kms")]
+mod kms;
 mod provider;
 mod random;
 
@@ -48,7 +51,14 @@ pub use keyring::{
     DEFAULT_KEY_MAX_AGE, ENV_KEY, ENV_KEY_ID, ENV_KEYRING_PATH, ENV_PREVIOUS_KEYS, KeyAgeFinding,
     LocalKeyring, keys_due_for_rotation,
 };
-pub use provider::{DataKey, GeneratedDataKey, KeyId, KeyInfo, KeyProvider};
+#[cfg(feature = "kms")]
+pub use kms::{
+    AUDIT_CONTEXT_KEY, CONTEXT_KEY, ENV_AUDIT_FILE as ENV_KMS_AUDIT_FILE,
+    ENV_AUDIT_KEY as ENV_KMS_AUDIT_KEY, ENV_ENDPOINT as ENV_KMS_ENDPOINT,
+    ENV_ENDPOINT_ANY as ENV_AWS_ENDPOINT, ENV_KMS_KEY_ID, KmsAudit, KmsConfig, KmsKeyProvider,
+    TAG_ALIAS, TAG_RETIRED_AT,
+};
+pub use provider::{DataKey, GeneratedDataKey, KeyId, KeyInfo, KeyProvider, RotateKeys};
 use random::Rng;
 
 use crate::secrets::secret::SecretBytes;
@@ -419,5 +429,7 @@ impl AadBuilder {
     }
 }
 
+#[cfg(all(test, feature = "kms"))]
+mod kms_tests;
 #[cfg(test)]
 mod tests;

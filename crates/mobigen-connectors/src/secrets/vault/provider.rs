@@ -148,6 +148,26 @@ pub trait KeyProvider: Send + Sync {
     fn audit_seal(&self) -> Result<AuditSeal, VaultError>;
 }
 
+/// A provider whose keys can be rotated and retired by this library (the local keyring's file,
+/// a KMS alias); what [`crate::store::CredentialService::rotate_key`] and
+/// [`crate::store::CredentialService::retire_key`] use.
+pub trait RotateKeys: KeyProvider {
+    /// Makes a fresh key the active one and returns its id. Records under older keys keep
+    /// decrypting until those are retired.
+    ///
+    /// # Errors
+    /// [`VaultError::Unsupported`] when this provider's keys cannot be rotated from here;
+    /// provider errors.
+    fn rotate_active_key(&mut self, now: Timestamp) -> Result<KeyId, VaultError>;
+
+    /// Retires `id`: records still wrapped under it stop decrypting.
+    ///
+    /// # Errors
+    /// [`VaultError::Unsupported`] for the active key; [`VaultError::UnknownKeyId`]; provider
+    /// errors.
+    fn retire_key(&mut self, id: &KeyId, now: Timestamp) -> Result<(), VaultError>;
+}
+
 impl<P: KeyProvider + ?Sized> KeyProvider for Box<P> {
     fn active_key_id(&self) -> Result<KeyId, VaultError> {
         (**self).active_key_id()
