@@ -33,8 +33,9 @@ struct Cli {
     store: Option<PathBuf>,
 
     /// The vault keyring file: default `vault-keyring.json` next to the store file, or in the
-    /// data directory for a PostgreSQL store (also
-    /// MOBIGEN_VAULT_KEYRING; MOBIGEN_VAULT_KEY replaces the file with a key from the environment).
+    /// data directory for a PostgreSQL store (also MOBIGEN_VAULT_KEYRING; MOBIGEN_VAULT_KEY
+    /// replaces the file with a key from the environment; MOBIGEN_KMS_KEY_ID=alias/NAME keeps
+    /// the keys in AWS KMS instead, see the README).
     #[arg(long, global = true, value_name = "PATH", env = "MOBIGEN_KEYRING")]
     keyring: Option<PathBuf>,
 

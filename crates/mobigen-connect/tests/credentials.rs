@@ -1160,3 +1160,100 @@ fn an_unreachable_postgres_store_is_named_without_its_password_and_nothing_chang
     assert_eq!(project_files(&sandbox.app()), before);
     assert!(!sandbox.keyring().exists());
 }
+
+/// Issue 18: with `MOBIGEN_KMS_KEY_ID` set the CLI keeps its keys in AWS KMS (here moto's
+/// server from `cargo xtask test` / `cargo xtask kms`, `MOBIGEN_TEST_KMS_URL`): records name the
+/// KMS key ARN, `keys rotate` makes a new KMS key active, `keys rewrap` moves the records to it,
+/// the audit chain (its key wrapped by KMS in `MOBIGEN_KMS_AUDIT_FILE`) verifies, and no local
+/// keyring is created.
+#[test]
+fn the_cli_keeps_its_keys_in_aws_kms() {
+    use mobigen_connectors::secrets::vault::{KmsAudit, KmsConfig, KmsKeyProvider};
+    let endpoint = std::env::var("MOBIGEN_TEST_KMS_URL").unwrap_or_else(|_| {
+        panic!(
+            "MOBIGEN_TEST_KMS_URL is not set: run these tests through `cargo xtask test` or \
+             `cargo xtask kms -- cargo test -p mobigen-connect`, which start moto's KMS server"
+        )
+    });
+    let sandbox = Sandbox::new();
+    let alias = format!("alias/cli-{}", unique_suffix());
+    let audit_file = sandbox.dir.path().join("kms-audit.json");
+    KmsKeyProvider::create(
+        &KmsConfig::new(&alias)
+            .with_endpoint_url(&endpoint)
+            .with_audit(KmsAudit::File(audit_file.clone())),
+    )
+    .expect("the first KMS key");
+    let kms_env = [
+        ("MOBIGEN_KMS_KEY_ID", alias.as_str()),
+        ("AWS_ENDPOINT_URL_KMS", endpoint.as_str()),
+        (
+            "MOBIGEN_KMS_AUDIT_FILE",
+            audit_file.to_str().expect("utf-8"),
+        ),
+    ];
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mobigen-connect"))
+            .args(args)
+            .env("MOBIGEN_STORE", sandbox.store())
+            .env("HOME", sandbox.dir.path().join("home"))
+            .envs(kms_env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.unwrap_or("").as_bytes())
+            .expect("stdin");
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert!(!text(&out.stdout).contains(SECRET_1) && !text(&out.stderr).contains(SECRET_1));
+        stdout_json(&out)
+    };
+    let app = sandbox.app_arg();
+    let added = run(
+        &[
+            "add",
+            "stripe",
+            "--project",
+            &app,
+            "--config",
+            "-",
+            "--json",
+        ],
+        Some(&stripe_config(SECRET_1)),
+    );
+    let first_key = added["store"]["keyId"].as_str().expect("keyId").to_string();
+    assert!(first_key.starts_with("arn:aws:kms:"), "{first_key}");
+    assert!(sandbox.env_local().contains(SECRET_1));
+
+    let rotated = run(&["keys", "rotate", "--json"], None);
+    assert_eq!(rotated["previousKeyId"], first_key.as_str());
+    let new_key = rotated["keyId"].as_str().expect("keyId").to_string();
+    assert!(new_key.starts_with("arn:aws:kms:") && new_key != first_key);
+    let rewrapped = run(&["keys", "rewrap", "--json"], None);
+    assert_eq!(rewrapped["rewrapped"], 1, "{rewrapped}");
+    assert_eq!(rewrapped["failed"], json!([]));
+    let listed = run(&["keys", "list", "--json"], None);
+    assert_eq!(listed["keys"].as_array().map(Vec::len), Some(2), "{listed}");
+    assert!(
+        listed["keyring"]
+            .as_str()
+            .is_some_and(|s| s.contains("AWS KMS"))
+    );
+    let shown = run(
+        &["credentials", "show", "stripe", "--project", &app, "--json"],
+        None,
+    );
+    assert_eq!(shown["instance"]["keyId"], new_key.as_str());
+    let verified = run(&["audit", "--verify", "--json"], None);
+    assert_eq!(verified["intact"], true, "{verified}");
+    run(&["remove", "stripe", "--project", &app, "--json"], None);
+
+    assert!(!sandbox.keyring().exists(), "no local keyring");
+    sandbox.assert_store_has_no(SECRET_1);
+}

@@ -5,9 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use mobigen_connectors::clock::{Clock, DAY, SystemClock};
-use mobigen_connectors::secrets::vault::{
-    DEFAULT_KEY_MAX_AGE, ENV_KEY, KeyProvider, keys_due_for_rotation,
-};
+use mobigen_connectors::secrets::vault::{DEFAULT_KEY_MAX_AGE, KeyProvider, keys_due_for_rotation};
 use mobigen_connectors::store::{AuditEntry, ChainBreak, CiphertextSlot, Store};
 use serde_json::{Value, json};
 
@@ -80,10 +78,7 @@ fn list(location: &StoreLocation, json: bool) -> CommandResult {
     let now = SystemClock.now();
     let due = keys_due_for_rotation(&keyring.keys(), now, DEFAULT_KEY_MAX_AGE);
     let max_age_days = DEFAULT_KEY_MAX_AGE.as_secs() / DAY.as_secs();
-    let source = match keyring.path() {
-        Some(path) => path.display().to_string(),
-        None => format!("environment ({ENV_KEY})"),
-    };
+    let source = keyring.source();
     let rows: Vec<Value> = keyring
         .keys()
         .iter()
@@ -131,7 +126,7 @@ fn list(location: &StoreLocation, json: bool) -> CommandResult {
 
 fn rotate(location: &StoreLocation, json: bool) -> CommandResult {
     let mut service = location.open_service(Access::Create)?;
-    let previous = service.vault().provider().active().clone();
+    let previous = service.vault().provider().active_key_id()?;
     let key_id = service.rotate_key(&actor())?;
     if json {
         print_json(&json!({"keyId": key_id.as_str(), "previousKeyId": previous.as_str()}))?;
