@@ -33,6 +33,8 @@ struct Sandbox {
     dir: tempfile::TempDir,
     /// A PostgreSQL store URL, instead of the store file in the sandbox.
     postgres: Option<String>,
+    /// More environment variables for every command.
+    env: Vec<(&'static str, String)>,
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -70,6 +72,7 @@ impl Sandbox {
         Sandbox {
             dir,
             postgres: None,
+            env: Vec::new(),
         }
     }
 
@@ -136,6 +139,7 @@ impl Sandbox {
             .env_remove("MOBIGEN_VAULT_KEY_ID")
             .env_remove("MOBIGEN_VAULT_PREVIOUS_KEYS")
             .env_remove("MOBIGEN_CONNECTORS_DIR")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -1175,7 +1179,7 @@ fn the_cli_keeps_its_keys_in_aws_kms() {
              `cargo xtask kms -- cargo test -p mobigen-connect`, which start moto's KMS server"
         )
     });
-    let sandbox = Sandbox::new();
+    let mut sandbox = Sandbox::new();
     let alias = format!("alias/cli-{}", unique_suffix());
     let audit_file = sandbox.dir.path().join("kms-audit.json");
     KmsKeyProvider::create(
@@ -1184,34 +1188,14 @@ fn the_cli_keeps_its_keys_in_aws_kms() {
             .with_audit(KmsAudit::File(audit_file.clone())),
     )
     .expect("the first KMS key");
-    let kms_env = [
-        ("MOBIGEN_KMS_KEY_ID", alias.as_str()),
-        ("AWS_ENDPOINT_URL_KMS", endpoint.as_str()),
-        (
-            "MOBIGEN_KMS_AUDIT_FILE",
-            audit_file.to_str().expect("utf-8"),
-        ),
+    sandbox.env = vec![
+        ("MOBIGEN_KMS_KEY_ID", alias),
+        ("AWS_ENDPOINT_URL_KMS", endpoint),
+        ("MOBIGEN_KMS_AUDIT_FILE", audit_file.display().to_string()),
     ];
     let run = |args: &[&str], stdin: Option<&str>| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mobigen-connect"))
-            .args(args)
-            .env("MOBIGEN_STORE", sandbox.store())
-            .env("HOME", sandbox.dir.path().join("home"))
-            .envs(kms_env)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.unwrap_or("").as_bytes())
-            .expect("stdin");
-        let out = child.wait_with_output().expect("wait");
+        let out = sandbox.run(args, stdin);
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-        assert!(!text(&out.stdout).contains(SECRET_1) && !text(&out.stderr).contains(SECRET_1));
         stdout_json(&out)
     };
     let app = sandbox.app_arg();

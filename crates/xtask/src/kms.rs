@@ -47,7 +47,7 @@ impl TestKms {
         let log_path = dir.path().join("moto.log");
         let log = std::fs::File::create(&log_path)
             .with_context(|| format!("cannot create {}", log_path.display()))?;
-        let port = free_port()?;
+        let port = crate::free_loopback_port()?;
         let child = Command::new(venv.join("bin/moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -155,10 +155,10 @@ fn ensure_venv() -> anyhow::Result<PathBuf> {
         // Debian splits `venv` out of python3.
         crate::debian_package("python3-venv", python_has_venv)?;
         std::fs::create_dir_all(crate::target_dir())?;
-        step(Command::new("python3").arg("-m").arg("venv").arg(&venv))
+        crate::run_captured(Command::new("python3").arg("-m").arg("venv").arg(&venv))
             .context("cannot create the virtual environment for moto (python3 -m venv)")?;
     }
-    step(
+    crate::run_captured(
         Command::new(venv.join("bin/python"))
             .args([
                 "-m",
@@ -188,43 +188,6 @@ fn python_has_venv() -> bool {
 /// # Errors
 /// No command given, the server does not start, or the command fails.
 pub fn run_with_server(args: &[String]) -> anyhow::Result<()> {
-    let args: Vec<&String> = args.iter().skip_while(|a| *a == "--").collect();
-    let Some((program, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask kms -- CMD [ARGS...]");
-    };
     let server = TestKms::start()?;
-    let status = Command::new(program)
-        .args(rest)
-        .envs(server.envs())
-        .current_dir(crate::workspace_root())
-        .status()
-        .with_context(|| format!("cannot start `{program}`"))?;
-    if !status.success() {
-        bail!("`{program}` failed ({status})");
-    }
-    Ok(())
-}
-
-/// A free TCP port on 127.0.0.1 (bound, read, released).
-fn free_port() -> anyhow::Result<u16> {
-    let listener =
-        std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a port on 127.0.0.1")?;
-    Ok(listener.local_addr()?.port())
-}
-
-/// Runs `command`, failing with its output.
-fn step(command: &mut Command) -> anyhow::Result<()> {
-    let shown = format!("{command:?}");
-    let output = command
-        .output()
-        .with_context(|| format!("cannot start {shown}"))?;
-    if !output.status.success() {
-        bail!(
-            "{shown} failed ({}):\n{}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Ok(())
+    crate::run_given_command("kms", args, &server.envs())
 }

@@ -794,6 +794,49 @@ fn crate_package() -> anyhow::Result<()> {
     )
 }
 
+/// `cargo xtask NAME -- CMD ARGS...` with a test server up: runs CMD in the workspace root
+/// with `envs` set.
+fn run_given_command(name: &str, args: &[String], envs: &[(&str, &str)]) -> anyhow::Result<()> {
+    let args: Vec<&String> = args.iter().skip_while(|a| *a == "--").collect();
+    let Some((program, rest)) = args.split_first() else {
+        bail!("usage: cargo xtask {name} -- CMD [ARGS...]");
+    };
+    let status = Command::new(program)
+        .args(rest)
+        .envs(envs.iter().copied())
+        .current_dir(workspace_root())
+        .status()
+        .with_context(|| format!("cannot start `{program}`"))?;
+    if !status.success() {
+        bail!("`{program}` failed ({status})");
+    }
+    Ok(())
+}
+
+/// Runs `command` with its output captured, failing with that output.
+fn run_captured(command: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{command:?}");
+    let output = command
+        .output()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !output.status.success() {
+        bail!(
+            "{shown} failed ({}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// A free TCP port on 127.0.0.1 (bound, read, released).
+fn free_loopback_port() -> anyhow::Result<u16> {
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a port on 127.0.0.1")?;
+    Ok(listener.local_addr()?.port())
+}
+
 /// What `test` runs, stage by stage, each timed; the times are printed again as a table at
 /// the end. Downloads (valgrind through apt-get, moto through pip, the toolchain fixture's and the Node packages'
 /// `npm ci`) run in a thread from the start, beside the compiling stages, and are joined before

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 /// The variable the store tests read the database URL from.
 pub const URL_VAR: &str = "MOBIGEN_TEST_POSTGRES_URL";
@@ -45,7 +45,7 @@ impl TestPostgres {
             step(Command::new("chown").arg("postgres:").arg(dir.path()))?;
         }
         let data = dir.path().join("data");
-        let port = free_port()?;
+        let port = crate::free_loopback_port()?;
         let server = |program: &str| server_command(&bin, program, as_postgres);
         step(
             server("initdb")
@@ -112,21 +112,8 @@ impl Drop for TestPostgres {
 /// # Errors
 /// No command given, the server does not start, or the command fails.
 pub fn run_with_server(args: &[String]) -> anyhow::Result<()> {
-    let args: Vec<&String> = args.iter().skip_while(|a| *a == "--").collect();
-    let Some((program, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask postgres -- CMD [ARGS...]");
-    };
     let server = TestPostgres::start()?;
-    let status = Command::new(program)
-        .args(rest)
-        .env(URL_VAR, server.url())
-        .current_dir(crate::workspace_root())
-        .status()
-        .with_context(|| format!("cannot start `{program}`"))?;
-    if !status.success() {
-        bail!("`{program}` failed ({status})");
-    }
-    Ok(())
+    crate::run_given_command("postgres", args, &[(URL_VAR, server.url())])
 }
 
 /// The newest `/usr/lib/postgresql/N/bin` that has `initdb`.
@@ -170,27 +157,7 @@ fn server_command(bin: &Path, program: &str, as_postgres: bool) -> Command {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound, read, released).
-fn free_port() -> anyhow::Result<u16> {
-    let listener =
-        std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a port on 127.0.0.1")?;
-    Ok(listener.local_addr()?.port())
-}
-
 /// Runs `command` from `/` (readable by the `postgres` user), failing with its output.
 fn step(command: &mut Command) -> anyhow::Result<()> {
-    let shown = format!("{command:?}");
-    let output = command
-        .current_dir("/")
-        .output()
-        .with_context(|| format!("cannot start {shown}"))?;
-    if !output.status.success() {
-        bail!(
-            "{shown} failed ({}):\n{}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Ok(())
+    crate::run_captured(command.current_dir("/"))
 }
