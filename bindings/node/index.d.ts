@@ -403,7 +403,8 @@ export declare class CredentialStore {
    * Opens the store at `store` — an SQLite file (created when missing, mode 0600) or a
    * PostgreSQL URL (`postgres://user@host/db`, `?sslmode=require` for TLS; the schema is
    * created or upgraded), which many service instances can share — and the keyring file at
-   * `keyringPath`. `options.actor` names the caller in the audit log (default
+   * `keyringPath` (not used when `MOBIGEN_KMS_KEY_ID` puts the keys in AWS KMS: see the
+   * README). `options.actor` names the caller in the audit log (default
    * `@mobigen/connectors`). Throws `STORE_ERROR`, `KEY_ERROR`, `IO`; a message names a URL
    * without its password.
    */

@@ -15,7 +15,7 @@ use mobigen_connectors::host::protocol::{
 };
 use mobigen_connectors::project::ops::Mode;
 use mobigen_connectors::project::plan::PlanOptions;
-use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
+use mobigen_connectors::secrets::vault::{AnyKeys, LocalKeyring, Vault};
 use mobigen_connectors::store::{AnyStore, CredentialService, InstanceRecord, Store, StoreAddress};
 use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Task};
@@ -26,7 +26,7 @@ use crate::errors::{self, Code, Failure, Outcome};
 use crate::vault::DEFAULT_ACTOR;
 use crate::{args, call, guarded, json_to_js, project, registry};
 
-type Service = CredentialService<AnyStore, LocalKeyring, SystemClock>;
+type Service = CredentialService<AnyStore, AnyKeys, SystemClock>;
 
 /// Stored connector instances of many projects: public config as JSON, secret fields encrypted
 /// by the vault (the database never holds a plaintext secret), a lifecycle status, kept
@@ -49,11 +49,17 @@ struct StorePaths {
 
 impl StorePaths {
     /// Opens the service, creating the database (a file: mode 0600) and the keyring when
-    /// missing. The store first: a database that cannot be reached leaves no new keyring.
+    /// missing; the keys are in AWS KMS instead when `MOBIGEN_KMS_KEY_ID` is set. The store
+    /// first: a database that cannot be reached leaves no new keyring.
     fn open(&self) -> Outcome<Service> {
         let store = open_store(&self.store)?;
-        let keyring = LocalKeyring::open_or_create(&self.keyring, SystemClock.now())
-            .map_err(errors::vault)?;
+        let keyring = match AnyKeys::kms_from_env().map_err(errors::vault)? {
+            Some(kms) => kms,
+            None => AnyKeys::Local(
+                LocalKeyring::open_or_create(&self.keyring, SystemClock.now())
+                    .map_err(errors::vault)?,
+            ),
+        };
         Ok(CredentialService::new(
             store,
             Vault::new(keyring),
@@ -192,7 +198,7 @@ impl CredentialStore {
         dir: Unknown<'_>,
         project_id: Unknown<'_>,
         f: impl FnOnce(
-            &mut StoredProject<'_, AnyStore, LocalKeyring, SystemClock>,
+            &mut StoredProject<'_, AnyStore, AnyKeys, SystemClock>,
         ) -> Result<T, ProtocolError>,
     ) -> Outcome<T> {
         let dir = PathBuf::from(args::non_empty(env, dir, "projectDir")?);
@@ -330,7 +336,8 @@ impl CredentialStore {
     /// Opens the store at `store` — an SQLite file (created when missing, mode 0600) or a
     /// PostgreSQL URL (`postgres://user@host/db`, `?sslmode=require` for TLS; the schema is
     /// created or upgraded), which many service instances can share — and the keyring file at
-    /// `keyringPath`. `options.actor` names the caller in the audit log (default
+    /// `keyringPath` (not used when `MOBIGEN_KMS_KEY_ID` puts the keys in AWS KMS: see the
+    /// README). `options.actor` names the caller in the audit log (default
     /// `@mobigen/connectors`). Throws `STORE_ERROR`, `KEY_ERROR`, `IO`; a message names a URL
     /// without its password.
     #[napi(

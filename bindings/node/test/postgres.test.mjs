@@ -1,6 +1,7 @@
 // CredentialStore on a PostgreSQL URL (issue 18): two stores opened on one database, as two
-// service instances would, share every instance, version and change. The test server comes
-// from `cargo xtask node` / `cargo xtask test` (MOBIGEN_TEST_POSTGRES_URL); each test works in a
+// service instances would, share every instance, version and change; with MOBIGEN_KMS_KEY_ID the
+// keys are in AWS KMS. The servers come from `cargo xtask node` / `cargo xtask test`
+// (MOBIGEN_TEST_POSTGRES_URL, MOBIGEN_TEST_KMS_URL: PostgreSQL and moto); each test works in a
 // fresh schema (`options=-csearch_path=...`), made with the server's own psql.
 import test from 'node:test'
 import assert from 'node:assert/strict'
@@ -63,4 +64,51 @@ test('a PostgreSQL store that cannot be reached: STORE_ERROR naming it without t
   assert.ok(!error.message.includes('Node-Pg-Secret'), error.message)
   // The store is opened first: no keyring was created for it.
   assert.equal(readTree(work).size, 0)
+})
+
+/** One call of moto's KMS API (JSON 1.1; moto routes on the credential scope, checks no signature). */
+async function kmsCall(endpoint, action, body) {
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-amz-json-1.1',
+      'X-Amz-Target': `TrentService.${action}`,
+      Authorization: 'AWS4-HMAC-SHA256 Credential=testing/20261203/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: JSON.stringify(body),
+  })
+  const text = await response.text()
+  assert.ok(response.ok, `${action}: ${response.status} ${text}`)
+  return text ? JSON.parse(text) : {}
+}
+
+test('with MOBIGEN_KMS_KEY_ID the store keeps its keys in AWS KMS (moto), not in a keyring file', async () => {
+  const endpoint = process.env.MOBIGEN_TEST_KMS_URL
+  if (!endpoint) {
+    throw new Error('MOBIGEN_TEST_KMS_URL is not set: run the Node tests through `cargo xtask node` or `cargo xtask test`, which start moto')
+  }
+  const alias = `alias/node-${crypto.randomBytes(8).toString('hex')}`
+  const key = await kmsCall(endpoint, 'CreateKey', {})
+  await kmsCall(endpoint, 'CreateAlias', { AliasName: alias, TargetKeyId: key.KeyMetadata.KeyId })
+  const work = tempDir()
+  const variables = {
+    MOBIGEN_KMS_KEY_ID: alias,
+    AWS_ENDPOINT_URL_KMS: endpoint,
+    MOBIGEN_KMS_AUDIT_FILE: path.join(work, 'kms-audit.json'),
+  }
+  Object.assign(process.env, variables)
+  try {
+    const store = CredentialStore.open(freshSchemaUrl(), path.join(work, 'keyring.json'))
+    const app = copySampleApp(work)
+    const added = store.addConnector(app, 'prj-kms', 'stripe', sampleConfig('stripe'))
+    assert.equal(added.store.keyId, key.KeyMetadata.Arn)
+    const id = added.store.instanceId
+    assert.equal(store.decryptCredentials(id, 'test').secretKey, sampleConfig('stripe').secretKey)
+    // The async calls open their own store connection and KMS client.
+    const removed = await store.removeConnectorAsync(app, 'prj-kms', 'stripe')
+    assert.equal(removed.store.action, 'removed')
+    assert.ok(!readTree(work).has('keyring.json'), 'no local keyring')
+  } finally {
+    for (const name of Object.keys(variables)) delete process.env[name]
+  }
 })

@@ -10,95 +10,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use mobigen_connectors::clock::Timestamp;
 use mobigen_connectors::clock::{Clock, SystemClock};
 use mobigen_connectors::host::location::{Locations, create_private_file, project_id_for};
-use mobigen_connectors::secrets::vault::{
-    AuditSeal, DataKey, ENV_KEY, ENV_KMS_KEY_ID, GeneratedDataKey, KeyId, KeyInfo, KeyProvider,
-    KmsConfig, KmsKeyProvider, LocalKeyring, RotateKeys, Vault, VaultError,
-};
+use mobigen_connectors::secrets::vault::{AnyKeys, ENV_KEY, LocalKeyring, Vault};
 use mobigen_connectors::store::{AnyStore, CredentialService, StoreAddress};
 
 /// The credential service as the CLI uses it.
-pub(crate) type Service = CredentialService<AnyStore, Keys, SystemClock>;
-
-/// Where the key-encryption keys live: the local keyring, or AWS KMS when `MOBIGEN_KMS_KEY_ID`
-/// is set.
-pub(crate) enum Keys {
-    /// A key file, or keys from the environment.
-    Local(LocalKeyring),
-    /// AWS KMS (`KmsConfig::from_env`).
-    Kms(Box<KmsKeyProvider>),
-}
-
-impl Keys {
-    /// What `keys list` names as the keys' home.
-    pub(crate) fn source(&self) -> String {
-        match self {
-            Keys::Local(keyring) => match keyring.path() {
-                Some(path) => path.display().to_string(),
-                None => format!("environment ({ENV_KEY})"),
-            },
-            Keys::Kms(kms) => format!(
-                "AWS KMS ({ENV_KMS_KEY_ID}={})",
-                kms.alias().unwrap_or("a key id")
-            ),
-        }
-    }
-
-    fn provider(&self) -> &dyn KeyProvider {
-        match self {
-            Keys::Local(keyring) => keyring,
-            Keys::Kms(kms) => kms.as_ref(),
-        }
-    }
-
-    fn rotator(&mut self) -> &mut dyn RotateKeys {
-        match self {
-            Keys::Local(keyring) => keyring,
-            Keys::Kms(kms) => kms.as_mut(),
-        }
-    }
-}
-
-impl KeyProvider for Keys {
-    fn active_key_id(&self) -> Result<KeyId, VaultError> {
-        self.provider().active_key_id()
-    }
-    fn generate_data_key(&self, aad: &[u8]) -> Result<GeneratedDataKey, VaultError> {
-        self.provider().generate_data_key(aad)
-    }
-    fn wrap_data_key(
-        &self,
-        data_key: &DataKey,
-        aad: &[u8],
-    ) -> Result<(KeyId, Vec<u8>), VaultError> {
-        self.provider().wrap_data_key(data_key, aad)
-    }
-    fn unwrap_data_key(
-        &self,
-        key_id: &KeyId,
-        wrapped: &[u8],
-        aad: &[u8],
-    ) -> Result<DataKey, VaultError> {
-        self.provider().unwrap_data_key(key_id, wrapped, aad)
-    }
-    fn keys(&self) -> Vec<KeyInfo> {
-        self.provider().keys()
-    }
-    fn audit_seal(&self) -> Result<AuditSeal, VaultError> {
-        self.provider().audit_seal()
-    }
-}
-
-impl RotateKeys for Keys {
-    fn rotate_active_key(&mut self, now: Timestamp) -> Result<KeyId, VaultError> {
-        self.rotator().rotate_active_key(now)
-    }
-    fn retire_key(&mut self, id: &KeyId, now: Timestamp) -> Result<(), VaultError> {
-        self.rotator().retire_key(id, now)
-    }
-}
+pub(crate) type Service = CredentialService<AnyStore, AnyKeys, SystemClock>;
 
 /// The store and keyring, resolved (`None` when no data directory is known and no store was
 /// given: only commands that use the store report that).
@@ -182,11 +100,9 @@ impl StoreLocation {
     /// Opens the keys: AWS KMS when `MOBIGEN_KMS_KEY_ID` is set (`KmsConfig::from_env`), else
     /// the keyring from `MOBIGEN_VAULT_KEY` if set, else the key file (created on first use
     /// with [`Access::Create`]).
-    pub(crate) fn open_keyring(&self, access: Access) -> anyhow::Result<Keys> {
-        if std::env::var_os(ENV_KMS_KEY_ID).is_some_and(|v| !v.is_empty()) {
-            let config = KmsConfig::from_env().context("cannot configure AWS KMS")?;
-            let kms = KmsKeyProvider::connect(&config).context("cannot open the AWS KMS key")?;
-            return Ok(Keys::Kms(Box::new(kms)));
+    pub(crate) fn open_keyring(&self, access: Access) -> anyhow::Result<AnyKeys> {
+        if let Some(kms) = AnyKeys::kms_from_env().context("cannot open the AWS KMS key")? {
+            return Ok(kms);
         }
         let (_, keyring) = self.at()?;
         if access == Access::Existing && std::env::var_os(ENV_KEY).is_none() && !keyring.is_file() {
@@ -204,7 +120,7 @@ impl StoreLocation {
             })?;
         }
         LocalKeyring::from_environment_or_file(keyring, SystemClock.now())
-            .map(Keys::Local)
+            .map(AnyKeys::Local)
             .context("cannot open the vault keyring")
     }
 

@@ -501,8 +501,9 @@ const NODE_GENERATED: [&str; 2] = ["bindings/node/index.js", "bindings/node/inde
 /// TypeScript check compiles (and its `@ts-expect-error` lines fail as they must); then the
 /// package's and the example server's `node --test` suites, and the packed-tarball smoke tests
 /// (`node_pack_smoke`). Returns (passed, failed).
-fn node_tests(postgres: &postgres::TestPostgres) -> anyhow::Result<(u64, u64)> {
-    let env = [(postgres::URL_VAR, postgres.url())];
+fn node_tests(postgres: &postgres::TestPostgres, kms: &kms::TestKms) -> anyhow::Result<(u64, u64)> {
+    let mut env = kms.envs();
+    env.push((postgres::URL_VAR, postgres.url()));
     check_node_types()?;
     let root = workspace_root();
     let before: Vec<Vec<u8>> = NODE_GENERATED
@@ -900,15 +901,14 @@ fn test() -> anyhow::Result<()> {
         stages.record("fuzz (beside toolchain)", took);
         toolchain?;
         fuzzed?;
-        // The Node and Rust tests of the PostgreSQL store run against one throwaway server
-        // (stopped when `server` drops, also on failure).
+        // The Node and Rust tests of the PostgreSQL store and the KMS key provider run against
+        // one throwaway PostgreSQL server and one moto KMS server (stopped when they drop, also
+        // on failure).
         let server = postgres::TestPostgres::start()?;
-        let node = stages.run("node", || node_tests(&server))?;
+        let kms = kms::TestKms::start()?;
+        let node = stages.run("node", || node_tests(&server, &kms))?;
         // Last, so that its summary line closes the output.
-        // The KMS key provider's tests run against moto's KMS server (stopped when `kms` drops,
-        // also on failure).
         stages.run("cargo test", || {
-            let kms = kms::TestKms::start()?;
             let mut envs = kms.envs();
             envs.push((postgres::URL_VAR, server.url()));
             cargo_test(
@@ -1143,7 +1143,7 @@ fn main() -> std::process::ExitCode {
         "postgres" => postgres::run_with_server(&std::env::args().skip(2).collect::<Vec<_>>()),
         "kms" => kms::run_with_server(&std::env::args().skip(2).collect::<Vec<_>>()),
         "node" => node_install()
-            .and_then(|()| node_tests(&postgres::TestPostgres::start()?))
+            .and_then(|()| node_tests(&postgres::TestPostgres::start()?, &kms::TestKms::start()?))
             .map(|(passed, failed)| {
                 println!("node tests: {passed} passed, {failed} failed");
             }),

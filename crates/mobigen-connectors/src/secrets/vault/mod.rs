@@ -29,6 +29,8 @@
 //! # Ok::<(), mobigen_connectors::secrets::vault::VaultError>(())
 //! ```
 
+#[cfg(feature = "kms")]
+mod any_keys;
 mod audit_seal;
 mod envelope;
 mod keyring;
@@ -42,6 +44,8 @@ use std::path::PathBuf;
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
 
+#[cfg(feature = "kms")]
+pub use any_keys::AnyKeys;
 pub use audit_seal::{AuditHead, AuditSeal, ENV_AUDIT_KEY};
 pub use envelope::{
     ALGORITHM_AES256GCM, Envelope, FORMAT_VERSION, MAGIC, NONCE_LEN, TAG_LEN, TEXT_PREFIX,
