@@ -10,37 +10,18 @@
 //! pg_store` (a throwaway server; `MOBIGEN_TEST_POSTGRES_URL`). `PG_BENCH_INSTANCES` changes the
 //! store size. Not criterion: these are throughput figures of several threads over seconds.
 
+#[path = "../tests/pg_support/mod.rs"]
+mod pg_support;
+
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use mobigen_connectors::clock::{Clock, SystemClock};
-use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
-use mobigen_connectors::store::{CredentialService, PgStore};
-use mobigen_connectors::{Registry, ValidConfig};
-use serde_json::json;
+use mobigen_connectors::Registry;
+use pg_support::{Service, fresh_database, service, stripe};
 
 const CLIENTS: usize = 8;
 const WINDOW: Duration = Duration::from_secs(5);
-
-type Service = CredentialService<PgStore, LocalKeyring, SystemClock>;
-
-fn stripe(registry: &Registry, secret: &str) -> ValidConfig {
-    registry
-        .lookup("stripe")
-        .expect("stripe")
-        .validate_config(&json!({"publishableKey": "pk_test_BENCH", "secretKey": secret}))
-        .expect("valid config")
-}
-
-fn service(url: &str, keyring: &Path) -> Service {
-    let keyring = LocalKeyring::open_or_create(keyring, SystemClock.now()).expect("keyring");
-    CredentialService::new(
-        PgStore::connect(url).expect("connect"),
-        Vault::new(keyring),
-        SystemClock,
-    )
-}
 
 /// Runs `work(client, service, round)` on CLIENTS threads for WINDOW; returns the operations
 /// per second over all of them.
@@ -104,25 +85,14 @@ fn fill(url: &str, keyring: &Path, count: usize) {
 }
 
 fn main() {
-    let base = std::env::var("MOBIGEN_TEST_POSTGRES_URL").expect(
-        "MOBIGEN_TEST_POSTGRES_URL is not set: run through `cargo xtask postgres -- cargo bench ...`",
-    );
     let instances: usize = std::env::var("PG_BENCH_INSTANCES")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(100_000);
-    let database = format!(
-        "bench_{}",
-        mobigen_connectors::store::new_id()
-            .expect("id")
-            .replace('-', "")
+    let url = fresh_database(
+        "bench",
+        "`cargo xtask postgres -- cargo bench -p mobigen-connectors --features postgres --bench pg_store`",
     );
-    postgres::Client::connect(&base, postgres::NoTls)
-        .expect("connect")
-        .batch_execute(&format!("CREATE DATABASE {database}"))
-        .expect("create database");
-    let (server, _) = base.rsplit_once('/').expect("a database in the URL");
-    let url = format!("{server}/{database}");
     let dir = tempfile::tempdir().expect("tempdir");
     let keyring = dir.path().join("keyring.json");
     let registry = Registry::builtin().expect("registry");

@@ -10,43 +10,24 @@
 //! postgres_processes`).
 #![cfg(feature = "postgres")]
 
+mod pg_support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use mobigen_connectors::clock::{Clock, SystemClock};
-use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
-use mobigen_connectors::store::{CredentialService, PgStore, Status, Store as _, StoreError};
-use mobigen_connectors::{Registry, ValidConfig};
+use mobigen_connectors::Registry;
+use mobigen_connectors::store::{Status, Store as _, StoreError};
+use pg_support::{Service, fresh_database, service, stripe};
 use serde_json::{Value, json};
 
 const WORKERS: usize = 8;
 const OPERATIONS: usize = 200;
 const SHARED: usize = 4;
-const URL_VAR: &str = "MOBIGEN_TEST_POSTGRES_URL";
 /// Set in a worker: `INDEX URL KEYRING SHARED_ID,...` (space separated).
 const WORKER_VAR: &str = "MOBIGEN_PG_PROCESS_WORKER";
 const TEST_NAME: &str = "eight_processes_share_one_postgres_store";
 const RESULT_PREFIX: &str = "worker-result ";
-
-type Service = CredentialService<PgStore, LocalKeyring, SystemClock>;
-
-fn stripe(registry: &Registry, secret: &str) -> ValidConfig {
-    registry
-        .lookup("stripe")
-        .expect("stripe")
-        .validate_config(&json!({"publishableKey": "pk_test_PUBLISHABLE", "secretKey": secret}))
-        .expect("valid config")
-}
-
-fn service(url: &str, keyring: &Path) -> Service {
-    let keyring = LocalKeyring::open_or_create(keyring, SystemClock.now()).expect("keyring");
-    CredentialService::new(
-        PgStore::connect(url).expect("connect"),
-        Vault::new(keyring),
-        SystemClock,
-    )
-}
 
 fn secret_of(service: &mut Service, id: &str) -> (i64, String) {
     let opened = service.get(id, "process test", "worker").expect("decrypt");
@@ -142,28 +123,11 @@ fn eight_processes_share_one_postgres_store() {
         println!("{RESULT_PREFIX}{}", worker(&spec));
         return;
     }
-    let base = std::env::var(URL_VAR).unwrap_or_else(|_| {
-        panic!(
-            "{URL_VAR} is not set: run this test through `cargo xtask test` or `cargo xtask \
-             postgres -- cargo test -p mobigen-connectors --features postgres --test \
-             postgres_processes`, which start a server"
-        )
-    });
-    // A fresh database for this test alone.
-    let database = format!(
-        "processes_{}",
-        mobigen_connectors::store::new_id()
-            .expect("id")
-            .replace('-', "")
+    let url = fresh_database(
+        "processes",
+        "this test through `cargo xtask test` or `cargo xtask postgres -- cargo test -p \
+         mobigen-connectors --features postgres --test postgres_processes`",
     );
-    postgres::Client::connect(&base, postgres::NoTls)
-        .expect("connect")
-        .batch_execute(&format!("CREATE DATABASE {database}"))
-        .expect("create database");
-    let url = match base.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{database}"),
-        None => panic!("{URL_VAR} has no database name: {base}"),
-    };
     let dir = tempfile::tempdir().expect("tempdir");
     let keyring = dir.path().join("keyring.json");
     let registry = Registry::builtin().expect("registry");

@@ -609,6 +609,23 @@ impl KmsKeyProvider {
         KeyId::new(metadata.arn().unwrap_or(metadata.key_id()))
     }
 
+    /// The key id and wrapped data key of a `GenerateDataKey` or `Encrypt` answer; the blob
+    /// must fit the envelope (at most 65,535 bytes).
+    fn wrapped_by(
+        &self,
+        operation: &str,
+        key_id: Option<&str>,
+        blob: Option<Blob>,
+    ) -> Result<(KeyId, Vec<u8>), VaultError> {
+        let key_id =
+            KeyId::new(key_id.ok_or_else(|| self.error(format!("{operation} named no key")))?)?;
+        let blob = blob
+            .map(Blob::into_inner)
+            .filter(|blob| blob.len() <= usize::from(u16::MAX))
+            .ok_or_else(|| self.error(format!("{operation} returned no usable blob")))?;
+        Ok((key_id, blob))
+    }
+
     fn create_key(&self, alias: &str) -> Result<KeyMetadata, VaultError> {
         let tag = Tag::builder()
             .tag_key(TAG_ALIAS)
@@ -749,7 +766,7 @@ impl KeyProvider for KmsKeyProvider {
     }
 
     fn generate_data_key(&self, aad: &[u8]) -> Result<GeneratedDataKey, VaultError> {
-        let output = self.run("GenerateDataKey", |client| {
+        let mut output = self.run("GenerateDataKey", |client| {
             client
                 .generate_data_key()
                 .key_id(&self.key_id)
@@ -757,16 +774,8 @@ impl KeyProvider for KmsKeyProvider {
                 .encryption_context(CONTEXT_KEY, context_value(aad))
                 .send()
         })?;
-        let key_id = KeyId::new(
-            output
-                .key_id()
-                .ok_or_else(|| self.error("GenerateDataKey named no key".into()))?,
-        )?;
-        let wrapped_key = output
-            .ciphertext_blob
-            .map(Blob::into_inner)
-            .filter(|blob| blob.len() <= usize::from(u16::MAX))
-            .ok_or_else(|| self.error("GenerateDataKey returned no usable blob".into()))?;
+        let blob = output.ciphertext_blob.take();
+        let (key_id, wrapped_key) = self.wrapped_by("GenerateDataKey", output.key_id(), blob)?;
         let data_key = take_key(output.plaintext)
             .ok_or_else(|| self.error("GenerateDataKey returned no 32-byte key".into()))?;
         Ok(GeneratedDataKey {
@@ -781,7 +790,7 @@ impl KeyProvider for KmsKeyProvider {
         data_key: &DataKey,
         aad: &[u8],
     ) -> Result<(KeyId, Vec<u8>), VaultError> {
-        let output = self.run("Encrypt", |client| {
+        let mut output = self.run("Encrypt", |client| {
             client
                 .encrypt()
                 .key_id(&self.key_id)
@@ -789,17 +798,8 @@ impl KeyProvider for KmsKeyProvider {
                 .encryption_context(CONTEXT_KEY, context_value(aad))
                 .send()
         })?;
-        let key_id = KeyId::new(
-            output
-                .key_id()
-                .ok_or_else(|| self.error("Encrypt named no key".into()))?,
-        )?;
-        let blob = output
-            .ciphertext_blob
-            .map(Blob::into_inner)
-            .filter(|blob| blob.len() <= usize::from(u16::MAX))
-            .ok_or_else(|| self.error("Encrypt returned no usable blob".into()))?;
-        Ok((key_id, blob))
+        let blob = output.ciphertext_blob.take();
+        self.wrapped_by("Encrypt", output.key_id(), blob)
     }
 
     fn unwrap_data_key(
