@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::Value;
 
@@ -61,6 +62,7 @@ pub struct CheckContext<'a> {
     pub(crate) api_base: Option<&'a str>,
     pub(crate) allow_local: bool,
     pub(crate) masker: &'a Masker,
+    pub(crate) requests: &'a AtomicU32,
 }
 
 /// A response to [`CheckContext::send_json`].
@@ -123,6 +125,7 @@ impl CheckContext<'_> {
             allow_local: self.allow_local,
             idempotent: !matches!(method, HttpMethod::Post),
         };
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let reply = self.clients.send(&outgoing, self.engine_options).await?;
         Ok(HttpReply {
             status: reply.status,

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -123,7 +124,7 @@ impl NetEngine {
                 suggestion: Some(suggestion),
             });
         }
-        report(started, steps)
+        report(started, &run, steps)
     }
 
     /// Runs the test action `action` with `params` (missing ones take the manifest's defaults).
@@ -161,7 +162,7 @@ impl NetEngine {
                 Some(requires.pointer.clone()),
                 suggestion,
             ));
-            return Ok(report(started, steps));
+            return Ok(report(started, &run, steps));
         }
         for step in &test.steps {
             if let Some(result) = run.check(step).await {
@@ -194,7 +195,7 @@ impl NetEngine {
                 steps.push(result);
             }
         }
-        Ok(report(started, steps))
+        Ok(report(started, &run, steps))
     }
 }
 
@@ -216,10 +217,11 @@ fn body_strings(check: &HttpCheck) -> Vec<String> {
     out
 }
 
-fn report(started: Instant, steps: Vec<StepReport>) -> CheckReport {
+fn report(started: Instant, run: &Run<'_>, steps: Vec<StepReport>) -> CheckReport {
     CheckReport {
         success: !steps.is_empty() && steps.iter().all(|s| s.passed),
         duration: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        requests: run.requests.load(Ordering::Relaxed),
         steps,
     }
 }
@@ -310,6 +312,8 @@ pub(crate) struct Run<'a> {
     run_id: String,
     pub(crate) masker: Masker,
     bases: Result<BTreeMap<String, Base>, Missing>,
+    /// Requests sent so far (declarative steps and custom checks).
+    requests: AtomicU32,
 }
 
 impl<'a> Run<'a> {
@@ -337,6 +341,7 @@ impl<'a> Run<'a> {
             run_id: random_uuid(),
             masker,
             bases,
+            requests: AtomicU32::new(0),
         }
     }
 
@@ -350,6 +355,7 @@ impl<'a> Run<'a> {
             api_base: bases.and_then(|b| b.get("")).map(|b| b.url.as_str()),
             allow_local: self.engine.options.allows_local_network(&self.def.id),
             masker: &self.masker,
+            requests: &self.requests,
         }
     }
 
@@ -395,6 +401,7 @@ impl<'a> Run<'a> {
             Ok(prepared) => prepared,
             Err(missing) => return Some(self.missing_step(&check.name, missing)),
         };
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let step = match self
             .engine
             .clients

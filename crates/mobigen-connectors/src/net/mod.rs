@@ -103,6 +103,9 @@ pub struct CheckReport {
     pub success: bool,
     /// Wall time of the run in milliseconds.
     pub duration: u64,
+    /// Requests sent to the service (a retried request counts once): what the instance's
+    /// activity counts as API calls.
+    pub requests: u32,
     /// The steps, in the order they ran (clean-up steps last).
     pub steps: Vec<StepReport>,
 }

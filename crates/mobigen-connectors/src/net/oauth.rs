@@ -38,7 +38,7 @@ use super::{NetEngine, NetError, NetOptions};
 use crate::clock::{Clock, Timestamp};
 use crate::secrets::secret::{SecretString, SecretValue};
 use crate::secrets::vault::KeyProvider;
-use crate::store::{CredentialService, Store};
+use crate::store::{ActivityEvent, ActivityKind, CredentialService, Store};
 
 /// How the client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -584,6 +584,13 @@ pub trait TokenStore: Send + Sync {
     /// # Errors
     /// A message saying why the tokens could not be saved (never containing them).
     fn save(&self, connection_id: &str, tokens: &TokenSet) -> Result<(), String>;
+
+    /// Notes that a refresh for `connection_id` was attempted (one request to the provider),
+    /// with `error` when it failed. The default does nothing; the credential store counts it in
+    /// the instance's activity. Best effort: a failure to note it is not reported.
+    fn refreshed(&self, connection_id: &str, error: Option<&str>) {
+        let _ = (connection_id, error);
+    }
 }
 
 /// A [`TokenStore`] over the credential store: the connection id is the connector instance's
@@ -647,6 +654,18 @@ where
             .save_oauth_tokens(connection_id, tokens.to_secret_value(), &self.actor)
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+
+    fn refreshed(&self, connection_id: &str, error: Option<&str>) {
+        if let Ok(mut service) = self.service.lock() {
+            let event = ActivityEvent {
+                at: service.now(),
+                kind: ActivityKind::OAuthRefresh,
+                api_calls: 1,
+                error: error.map(str::to_string),
+            };
+            let _ = service.record_activity(connection_id, &event);
+        }
     }
 }
 
@@ -717,7 +736,16 @@ impl OAuthConnection {
                 NetError::RefreshRejected("the provider gave no refresh token".into())
             })?;
             let fresh =
-                refresh_tokens(&self.engine, &self.provider, &refresh, self.clock.as_ref()).await?;
+                match refresh_tokens(&self.engine, &self.provider, &refresh, self.clock.as_ref())
+                    .await
+                {
+                    Ok(fresh) => fresh,
+                    Err(e) => {
+                        self.store.refreshed(&self.id, Some(&e.to_string()));
+                        return Err(e);
+                    }
+                };
+            self.store.refreshed(&self.id, None);
             self.store
                 .save(&self.id, &fresh)
                 .map_err(NetError::TokenStore)?;

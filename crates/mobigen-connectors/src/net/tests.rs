@@ -1424,6 +1424,7 @@ fn the_report_has_the_prd_shape() {
     let report = CheckReport {
         success: false,
         duration: 842,
+        requests: 2,
         steps: vec![
             StepReport::pass("API key validation", None),
             StepReport::fail(
@@ -1436,7 +1437,7 @@ fn the_report_has_the_prd_shape() {
     };
     assert_eq!(
         serde_json::to_value(&report).expect("json"),
-        json!({"success": false, "duration": 842, "steps": [
+        json!({"success": false, "duration": 842, "requests": 2, "steps": [
             {"name": "API key validation", "passed": true},
             {"name": "Payment intent created", "passed": false, "details": "Stripe rejected the secret key", "field": "/secretKey", "suggestion": "copy it again"}
         ]})

@@ -20,8 +20,9 @@ use serde_json::Value;
 #[cfg(feature = "postgres")]
 use super::PgStore;
 use super::{
-    AuditEntry, AuditEvent, AuditReport, CiphertextUpdate, CredentialChange, CredentialVersion,
-    InstanceRecord, SqliteStore, Store, StoreError, StoredCiphertext,
+    ActivityEvent, AuditEntry, AuditEvent, AuditReport, CiphertextUpdate, CredentialChange,
+    CredentialVersion, InstanceActivity, InstanceRecord, SqliteStore, Store, StoreError,
+    StoredCiphertext,
 };
 use crate::clock::Timestamp;
 use crate::secrets::vault::{AuditSeal, KeyId};
@@ -305,6 +306,19 @@ impl Store for AnyStore {
 
     fn set_audit_seal(&mut self, seal: AuditSeal) {
         each!(self, s => s.set_audit_seal(seal))
+    }
+
+    fn record_activity(
+        &mut self,
+        id: &str,
+        event: &ActivityEvent,
+        audit: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        each!(self, s => s.record_activity(id, event, audit))
+    }
+
+    fn activity(&self, id: &str, since_day: i64) -> Result<InstanceActivity, StoreError> {
+        each!(self, s => s.activity(id, since_day))
     }
 }
 

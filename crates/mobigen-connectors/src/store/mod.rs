@@ -13,6 +13,7 @@
 //! - no plaintext secret is ever passed to the store;
 //! - status changes follow [`Status::transition`], checked inside the write transaction.
 
+pub mod activity;
 mod any;
 mod audit;
 mod lifecycle;
@@ -23,6 +24,7 @@ mod sqlite;
 
 use serde_json::Value;
 
+pub use activity::{ActivityEvent, ActivityKind, InstanceActivity};
 pub use any::{AnyStore, StoreAddress};
 pub use audit::{
     AuditAction, AuditEntry, AuditEvent, AuditProblem, AuditReport, ChainBreak, GENESIS_HASH,
@@ -448,6 +450,27 @@ pub trait Store {
     ///
     /// [`KeyProvider::audit_seal`]: crate::secrets::vault::KeyProvider::audit_seal
     fn set_audit_seal(&mut self, seal: AuditSeal);
+
+    /// Counts one use of instance `id` (see [`activity`]) and appends `audit`, in one
+    /// transaction: the day's counters, the last use, and the last error when it failed.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`]; database errors.
+    fn record_activity(
+        &mut self,
+        id: &str,
+        event: &ActivityEvent,
+        audit: &[AuditEvent],
+    ) -> Result<(), StoreError>;
+
+    /// The activity of instance `id`: last use, last error, and the daily figures from day
+    /// `since_day` on ([`activity::day_number`]), newest first. An instance never used has
+    /// none (not an error); a removed one has none either (its activity is deleted with its
+    /// credentials).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`]; database errors.
+    fn activity(&self, id: &str, since_day: i64) -> Result<InstanceActivity, StoreError>;
 }
 
 /// A fresh random id in UUID v4 form.

@@ -26,6 +26,9 @@ use postgres::error::SqlState;
 use postgres::{Client, Row, Transaction};
 use serde_json::Value;
 
+use super::activity::{
+    ActivityEvent, ActivityKind, DailyActivity, InstanceActivity, assemble, day_number,
+};
 use super::audit::{AuditAction, AuditEntry, AuditEvent, AuditReport, GENESIS_HASH, entry_mac};
 use super::lifecycle::Status;
 use super::sqlite::{AuditChain, AuditRow, VERSION_CURSOR_BASE, audit_entry};
@@ -36,8 +39,10 @@ use super::{
 use crate::clock::Timestamp;
 use crate::secrets::vault::{AuditHead, AuditSeal, KeyId};
 
-/// Schema migrations, in order; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[r"
+/// Schema migrations, in order; migration `i` brings the schema to version `i + 1`. Version 2
+/// adds the activity of each instance (see [`super::activity`]).
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE FUNCTION mobigen_ts(ms BIGINT) RETURNS TIMESTAMPTZ LANGUAGE sql IMMUTABLE AS
     $$ SELECT timestamptz 'epoch' + (ms / 1000) * interval '1 second' + (ms % 1000) * interval '1 millisecond' $$;
 CREATE FUNCTION mobigen_ms(t TIMESTAMPTZ) RETURNS BIGINT LANGUAGE sql IMMUTABLE AS
@@ -103,7 +108,25 @@ CREATE TABLE audit_chain_lock (
     id BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id)
 );
 INSERT INTO audit_chain_lock (id) VALUES (TRUE);
-"];
+",
+    r"
+CREATE TABLE instance_activity (
+    instance_id     UUID PRIMARY KEY REFERENCES connector_instances(id) ON DELETE CASCADE,
+    last_used_at    TIMESTAMPTZ,
+    last_error_at   TIMESTAMPTZ,
+    last_error_kind TEXT,
+    last_error      TEXT
+);
+CREATE TABLE instance_activity_days (
+    instance_id      UUID NOT NULL REFERENCES connector_instances(id) ON DELETE CASCADE,
+    day              DATE NOT NULL,
+    api_calls        BIGINT NOT NULL DEFAULT 0,
+    credential_reads BIGINT NOT NULL DEFAULT 0,
+    errors           BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (instance_id, day)
+);
+",
+];
 
 /// The schema version this build writes.
 pub const PG_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -698,10 +721,16 @@ impl Store for PgStore {
                  encryption_key_id = '', updated_at = mobigen_ts($2) WHERE id = $1::TEXT::UUID",
             &[&id, &now.unix_millis()],
         )?;
-        tx.execute(
-            "DELETE FROM credential_versions WHERE instance_id = $1::TEXT::UUID",
-            &[&id],
-        )?;
+        for table in [
+            "credential_versions",
+            "instance_activity",
+            "instance_activity_days",
+        ] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE instance_id = $1::TEXT::UUID"),
+                &[&id],
+            )?;
+        }
         let updated = load(&mut tx, id)?;
         let moved = append_in(&mut tx, audit, &self.chain)?;
         commit(tx, moved)?;
@@ -945,6 +974,99 @@ impl Store for PgStore {
         let report = verify_chain(entries, seal, &self.chain.store_id, anchored.as_ref())?;
         tx.commit()?;
         Ok(report)
+    }
+
+    fn record_activity(
+        &mut self,
+        id: &str,
+        event: &ActivityEvent,
+        audit: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        if !is_uuid(id) {
+            return Err(not_found(id));
+        }
+        let mut client = self.client.borrow_mut();
+        let mut tx = client.transaction()?;
+        // The instance row first (as every writer locks it before the rows that refer to it and
+        // before the chain), so a removal running beside this cannot deadlock with it.
+        if tx
+            .query_opt(
+                "SELECT 1 FROM connector_instances WHERE id = $1::TEXT::UUID FOR KEY SHARE",
+                &[&id],
+            )?
+            .is_none()
+        {
+            return Err(not_found(id));
+        }
+        let at = event.at.unix_millis();
+        let (error_at, kind, message) = match event.stored_error() {
+            Some(message) => (Some(at), Some(event.kind.as_str()), Some(message)),
+            None => (None, None, None),
+        };
+        // Every SET expression sees the row as it was, so the error columns move together.
+        let newer = "excluded.last_error_at IS NOT NULL \
+            AND excluded.last_error_at >= coalesce(a.last_error_at, excluded.last_error_at)";
+        tx.execute(
+            &format!(
+                "INSERT INTO instance_activity AS a
+                     (instance_id, last_used_at, last_error_at, last_error_kind, last_error)
+                 VALUES ($1::TEXT::UUID, mobigen_ts($2), mobigen_ts($3), $4, $5)
+                 ON CONFLICT (instance_id) DO UPDATE SET
+                     last_used_at = greatest(a.last_used_at, excluded.last_used_at),
+                     last_error_at = CASE WHEN {newer} THEN excluded.last_error_at ELSE a.last_error_at END,
+                     last_error_kind = CASE WHEN {newer} THEN excluded.last_error_kind ELSE a.last_error_kind END,
+                     last_error = CASE WHEN {newer} THEN excluded.last_error ELSE a.last_error END"
+            ),
+            &[&id, &at, &error_at, &kind, &message],
+        )?;
+        let reads = i64::from(event.kind == ActivityKind::CredentialRead);
+        tx.execute(
+            "INSERT INTO instance_activity_days AS d (instance_id, day, api_calls, credential_reads, errors)
+             VALUES ($1::TEXT::UUID, DATE '1970-01-01' + $2::BIGINT::INT, $3, $4, $5)
+             ON CONFLICT (instance_id, day) DO UPDATE SET
+                 api_calls = d.api_calls + excluded.api_calls,
+                 credential_reads = d.credential_reads + excluded.credential_reads,
+                 errors = d.errors + excluded.errors",
+            &[
+                &id,
+                &day_number(event.at),
+                &i64::from(event.api_calls),
+                &reads,
+                &i64::from(event.is_error()),
+            ],
+        )?;
+        let moved = append_in(&mut tx, audit, &self.chain)?;
+        commit(tx, moved)
+    }
+
+    fn activity(&self, id: &str, since_day: i64) -> Result<InstanceActivity, StoreError> {
+        self.instance(id)?;
+        let mut client = self.client.borrow_mut();
+        let last = client
+            .query_opt(
+                "SELECT mobigen_ms(last_used_at), mobigen_ms(last_error_at), last_error_kind, last_error
+                 FROM instance_activity WHERE instance_id = $1::TEXT::UUID",
+                &[&id],
+            )?
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        let days = client
+            .query(
+                "SELECT (day - DATE '1970-01-01')::BIGINT, api_calls, credential_reads, errors
+                 FROM instance_activity_days
+                 WHERE instance_id = $1::TEXT::UUID AND day >= DATE '1970-01-01' + $2::BIGINT::INT
+                 ORDER BY day DESC",
+                &[&id, &since_day],
+            )?
+            .iter()
+            .map(|r| DailyActivity {
+                day: r.get(0),
+                api_calls: count(r.get(1)),
+                credential_reads: count(r.get(2)),
+                errors: count(r.get(3)),
+            })
+            .collect();
+        assemble(id, last, days)
     }
 
     fn set_audit_seal(&mut self, seal: AuditSeal) {

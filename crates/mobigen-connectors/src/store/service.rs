@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::activity::{ActivityEvent, ActivityKind, InstanceActivity, first_reported_day};
 use super::audit::{AuditAction, AuditEntry, AuditEvent, AuditReport};
 use super::lifecycle::Status;
 use super::{
@@ -11,7 +12,7 @@ use super::{
 };
 use crate::catalog::config::ValidConfig;
 use crate::catalog::secret_config::SecretConfig;
-use crate::clock::Clock;
+use crate::clock::{Clock, Timestamp};
 use crate::secrets::secret::SecretValue;
 use crate::secrets::vault::{
     Context, Envelope, KeyAgeFinding, KeyId, KeyProvider, RotateKeys, Vault, VaultError,
@@ -455,7 +456,8 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
                     detail,
                 );
                 // No audit entry, no plaintext.
-                self.store.append_audit(&[event])?;
+                let read = ActivityEvent::credential_read(event.at);
+                self.store.record_activity(&record.id, &read, &[event])?;
                 Ok(config)
             }
             Err(error) => {
@@ -466,8 +468,12 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
                     key_id,
                     format!("{detail}; {error}"),
                 );
+                let read = ActivityEvent {
+                    error: Some(format!("credentials version {version}: {error}")),
+                    ..ActivityEvent::credential_read(event.at)
+                };
                 // The decryption error matters more than a failure to log it.
-                let _ = self.store.append_audit(&[event]);
+                let _ = self.store.record_activity(&record.id, &read, &[event]);
                 Err(error.into())
             }
         }
@@ -572,12 +578,64 @@ impl<S: Store, P: KeyProvider, C: Clock> CredentialService<S, P, C> {
 
     /// Records the outcome of checking the credentials against the service: success moves a
     /// `configured` or `error` instance to `validated`; failure moves it to `error`. Other
-    /// statuses keep their status on success (re-validation of an active connector).
+    /// statuses keep their status on success (re-validation of an active connector). The run
+    /// counts in the instance's activity ([`Self::activity`]: its `requests`, and its first
+    /// failed step as the last error).
     ///
     /// # Errors
     /// [`StoreError::IllegalTransition`] (validating an `installed` or `removed` instance);
     /// [`StoreError::NotFound`]; database errors.
     pub fn record_validation(
+        &mut self,
+        id: &str,
+        ok: bool,
+        result: &Value,
+        actor: &str,
+    ) -> Result<InstanceRecord, StoreError> {
+        let record = self.set_validation(id, ok, result, actor)?;
+        let event = ActivityEvent::from_report(self.clock.now(), ActivityKind::Validation, result);
+        self.store.record_activity(id, &event, &[])?;
+        Ok(record)
+    }
+
+    /// Records a test action's run (its report, a [`crate::net::CheckReport`] as JSON) in the
+    /// activity of instance `id`; the status does not change.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`]; database errors.
+    pub fn record_test(&mut self, id: &str, report: &Value) -> Result<(), StoreError> {
+        let event = ActivityEvent::from_report(self.clock.now(), ActivityKind::Test, report);
+        self.store.record_activity(id, &event, &[])
+    }
+
+    /// Records one use of instance `id` in its activity (a host's own calls to the service;
+    /// the service itself records credential reads, validations, tests and OAuth refreshes).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`]; database errors.
+    pub fn record_activity(&mut self, id: &str, event: &ActivityEvent) -> Result<(), StoreError> {
+        self.store.record_activity(id, event, &[])
+    }
+
+    /// The activity of instance `id` over the last [`activity::ACTIVITY_DAYS`] days: last use,
+    /// last error, API calls and credential reads per day.
+    ///
+    /// [`activity::ACTIVITY_DAYS`]: super::activity::ACTIVITY_DAYS
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`]; database errors.
+    pub fn activity(&self, id: &str) -> Result<InstanceActivity, StoreError> {
+        self.store
+            .activity(id, first_reported_day(self.clock.now()))
+    }
+
+    /// The time the service reads from its clock (what [`InstanceActivity::to_json`] counts
+    /// "today" from).
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn set_validation(
         &mut self,
         id: &str,
         ok: bool,

@@ -12,6 +12,9 @@ use rusqlite::{
 };
 use serde_json::Value;
 
+use super::activity::{
+    ActivityEvent, ActivityKind, DailyActivity, InstanceActivity, assemble, day_number,
+};
 use super::audit::{
     AuditAction, AuditEntry, AuditEvent, AuditReport, GENESIS_HASH, entry_mac, verify_chain,
 };
@@ -25,7 +28,8 @@ use crate::secrets::vault::{AuditHead, AuditSeal, KeyId};
 
 /// Schema migrations, in order; migration `i` brings the schema to version `i + 1`. Version 2
 /// gives the store a random id (what the keyring anchors its audit head under) and marks keyed
-/// audit entries (older entries keep `keyed = 0` and their unkeyed hash).
+/// audit entries (older entries keep `keyed = 0` and their unkeyed hash); version 3 adds the
+/// activity of each instance (last use and error, daily counters; see [`super::activity`]).
 const MIGRATIONS: &[&str] = &[
     r"
 CREATE TABLE connector_instances (
@@ -82,6 +86,23 @@ CREATE TABLE store_meta (
 );
 INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
 ALTER TABLE audit_log ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;
+",
+    r"
+CREATE TABLE instance_activity (
+    instance_id     TEXT PRIMARY KEY NOT NULL REFERENCES connector_instances(id) ON DELETE CASCADE,
+    last_used_at    INTEGER,
+    last_error_at   INTEGER,
+    last_error_kind TEXT,
+    last_error      TEXT
+);
+CREATE TABLE instance_activity_days (
+    instance_id      TEXT NOT NULL REFERENCES connector_instances(id) ON DELETE CASCADE,
+    day              INTEGER NOT NULL,
+    api_calls        INTEGER NOT NULL DEFAULT 0,
+    credential_reads INTEGER NOT NULL DEFAULT 0,
+    errors           INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (instance_id, day)
+);
 ",
 ];
 
@@ -673,10 +694,13 @@ impl Store for SqliteStore {
                  encryption_key_id = '', updated_at = ?2 WHERE id = ?1",
             params![id, now.unix_millis()],
         )?;
-        tx.execute(
-            "DELETE FROM credential_versions WHERE instance_id = ?1",
-            [id],
-        )?;
+        for table in [
+            "credential_versions",
+            "instance_activity",
+            "instance_activity_days",
+        ] {
+            tx.execute(&format!("DELETE FROM {table} WHERE instance_id = ?1"), [id])?;
+        }
         let updated = load_instance(&tx, id)?;
         let moved = append_in(&tx, audit, &self.chain)?;
         commit(tx, moved)?;
@@ -902,6 +926,92 @@ impl Store for SqliteStore {
             &self.chain.store_id,
             anchored.as_ref(),
         )?)
+    }
+
+    fn record_activity(
+        &mut self,
+        id: &str,
+        event: &ActivityEvent,
+        audit: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        let known: Option<i64> = tx
+            .query_row(
+                "SELECT 1 FROM connector_instances WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if known.is_none() {
+            return Err(StoreError::NotFound { id: id.to_string() });
+        }
+        let at = event.at.unix_millis();
+        let (error_at, kind, message) = match event.stored_error() {
+            Some(message) => (Some(at), Some(event.kind.as_str()), Some(message)),
+            None => (None, None, None),
+        };
+        // Every SET expression sees the row as it was, so the error columns move together.
+        let newer = "excluded.last_error_at IS NOT NULL \
+            AND excluded.last_error_at >= coalesce(last_error_at, excluded.last_error_at)";
+        tx.prepare_cached(&format!(
+            "INSERT INTO instance_activity
+                 (instance_id, last_used_at, last_error_at, last_error_kind, last_error)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (instance_id) DO UPDATE SET
+                 last_used_at = max(coalesce(last_used_at, excluded.last_used_at), excluded.last_used_at),
+                 last_error_at = CASE WHEN {newer} THEN excluded.last_error_at ELSE last_error_at END,
+                 last_error_kind = CASE WHEN {newer} THEN excluded.last_error_kind ELSE last_error_kind END,
+                 last_error = CASE WHEN {newer} THEN excluded.last_error ELSE last_error END"
+        ))?
+        .execute(params![id, at, error_at, kind, message])?;
+        let reads = i64::from(event.kind == ActivityKind::CredentialRead);
+        tx.prepare_cached(
+            "INSERT INTO instance_activity_days (instance_id, day, api_calls, credential_reads, errors)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (instance_id, day) DO UPDATE SET
+                 api_calls = api_calls + excluded.api_calls,
+                 credential_reads = credential_reads + excluded.credential_reads,
+                 errors = errors + excluded.errors",
+        )?
+        .execute(params![
+            id,
+            day_number(event.at),
+            i64::from(event.api_calls),
+            reads,
+            i64::from(event.is_error()),
+        ])?;
+        let moved = append_in(&tx, audit, &self.chain)?;
+        commit(tx, moved)
+    }
+
+    fn activity(&self, id: &str, since_day: i64) -> Result<InstanceActivity, StoreError> {
+        load_instance(&self.conn, id)?;
+        let last = self
+            .conn
+            .prepare_cached(
+                "SELECT last_used_at, last_error_at, last_error_kind, last_error
+                 FROM instance_activity WHERE instance_id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT day, api_calls, credential_reads, errors FROM instance_activity_days
+             WHERE instance_id = ?1 AND day >= ?2 ORDER BY day DESC",
+        )?;
+        let days = stmt
+            .query_map(params![id, since_day], |r| {
+                let count = |i: usize| -> rusqlite::Result<u64> {
+                    Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
+                };
+                Ok(DailyActivity {
+                    day: r.get(0)?,
+                    api_calls: count(1)?,
+                    credential_reads: count(2)?,
+                    errors: count(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        assemble(id, last, days)
     }
 
     fn set_audit_seal(&mut self, seal: AuditSeal) {

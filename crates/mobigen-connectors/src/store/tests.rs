@@ -175,6 +175,8 @@ on_both_backends!(
     credentials_moved_to_another_instance_are_refused,
     legacy_records_still_open_and_a_rewrap_binds_them_to_their_instance,
     concurrent_adds_of_one_connector_leave_one_instance,
+    activity_counts_reads_runs_and_errors_per_day,
+    activity_of_an_unknown_instance_is_not_found_and_removal_clears_it,
 );
 
 fn stripe(secret: &str) -> ValidConfig {
@@ -701,7 +703,7 @@ fn migrations_are_versioned_and_refuse_newer_databases() {
         SqliteStore::open(&path),
         Err(StoreError::SchemaTooNew {
             found: 99,
-            supported: 2
+            supported: SCHEMA_VERSION
         })
     ));
 }
@@ -1170,4 +1172,144 @@ fn concurrent_adds_of_one_connector_leave_one_instance<B: Backend + 'static>() {
         let (service, _) = service_with(B::open(&place));
         assert_eq!(service.list(Some("p1")).unwrap().len(), 1);
     }
+}
+
+fn activity_counts_reads_runs_and_errors_per_day<B: Backend>() {
+    let Some((mut service, clock, _place)) = fresh_service::<B>() else {
+        return;
+    };
+    let record = service.put("p1", stripe("sk_test_ACT"), "cli").unwrap();
+    let id = record.id;
+    let never = service.activity(&id).unwrap();
+    assert_eq!(never, InstanceActivity::default());
+    assert_eq!(never.to_json(clock.now())["apiCallsToday"], 0);
+
+    // Day 1: two reads, a failed validation (3 requests), a passed test (2 requests).
+    service.get(&id, "host read", "cli").unwrap();
+    service.get(&id, "host read", "cli").unwrap();
+    let failed = json!({"success": false, "requests": 3, "steps": [
+        {"name": "API key validation", "passed": false, "details": "HTTP 401 from Stripe"}]});
+    assert_eq!(
+        service
+            .record_validation(&id, false, &failed, "cli")
+            .unwrap()
+            .status,
+        Status::Error
+    );
+    clock.advance(std::time::Duration::from_secs(60));
+    service
+        .record_test(&id, &json!({"success": true, "requests": 2, "steps": []}))
+        .unwrap();
+    let day1 = service.activity(&id).unwrap();
+    let today = day1.today(clock.now());
+    assert_eq!(
+        (today.api_calls, today.credential_reads, today.errors),
+        (5, 2, 1)
+    );
+    assert_eq!(day1.last_used_at, Some(clock.now()));
+    let error = day1.last_error.clone().unwrap();
+    assert_eq!(error.kind, ActivityKind::Validation);
+    assert_eq!(error.message, "API key validation: HTTP 401 from Stripe");
+    assert_eq!(error.at, T0);
+
+    // Day 2: an OAuth refresh that failed, and a read; the figures of day 1 stay apart.
+    clock.advance(DAY);
+    service
+        .record_activity(
+            &id,
+            &ActivityEvent {
+                at: clock.now(),
+                kind: ActivityKind::OAuthRefresh,
+                api_calls: 1,
+                error: Some("the provider refused the refresh token".into()),
+            },
+        )
+        .unwrap();
+    service.get(&id, "host read", "cli").unwrap();
+    let day2 = service.activity(&id).unwrap();
+    assert_eq!(day2.days.len(), 2);
+    assert_eq!(day2.days[0].day, day2.days[1].day + 1, "newest first");
+    assert_eq!(
+        (
+            day2.days[0].api_calls,
+            day2.days[0].credential_reads,
+            day2.days[0].errors
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(day2.days[1].api_calls, 5);
+    assert_eq!(day2.last_error.unwrap().kind, ActivityKind::OAuthRefresh);
+    let shown = service.activity(&id).unwrap().to_json(clock.now());
+    assert_eq!(shown["apiCallsToday"], 1);
+    assert_eq!(shown["credentialReadsToday"], 1);
+    assert_eq!(shown["lastError"]["kind"], "oauth_refresh");
+    assert_eq!(shown["days"][1]["apiCalls"], 5);
+
+    // An event recorded late (an older time) moves neither the last use nor the last error back.
+    service
+        .record_activity(
+            &id,
+            &ActivityEvent {
+                at: T0,
+                kind: ActivityKind::Test,
+                api_calls: 1,
+                error: Some("late".into()),
+            },
+        )
+        .unwrap();
+    let late = service.activity(&id).unwrap();
+    assert_eq!(late.last_used_at, Some(clock.now()));
+    assert_eq!(late.last_error.unwrap().kind, ActivityKind::OAuthRefresh);
+    assert_eq!(late.days[1].api_calls, 6, "counted on its own day");
+
+    // Days older than the window are not reported.
+    clock.advance(DAY * 40);
+    let later = service.activity(&id).unwrap();
+    assert!(later.days.is_empty());
+    assert_eq!(later.last_used_at, late.last_used_at);
+
+    // A failed decryption is an error of the day too; a huge message is cut.
+    B::exec(
+        &_place,
+        "UPDATE connector_instances SET credentials_encrypted = ?2 WHERE id = ?1",
+        &[
+            &id,
+            &record.credentials_encrypted.replace("mgv1:", "mgv1:A"),
+        ],
+    );
+    assert!(service.get(&id, "after tampering", "cli").is_err());
+    service
+        .record_test(
+            &id,
+            &json!({"success": false, "steps": [{"name": "x", "passed": false, "details": "y".repeat(10_000)}]}),
+        )
+        .unwrap();
+    let tampered = service.activity(&id).unwrap();
+    assert_eq!(tampered.days[0].errors, 2);
+    assert_eq!(tampered.days[0].credential_reads, 1);
+    assert_eq!(
+        tampered.last_error.unwrap().message.len(),
+        activity::MAX_ERROR_MESSAGE
+    );
+    assert!(service.verify_audit().unwrap().is_intact());
+}
+
+fn activity_of_an_unknown_instance_is_not_found_and_removal_clears_it<B: Backend>() {
+    let Some((mut service, _, _place)) = fresh_service::<B>() else {
+        return;
+    };
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    assert!(matches!(
+        service.activity(unknown),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        service.record_test(unknown, &json!({"success": true})),
+        Err(StoreError::NotFound { .. })
+    ));
+    let id = service.put("p1", stripe("sk_test_GONE"), "cli").unwrap().id;
+    service.get(&id, "read", "cli").unwrap();
+    assert_eq!(service.activity(&id).unwrap().days.len(), 1);
+    service.remove(&id, "cli").unwrap();
+    assert_eq!(service.activity(&id).unwrap(), InstanceActivity::default());
 }
