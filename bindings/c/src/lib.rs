@@ -38,7 +38,7 @@ use mobigen_connectors::host::protocol::{
 use mobigen_connectors::project::ops::{self, Mode};
 use mobigen_connectors::project::plan::PlanOptions;
 use mobigen_connectors::secrets::vault::{Context, LocalKeyring, Vault};
-use mobigen_connectors::store::{AnyStore, CredentialService, Store as _, StoreAddress};
+use mobigen_connectors::store::{AnyStore, CredentialService, StoreAddress};
 use mobigen_connectors::{Registry, ValidConfig};
 
 /// Result of every call. Codes are stable: new ones are added, none is ever renumbered or reused.
@@ -1089,16 +1089,10 @@ pub extern "C" fn mgc_store_set_enabled(
             .project()
             .set_enabled(id, enabled != 0)
             .map_err(failure)?;
-        let versions = call
-            .store
-            .service
-            .store()
-            .credential_versions(&switched.record.id)
-            .map_err(failure)?;
-        string_out(
-            out,
-            to_json_text(&instance_json(&switched.record, &versions))?,
-        )
+        let service = &call.store.service;
+        let instance =
+            instance_json(service.store(), &switched.record, service.now()).map_err(failure)?;
+        string_out(out, to_json_text(&instance)?)
     })
 }
 

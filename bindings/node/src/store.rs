@@ -182,12 +182,7 @@ impl Task for ProjectCallTask {
 impl CredentialStore {
     /// An instance as the CLI's `credentials show --json` prints it.
     fn instance_json(&self, record: &InstanceRecord) -> Outcome<Value> {
-        let versions = self
-            .service
-            .store()
-            .credential_versions(&record.id)
-            .map_err(errors::store)?;
-        Ok(instance_json(record, &versions))
+        instance_json(self.service.store(), record, self.service.now()).map_err(errors::store)
     }
 
     /// Runs `f` on the project `dir` named `project_id` in the store, through the library's

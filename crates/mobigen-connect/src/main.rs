@@ -99,7 +99,7 @@ fn run(cli: Cli) -> CommandResult {
         Command::CheckConfig(args) => commands::catalog::check_config(&registry, &args),
         Command::Add(args) => commands::project::add(&registry, &location, &args),
         Command::Remove(args) => commands::project::remove(&registry, &location, &args),
-        Command::Status(args) => commands::project::status(&registry, &args),
+        Command::Status(args) => commands::project::status(&registry, &location, &args),
         Command::Credentials(command) => {
             commands::credentials::credentials(&registry, &location, &command)
         }
@@ -107,8 +107,8 @@ fn run(cli: Cli) -> CommandResult {
         Command::Audit(args) => commands::keys::audit(&location, &args),
         Command::Disable(args) => commands::credentials::switch(&registry, &location, &args, false),
         Command::Enable(args) => commands::credentials::switch(&registry, &location, &args, true),
-        Command::Validate(args) => commands::net::validate(&registry, &args),
-        Command::Test(args) => commands::net::test(&registry, &args),
+        Command::Validate(args) => commands::net::validate(&registry, &location, &args),
+        Command::Test(args) => commands::net::test(&registry, &location, &args),
         Command::Oauth(command) => commands::net::oauth(&registry, &location, &command),
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use mobigen_connectors::clock::SystemClock;
+use mobigen_connectors::net::mock::{MockResponse, MockServer};
 use mobigen_connectors::secrets::vault::{LocalKeyring, Vault};
 use mobigen_connectors::store::{AnyStore, CredentialService, StoreAddress};
 use serde_json::{Value, json};
@@ -636,13 +637,51 @@ fn audit_verify_detects_a_dropped_tail_and_a_rehashed_chain() {
 
 #[test]
 fn enable_and_disable_follow_the_lifecycle() {
-    let sandbox = Sandbox::new();
+    let mut sandbox = Sandbox::new();
+    // Stripe's API, on 127.0.0.1: the key is refused first, then accepted.
+    let stripe = MockServer::start();
+    stripe
+        .on(
+            "GET",
+            "/v1/account",
+            MockResponse::json(
+                401,
+                json!({"error": {"message": "Invalid API Key provided"}}),
+            ),
+        )
+        .on(
+            "GET",
+            "/v1/account",
+            MockResponse::json(200, json!({"id": "acct_cli", "charges_enabled": true})),
+        );
+    stripe.on(
+        "POST",
+        "/v1/payment_intents",
+        MockResponse::json(
+            200,
+            json!({"id": "pi_cli", "status": "requires_payment_method", "livemode": false}),
+        ),
+    );
+    stripe.on(
+        "POST",
+        "/v1/payment_intents/pi_cli/cancel",
+        MockResponse::json(200, json!({"id": "pi_cli", "status": "canceled"})),
+    );
+    sandbox.env.push(("MOBIGEN_STRIPE_API_BASE", stripe.url()));
     let id = sandbox.add_stripe(SECRET_1)["store"]["instanceId"]
         .as_str()
         .expect("id")
         .to_string();
     let app = sandbox.app_arg();
     let switch = |verb: &str| sandbox.run(&[verb, "stripe", "--project", &app, "--json"], None);
+    let status = || {
+        let out = sandbox.run(&["status", "--project", &app, "--json"], None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        stdout_json(&out)["connectors"][0]["store"].clone()
+    };
+    let stored = status();
+    assert_eq!(stored["status"], "configured");
+    assert_eq!(stored["activity"]["lastUsedAt"], Value::Null);
 
     // `configured`: not validated yet, so it cannot be switched on or off.
     let out = switch("enable");
@@ -659,19 +698,62 @@ fn enable_and_disable_follow_the_lifecycle() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
-        err.contains("`mobigen-connect validate stripe --config FILE`"),
+        err.contains("`mobigen-connect validate stripe --stored`"),
         "the hint names the command: {err}"
     );
-    assert!(!err.contains("comes with the network commands"), "{err}");
 
-    // Validation comes with the network issue; stand in for it.
-    sandbox
-        .db()
-        .execute(
-            "UPDATE connector_instances SET status = 'validated' WHERE id = ?1",
-            [&id],
-        )
-        .expect("validate");
+    // The stored key is checked against the service and the outcome recorded: refused first.
+    let validate = || sandbox.run(&["validate", "stripe", "--stored", "--project", &app], None);
+    let out = validate();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Recorded in the store: status error"));
+    let stored = status();
+    assert_eq!(stored["status"], "error");
+    assert_eq!(stored["activity"]["apiCallsToday"], 1);
+    assert_eq!(stored["activity"]["credentialReadsToday"], 1);
+    assert_eq!(stored["activity"]["errorsToday"], 1);
+    assert_eq!(stored["activity"]["lastError"]["kind"], "validation");
+    let out = validate();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Recorded in the store: status validated"));
+    // A test action on the stored credentials counts its two requests.
+    let out = sandbox.run(
+        &[
+            "test",
+            "stripe",
+            "--stored",
+            "--project",
+            &app,
+            "--action",
+            "payment_intent",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(stdout_json(&out)["requests"], 2);
+    let stored = status();
+    assert_eq!(stored["status"], "validated");
+    assert_eq!(stored["activity"]["apiCallsToday"], 4);
+    assert_eq!(stored["activity"]["credentialReadsToday"], 3);
+    assert_eq!(stored["activity"]["errorsToday"], 1);
+    let out = sandbox.run(&["status", "--project", &app], None);
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("store: validated, credentials version 1")
+            && shown.contains("today: 4 API calls, 3 credential reads, 1 errors")
+            && shown.contains("last error (validation, "),
+        "{shown}"
+    );
+    // Neither --config nor --stored: clap says what is missing.
+    let out = sandbox.run(&["validate", "stripe"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--config <FILE>"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = &id;
 
     let out = switch("enable");
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -1085,7 +1167,13 @@ fn the_cli_keeps_the_whole_lifecycle_in_a_postgres_store() {
     let mut client =
         postgres::Client::connect(sandbox.postgres.as_deref().expect("url"), postgres::NoTls)
             .expect("connect");
-    for table in ["connector_instances", "credential_versions", "audit_log"] {
+    for table in [
+        "connector_instances",
+        "credential_versions",
+        "audit_log",
+        "instance_activity",
+        "instance_activity_days",
+    ] {
         for row in client
             .query(&format!("SELECT t::text FROM {table} t"), &[])
             .expect("rows")
@@ -1108,6 +1196,16 @@ fn the_cli_keeps_the_whole_lifecycle_in_a_postgres_store() {
     );
     let out = sandbox.run(&["status", "--project", &sandbox.app_arg(), "--json"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // The reads above count in the instance's activity, kept in PostgreSQL too.
+    let stored = &stdout_json(&out)["connectors"][0]["store"];
+    assert_eq!(stored["id"], id.as_str());
+    assert!(stored["activity"]["lastUsedAt"].is_string(), "{stored}");
+    assert!(
+        stored["activity"]["credentialReadsToday"]
+            .as_u64()
+            .is_some_and(|n| n >= 1),
+        "{stored}"
+    );
 
     let out = sandbox.run(
         &[

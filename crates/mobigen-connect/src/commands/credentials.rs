@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use mobigen_connectors::clock::{Clock as _, SystemClock};
 use mobigen_connectors::host::protocol::{
     ConfigChange, ProtocolError, StoreWrite, StoredProject, instance_json,
 };
@@ -51,7 +52,7 @@ fn print_json(value: &Value) -> anyhow::Result<()> {
 }
 
 /// The live instance of `connector` in the project, or an error saying how to get one.
-fn live_instance(
+pub(crate) fn live_instance(
     store: &impl Store,
     project: &ProjectArgs,
     connector: &str,
@@ -170,7 +171,7 @@ fn rotate(registry: &Registry, location: &StoreLocation, args: &RotateArgs) -> C
         .find(|v| v.version == existing.credentials_version);
     if args.json {
         print_json(&json!({
-            "instance": instance_json(record, &versions),
+            "instance": instance_json(service.store(), record, SystemClock.now())?,
             "previousVersion": previous.map(|v| json!({
                 "version": v.version,
                 "expiresAt": v.expires_at.to_string(),
@@ -201,7 +202,8 @@ fn show(location: &StoreLocation, args: &ShowArgs) -> CommandResult {
     let record = live_instance(&store, &args.project, &args.id)?;
     let versions = store.credential_versions(&record.id)?;
     if args.json {
-        print_json(&json!({"instance": instance_json(&record, &versions)}))?;
+        let instance = instance_json(&store, &record, SystemClock.now())?;
+        print_json(&json!({ "instance": instance }))?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = format!(
@@ -259,7 +261,7 @@ pub(crate) fn switch(
         Err(ProtocolError::Store(StoreError::IllegalTransition(illegal))) => {
             let hint = match record.status {
                 Status::Configured | Status::Error => format!(
-                    "\nits credentials must be validated against the service first: `mobigen-connect validate {} --config FILE` checks them, and a host records the result with the store's `record_validation`",
+                    "\nits credentials must be validated against the service first: `mobigen-connect validate {} --stored` checks the stored ones and records the result",
                     args.id
                 ),
                 _ => String::new(),
@@ -268,10 +270,9 @@ pub(crate) fn switch(
         }
         Err(other) => return Err(other.into()),
     };
-    let versions = service.store().credential_versions(&updated.id)?;
     if args.json {
         print_json(&json!({
-            "instance": instance_json(&updated, &versions),
+            "instance": instance_json(service.store(), &updated, SystemClock.now())?,
             "previousStatus": record.status.as_str(),
         }))?;
     } else {

@@ -23,18 +23,33 @@ use mobigen_connectors::{Connector, Registry, ValidConfig};
 use serde_json::{Value, json};
 
 use crate::CommandResult;
+use crate::commands::credentials;
 use crate::output::{emit, read_json};
-use crate::store_access::{Access, StoreLocation};
+use crate::store_access::{Access, ProjectArgs, Service, StoreLocation, actor};
+
+/// Where the credentials of a live check come from: a config file, or the store.
+#[derive(Debug, Args)]
+pub(crate) struct CheckSource {
+    /// JSON config file, or `-` for standard input.
+    #[arg(long, value_name = "FILE", required_unless_present = "stored")]
+    config: Option<PathBuf>,
+    /// Check the credentials stored for the project (see --project, --project-id) instead of a
+    /// config file, and record the outcome in the store: a validation moves the connector to
+    /// `validated` (or `error`), and both count in its activity (`status` shows it).
+    #[arg(long, conflicts_with = "config")]
+    stored: bool,
+    #[command(flatten)]
+    project: ProjectArgs,
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
     /// Connector id (see `list`).
     id: String,
-    /// JSON config file, or `-` for standard input.
-    #[arg(long, value_name = "FILE")]
-    config: PathBuf,
-    /// Print JSON: {"success", "duration", "steps": [{"name", "passed", "details", "field",
-    /// "suggestion"}]}.
+    #[command(flatten)]
+    source: CheckSource,
+    /// Print JSON: {"success", "duration", "requests", "steps": [{"name", "passed", "details",
+    /// "field", "suggestion"}]}.
     #[arg(long)]
     json: bool,
 }
@@ -43,9 +58,8 @@ pub(crate) struct ValidateArgs {
 pub(crate) struct TestArgs {
     /// Connector id (see `list`).
     id: String,
-    /// JSON config file, or `-` for standard input.
-    #[arg(long, value_name = "FILE")]
-    config: PathBuf,
+    #[command(flatten)]
+    source: CheckSource,
     /// Test action id (`show ID --json` lists them under testActions).
     #[arg(long, value_name = "NAME")]
     action: String,
@@ -165,19 +179,85 @@ fn print_report(title: &str, report: &CheckReport, json: bool) -> CommandResult 
     })
 }
 
-pub(crate) fn validate(registry: &Registry, args: &ValidateArgs) -> CommandResult {
-    let connector = registry.lookup(&args.id)?;
-    let Some(config) = valid_config(connector, &args.config)? else {
-        return Ok(ExitCode::FAILURE);
-    };
-    let report = engine()?.validate(connector, &config);
-    let title = format!("{} validation", connector.definition().name);
-    print_report(&title, &report, args.json)
+/// A config given to a live check, and the stored instance it came from (with `--stored`).
+struct Checked {
+    config: ValidConfig,
+    stored: Option<(Service, String)>,
 }
 
-pub(crate) fn test(registry: &Registry, args: &TestArgs) -> CommandResult {
+impl CheckSource {
+    /// The config to check: the file's (`None` when it is refused: the problems are printed),
+    /// or the stored credentials of the project (their decryption is audited with `purpose`).
+    fn load(
+        &self,
+        location: &StoreLocation,
+        connector: &Connector,
+        purpose: &str,
+    ) -> anyhow::Result<Option<Checked>> {
+        if !self.stored {
+            let path = self
+                .config
+                .as_deref()
+                .context("--config FILE or --stored")?;
+            return Ok(valid_config(connector, path)?.map(|config| Checked {
+                config,
+                stored: None,
+            }));
+        }
+        let mut service = location.open_service(Access::Existing)?;
+        let record = credentials::live_instance(service.store(), &self.project, connector.id())?;
+        let opened = service.get(&record.id, purpose, &actor())?;
+        let config = connector
+            .validate_config(&opened.config.expose_full_config())
+            .with_context(|| {
+                format!(
+                    "the credentials stored for `{}` no longer pass the connector's checks; rotate them",
+                    connector.id()
+                )
+            })?;
+        Ok(Some(Checked {
+            config,
+            stored: Some((service, record.id)),
+        }))
+    }
+}
+
+pub(crate) fn validate(
+    registry: &Registry,
+    location: &StoreLocation,
+    args: &ValidateArgs,
+) -> CommandResult {
     let connector = registry.lookup(&args.id)?;
-    let Some(config) = valid_config(connector, &args.config)? else {
+    let Some(checked) = args
+        .source
+        .load(location, connector, "live validation (CLI)")?
+    else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let report = engine()?.validate(connector, &checked.config);
+    let title = format!("{} validation", connector.definition().name);
+    let code = print_report(&title, &report, args.json)?;
+    if let Some((mut service, id)) = checked.stored {
+        let json = serde_json::to_value(&report)?;
+        let record = service.record_validation(&id, report.success, &json, &actor())?;
+        if !args.json {
+            emit(&format!(
+                "Recorded in the store: status {}\n",
+                record.status
+            ))?;
+        }
+    }
+    Ok(code)
+}
+
+pub(crate) fn test(
+    registry: &Registry,
+    location: &StoreLocation,
+    args: &TestArgs,
+) -> CommandResult {
+    let connector = registry.lookup(&args.id)?;
+    let purpose = format!("test action `{}` (CLI)", args.action);
+    let Some(checked) = args.source.load(location, connector, &purpose)? else {
         return Ok(ExitCode::FAILURE);
     };
     let params: BTreeMap<String, Value> = args
@@ -185,9 +265,13 @@ pub(crate) fn test(registry: &Registry, args: &TestArgs) -> CommandResult {
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    let report = engine()?.run_test_action(connector, &config, &args.action, &params)?;
+    let report = engine()?.run_test_action(connector, &checked.config, &args.action, &params)?;
     let title = format!("{} test `{}`", connector.definition().name, args.action);
-    print_report(&title, &report, args.json)
+    let code = print_report(&title, &report, args.json)?;
+    if let Some((mut service, id)) = checked.stored {
+        service.record_test(&id, &serde_json::to_value(&report)?)?;
+    }
+    Ok(code)
 }
 
 /// The body of `connector`'s supplied file `id`, fetched from the live service (`add --fetch`).

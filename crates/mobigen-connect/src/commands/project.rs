@@ -9,9 +9,13 @@ use anyhow::{Context, bail};
 use clap::Args;
 use mobigen_connectors::catalog::connector::Connector;
 use mobigen_connectors::catalog::definition::Sensitivity;
-use mobigen_connectors::host::protocol::{AddRequest, IfStored, ProtocolError, StoredProject};
+use mobigen_connectors::clock::{Clock as _, SystemClock};
+use mobigen_connectors::host::protocol::{
+    AddRequest, IfStored, ProtocolError, StoredProject, instance_json,
+};
 use mobigen_connectors::project::ops::{self, FileState, Mode};
 use mobigen_connectors::project::plan::{Plan, PlanOptions};
+use mobigen_connectors::store::Store as _;
 use mobigen_connectors::{Registry, ValidConfig};
 use serde_json::{Value, json};
 
@@ -76,10 +80,11 @@ pub(crate) struct RemoveArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
-    /// The Expo project folder.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    project: PathBuf,
-    /// Print JSON: {"connectors": [{id, name, features, files: [{path, state}], dependencies, env}], "rootFile", "problems"}.
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Print JSON: {"connectors": [{id, name, features, files: [{path, state}], dependencies,
+    /// env, store}], "rootFile", "problems"}; `store` is the stored instance as `credentials
+    /// show --json` prints it (status, versions, activity), or null.
     #[arg(long)]
     json: bool,
 }
@@ -320,10 +325,33 @@ pub(crate) fn remove(
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn status(registry: &Registry, args: &StatusArgs) -> CommandResult {
-    let status = ops::status(registry, &args.project)?;
+pub(crate) fn status(
+    registry: &Registry,
+    location: &StoreLocation,
+    args: &StatusArgs,
+) -> CommandResult {
+    let dir = &args.project.project;
+    let status = ops::status(registry, dir)?;
+    // The store's side of each connector: its lifecycle status and activity.
+    let mut stored: Vec<Option<Value>> = vec![None; status.connectors.len()];
+    if !status.connectors.is_empty() && location.may_hold_anything() {
+        let store = location.open_store()?;
+        let project_id = args.project.id()?;
+        let now = SystemClock.now();
+        for (slot, c) in stored.iter_mut().zip(&status.connectors) {
+            if let Some(record) = store.find_instance(&project_id, &c.id)? {
+                *slot = Some(instance_json(&store, &record, now)?);
+            }
+        }
+    }
     if args.json {
-        let mut text = serde_json::to_string_pretty(&status)?;
+        let mut value = serde_json::to_value(&status)?;
+        if let Some(connectors) = value["connectors"].as_array_mut() {
+            for (c, instance) in connectors.iter_mut().zip(&stored) {
+                c["store"] = instance.clone().unwrap_or(Value::Null);
+            }
+        }
+        let mut text = serde_json::to_string_pretty(&value)?;
         text.push('\n');
         emit(&text)?;
         return Ok(ExitCode::SUCCESS);
@@ -332,8 +360,12 @@ pub(crate) fn status(registry: &Registry, args: &StatusArgs) -> CommandResult {
     if status.connectors.is_empty() {
         out.push_str("No connector is enabled in this project.\n");
     }
-    for c in &status.connectors {
+    for (c, instance) in status.connectors.iter().zip(&stored) {
         out.push_str(&format!("{} ({})\n", c.name, c.id));
+        match instance {
+            Some(instance) => out.push_str(&store_lines(instance)),
+            None => out.push_str("  store: no stored instance\n"),
+        }
         if !c.features.is_empty() {
             out.push_str(&format!("  features: {}\n", c.features.join(", ")));
         }
@@ -367,4 +399,28 @@ pub(crate) fn status(registry: &Registry, args: &StatusArgs) -> CommandResult {
     }
     emit(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The store lines of a connector in `status`: lifecycle, last use, today's figures, last error.
+fn store_lines(instance: &Value) -> String {
+    let activity = &instance["activity"];
+    let text = |v: &Value| v.as_str().unwrap_or("never").to_string();
+    let mut out = format!(
+        "  store: {}, credentials version {}\n  last used: {}; today: {} API calls, {} credential reads, {} errors\n",
+        text(&instance["status"]),
+        instance["credentialsVersion"],
+        text(&activity["lastUsedAt"]),
+        activity["apiCallsToday"],
+        activity["credentialReadsToday"],
+        activity["errorsToday"],
+    );
+    if let Some(error) = activity["lastError"].as_object() {
+        out.push_str(&format!(
+            "  last error ({}, {}): {}\n",
+            error.get("kind").and_then(Value::as_str).unwrap_or("?"),
+            error.get("at").and_then(Value::as_str).unwrap_or("?"),
+            error.get("message").and_then(Value::as_str).unwrap_or(""),
+        ));
+    }
+    out
 }

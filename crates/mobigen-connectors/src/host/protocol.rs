@@ -45,15 +45,14 @@ use serde_json::{Value, json};
 use crate::catalog::config::{ConfigError, ValidConfig};
 use crate::catalog::error::RegistryError;
 use crate::catalog::registry::Registry;
-use crate::clock::Clock;
+use crate::clock::{Clock, Timestamp};
 use crate::host::codes::{Coded, ErrorCode};
 use crate::project::apply::{FileSystem, RealFs};
 use crate::project::ops::{LockedProject, Mode, OpError};
 use crate::project::plan::{Plan, PlanKind, PlanOptions};
 use crate::secrets::vault::KeyProvider;
-use crate::store::{
-    CredentialService, CredentialVersion, InstanceRecord, Status, Store, StoreError,
-};
+use crate::store::activity::first_reported_day;
+use crate::store::{CredentialService, InstanceRecord, Status, Store, StoreError};
 
 /// Why an operation of the protocol failed, and what became of the store and the project.
 #[derive(Debug, thiserror::Error)]
@@ -363,8 +362,19 @@ pub struct SwitchOutcome {
 
 /// An instance's metadata as every host prints it: `{id, projectId, connector, status,
 /// credentialsVersion, keyId, createdAt, updatedAt, lastValidatedAt, expiringVersions: [{version,
-/// keyId, status, replacedAt, expiresAt}]}`. Never a config or credential value.
-pub fn instance_json(record: &InstanceRecord, versions: &[CredentialVersion]) -> Value {
+/// keyId, status, replacedAt, expiresAt}], activity}` (`activity` as
+/// [`InstanceActivity::to_json`], "today" being the UTC day of `now`). Never a config or
+/// credential value.
+///
+/// # Errors
+/// Database errors reading the kept versions and the activity.
+pub fn instance_json<S: Store>(
+    store: &S,
+    record: &InstanceRecord,
+    now: Timestamp,
+) -> Result<Value, StoreError> {
+    let versions = store.credential_versions(&record.id)?;
+    let activity = store.activity(&record.id, first_reported_day(now))?;
     let expiring: Vec<Value> = versions
         .iter()
         .map(|v| {
@@ -377,7 +387,7 @@ pub fn instance_json(record: &InstanceRecord, versions: &[CredentialVersion]) ->
             })
         })
         .collect();
-    json!({
+    Ok(json!({
         "id": record.id,
         "projectId": record.project_id,
         "connector": record.connector_id,
@@ -388,7 +398,8 @@ pub fn instance_json(record: &InstanceRecord, versions: &[CredentialVersion]) ->
         "updatedAt": record.updated_at.to_string(),
         "lastValidatedAt": record.last_validated_at.map(|t| t.to_string()),
         "expiringVersions": expiring,
-    })
+        "activity": activity.to_json(now),
+    }))
 }
 
 /// Applies the JSON merge patch `patch` to `target` (RFC 7386).
