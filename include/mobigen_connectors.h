@@ -222,8 +222,10 @@ mgc_result mgc_project_status(const mgc_registry *registry,
 
 // Opens the connector store at `store_path` — an SQLite file (created when missing, mode 0600)
 // or a PostgreSQL URL (`postgres://user@host/db`, `?sslmode=require` for TLS) that several
-// processes share — and the keyring file at `keyring_path`; `actor` (may be empty: `c-abi`)
-// names the caller in the audit log. An error message names a URL without its password.
+// processes share — and the keyring file at `keyring_path` (not used when the environment
+// variable `MOBIGEN_KMS_KEY_ID` puts the keys in AWS KMS, as for the CLI: see the README);
+// `actor` (may be empty: `c-abi`) names the caller in the audit log. An error message names a
+// URL without its password.
 mgc_result mgc_store_open(const char *store_path,
                           size_t store_path_len,
                           const char *keyring_path,
@@ -305,6 +307,27 @@ mgc_result mgc_store_set_enabled(mgc_store *store,
                                  size_t id_len,
                                  uint32_t enabled,
                                  mgc_string **out);
+
+// The stored instances of `project_id` (every project when it is empty), as a JSON array of
+// `{id, projectId, connector, status, credentialsVersion, keyId, createdAt, updatedAt,
+// lastValidatedAt, expiringVersions, activity: {lastUsedAt, apiCallsToday,
+// credentialReadsToday, errorsToday, lastError, days}}`: metadata and activity, never a value.
+mgc_result mgc_store_instances(mgc_store *store,
+                               const char *project_id,
+                               size_t project_id_len,
+                               mgc_string **out);
+
+// Records one use of stored instance `instance_id` in its activity: `event_json` is
+// `{"kind": "validation" | "test" | "oauth_refresh" | "credential_read", "apiCalls": N,
+// "error": "what failed" | null}` (a C host that calls the service itself reports it here;
+// the library records its own credential reads). Never put a secret in `error`.
+// `MGC_RESULT_NOT_FOUND` for an unknown instance; `MGC_RESULT_INVALID_CONFIG` for an event
+// that is not of that shape.
+mgc_result mgc_store_record_activity(mgc_store *store,
+                                     const char *instance_id,
+                                     size_t instance_id_len,
+                                     const char *event_json,
+                                     size_t event_json_len);
 
 // Opens the vault over the keyring file at `keyring_path`, creating the file (mode 0600) with a
 // first key when it does not exist.

@@ -37,8 +37,10 @@ use mobigen_connectors::host::protocol::{
 };
 use mobigen_connectors::project::ops::{self, Mode};
 use mobigen_connectors::project::plan::PlanOptions;
-use mobigen_connectors::secrets::vault::{Context, LocalKeyring, Vault};
-use mobigen_connectors::store::{AnyStore, CredentialService, StoreAddress};
+use mobigen_connectors::secrets::vault::{AnyKeys, Context, LocalKeyring, Vault};
+use mobigen_connectors::store::{
+    ActivityEvent, ActivityKind, AnyStore, CredentialService, StoreAddress,
+};
 use mobigen_connectors::{Registry, ValidConfig};
 
 /// Result of every call. Codes are stable: new ones are added, none is ever renumbered or reused.
@@ -124,7 +126,7 @@ pub struct mgc_vault {
 /// A connector store (an SQLite file or a PostgreSQL database) with its keyring: stored instances with encrypted credentials,
 /// changed together with the project by the `mgc_store_*` calls.
 pub struct mgc_store {
-    service: CredentialService<AnyStore, LocalKeyring, SystemClock>,
+    service: CredentialService<AnyStore, AnyKeys, SystemClock>,
     actor: String,
 }
 
@@ -810,8 +812,10 @@ pub extern "C" fn mgc_project_status(
 
 /// Opens the connector store at `store_path` — an SQLite file (created when missing, mode 0600)
 /// or a PostgreSQL URL (`postgres://user@host/db`, `?sslmode=require` for TLS) that several
-/// processes share — and the keyring file at `keyring_path`; `actor` (may be empty: `c-abi`)
-/// names the caller in the audit log. An error message names a URL without its password.
+/// processes share — and the keyring file at `keyring_path` (not used when the environment
+/// variable `MOBIGEN_KMS_KEY_ID` puts the keys in AWS KMS, as for the CLI: see the README);
+/// `actor` (may be empty: `c-abi`) names the caller in the audit log. An error message names a
+/// URL without its password.
 #[unsafe(no_mangle)]
 pub extern "C" fn mgc_store_open(
     store_path: *const c_char,
@@ -846,8 +850,13 @@ pub extern "C" fn mgc_store_open(
             })?;
         }
         let store = AnyStore::open(&address).map_err(failure)?;
-        let keyring =
-            LocalKeyring::open_or_create(Path::new(keyring), SystemClock.now()).map_err(failure)?;
+        let keyring = match AnyKeys::kms_from_env().map_err(failure)? {
+            Some(kms) => kms,
+            None => AnyKeys::Local(
+                LocalKeyring::open_or_create(Path::new(keyring), SystemClock.now())
+                    .map_err(failure)?,
+            ),
+        };
         write_out(
             out,
             mgc_store {
@@ -910,7 +919,7 @@ impl<'a> StoreCall<'a> {
         })
     }
 
-    fn project(&mut self) -> StoredProject<'_, AnyStore, LocalKeyring, SystemClock> {
+    fn project(&mut self) -> StoredProject<'_, AnyStore, AnyKeys, SystemClock> {
         StoredProject::new(
             self.registry,
             &mut self.store.service,
@@ -1093,6 +1102,94 @@ pub extern "C" fn mgc_store_set_enabled(
         let instance =
             instance_json(service.store(), &switched.record, service.now()).map_err(failure)?;
         string_out(out, to_json_text(&instance)?)
+    })
+}
+
+/// The stored instances of `project_id` (every project when it is empty), as a JSON array of
+/// `{id, projectId, connector, status, credentialsVersion, keyId, createdAt, updatedAt,
+/// lastValidatedAt, expiringVersions, activity: {lastUsedAt, apiCallsToday,
+/// credentialReadsToday, errorsToday, lastError, days}}`: metadata and activity, never a value.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_store_instances(
+    store: *mut mgc_store,
+    project_id: *const c_char,
+    project_id_len: usize,
+    out: *mut *mut mgc_string,
+) -> mgc_result {
+    guard(|| {
+        let store = resolve(store, Kind::Store, "store")?;
+        let project_id = arg_str(project_id, project_id_len, "project_id")?;
+        check_out(out, "out")?;
+        // SAFETY: the handle is live, so it resolves to a valid `mgc_store`; a store is used by
+        // one thread at a time (documented).
+        let service = unsafe { &(*store).service };
+        let now = service.now();
+        let instances = service
+            .list((!project_id.is_empty()).then_some(project_id))
+            .map_err(failure)?
+            .iter()
+            .map(|record| instance_json(service.store(), record, now).map_err(failure))
+            .collect::<Result<Vec<_>, _>>()?;
+        string_out(out, to_json_text(&instances)?)
+    })
+}
+
+/// Records one use of stored instance `instance_id` in its activity: `event_json` is
+/// `{"kind": "validation" | "test" | "oauth_refresh" | "credential_read", "apiCalls": N,
+/// "error": "what failed" | null}` (a C host that calls the service itself reports it here;
+/// the library records its own credential reads). Never put a secret in `error`.
+/// `MGC_RESULT_NOT_FOUND` for an unknown instance; `MGC_RESULT_INVALID_CONFIG` for an event
+/// that is not of that shape.
+#[unsafe(no_mangle)]
+pub extern "C" fn mgc_store_record_activity(
+    store: *mut mgc_store,
+    instance_id: *const c_char,
+    instance_id_len: usize,
+    event_json: *const c_char,
+    event_json_len: usize,
+) -> mgc_result {
+    guard(|| {
+        let store = resolve(store, Kind::Store, "store")?;
+        let id = arg_str(instance_id, instance_id_len, "instance_id")?;
+        let event = arg_json(event_json, event_json_len, "event_json")?;
+        let bad =
+            |what: &str| Failure::new(mgc_result::InvalidConfig, format!("event_json: {what}"));
+        let object = event.as_object().ok_or_else(|| bad("not an object"))?;
+        if let Some(key) = object
+            .keys()
+            .find(|k| !["kind", "apiCalls", "error"].contains(&k.as_str()))
+        {
+            return Err(bad(&format!("unknown member `{key}`")));
+        }
+        let kind: ActivityKind = object
+            .get("kind")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| bad("`kind` must be a string"))?
+            .parse()
+            .map_err(
+                |e: mobigen_connectors::store::activity::UnknownActivityKind| bad(&e.to_string()),
+            )?;
+        let api_calls = match object.get("apiCalls") {
+            None => 0,
+            Some(n) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| bad("`apiCalls` must be an integer from 0 to 4294967295"))?,
+        };
+        let error = match object.get("error") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(text)) => Some(text.clone()),
+            Some(_) => return Err(bad("`error` must be a string or null")),
+        };
+        // SAFETY: as in `mgc_store_instances`.
+        let service = unsafe { &mut (*store).service };
+        let event = ActivityEvent {
+            at: service.now(),
+            kind,
+            api_calls,
+            error,
+        };
+        service.record_activity(id, &event).map_err(failure)
     })
 }
 

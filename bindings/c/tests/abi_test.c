@@ -263,6 +263,51 @@ static void test_vault(const char *keyring) {
     CHECK(mgc_vault_free(vault) == MGC_RESULT_INVALID_HANDLE);
 }
 
+/* The activity of the stored stripe instance of `prj-c`: listed with the instance, recorded by a
+ * host's own use, and hostile events refused without a change. */
+static void test_store_activity(mgc_store *store) {
+    mgc_string *out = NULL;
+    char id[64] = {0};
+    const char *at;
+    const char *failed = "{\"kind\":\"validation\",\"apiCalls\":2,\"error\":\"HTTP 401 from Stripe\"}";
+    CHECK(mgc_store_instances(store, "prj-c", 5, &out) == MGC_RESULT_OK);
+    CHECK(out != NULL && contains(mgc_string_ptr(out), "\"apiCallsToday\":0"));
+    at = out != NULL ? strstr(mgc_string_ptr(out), "\"id\":\"") : NULL;
+    CHECK(at != NULL);
+    if (at != NULL) memcpy(id, at + 6, 36);
+    mgc_string_free(out);
+    out = NULL;
+    CHECK(mgc_store_instances(store, "prj-none", 8, &out) == MGC_RESULT_OK);
+    CHECK(out != NULL && strcmp(mgc_string_ptr(out), "[]") == 0);
+    mgc_string_free(out);
+    out = NULL;
+
+    CHECK(mgc_store_record_activity(store, id, strlen(id), failed, strlen(failed)) == MGC_RESULT_OK);
+    CHECK(mgc_store_record_activity(store, id, strlen(id), "{\"kind\":\"test\",\"apiCalls\":3}", strlen("{\"kind\":\"test\",\"apiCalls\":3}")) ==
+          MGC_RESULT_OK);
+    /* Hostile events: each refused with a message naming what is wrong. */
+    CHECK(mgc_store_record_activity(store, id, strlen(id), "{\"kind\":\"hack\"}", strlen("{\"kind\":\"hack\"}")) == MGC_RESULT_INVALID_CONFIG);
+    CHECK(contains(mgc_last_error(), "unknown activity kind `hack`"));
+    CHECK(mgc_store_record_activity(store, id, strlen(id), "{\"kind\":\"test\",\"apiCalls\":-1}", strlen("{\"kind\":\"test\",\"apiCalls\":-1}")) ==
+          MGC_RESULT_INVALID_CONFIG);
+    CHECK(contains(mgc_last_error(), "`apiCalls` must be an integer"));
+    CHECK(mgc_store_record_activity(store, id, strlen(id), "{\"kind\":\"test\",\"at\":1}", strlen("{\"kind\":\"test\",\"at\":1}")) ==
+          MGC_RESULT_INVALID_CONFIG);
+    CHECK(contains(mgc_last_error(), "unknown member `at`"));
+    CHECK(mgc_store_record_activity(store, id, strlen(id), "[1", strlen("[1")) == MGC_RESULT_INVALID_JSON);
+    CHECK(mgc_store_record_activity(store, "00000000-0000-4000-8000-000000000000", 36, "{\"kind\":\"test\"}", strlen("{\"kind\":\"test\"}")) ==
+          MGC_RESULT_NOT_FOUND);
+    CHECK(mgc_store_record_activity(NULL, id, strlen(id), "{\"kind\":\"test\"}", strlen("{\"kind\":\"test\"}")) == MGC_RESULT_NULL_ARGUMENT);
+    CHECK(mgc_store_instances(store, "prj-c", 5, NULL) == MGC_RESULT_NULL_ARGUMENT);
+
+    CHECK(mgc_store_instances(store, "", 0, &out) == MGC_RESULT_OK);
+    CHECK(out != NULL && contains(mgc_string_ptr(out), "\"apiCallsToday\":5"));
+    CHECK(out != NULL && contains(mgc_string_ptr(out), "\"errorsToday\":1"));
+    CHECK(out != NULL && contains(mgc_string_ptr(out), "\"message\":\"HTTP 401 from Stripe\""));
+    CHECK(out != NULL && contains(mgc_string_ptr(out), "\"kind\":\"validation\""));
+    mgc_string_free(out);
+}
+
 /* Hostile input to the mgc_store_* calls: NULL pointers, invalid UTF-8 and JSON, unknown
  * connector and project ids, a project folder that is not one, a freed or foreign handle. Each
  * is refused with its own result and a message naming the argument, leaves `*out` alone, and
@@ -448,6 +493,8 @@ static void test_store(mgc_registry *registry, const char *project, const char *
     CHECK(out == NULL);
     CHECK(unlink(src) == 0);
     CHECK(rename(moved, src) == 0);
+
+    test_store_activity(store);
 
     CHECK(mgc_store_set_enabled(store, registry, project, strlen(project), "prj-c", 5, "stripe", 6, 1, &out) ==
           MGC_RESULT_ILLEGAL_TRANSITION);
