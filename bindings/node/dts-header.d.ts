@@ -232,6 +232,26 @@ export interface Instance {
     replacedAt: string
     expiresAt: string
   }>
+  /** What the instance did: recorded by credential reads, validations, test runs and OAuth refreshes. */
+  activity: InstanceActivity
+}
+
+/** What used a connector instance. */
+export type ActivityKind = 'credential_read' | 'validation' | 'test' | 'oauth_refresh'
+
+/** The activity of a connector instance (days are UTC days). */
+export interface InstanceActivity {
+  /** RFC 3339, UTC; `null` when never used. */
+  lastUsedAt: string | null
+  /** Requests sent to the service today (validations, test runs, OAuth refreshes, a host's own calls). */
+  apiCallsToday: number
+  credentialReadsToday: number
+  /** Uses that failed today. */
+  errorsToday: number
+  /** The last failed use (its message never holds a secret). */
+  lastError: { at: string; kind: ActivityKind; message: string } | null
+  /** The last 30 days that had any activity, newest first. */
+  days: Array<{ day: string; apiCalls: number; credentialReads: number; errors: number }>
 }
 
 /**
@@ -276,6 +296,8 @@ export interface CheckReport {
   success: boolean
   /** Wall time of the run, in ms. */
   duration: number
+  /** Requests sent to the service (a retried request counts once). */
+  requests: number
   /** In the order they ran, clean-up steps last. */
   steps: CheckStep[]
 }

@@ -232,6 +232,26 @@ export interface Instance {
     replacedAt: string
     expiresAt: string
   }>
+  /** What the instance did: recorded by credential reads, validations, test runs and OAuth refreshes. */
+  activity: InstanceActivity
+}
+
+/** What used a connector instance. */
+export type ActivityKind = 'credential_read' | 'validation' | 'test' | 'oauth_refresh'
+
+/** The activity of a connector instance (days are UTC days). */
+export interface InstanceActivity {
+  /** RFC 3339, UTC; `null` when never used. */
+  lastUsedAt: string | null
+  /** Requests sent to the service today (validations, test runs, OAuth refreshes, a host's own calls). */
+  apiCallsToday: number
+  credentialReadsToday: number
+  /** Uses that failed today. */
+  errorsToday: number
+  /** The last failed use (its message never holds a secret). */
+  lastError: { at: string; kind: ActivityKind; message: string } | null
+  /** The last 30 days that had any activity, newest first. */
+  days: Array<{ day: string; apiCalls: number; credentialReads: number; errors: number }>
 }
 
 /**
@@ -276,6 +296,8 @@ export interface CheckReport {
   success: boolean
   /** Wall time of the run, in ms. */
   duration: number
+  /** Requests sent to the service (a retried request counts once). */
+  requests: number
   /** In the order they ran, clean-up steps last. */
   steps: CheckStep[]
 }
@@ -434,10 +456,24 @@ export declare class CredentialStore {
   /**
    * Records the outcome of a live check (`validate()`'s report) for instance `id`: success
    * moves a `configured` (or `error`) instance to `validated` and sets `lastValidatedAt`;
-   * failure moves it to `error`. Throws `ILLEGAL_TRANSITION` for an `installed` or `removed`
-   * instance.
+   * failure moves it to `error`; the run counts in the instance's `activity` (its requests
+   * as API calls, its first failed step as the last error). Throws `ILLEGAL_TRANSITION` for an
+   * `installed` or `removed` instance.
    */
   recordValidation(id: string, report: CheckReport): Instance
+  /**
+   * Records a test action's run (`runTest()`'s report) in the activity of instance `id`: its
+   * requests count as API calls, its first failed step as the last error. The status does
+   * not change. Throws `NOT_FOUND`.
+   */
+  recordTest(id: string, report: CheckReport): Instance
+  /**
+   * Records one use of instance `id` that the host made itself (its own call to the
+   * service): `kind` is `'validation' | 'test' | 'oauth_refresh' | 'credential_read'`,
+   * `apiCalls` the requests sent (default 0), `error` what failed (never a secret). Throws
+   * `NOT_FOUND`, `INVALID_ARGUMENT`.
+   */
+  recordActivity(id: string, event: { kind: ActivityKind; apiCalls?: number; error?: string | null }): Instance
   /** Moves instance `id` from `active` to `disabled` (code and credentials stay). */
   disable(id: string): Instance
   /**

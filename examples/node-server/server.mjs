@@ -325,7 +325,9 @@ export function createConnectorServer(options) {
         throw error
       }
       // A validation run moves the instance to `validated` (or `error`); a test action does not.
+      // Both count in the instance's activity.
       if (body.testType === undefined) store.recordValidation(instance.id, report)
+      else store.recordTest(instance.id, report)
       return [200, { success: report.success, duration: report.duration, steps: report.steps }]
     }],
   ]

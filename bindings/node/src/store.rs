@@ -16,7 +16,10 @@ use mobigen_connectors::host::protocol::{
 use mobigen_connectors::project::ops::Mode;
 use mobigen_connectors::project::plan::PlanOptions;
 use mobigen_connectors::secrets::vault::{AnyKeys, LocalKeyring, Vault};
-use mobigen_connectors::store::{AnyStore, CredentialService, InstanceRecord, Store, StoreAddress};
+use mobigen_connectors::store::activity::UnknownActivityKind;
+use mobigen_connectors::store::{
+    ActivityEvent, ActivityKind, AnyStore, CredentialService, InstanceRecord, StoreAddress,
+};
 use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Task};
 use napi_derive::napi;
@@ -489,8 +492,9 @@ impl CredentialStore {
 
     /// Records the outcome of a live check (`validate()`'s report) for instance `id`: success
     /// moves a `configured` (or `error`) instance to `validated` and sets `lastValidatedAt`;
-    /// failure moves it to `error`. Throws `ILLEGAL_TRANSITION` for an `installed` or `removed`
-    /// instance.
+    /// failure moves it to `error`; the run counts in the instance's `activity` (its requests
+    /// as API calls, its first failed step as the last error). Throws `ILLEGAL_TRANSITION` for an
+    /// `installed` or `removed` instance.
     #[napi(
         js_name = "recordValidation",
         ts_args_type = "id: string, report: CheckReport",
@@ -513,6 +517,87 @@ impl CredentialStore {
                 .service
                 .record_validation(&id, success, &report, &self.actor)
                 .map_err(errors::store)?;
+            self.instance_json(&record)
+        })
+    }
+
+    /// Records a test action's run (`runTest()`'s report) in the activity of instance `id`: its
+    /// requests count as API calls, its first failed step as the last error. The status does
+    /// not change. Throws `NOT_FOUND`.
+    #[napi(
+        js_name = "recordTest",
+        ts_args_type = "id: string, report: CheckReport",
+        ts_return_type = "Instance"
+    )]
+    pub fn record_test(
+        &mut self,
+        env: Env,
+        id: Unknown<'_>,
+        report: Unknown<'_>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let id = args::string(&env, id, "id")?;
+            let report = args::object(&env, report, "report")?;
+            if !report.get("success").is_some_and(Value::is_boolean) {
+                return Err(Failure::argument("report.success must be a boolean"));
+            }
+            self.service
+                .record_test(&id, &report)
+                .map_err(errors::store)?;
+            let record = self.service.instance(&id).map_err(errors::store)?;
+            self.instance_json(&record)
+        })
+    }
+
+    /// Records one use of instance `id` that the host made itself (its own call to the
+    /// service): `kind` is `'validation' | 'test' | 'oauth_refresh' | 'credential_read'`,
+    /// `apiCalls` the requests sent (default 0), `error` what failed (never a secret). Throws
+    /// `NOT_FOUND`, `INVALID_ARGUMENT`.
+    #[napi(
+        js_name = "recordActivity",
+        ts_args_type = "id: string, event: { kind: ActivityKind; apiCalls?: number; error?: string | null }",
+        ts_return_type = "Instance"
+    )]
+    pub fn record_activity(
+        &mut self,
+        env: Env,
+        id: Unknown<'_>,
+        event: Unknown<'_>,
+    ) -> napi::Result<Value> {
+        call(&env, || {
+            let id = args::string(&env, id, "id")?;
+            let event = args::object(&env, event, "event")?;
+            args::known_keys(Some(&event), &["kind", "apiCalls", "error"])?;
+            let kind: ActivityKind = event
+                .get("kind")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Failure::argument("event.kind must be a string"))?
+                .parse()
+                .map_err(|e: UnknownActivityKind| Failure::argument(format!("event.kind: {e}")))?;
+            let api_calls = match event.get("apiCalls") {
+                None | Some(Value::Null) => 0,
+                Some(n) => n
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| {
+                        Failure::argument("event.apiCalls must be an integer from 0 to 4294967295")
+                    })?,
+            };
+            let error = match event.get("error") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(text)) => Some(text.clone()),
+                Some(_) => return Err(Failure::argument("event.error must be a string or null")),
+            };
+            let event = ActivityEvent {
+                at: self.service.now(),
+                kind,
+                api_calls,
+                error,
+            };
+            self.service
+                .record_activity(&id, &event)
+                .map_err(errors::store)?;
+            let record = self.service.instance(&id).map_err(errors::store)?;
             self.instance_json(&record)
         })
     }

@@ -143,6 +143,50 @@ test('CredentialStore#recordValidation: configured -> validated on success, erro
   throwsType(() => store.recordValidation(instance.id, { duration: 1, steps: [] }))
 })
 
+test('CredentialStore activity: reads, validations, test runs and a host\'s own calls, per day', async (t) => {
+  const service = await startMockService({
+    'GET /v1/account': [401, { error: { message: `Invalid API Key provided: ${stripe.secretKey}` } }],
+    'POST /v1/payment_intents': [200, { id: 'pi_act', status: 'requires_payment_method', livemode: false }],
+    'POST /v1/payment_intents/pi_act/cancel': [200, { id: 'pi_act', status: 'canceled' }],
+  })
+  t.after(service.close)
+  const dir = tempDir()
+  const store = CredentialStore.open(path.join(dir, 'connectors.db'), path.join(dir, 'keyring.json'))
+  const instance = store.storeCredentials('prj-act', 'stripe', stripe)
+  assert.deepEqual(instance.activity, {
+    lastUsedAt: null, apiCallsToday: 0, credentialReadsToday: 0, errorsToday: 0, lastError: null, days: [],
+  })
+  const config = store.decryptCredentials(instance.id, 'live check')
+  const failed = await validate('stripe', config, at('stripe', service.base))
+  assert.equal(failed.requests, 1)
+  const afterValidation = store.recordValidation(instance.id, failed)
+  assert.equal(afterValidation.status, 'error')
+  const tested = await runTest('stripe', config, 'payment_intent', {}, at('stripe', service.base))
+  assert.equal(tested.success, true, JSON.stringify(tested))
+  assert.equal(tested.requests, 2)
+  store.recordTest(instance.id, tested)
+  const after = store.recordActivity(instance.id, { kind: 'credential_read' })
+  const { activity } = after
+  assert.equal(activity.apiCallsToday, 3)
+  assert.equal(activity.credentialReadsToday, 2)
+  assert.equal(activity.errorsToday, 1)
+  assert.equal(activity.lastError.kind, 'validation')
+  assert.match(activity.lastError.message, /^API key validation: /)
+  assert.ok(!activity.lastError.message.includes(stripe.secretKey), 'the stored error is the masked report')
+  assert.equal(activity.days.length, 1)
+  assert.match(activity.days[0].day, /^\d{4}-\d{2}-\d{2}$/)
+  assert.ok(Date.parse(activity.lastUsedAt) <= Date.now())
+  assert.deepEqual(store.listInstances('prj-act')[0].activity, activity)
+  // Hostile events are refused and change nothing.
+  throwsType(() => store.recordActivity(instance.id, { kind: 'hack' }))
+  throwsType(() => store.recordActivity(instance.id, { kind: 'test', apiCalls: -1 }))
+  throwsType(() => store.recordActivity(instance.id, { kind: 'test', when: 1 }))
+  throwsType(() => store.recordActivity(instance.id, { kind: 'test', error: 42 }))
+  throwsType(() => store.recordTest(instance.id, { steps: [] }))
+  assert.throws(() => store.recordTest('00000000-0000-4000-8000-000000000000', tested), { code: 'NOT_FOUND' })
+  assert.deepEqual(store.getInstance(instance.id).activity, activity)
+})
+
 // OAuth ----------------------------------------------------------------------------------------
 
 const keyring = path.join(tempDir(), 'keyring.json')

@@ -269,6 +269,13 @@ test('POST .../test: validation and test actions with the stored config, PRD sha
   assert.ok(!JSON.stringify(refused.body).includes(stripe.secretKey))
   const after = await call('GET', '/api/v1/projects/shop-test/connectors')
   assert.equal(after.body.instances[0].status, 'error')
+  // Each run counts in the instance's activity: requests, credential reads, the last error.
+  const { activity } = after.body.instances[0]
+  assert.equal(activity.apiCallsToday, 4, JSON.stringify(activity))
+  assert.equal(activity.credentialReadsToday, 3)
+  assert.equal(activity.errorsToday, 1)
+  assert.equal(activity.lastError.kind, 'validation')
+  assert.ok(!JSON.stringify(activity).includes(stripe.secretKey))
 
   // Bad requests.
   const unknownAction = await call('POST', route, { testType: 'refund' })
