@@ -3,7 +3,8 @@
 //! rotating, reading and removing instances of their own — against one database and one
 //! keyring file. Afterwards every count and version must add up (no lost update, no version
 //! number taken twice, no gap), every instance must decrypt to the last secret written to it,
-//! and the audit chain must verify.
+//! the reads of each shared instance must all be counted in its activity, and the audit chain
+//! must verify.
 //!
 //! Runs with the `postgres` feature against `MOBIGEN_TEST_POSTGRES_URL` (`cargo xtask test`,
 //! `cargo xtask postgres -- cargo test -p mobigen-connectors --features postgres --test
@@ -64,6 +65,7 @@ fn worker(spec: &str) -> Value {
     let mut service = service(url, keyring);
     let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) * 0x1000_0001));
     let mut rotations = vec![0u64; shared.len()];
+    let mut reads = vec![0u64; shared.len()];
     // id -> (version, last secret), None once removed.
     let mut own: BTreeMap<String, Option<(i64, String)>> = BTreeMap::new();
     let actor = format!("worker {index}");
@@ -106,6 +108,7 @@ fn worker(spec: &str) -> Value {
                 // own one to exactly what this worker wrote last.
                 let j = dice.below(shared.len());
                 let (version, secret) = secret_of(&mut service, shared[j]);
+                reads[j] += 1;
                 assert!(version >= 1 && secret.starts_with("sk_test_"), "{version}");
                 if let Some(id) = live.first() {
                     let expected = own[id].clone();
@@ -114,7 +117,7 @@ fn worker(spec: &str) -> Value {
             }
         }
     }
-    json!({"rotations": rotations, "own": own})
+    json!({"rotations": rotations, "reads": reads, "own": own})
 }
 
 #[test]
@@ -200,6 +203,16 @@ fn eight_processes_share_one_postgres_store() {
             .collect();
         kept.sort_unstable();
         assert_eq!(kept, (1..record.credentials_version).collect::<Vec<_>>());
+        // Every read counted in the instance's activity, none lost to a concurrent one.
+        let read: u64 = results
+            .iter()
+            .map(|r| r["reads"][j].as_u64().expect("count"))
+            .sum();
+        let activity = check.activity(id).expect("activity");
+        let counted: u64 = activity.days.iter().map(|d| d.credential_reads).sum();
+        assert_eq!(counted, read, "credential reads of shared instance {j}");
+        assert_eq!(activity.days.iter().map(|d| d.errors).sum::<u64>(), 0);
+        assert_eq!(read > 0, activity.last_used_at.is_some());
     }
     // Own instances: as their worker left them.
     let mut live = SHARED;
