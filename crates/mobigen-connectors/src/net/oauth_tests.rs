@@ -553,6 +553,12 @@ async fn refreshed_tokens_are_kept_encrypted_in_the_credential_store() {
         "/v1/oauth/token",
         MockResponse::json(200, json!({"access_token": "sbp_oauth_new_access", "refresh_token": "refresh-1-rotated", "expires_in": 3600})),
     );
+    // A second refresh is refused (the refresh token was revoked).
+    server.on(
+        "POST",
+        "/v1/oauth/token",
+        MockResponse::json(400, json!({"error": "invalid_grant"})),
+    );
     let engine = Arc::new(engine_for(&server, "supabase.oauth"));
     let start = Timestamp::from_unix_millis(1_700_000_000_000);
     let clock = Arc::new(ManualClock::new(start));
@@ -639,6 +645,33 @@ async fn refreshed_tokens_are_kept_encrypted_in_the_credential_store() {
         reloaded.access_token.expose_secret(),
         "sbp_oauth_new_access"
     );
+
+    // Each refresh counts in the instance's activity; the refused one as its last error.
+    let refused = OAuthConnection::new(
+        &record.id,
+        supabase_provider(&engine),
+        expiring_tokens(&clock, 10),
+        engine.clone(),
+        store.clone(),
+        clock.clone(),
+    );
+    assert!(matches!(
+        refused.access_token().await,
+        Err(NetError::RefreshRejected(_))
+    ));
+    let activity = service
+        .lock()
+        .expect("lock")
+        .activity(&record.id)
+        .expect("activity");
+    let total = |f: fn(&crate::store::activity::DailyActivity) -> u64| {
+        activity.days.iter().map(f).sum::<u64>()
+    };
+    assert_eq!(total(|d| d.api_calls), 2, "{activity:?}");
+    assert_eq!(total(|d| d.errors), 1, "{activity:?}");
+    let error = activity.last_error.as_ref().expect("last error");
+    assert_eq!(error.kind, crate::store::ActivityKind::OAuthRefresh);
+    assert!(!error.message.contains("refresh-1-rotated"), "{error:?}");
 
     // Removing the instance deletes them.
     service
