@@ -156,17 +156,18 @@ fn main() {
     );
     let started = Instant::now();
     let mut listed = 0;
-    const LOOKUPS: u32 = 200;
-    for i in 0..LOOKUPS {
+    // One project per lookup, each filled with one instance (`fill-CLIENT-I`).
+    let lookups = u32::try_from(instances.div_ceil(CLIENTS).min(200)).unwrap_or(200);
+    for i in 0..lookups {
         listed += check
             .list(Some(&format!("fill-{}-{i}", i as usize % CLIENTS)))
             .expect("list one project")
             .len();
     }
-    assert_eq!(listed, LOOKUPS as usize);
+    assert_eq!(listed, lookups as usize);
     println!(
         "one project's instances of {total}: {:.3} ms",
-        started.elapsed().as_secs_f64() * 1000.0 / f64::from(LOOKUPS)
+        started.elapsed().as_secs_f64() * 1000.0 / f64::from(lookups)
     );
     let started = Instant::now();
     let report = check.verify_audit().expect("verify");
