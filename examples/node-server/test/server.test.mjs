@@ -41,13 +41,14 @@ function tree(dir) {
 
 let server
 let base
+const TOKEN = 'test-token-0123456789abcdef'
 // The Stripe API the connection tests reach: a scripted service on 127.0.0.1 whose routes each
 // test sets.
 const stripeRoutes = {}
 let stripeApi
 test.before(async () => {
   stripeApi = await mock.startMockService(stripeRoutes)
-  server = createConnectorServer({ root, net: { apiBases: { stripe: stripeApi.base }, allowLocalNetwork: ['stripe'] } })
+  server = createConnectorServer({ root, token: TOKEN, net: { apiBases: { stripe: stripeApi.base }, allowLocalNetwork: ['stripe'] } })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${server.address().port}`
 })
@@ -56,8 +57,8 @@ test.after(async () => {
   await stripeApi.close()
 })
 
-async function call(method, route, body, { raw } = {}) {
-  const init = { method, headers: {} }
+async function call(method, route, body, { raw, headers = { authorization: `Bearer ${TOKEN}` } } = {}) {
+  const init = { method, headers: { ...headers } }
   if (body !== undefined) {
     init.body = raw ? body : JSON.stringify(body)
     init.headers['content-type'] = 'application/json'
@@ -174,7 +175,7 @@ test('projects stay inside the root: bad ids are 400, missing and escaping ones 
   // A raw `..` path (fetch would normalise it): the server normalises it too, so it matches no
   // project route.
   const raw = await new Promise((resolve, reject) => {
-    const req = http.request(`${base}/api/v1/projects/../../etc/connectors`, { method: 'GET', path: '/api/v1/projects/../../etc/connectors' }, (res) => {
+    const req = http.request(`${base}/api/v1/projects/../../etc/connectors`, { method: 'GET', path: '/api/v1/projects/../../etc/connectors', headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode))
     })
