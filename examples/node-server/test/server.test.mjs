@@ -340,3 +340,59 @@ test('PATCH whose code change fails leaves the stored config and the project unc
   assert.equal(bad.status, 400)
   assert.deepEqual(bad.body.error.fields.map((f) => f.field), ['/config/currency'])
 })
+
+test('the dashboard routes: search, live field errors, dry-run diffs, enable and disable', async () => {
+  // The library's ranked, typo-tolerant search, within a category when given.
+  const found = await call('GET', '/api/v1/connectors?q=strpe')
+  assert.equal(found.status, 200)
+  assert.equal(found.body.connectors[0].id, 'stripe')
+  const none = await call('GET', '/api/v1/connectors?q=strpe&category=database')
+  assert.ok(!none.body.connectors.some((c) => c.id === 'stripe'))
+  const details = await call('GET', '/api/v1/connectors/stripe')
+  assert.deepEqual(details.body.testActions.map((a) => a.id), ['payment_intent'])
+  assert.ok(details.body.features.some((f) => f.id === 'subscriptions' && f.enabledWhen.pointer === '/subscriptionEnabled'))
+
+  // Field errors as the user types: pointers into the config, no value echoed.
+  const bad = await call('POST', '/api/v1/connectors/stripe/validate', { config: { ...stripe, secretKey: 'sk_nope_SECRET' } })
+  assert.equal(bad.status, 200)
+  assert.equal(bad.body.valid, false)
+  assert.deepEqual(bad.body.issues.filter((i) => i.severity === 'error').map((i) => i.field), ['/secretKey'])
+  assert.ok(!JSON.stringify(bad.body).includes('sk_nope_SECRET'))
+  const good = await call('POST', '/api/v1/connectors/stripe/validate', { config: stripe })
+  assert.equal(good.body.valid, true)
+  assert.ok(good.body.features.includes('subscriptions'))
+  const partial = await call('POST', '/api/v1/connectors/stripe/validate', { config: { currency: 'eur' }, partial: true })
+  assert.equal(partial.body.valid, true, JSON.stringify(partial.body))
+
+  // Dry runs: the diff, secrets redacted, nothing written.
+  const dir = newProject('shop-dash')
+  const before = tree(dir)
+  const dry = await call('POST', '/api/v1/projects/shop-dash/connectors?dryRun=true', { connectorId: 'stripe', config: stripe })
+  assert.equal(dry.status, 200, JSON.stringify(dry.body))
+  assert.equal(dry.body.dryRun, true)
+  assert.match(dry.body.diff, /^--- a\//m)
+  assert.match(dry.body.diff, /STRIPE_SECRET_KEY/)
+  assert.ok(!JSON.stringify(dry.body).includes(stripe.secretKey))
+  assert.deepEqual(tree(dir), before)
+  const added = await call('POST', '/api/v1/projects/shop-dash/connectors', { connectorId: 'stripe', config: stripe })
+  assert.equal(added.status, 201)
+  const dryRemove = await call('DELETE', '/api/v1/projects/shop-dash/connectors/stripe?dryRun=true')
+  assert.equal(dryRemove.status, 200)
+  assert.match(dryRemove.body.diff, /^\+\+\+ b\//m)
+  assert.ok(!JSON.stringify(dryRemove.body).includes(stripe.secretKey))
+
+  // Enabling needs validated credentials; then disable and enable again.
+  const early = await call('POST', '/api/v1/projects/shop-dash/connectors/stripe/enable')
+  assert.equal(early.status, 409)
+  assert.equal(early.body.error.code, 'ILLEGAL_TRANSITION')
+  stripeRoutes['GET /v1/account'] = [200, { id: 'acct_dash', charges_enabled: true }]
+  assert.equal((await call('POST', '/api/v1/projects/shop-dash/connectors/stripe/test')).body.success, true)
+  for (const [action, status] of [['enable', 'active'], ['disable', 'disabled'], ['enable', 'active']]) {
+    const res = await call('POST', `/api/v1/projects/shop-dash/connectors/stripe/${action}`)
+    assert.equal(res.status, 200, JSON.stringify(res.body))
+    assert.equal(res.body.connectorInstance.status, status)
+  }
+  const removed = await call('DELETE', '/api/v1/projects/shop-dash/connectors/stripe')
+  assert.equal(removed.status, 200, JSON.stringify(removed.body))
+  assert.deepEqual(tree(dir), before)
+})
