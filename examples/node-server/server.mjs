@@ -282,6 +282,37 @@ export function createConnectorServer(options) {
       const valid = !issues.some((i) => i.severity === 'error')
       return [200, { success: true, valid, issues, features: report.valid ? report.features : [] }]
     }],
+    ['GET', /^\/api\/v1\/projects$/, async () => {
+      // The folders directly under the root whose names are project ids (the dashboard's picker).
+      const projects = fs.readdirSync(root, { withFileTypes: true })
+        .filter((e) => PROJECT_ID.test(e.name) && (e.isDirectory() || e.isSymbolicLink()))
+        .map((e) => e.name)
+        .filter((id) => {
+          try {
+            return projectDir(id) !== undefined
+          } catch {
+            return false
+          }
+        })
+        .sort()
+      return [200, { success: true, projects: projects.map((id) => ({ id })) }]
+    }],
+    ['GET', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)\/config$/, async ({ params: [projectId, connectorId] }) => {
+      projectDir(projectId)
+      const def = connectorOr404(connectorId)
+      const instance = store.findInstance(projectId, def.id)
+      if (!instance) throw new HttpError(404, 'NOT_ENABLED', `project \`${projectId}\` has no ${def.name}; POST .../connectors adds it`)
+      // The stored config for the "configure" form: public members only. Secret members are
+      // named (set or not), never sent.
+      const stored = store.decryptCredentials(instance.id, 'dashboard: show the public config')
+      const config = {}
+      const secretsSet = []
+      for (const [name, value] of Object.entries(stored)) {
+        if (def.fields[`/${name}`]?.sensitivity === 'public') config[name] = value
+        else secretsSet.push(`/${name}`)
+      }
+      return [200, { success: true, config, secretsSet }]
+    }],
     ['GET', /^\/api\/v1\/projects\/([^/]+)\/connectors$/, async ({ params: [projectId] }) => {
       const dir = projectDir(projectId)
       const st = await statusAsync(dir)
@@ -316,23 +347,25 @@ export function createConnectorServer(options) {
         codeChanges: codeChanges(result, def.name, 'Added'),
       }]
     }],
-    ['PATCH', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)$/, async ({ params: [projectId, connectorId], req }) => {
+    ['PATCH', /^\/api\/v1\/projects\/([^/]+)\/connectors\/([^/]+)$/, async ({ params: [projectId, connectorId], req, url }) => {
       const dir = projectDir(projectId)
       const body = await readJson(req)
       requireFields(body, { config: 'object' })
       const def = connectorOr404(connectorId)
       patchOr400(def.id, body.config)
+      const dryRun = url.searchParams.get('dryRun') === 'true'
       // The patch is merged into the stored config (secrets it does not name are kept); if the
       // code change fails, the previous credentials become current again.
       let result
       try {
-        result = await store.updateConnectorAsync(dir, projectId, def.id, body.config, { merge: true })
+        result = await store.updateConnectorAsync(dir, projectId, def.id, body.config, { merge: true, dryRun })
       } catch (e) {
         if (e.code === 'NOT_ENABLED') {
           throw new HttpError(404, 'NOT_ENABLED', `project \`${projectId}\` has no ${def.name}; POST .../connectors adds it`)
         }
         throw e
       }
+      if (dryRun) return [200, { success: true, dryRun: true, codeChanges: codeChanges(result, def.name, 'Would update') }]
       const instance = store.getInstance(result.store.instanceId)
       return [200, {
         success: true,

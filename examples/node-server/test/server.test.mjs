@@ -381,6 +381,24 @@ test('the dashboard routes: search, live field errors, dry-run diffs, enable and
   assert.match(dryRemove.body.diff, /^\+\+\+ b\//m)
   assert.ok(!JSON.stringify(dryRemove.body).includes(stripe.secretKey))
 
+  // The projects, the stored public config (secrets only named), a PATCH dry run.
+  const projects = await call('GET', '/api/v1/projects')
+  assert.ok(projects.body.projects.some((p) => p.id === 'shop-dash'))
+  assert.ok(!projects.body.projects.some((p) => p.id === '.mobigen' || p.id === 'escape'))
+  const stored = await call('GET', '/api/v1/projects/shop-dash/connectors/stripe/config')
+  assert.equal(stored.status, 200, JSON.stringify(stored.body))
+  assert.equal(stored.body.config.publishableKey, stripe.publishableKey)
+  assert.equal(stored.body.config.currency, 'usd')
+  assert.deepEqual(stored.body.secretsSet, ['/secretKey'])
+  assert.ok(!JSON.stringify(stored.body).includes(stripe.secretKey))
+  const afterAdd = tree(dir)
+  const dryPatch = await call('PATCH', '/api/v1/projects/shop-dash/connectors/stripe?dryRun=true', { config: { currency: 'eur' } })
+  assert.equal(dryPatch.status, 200, JSON.stringify(dryPatch.body))
+  assert.equal(dryPatch.body.dryRun, true)
+  assert.ok(dryPatch.body.codeChanges.files.some((f) => f.path === '.env'))
+  assert.deepEqual(tree(dir), afterAdd)
+  assert.equal((await call('GET', '/api/v1/projects/shop-dash/connectors')).body.instances[0].credentialsVersion, 1)
+
   // Enabling needs validated credentials; then disable and enable again.
   const early = await call('POST', '/api/v1/projects/shop-dash/connectors/stripe/enable')
   assert.equal(early.status, 409)
