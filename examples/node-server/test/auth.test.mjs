@@ -166,3 +166,36 @@ test('without a token the server makes one, binds 127.0.0.1 and prints the dashb
     child.kill()
   }
 })
+
+test('the dashboard\'s static files need no token, carry a strict CSP, and nothing else is served', async () => {
+  const files = fs.mkdtempSync(path.join(os.tmpdir(), 'mobigen-static-'))
+  fs.writeFileSync(path.join(files, 'index.html'), '<!doctype html><title>t</title>')
+  fs.writeFileSync(path.join(files, 'app.js'), 'export {}')
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'mobigen-static-empty-'))
+  const servers = [createConnectorServer({ root, token: TOKEN, dashboardDir: files }), createConnectorServer({ root, token: TOKEN, dashboardDir: empty })]
+  try {
+    const [built, unbuilt] = await Promise.all(servers.map((s) => new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${s.address().port}`)))))
+    const index = await fetch(`${built}/dashboard/`)
+    assert.equal(index.status, 200)
+    assert.match(index.headers.get('content-type'), /^text\/html/)
+    assert.match(index.headers.get('content-security-policy'), /default-src 'none'; script-src 'self'/)
+    assert.equal(index.headers.get('x-frame-options'), 'DENY')
+    const script = await fetch(`${built}/dashboard/app.js`)
+    assert.match(script.headers.get('content-type'), /^text\/javascript/)
+    const home = await fetch(`${built}/`, { redirect: 'manual' })
+    assert.equal(home.status, 302)
+    assert.equal(home.headers.get('location'), '/dashboard/')
+    for (const route of ['/dashboard/missing.js', '/dashboard/%2e%2e%2fserver.mjs', '/dashboard/..%2Fpackage.json', '/server.mjs', '/dashboard/.hidden.js']) {
+      const res = await fetch(built + route)
+      assert.equal(res.status, 404, route)
+    }
+    assert.equal((await fetch(`${built}/dashboard/`, { method: 'POST' })).status, 405)
+    const notBuilt = await fetch(`${unbuilt}/dashboard/`)
+    assert.equal(notBuilt.status, 503)
+    assert.match((await notBuilt.json()).error.message, /npm run build:dashboard/)
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+    fs.rmSync(files, { recursive: true, force: true })
+    fs.rmSync(empty, { recursive: true, force: true })
+  }
+})
