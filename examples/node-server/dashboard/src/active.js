@@ -1,7 +1,7 @@
 // The project's active connectors: status, features, activity, key-age warnings and quick
 // actions (configure, test, validate, enable/disable, rotate credentials, remove with the diff
 // first).
-import { html, daysFromNow, logoOf } from './html.js'
+import { daysFromNow, html, humanize, logoOf } from './html.js'
 
 const STATUS = {
   active: ['Connected', 'ok'],
@@ -40,7 +40,7 @@ export function ActiveConnectors({ project, names, onAction }) {
   if (!project) return html`<p role="status">Loading…</p>`
   const instances = project.instances.filter((i) => i.status !== 'removed')
   return html`<section aria-labelledby="active-title">
-    <h2 id="active-title">Active connectors</h2>
+    <h2 id="active-title" tabindex="-1">Active connectors</h2>
     ${project.problems?.length ? html`<div class="alert" role="alert"><p>Problems in the project:</p><ul>${project.problems.map((p) => html`<li>${p}</li>`)}</ul></div>` : ''}
     ${instances.length === 0 ? html`<p>This project has no connectors yet. Add one from the marketplace.</p>` : ''}
     <ul class="active-list">
@@ -51,6 +51,8 @@ export function ActiveConnectors({ project, names, onAction }) {
         const activity = inst.activity ?? {}
         const warnings = keyWarnings(inst)
         const act = (action) => () => onAction(action, inst.connector)
+        // One button slot for the next lifecycle step, so the focus stays on it as it changes.
+        const lifecycle = { configured: 'validate', error: 'validate', validated: 'enable', disabled: 'enable', active: 'disable' }[inst.status]
         return html`<li><article class="card wide" aria-labelledby=${`active-${inst.connector}`}>
           <div class="card-head"><img src=${logoOf(inst.connector)} alt="" width="40" height="40" />
             <h3 id=${`active-${inst.connector}`}>${name}</h3>
@@ -69,9 +71,7 @@ export function ActiveConnectors({ project, names, onAction }) {
           <div class="actions" role="group" aria-label=${`${name} actions`}>
             <button type="button" class="secondary" onClick=${act('configure')} aria-label=${`Configure ${name}`}>Configure</button>
             <button type="button" class="secondary" onClick=${act('test')} aria-label=${`Test ${name}`}>Test</button>
-            ${inst.status === 'configured' || inst.status === 'error' ? html`<button type="button" class="secondary" onClick=${act('validate')} aria-label=${`Validate ${name}`}>Validate</button>` : ''}
-            ${inst.status === 'validated' || inst.status === 'disabled' ? html`<button type="button" class="secondary" onClick=${act('enable')} aria-label=${`Enable ${name}`}>Enable</button>` : ''}
-            ${inst.status === 'active' ? html`<button type="button" class="secondary" onClick=${act('disable')} aria-label=${`Disable ${name}`}>Disable</button>` : ''}
+            ${lifecycle ? html`<button type="button" class="secondary" onClick=${act(lifecycle)} aria-label=${`${humanize(lifecycle)} ${name}`}>${humanize(lifecycle)}</button>` : ''}
             <button type="button" class="secondary" onClick=${act('rotate')} aria-label=${`Rotate credentials of ${name}`}>Rotate credentials</button>
             <button type="button" class="danger" onClick=${act('remove')} aria-label=${`Remove ${name}`}>Remove</button>
           </div>

@@ -106,6 +106,9 @@ function Dashboard({ onSignOut }) {
     setMessage(text)
     refresh()
     setView('active')
+    // What opened the modal may be gone (an "Add" card, a removed connector): the focus goes
+    // to the screen's heading, after the message that says what happened.
+    setTimeout(() => document.getElementById('active-title')?.focus(), 0)
   }
   const onAction = async (action, connectorId) => {
     const name = names[connectorId] ?? connectorId
@@ -113,8 +116,10 @@ function Dashboard({ onSignOut }) {
     if (action === 'configure' || action === 'rotate') setModal({ kind: action, connectorId })
     else if (action === 'remove') setModal({ kind: 'remove', connectorId })
     else if (action === 'test') {
+      setMessage('')
       setTestTarget(connectorId)
       setView('testing')
+      setTimeout(() => document.getElementById('testing-title')?.focus(), 0)
     } else {
       try {
         if (action === 'validate') {

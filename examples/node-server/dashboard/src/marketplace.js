@@ -25,7 +25,7 @@ export function Marketplace({ enabled, onAdd, onConfigure }) {
 
   const categories = [...new Set(all.map((c) => c.category))].sort()
   return html`<section aria-labelledby="market-title">
-    <h2 id="market-title">Marketplace</h2>
+    <h2 id="market-title" tabindex="-1">Marketplace</h2>
     <div class="filters" role="search">
       <div class="field inline"><label for="search">Search connectors</label>
         <input id="search" type="search" value=${query} placeholder="e.g. payments, strpe" onInput=${(e) => setQuery(e.currentTarget.value)} /></div>

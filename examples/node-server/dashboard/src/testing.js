@@ -30,7 +30,7 @@ export function Testing({ projectId, connectors, names, initial, onRan }) {
   }, [result])
 
   if (connectors.length === 0) {
-    return html`<section aria-labelledby="testing-title"><h2 id="testing-title">Testing</h2>
+    return html`<section aria-labelledby="testing-title"><h2 id="testing-title" tabindex="-1">Testing</h2>
       <p>This project has no connectors to test yet.</p></section>`
   }
   const run = async (e) => {
@@ -49,7 +49,7 @@ export function Testing({ projectId, connectors, names, initial, onRan }) {
     }
   }
   return html`<section aria-labelledby="testing-title">
-    <h2 id="testing-title">Testing</h2>
+    <h2 id="testing-title" tabindex="-1">Testing</h2>
     <form class="test-form" onSubmit=${run}>
       <div class="field inline"><label for="test-connector">Connector</label>
         <select id="test-connector" onChange=${(e) => setConnectorId(e.currentTarget.value)}>
