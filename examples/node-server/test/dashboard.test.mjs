@@ -266,6 +266,12 @@ test('active connectors: status, figures, validate and enable by keyboard', asyn
   await card.waitFor()
   assert.equal(await statusOf('Stripe'), 'Configured, not validated')
   await card.getByText('API calls today').waitFor()
+  // The store's activity figures where it has them (the instance's `activity`), "—" where not.
+  const listed = await (await fetch(`${base}/api/v1/projects/sample/connectors`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()
+  const activity = listed.instances[0].activity
+  const figure = async (label) => card.locator('.stats div', { has: page.getByText(label, { exact: true }) }).locator('dd').textContent()
+  assert.equal(await figure('API calls today'), typeof activity?.apiCallsToday === 'number' ? String(activity.apiCallsToday) : '—')
+  assert.equal(await figure('Errors today'), typeof activity?.errorsToday === 'number' ? String(activity.errorsToday) : '—')
   await axeCheck('active connectors')
   await tabTo('Validate Stripe')
   await page.keyboard.press('Enter')

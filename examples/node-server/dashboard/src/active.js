@@ -66,6 +66,11 @@ export function ActiveConnectors({ project, names, onAction }) {
             <div><dt>Last validated</dt><dd>${when(inst.lastValidatedAt)}</dd></div>
             <div><dt>Credentials</dt><dd>version ${inst.credentialsVersion}, set ${when(inst.updatedAt)}</dd></div>
           </dl>
+          ${activity.days?.length
+            ? html`<table class="days"><caption>Activity, most recent days</caption>
+              <thead><tr><th scope="col">Day</th><th scope="col">API calls</th><th scope="col">Credential reads</th><th scope="col">Errors</th></tr></thead>
+              <tbody>${activity.days.slice(0, 7).map((d) => html`<tr><th scope="row">${d.day}</th><td>${d.apiCalls}</td><td>${d.credentialReads}</td><td>${d.errors}</td></tr>`)}</tbody></table>`
+            : ''}
           ${activity.lastError ? html`<p class="field-error">Last error (${activity.lastError.kind}, ${when(activity.lastError.at)}): ${activity.lastError.message}</p>` : ''}
           ${warnings.length ? html`<ul class="warnings">${warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
           <div class="actions" role="group" aria-label=${`${name} actions`}>
