@@ -136,9 +136,12 @@ export function createAuth(token) {
       sessions.delete(id)
     },
 
-    /** The `Set-Cookie` value for session `id` (or one that clears the cookie). */
-    cookie(id) {
-      const attributes = 'Path=/; HttpOnly; SameSite=Strict'
+    /**
+     * The `Set-Cookie` value for session `id` (or one that clears the cookie); `secure` (a TLS
+     * server) adds `Secure`.
+     */
+    cookie(id, { secure = false } = {}) {
+      const attributes = `Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
       if (id === undefined) return `${SESSION_COOKIE}=; ${attributes}; Max-Age=0`
       return `${SESSION_COOKIE}=${id}; ${attributes}; Max-Age=${SESSION_TTL_MS / 1000}`
     },

@@ -270,7 +270,9 @@ export function createConnectorServer(options) {
       const def = connectorOr404(id)
       const body = await readJson(req)
       requireFields(body, { config: 'object', partial: 'boolean' }, { optional: true })
-      const config = body.config ?? {}
+      // With `partial` the config is a merge patch: `null` members delete, so only the others
+      // are checked.
+      const config = Object.fromEntries(Object.entries(body.config ?? {}).filter(([, v]) => !body.partial || v !== null))
       // The library's field-level findings (never a value); with `partial`, only about the
       // members the config names (a PATCH).
       const report = validateConfig(def.id, config)
@@ -420,10 +422,10 @@ export function createConnectorServer(options) {
       const instance = action === 'enable' ? store.enableConnector(dir, projectId, def.id) : store.disableConnector(dir, projectId, def.id)
       return [200, { success: true, connectorInstance: instance }]
     }],
-    ['POST', /^\/api\/v1\/session$/, async ({ who }) => {
+    ['POST', /^\/api\/v1\/session$/, async ({ who, req }) => {
       if (who.via !== 'bearer') throw new HttpError(400, 'BAD_REQUEST', 'sign in with `Authorization: Bearer <token>`')
       const session = auth.startSession()
-      return [200, { success: true, csrfToken: session.csrf, expiresAt: new Date(session.expires).toISOString() }, { 'set-cookie': auth.cookie(session.id) }]
+      return [200, { success: true, csrfToken: session.csrf, expiresAt: new Date(session.expires).toISOString() }, { 'set-cookie': auth.cookie(session.id, { secure: req.socket.encrypted === true }) }]
     }],
     ['GET', /^\/api\/v1\/session$/, async ({ who }) => {
       if (who.via === 'bearer') return [200, { success: true, via: 'bearer' }]

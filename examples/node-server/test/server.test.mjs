@@ -363,6 +363,10 @@ test('the dashboard routes: search, live field errors, dry-run diffs, enable and
   assert.ok(good.body.features.includes('subscriptions'))
   const partial = await call('POST', '/api/v1/connectors/stripe/validate', { config: { currency: 'eur' }, partial: true })
   assert.equal(partial.body.valid, true, JSON.stringify(partial.body))
+  const deleting = await call('POST', '/api/v1/connectors/stripe/validate', { config: { currency: 'eur', webhookSecret: null }, partial: true })
+  assert.equal(deleting.body.valid, true, JSON.stringify(deleting.body))
+  const badPartial = await call('POST', '/api/v1/connectors/stripe/validate', { config: { currency: 'EURO' }, partial: true })
+  assert.deepEqual(badPartial.body.issues.map((i) => i.field), ['/currency'])
 
   // Dry runs: the diff, secrets redacted, nothing written.
   const dir = newProject('shop-dash')
