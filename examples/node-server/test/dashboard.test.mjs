@@ -403,3 +403,13 @@ test('no API answer the browser got held a secret value', () => {
     for (const secret of [SECRET, ROTATED, TOKEN]) assert.ok(!answer.includes(secret), answer.slice(0, 200))
   }
 })
+
+test('signing out ends the session: the page asks for the token again and the old cookie gets 401', async () => {
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'mobigen_session')
+  await tabTo('Sign out', { back: true, limit: 120 })
+  await page.keyboard.press('Enter')
+  await page.getByLabel('Dashboard token').waitFor()
+  assert.equal((await page.context().cookies()).some((c) => c.name === 'mobigen_session'), false)
+  const res = await fetch(`${base}/api/v1/projects`, { headers: { cookie: `mobigen_session=${cookie.value}` } })
+  assert.equal(res.status, 401)
+})
