@@ -207,6 +207,14 @@ test('configuration modal, by keyboard alone: a bad key shows an inline error, t
   await dialog.waitFor()
   await page.getByText('Step 1 of 5: Introduction').waitFor()
   assert.ok(await page.evaluate(() => document.querySelector('dialog').contains(document.activeElement)), 'the focus is in the modal')
+  // Tab and Shift+Tab cycle inside the modal: the page behind it is inert.
+  for (const key of ['Tab', 'Shift+Tab']) {
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press(key)
+      const inside = await page.evaluate(() => document.activeElement === document.body || document.querySelector('dialog').contains(document.activeElement))
+      assert.ok(inside, `${key} ${i + 1}: the focus left the modal`)
+    }
+  }
   await nextStep('Step 2 of 5: Authentication')
   await tabTo('Publishable key')
   await page.keyboard.type(PUBLISHABLE)
