@@ -537,12 +537,26 @@ fn node_tests(postgres: &postgres::TestPostgres, kms: &kms::TestKms) -> anyhow::
     Ok((p1 + p2 + p3, f1 + f2 + f3))
 }
 
-/// `npm ci` of the Node package and of the example server, from their committed lock files.
+/// `npm ci` of the Node package and of the example server, from their committed lock files,
+/// and Debian's chromium for the dashboard's browser tests (installed when missing).
 fn node_install() -> anyhow::Result<()> {
     for dir in ["bindings/node", "examples/node-server"] {
         run_in(dir, "npm", &["ci", "--no-audit", "--no-fund"])?;
     }
+    if !debian_package("chromium", chromium_runs)? {
+        println!(
+            "chromium is missing and cannot be installed here: the dashboard's browser tests will fail (apt-get install chromium)"
+        );
+    }
     Ok(())
+}
+
+/// Whether Debian's chromium (what the dashboard's browser tests drive) starts.
+fn chromium_runs() -> bool {
+    Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// The platform package built here (napi's `npm/<platform>` folder for this machine).
@@ -840,7 +854,7 @@ fn free_loopback_port() -> anyhow::Result<u16> {
 
 /// What `test` runs, stage by stage, each timed; the times are printed again as a table at
 /// the end. Downloads (valgrind through apt-get, moto through pip, the toolchain fixture's and the Node packages'
-/// `npm ci`) run in a thread from the start, beside the compiling stages, and are joined before
+/// `npm ci`, chromium through apt-get for the dashboard's browser tests) run in a thread from the start, beside the compiling stages, and are joined before
 /// the first stage that needs them; the fuzz run (one core) runs beside the toolchain check.
 fn test() -> anyhow::Result<()> {
     let started = Instant::now();

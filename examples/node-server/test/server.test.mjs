@@ -41,13 +41,14 @@ function tree(dir) {
 
 let server
 let base
+const TOKEN = 'test-token-0123456789abcdef'
 // The Stripe API the connection tests reach: a scripted service on 127.0.0.1 whose routes each
 // test sets.
 const stripeRoutes = {}
 let stripeApi
 test.before(async () => {
   stripeApi = await mock.startMockService(stripeRoutes)
-  server = createConnectorServer({ root, net: { apiBases: { stripe: stripeApi.base }, allowLocalNetwork: ['stripe'] } })
+  server = createConnectorServer({ root, token: TOKEN, net: { apiBases: { stripe: stripeApi.base }, allowLocalNetwork: ['stripe'] } })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${server.address().port}`
 })
@@ -56,8 +57,8 @@ test.after(async () => {
   await stripeApi.close()
 })
 
-async function call(method, route, body, { raw } = {}) {
-  const init = { method, headers: {} }
+async function call(method, route, body, { raw, headers = { authorization: `Bearer ${TOKEN}` } } = {}) {
+  const init = { method, headers: { ...headers } }
   if (body !== undefined) {
     init.body = raw ? body : JSON.stringify(body)
     init.headers['content-type'] = 'application/json'
@@ -174,7 +175,7 @@ test('projects stay inside the root: bad ids are 400, missing and escaping ones 
   // A raw `..` path (fetch would normalise it): the server normalises it too, so it matches no
   // project route.
   const raw = await new Promise((resolve, reject) => {
-    const req = http.request(`${base}/api/v1/projects/../../etc/connectors`, { method: 'GET', path: '/api/v1/projects/../../etc/connectors' }, (res) => {
+    const req = http.request(`${base}/api/v1/projects/../../etc/connectors`, { method: 'GET', path: '/api/v1/projects/../../etc/connectors', headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode))
     })
@@ -345,4 +346,82 @@ test('PATCH whose code change fails leaves the stored config and the project unc
   const bad = await call('PATCH', '/api/v1/projects/shop-patch/connectors/stripe', { config: { currency: 'EURO' } })
   assert.equal(bad.status, 400)
   assert.deepEqual(bad.body.error.fields.map((f) => f.field), ['/config/currency'])
+})
+
+test('the dashboard routes: search, live field errors, dry-run diffs, enable and disable', async () => {
+  // The library's ranked, typo-tolerant search, within a category when given.
+  const found = await call('GET', '/api/v1/connectors?q=strpe')
+  assert.equal(found.status, 200)
+  assert.equal(found.body.connectors[0].id, 'stripe')
+  const none = await call('GET', '/api/v1/connectors?q=strpe&category=database')
+  assert.ok(!none.body.connectors.some((c) => c.id === 'stripe'))
+  const details = await call('GET', '/api/v1/connectors/stripe')
+  assert.deepEqual(details.body.testActions.map((a) => a.id), ['payment_intent'])
+  assert.ok(details.body.features.some((f) => f.id === 'subscriptions' && f.enabledWhen.pointer === '/subscriptionEnabled'))
+
+  // Field errors as the user types: pointers into the config, no value echoed.
+  const bad = await call('POST', '/api/v1/connectors/stripe/validate', { config: { ...stripe, secretKey: 'sk_nope_SECRET' } })
+  assert.equal(bad.status, 200)
+  assert.equal(bad.body.valid, false)
+  assert.deepEqual(bad.body.issues.filter((i) => i.severity === 'error').map((i) => i.field), ['/secretKey'])
+  assert.ok(!JSON.stringify(bad.body).includes('sk_nope_SECRET'))
+  const good = await call('POST', '/api/v1/connectors/stripe/validate', { config: stripe })
+  assert.equal(good.body.valid, true)
+  assert.ok(good.body.features.includes('subscriptions'))
+  const partial = await call('POST', '/api/v1/connectors/stripe/validate', { config: { currency: 'eur' }, partial: true })
+  assert.equal(partial.body.valid, true, JSON.stringify(partial.body))
+  const deleting = await call('POST', '/api/v1/connectors/stripe/validate', { config: { currency: 'eur', webhookSecret: null }, partial: true })
+  assert.equal(deleting.body.valid, true, JSON.stringify(deleting.body))
+  const badPartial = await call('POST', '/api/v1/connectors/stripe/validate', { config: { currency: 'EURO' }, partial: true })
+  assert.deepEqual(badPartial.body.issues.map((i) => i.field), ['/currency'])
+
+  // Dry runs: the diff, secrets redacted, nothing written.
+  const dir = newProject('shop-dash')
+  const before = tree(dir)
+  const dry = await call('POST', '/api/v1/projects/shop-dash/connectors?dryRun=true', { connectorId: 'stripe', config: stripe })
+  assert.equal(dry.status, 200, JSON.stringify(dry.body))
+  assert.equal(dry.body.dryRun, true)
+  assert.match(dry.body.diff, /^--- a\//m)
+  assert.match(dry.body.diff, /STRIPE_SECRET_KEY/)
+  assert.ok(!JSON.stringify(dry.body).includes(stripe.secretKey))
+  assert.deepEqual(tree(dir), before)
+  const added = await call('POST', '/api/v1/projects/shop-dash/connectors', { connectorId: 'stripe', config: stripe })
+  assert.equal(added.status, 201)
+  const dryRemove = await call('DELETE', '/api/v1/projects/shop-dash/connectors/stripe?dryRun=true')
+  assert.equal(dryRemove.status, 200)
+  assert.match(dryRemove.body.diff, /^\+\+\+ b\//m)
+  assert.ok(!JSON.stringify(dryRemove.body).includes(stripe.secretKey))
+
+  // The projects, the stored public config (secrets only named), a PATCH dry run.
+  const projects = await call('GET', '/api/v1/projects')
+  assert.ok(projects.body.projects.some((p) => p.id === 'shop-dash'))
+  assert.ok(!projects.body.projects.some((p) => p.id === '.mobigen' || p.id === 'escape'))
+  const stored = await call('GET', '/api/v1/projects/shop-dash/connectors/stripe/config')
+  assert.equal(stored.status, 200, JSON.stringify(stored.body))
+  assert.equal(stored.body.config.publishableKey, stripe.publishableKey)
+  assert.equal(stored.body.config.currency, 'usd')
+  assert.deepEqual(stored.body.secretsSet, ['/secretKey'])
+  assert.ok(!JSON.stringify(stored.body).includes(stripe.secretKey))
+  const afterAdd = tree(dir)
+  const dryPatch = await call('PATCH', '/api/v1/projects/shop-dash/connectors/stripe?dryRun=true', { config: { currency: 'eur' } })
+  assert.equal(dryPatch.status, 200, JSON.stringify(dryPatch.body))
+  assert.equal(dryPatch.body.dryRun, true)
+  assert.ok(dryPatch.body.codeChanges.files.some((f) => f.path === '.env'))
+  assert.deepEqual(tree(dir), afterAdd)
+  assert.equal((await call('GET', '/api/v1/projects/shop-dash/connectors')).body.instances[0].credentialsVersion, 1)
+
+  // Enabling needs validated credentials; then disable and enable again.
+  const early = await call('POST', '/api/v1/projects/shop-dash/connectors/stripe/enable')
+  assert.equal(early.status, 409)
+  assert.equal(early.body.error.code, 'ILLEGAL_TRANSITION')
+  stripeRoutes['GET /v1/account'] = [200, { id: 'acct_dash', charges_enabled: true }]
+  assert.equal((await call('POST', '/api/v1/projects/shop-dash/connectors/stripe/test')).body.success, true)
+  for (const [action, status] of [['enable', 'active'], ['disable', 'disabled'], ['enable', 'active']]) {
+    const res = await call('POST', `/api/v1/projects/shop-dash/connectors/stripe/${action}`)
+    assert.equal(res.status, 200, JSON.stringify(res.body))
+    assert.equal(res.body.connectorInstance.status, status)
+  }
+  const removed = await call('DELETE', '/api/v1/projects/shop-dash/connectors/stripe')
+  assert.equal(removed.status, 200, JSON.stringify(removed.body))
+  assert.deepEqual(tree(dir), before)
 })
