@@ -288,6 +288,8 @@ export interface CheckStep {
   field?: string
   /** What to do about it. */
   suggestion?: string
+  /** Wall time of the step, in ms (0 for a step that sent nothing). */
+  duration: number
 }
 
 /** `validate()` / `runTest()`: the PRD's test result. */

@@ -311,6 +311,10 @@ test('testing interface: a test action against the Stripe mock, step by step', a
   await result.waitFor()
   assert.match(await result.locator('h3').textContent(), /^Passed in \d+ ms$/)
   assert.deepEqual(await result.locator('li strong').allTextContents(), ['Payment intent created', 'Payment intent cancelled'])
+  // Each step shows its own time.
+  const timings = await result.locator('li .timing').allTextContents()
+  assert.equal(timings.length, 2)
+  assert.ok(timings.every((t) => /^\(\d+ ms\)$/.test(t)), JSON.stringify(timings))
   assert.match(await result.textContent(), /pi_dashboard/)
   const created = stripeApi.requests.find((r) => r.path === '/v1/payment_intents')
   assert.equal(new URLSearchParams(created.body).get('amount'), '1500')

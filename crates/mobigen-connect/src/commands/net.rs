@@ -49,7 +49,7 @@ pub(crate) struct ValidateArgs {
     #[command(flatten)]
     source: CheckSource,
     /// Print JSON: {"success", "duration", "requests", "steps": [{"name", "passed", "details",
-    /// "field", "suggestion"}]}.
+    /// "field", "suggestion", "duration"}]}.
     #[arg(long)]
     json: bool,
 }
@@ -162,7 +162,7 @@ fn print_report(title: &str, report: &CheckReport, json: bool) -> CommandResult 
             if let Some(details) = &step.details {
                 let _ = write!(out, ": {details}");
             }
-            out.push('\n');
+            let _ = writeln!(out, " ({} ms)", step.duration);
             if let Some(field) = &step.field {
                 let _ = writeln!(out, "         field: {field}");
             }

@@ -90,7 +90,7 @@ impl NetEngine {
         let mut steps = Vec::new();
         let mut skipped: Option<&HttpCheck> = None;
         for check in &connector.definition().validation {
-            match run.check(check).await {
+            match run.timed_check(check).await {
                 Some(step) => steps.push(step),
                 None => {
                     skipped.get_or_insert(check);
@@ -100,7 +100,9 @@ impl NetEngine {
         if let Some(checks) = self.custom.get(connector.id()) {
             for check in checks {
                 let context = run.context();
+                let started = Instant::now();
                 let mut step = check.run(&context).await;
+                step.duration = millis_since(started);
                 step.details = step.details.map(|d| run.masker.mask(&d));
                 steps.push(step);
             }
@@ -122,6 +124,7 @@ impl NetEngine {
                 ),
                 field,
                 suggestion: Some(suggestion),
+                duration: 0,
             });
         }
         report(started, &run, steps)
@@ -165,7 +168,7 @@ impl NetEngine {
             return Ok(report(started, &run, steps));
         }
         for step in &test.steps {
-            if let Some(result) = run.check(step).await {
+            if let Some(result) = run.timed_check(step).await {
                 let failed = !result.passed;
                 steps.push(result);
                 if failed {
@@ -191,7 +194,7 @@ impl NetEngine {
             if needs_missing {
                 continue;
             }
-            if let Some(result) = run.check(step).await {
+            if let Some(result) = run.timed_check(step).await {
                 steps.push(result);
             }
         }
@@ -217,10 +220,14 @@ fn body_strings(check: &HttpCheck) -> Vec<String> {
     out
 }
 
+fn millis_since(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 fn report(started: Instant, run: &Run<'_>, steps: Vec<StepReport>) -> CheckReport {
     CheckReport {
         success: !steps.is_empty() && steps.iter().all(|s| s.passed),
-        duration: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        duration: millis_since(started),
         requests: run.requests.load(Ordering::Relaxed),
         steps,
     }
@@ -390,6 +397,14 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// [`Self::check`], with the step's wall time.
+    async fn timed_check(&mut self, check: &HttpCheck) -> Option<StepReport> {
+        let started = Instant::now();
+        let mut step = self.check(check).await?;
+        step.duration = millis_since(started);
+        Some(step)
+    }
+
     /// Runs one check; `None` when its `when` does not hold.
     async fn check(&mut self, check: &HttpCheck) -> Option<StepReport> {
         if let Some(when) = &check.when
@@ -544,6 +559,7 @@ impl<'a> Run<'a> {
                 details: Some(details),
                 field: mapping.field.clone(),
                 suggestion: Some(mapping.suggestion.clone()),
+                duration: 0,
             };
         }
         if !expected {

@@ -126,6 +126,8 @@ pub struct StepReport {
     /// What to do about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// Wall time of the step in milliseconds (0 for a step that sent nothing).
+    pub duration: u64,
 }
 
 impl StepReport {
@@ -137,6 +139,7 @@ impl StepReport {
             details,
             field: None,
             suggestion: None,
+            duration: 0,
         }
     }
 
@@ -153,6 +156,7 @@ impl StepReport {
             details: Some(details.into()),
             field,
             suggestion: Some(suggestion.into()),
+            duration: 0,
         }
     }
 }

@@ -168,7 +168,8 @@ async fn stripe_payment_intent_is_created_then_cancelled() {
     server.on(
         "POST",
         "/v1/payment_intents",
-        MockResponse::json(200, json!({"id": "pi_3Mx", "status": "requires_payment_method", "client_secret": "pi_3Mx_secret_abc", "livemode": false, "amount": 1099})),
+        MockResponse::json(200, json!({"id": "pi_3Mx", "status": "requires_payment_method", "client_secret": "pi_3Mx_secret_abc", "livemode": false, "amount": 1099}))
+            .delay(Duration::from_millis(150)),
     );
     server.on(
         "POST",
@@ -190,10 +191,15 @@ async fn stripe_payment_intent_is_created_then_cancelled() {
         .expect("known action");
     assert!(report.success, "{report:?}");
     assert_eq!(report.steps.len(), 2);
+    assert_eq!(report.requests, 2);
     assert_eq!(
         report.steps[0].details.as_deref(),
         Some("pi_3Mx (requires_payment_method)")
     );
+    // Each step carries its own wall time; the slow answer is the first step's.
+    assert!(report.steps[0].duration >= 150, "{report:?}");
+    assert!(report.steps[1].duration < 150, "{report:?}");
+    assert!(report.duration >= report.steps[0].duration + report.steps[1].duration);
     let create = &server.requests()[0];
     assert_eq!(
         create.body,
@@ -1438,8 +1444,8 @@ fn the_report_has_the_prd_shape() {
     assert_eq!(
         serde_json::to_value(&report).expect("json"),
         json!({"success": false, "duration": 842, "requests": 2, "steps": [
-            {"name": "API key validation", "passed": true},
-            {"name": "Payment intent created", "passed": false, "details": "Stripe rejected the secret key", "field": "/secretKey", "suggestion": "copy it again"}
+            {"name": "API key validation", "passed": true, "duration": 0},
+            {"name": "Payment intent created", "passed": false, "details": "Stripe rejected the secret key", "field": "/secretKey", "suggestion": "copy it again", "duration": 0}
         ]})
     );
 }

@@ -77,7 +77,7 @@ export function Testing({ projectId, connectors, names, initial, onRan }) {
         <ol class="test-steps">
           ${result.steps.map((s) => html`<li class=${s.passed ? 'pass' : 'fail'}>
             <span class="mark" aria-hidden="true">${s.passed ? '✓' : '✗'}</span>
-            <strong>${s.name}</strong>: ${s.passed ? 'passed' : 'failed'}
+            <strong>${s.name}</strong>: ${s.passed ? 'passed' : 'failed'} <span class="timing">(${s.duration} ms)</span>
             ${s.details ? html`<div class="details">${s.details}</div>` : ''}
             ${s.field ? html`<div class="details">Field: <code>${s.field}</code></div>` : ''}
             ${s.suggestion ? html`<div class="details">What to do: ${s.suggestion}</div>` : ''}
