@@ -604,42 +604,43 @@ async fn refreshed_tokens_are_kept_encrypted_in_the_credential_store() {
         saved.expires_at,
         Some(start.plus(Duration::from_secs(3600)))
     );
-    let mut guard = service.lock().expect("lock");
-    let stored = guard.instance(&record.id).expect("instance");
-    assert!(!stored.credentials_encrypted.contains("refresh-1-rotated"));
-    assert_eq!(stored.credentials_version, 2);
-    let opened = guard.get(&record.id, "check", "test").expect("get");
-    assert_eq!(
-        opened
-            .config
-            .secret("/serviceRoleKey")
-            .and_then(|s| s.expose_str()),
-        Some("sb_secret_abcdef123456")
-    );
-    assert!(
-        opened
-            .config
-            .expose_full_config()
-            .get(OAUTH_TOKENS)
-            .is_none()
-    );
+    {
+        let mut guard = service.lock().expect("lock");
+        let stored = guard.instance(&record.id).expect("instance");
+        assert!(!stored.credentials_encrypted.contains("refresh-1-rotated"));
+        assert_eq!(stored.credentials_version, 2);
+        let opened = guard.get(&record.id, "check", "test").expect("get");
+        assert_eq!(
+            opened
+                .config
+                .secret("/serviceRoleKey")
+                .and_then(|s| s.expose_str()),
+            Some("sb_secret_abcdef123456")
+        );
+        assert!(
+            opened
+                .config
+                .expose_full_config()
+                .get(OAUTH_TOKENS)
+                .is_none()
+        );
 
-    // Key rotation re-wraps the tokens with the credentials; the audit chain holds.
-    guard.rotate_key("test").expect("rotate");
-    let report = guard.rewrap_all("test").expect("rewrap");
-    assert!(
-        report.failed.is_empty() && report.rewrapped >= 1,
-        "{report:?}"
-    );
-    let audit = guard.audit_log(Some(&record.id), None).expect("audit");
-    assert!(
-        audit
-            .iter()
-            .any(|e| e.event.detail.contains("(OAuth tokens)")),
-        "{audit:?}"
-    );
-    assert!(guard.verify_audit().expect("verify").is_intact());
-    drop(guard);
+        // Key rotation re-wraps the tokens with the credentials; the audit chain holds.
+        guard.rotate_key("test").expect("rotate");
+        let report = guard.rewrap_all("test").expect("rewrap");
+        assert!(
+            report.failed.is_empty() && report.rewrapped >= 1,
+            "{report:?}"
+        );
+        let audit = guard.audit_log(Some(&record.id), None).expect("audit");
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.event.detail.contains("(OAuth tokens)")),
+            "{audit:?}"
+        );
+        assert!(guard.verify_audit().expect("verify").is_intact());
+    }
     let reloaded = store.load(&record.id).expect("load").expect("still there");
     assert_eq!(
         reloaded.access_token.expose_secret(),

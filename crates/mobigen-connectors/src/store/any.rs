@@ -124,7 +124,7 @@ pub enum AnyStore {
     Sqlite(SqliteStore),
     /// A PostgreSQL database.
     #[cfg(feature = "postgres")]
-    Postgres(PgStore),
+    Postgres(Box<PgStore>),
 }
 
 impl AnyStore {
@@ -138,19 +138,17 @@ impl AnyStore {
         match address {
             StoreAddress::File(path) => SqliteStore::open(path).map(AnyStore::Sqlite),
             #[cfg(feature = "postgres")]
-            StoreAddress::Postgres(url) => {
-                PgStore::connect(url)
-                    .map(AnyStore::Postgres)
-                    .map_err(|e| match e {
-                        StoreError::PostgresConnect(cause) => {
-                            StoreError::PostgresConnect(format!("{address}: {cause}"))
-                        }
-                        StoreError::Postgres(cause) if cause.as_db_error().is_none() => {
-                            StoreError::PostgresConnect(format!("{address}: {cause}"))
-                        }
-                        other => other,
-                    })
-            }
+            StoreAddress::Postgres(url) => PgStore::connect(url)
+                .map(|store| AnyStore::Postgres(Box::new(store)))
+                .map_err(|e| match e {
+                    StoreError::PostgresConnect(cause) => {
+                        StoreError::PostgresConnect(format!("{address}: {cause}"))
+                    }
+                    StoreError::Postgres(cause) if cause.as_db_error().is_none() => {
+                        StoreError::PostgresConnect(format!("{address}: {cause}"))
+                    }
+                    other => other,
+                }),
             #[cfg(not(feature = "postgres"))]
             StoreAddress::Postgres(_) => Err(StoreError::PostgresConnect(format!(
                 "{address}: this build of mobigen-connectors has no PostgreSQL support (the `postgres` feature)"

@@ -20,10 +20,11 @@
 //! order they were written in; ids must be UUIDs (a lookup with anything else is "not found").
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use postgres::error::SqlState;
-use postgres::{Client, Row, Transaction};
+use postgres::{Client, GenericClient, Row, Statement, Transaction};
 use serde_json::Value;
 
 use super::activity::{
@@ -148,6 +149,7 @@ const AUDIT_COLUMNS: &str =
 pub struct PgStore {
     // Reads take `&self` in the trait; the client needs `&mut` for every query.
     client: RefCell<Client>,
+    statements: Statements,
     chain: AuditChain,
     #[cfg(test)]
     pub(crate) fail_at: Option<&'static str>,
@@ -169,6 +171,29 @@ fn is_uuid(id: &str) -> bool {
             8 | 13 | 18 | 23 => c == b'-',
             _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
         })
+}
+
+/// The statements of the frequent queries, prepared once per connection (a query given as text
+/// costs a round trip to prepare it every time).
+#[derive(Default)]
+struct Statements(RefCell<HashMap<String, Statement>>);
+
+impl Statements {
+    /// `sql`, prepared on `client`'s connection the first time.
+    fn get(
+        &self,
+        client: &mut impl GenericClient,
+        sql: &str,
+    ) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.0.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = client.prepare(sql)?;
+        self.0
+            .borrow_mut()
+            .insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
 }
 
 fn not_found(id: &str) -> StoreError {
@@ -222,6 +247,7 @@ impl PgStore {
             .get(0);
         Ok(PgStore {
             client: RefCell::new(client),
+            statements: Statements::default(),
             chain: AuditChain {
                 seal: None,
                 store_id,
@@ -414,20 +440,24 @@ fn append_in<'a>(
     tx: &mut Transaction<'_>,
     events: &[AuditEvent],
     chain: &'a AuditChain,
+    statements: &Statements,
 ) -> Result<Option<AnchorMove<'a>>, StoreError> {
     if events.is_empty() {
         return Ok(None);
     }
     let seal = chain.seal()?;
-    tx.execute("SELECT id FROM audit_chain_lock FOR UPDATE", &[])?;
+    let lock = statements.get(tx, "SELECT id FROM audit_chain_lock FOR UPDATE")?;
+    tx.execute(&lock, &[])?;
+    let last = statements.get(
+        tx,
+        "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+    )?;
     let (mut seq, mut prev): (i64, String) = tx
-        .query_opt(
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            &[],
-        )?
+        .query_opt(&last, &[])?
         .map(|r| (r.get(0), r.get(1)))
         .unwrap_or((0, GENESIS_HASH.to_string()));
-    let insert = tx.prepare(
+    let insert = statements.get(
+        tx,
         "INSERT INTO audit_log (seq, at, actor, action, instance_id, key_id, detail, prev_hash, hash, keyed)
          VALUES ($1, mobigen_ts($2), $3, $4, $5, $6, $7, $8, $9, TRUE)",
     )?;
@@ -532,7 +562,7 @@ impl Store for PgStore {
             return Err(e.into());
         }
         self.fail_point("insert_instance:before_audit")?;
-        let moved = append_in(&mut tx, audit, &self.chain)?;
+        let moved = append_in(&mut tx, audit, &self.chain, &self.statements)?;
         commit(tx, moved)
     }
 
@@ -540,15 +570,15 @@ impl Store for PgStore {
         if !is_uuid(id) {
             return Err(not_found(id));
         }
-        let row = self
-            .client
-            .borrow_mut()
-            .query_opt(
-                &format!(
-                    "SELECT {INSTANCE_COLUMNS} FROM connector_instances WHERE id = $1::TEXT::UUID"
-                ),
-                &[&id],
-            )?
+        let mut client = self.client.borrow_mut();
+        let query = self.statements.get(
+            &mut *client,
+            &format!(
+                "SELECT {INSTANCE_COLUMNS} FROM connector_instances WHERE id = $1::TEXT::UUID"
+            ),
+        )?;
+        let row = client
+            .query_opt(&query, &[&id])?
             .ok_or_else(|| not_found(id))?;
         instance_from_row(&row)
     }
@@ -647,7 +677,7 @@ impl Store for PgStore {
         )?;
         self.fail_point("change_credentials:before_audit")?;
         let updated = load(&mut tx, id)?;
-        let moved = append_in(&mut tx, audit, &self.chain)?;
+        let moved = append_in(&mut tx, audit, &self.chain, &self.statements)?;
         commit(tx, moved)?;
         Ok(updated)
     }
@@ -676,7 +706,7 @@ impl Store for PgStore {
             )?;
         }
         let updated = load(&mut tx, id)?;
-        let moved = append_in(&mut tx, audit, &self.chain)?;
+        let moved = append_in(&mut tx, audit, &self.chain, &self.statements)?;
         commit(tx, moved)?;
         Ok(updated)
     }
@@ -732,7 +762,7 @@ impl Store for PgStore {
             )?;
         }
         let updated = load(&mut tx, id)?;
-        let moved = append_in(&mut tx, audit, &self.chain)?;
+        let moved = append_in(&mut tx, audit, &self.chain, &self.statements)?;
         commit(tx, moved)?;
         Ok(updated)
     }
@@ -778,7 +808,7 @@ impl Store for PgStore {
             .map(version_from_row)
             .collect::<Result<Vec<_>, _>>()?;
         let events: Vec<AuditEvent> = expired.iter().map(&mut *audit_for).collect();
-        let moved = append_in(&mut tx, &events, &self.chain)?;
+        let moved = append_in(&mut tx, &events, &self.chain, &self.statements)?;
         commit(tx, moved)?;
         Ok(expired.len() as u64)
     }
@@ -887,7 +917,7 @@ impl Store for PgStore {
                 events.push(audit_for(update));
             }
         }
-        let moved = append_in(&mut tx, &events, &self.chain)?;
+        let moved = append_in(&mut tx, &events, &self.chain, &self.statements)?;
         commit(tx, moved)?;
         Ok(events.len() as u64)
     }
@@ -908,7 +938,7 @@ impl Store for PgStore {
     fn append_audit(&mut self, events: &[AuditEvent]) -> Result<(), StoreError> {
         let mut client = self.client.borrow_mut();
         let mut tx = client.transaction()?;
-        let moved = append_in(&mut tx, events, &self.chain)?;
+        let moved = append_in(&mut tx, events, &self.chain, &self.statements)?;
         commit(tx, moved)
     }
 
@@ -989,13 +1019,11 @@ impl Store for PgStore {
         let mut tx = client.transaction()?;
         // The instance row first (as every writer locks it before the rows that refer to it and
         // before the chain), so a removal running beside this cannot deadlock with it.
-        if tx
-            .query_opt(
-                "SELECT 1 FROM connector_instances WHERE id = $1::TEXT::UUID FOR KEY SHARE",
-                &[&id],
-            )?
-            .is_none()
-        {
+        let known = self.statements.get(
+            &mut tx,
+            "SELECT 1 FROM connector_instances WHERE id = $1::TEXT::UUID FOR KEY SHARE",
+        )?;
+        if tx.query_opt(&known, &[&id])?.is_none() {
             return Err(not_found(id));
         }
         let at = event.at.unix_millis();
@@ -1006,7 +1034,8 @@ impl Store for PgStore {
         // Every SET expression sees the row as it was, so the error columns move together.
         let newer = "excluded.last_error_at IS NOT NULL \
             AND excluded.last_error_at >= coalesce(a.last_error_at, excluded.last_error_at)";
-        tx.execute(
+        let last = self.statements.get(
+            &mut tx,
             &format!(
                 "INSERT INTO instance_activity AS a
                      (instance_id, last_used_at, last_error_at, last_error_kind, last_error)
@@ -1017,16 +1046,20 @@ impl Store for PgStore {
                      last_error_kind = CASE WHEN {newer} THEN excluded.last_error_kind ELSE a.last_error_kind END,
                      last_error = CASE WHEN {newer} THEN excluded.last_error ELSE a.last_error END"
             ),
-            &[&id, &at, &error_at, &kind, &message],
         )?;
+        tx.execute(&last, &[&id, &at, &error_at, &kind, &message])?;
         let reads = i64::from(event.kind == ActivityKind::CredentialRead);
-        tx.execute(
+        let day = self.statements.get(
+            &mut tx,
             "INSERT INTO instance_activity_days AS d (instance_id, day, api_calls, credential_reads, errors)
              VALUES ($1::TEXT::UUID, DATE '1970-01-01' + $2::BIGINT::INT, $3, $4, $5)
              ON CONFLICT (instance_id, day) DO UPDATE SET
                  api_calls = d.api_calls + excluded.api_calls,
                  credential_reads = d.credential_reads + excluded.credential_reads,
                  errors = d.errors + excluded.errors",
+        )?;
+        tx.execute(
+            &day,
             &[
                 &id,
                 &day_number(event.at),
@@ -1035,7 +1068,7 @@ impl Store for PgStore {
                 &i64::from(event.is_error()),
             ],
         )?;
-        let moved = append_in(&mut tx, audit, &self.chain)?;
+        let moved = append_in(&mut tx, audit, &self.chain, &self.statements)?;
         commit(tx, moved)
     }
 
