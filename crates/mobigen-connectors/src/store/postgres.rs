@@ -399,30 +399,34 @@ fn audit_row(row: &Row) -> Result<AuditRow, StoreError> {
 }
 
 /// Loads instance `id` inside `tx`, locking its row until the transaction ends.
-fn load_for_update(tx: &mut Transaction<'_>, id: &str) -> Result<InstanceRecord, StoreError> {
+fn load_for_update(
+    tx: &mut Transaction<'_>,
+    statements: &Statements,
+    id: &str,
+) -> Result<InstanceRecord, StoreError> {
     if !is_uuid(id) {
         return Err(not_found(id));
     }
-    let row = tx
-        .query_opt(
-            &format!(
-                "SELECT {INSTANCE_COLUMNS} FROM connector_instances WHERE id = $1::TEXT::UUID FOR UPDATE"
-            ),
-            &[&id],
-        )?
-        .ok_or_else(|| not_found(id))?;
+    let query = statements.get(
+        tx,
+        &format!(
+            "SELECT {INSTANCE_COLUMNS} FROM connector_instances WHERE id = $1::TEXT::UUID FOR UPDATE"
+        ),
+    )?;
+    let row = tx.query_opt(&query, &[&id])?.ok_or_else(|| not_found(id))?;
     instance_from_row(&row)
 }
 
-fn load(tx: &mut Transaction<'_>, id: &str) -> Result<InstanceRecord, StoreError> {
-    let row = tx
-        .query_opt(
-            &format!(
-                "SELECT {INSTANCE_COLUMNS} FROM connector_instances WHERE id = $1::TEXT::UUID"
-            ),
-            &[&id],
-        )?
-        .ok_or_else(|| not_found(id))?;
+fn load(
+    tx: &mut Transaction<'_>,
+    statements: &Statements,
+    id: &str,
+) -> Result<InstanceRecord, StoreError> {
+    let query = statements.get(
+        tx,
+        &format!("SELECT {INSTANCE_COLUMNS} FROM connector_instances WHERE id = $1::TEXT::UUID"),
+    )?;
+    let row = tx.query_opt(&query, &[&id])?.ok_or_else(|| not_found(id))?;
     instance_from_row(&row)
 }
 
@@ -626,7 +630,7 @@ impl Store for PgStore {
     ) -> Result<InstanceRecord, StoreError> {
         let mut client = self.client.borrow_mut();
         let mut tx = client.transaction()?;
-        let current = load_for_update(&mut tx, id)?;
+        let current = load_for_update(&mut tx, &self.statements, id)?;
         if current.status == Status::Removed {
             return Err(StoreError::WrongStatus {
                 id: id.to_string(),
@@ -646,10 +650,14 @@ impl Store for PgStore {
             _ => current.status,
         };
         if let Some(expires_at) = change.keep_previous_until {
-            tx.execute(
+            let keep = self.statements.get(
+                &mut tx,
                 "INSERT INTO credential_versions
                  (instance_id, version, credentials_encrypted, encryption_key_id, created_at, expires_at)
                  VALUES ($1::TEXT::UUID, $2, $3, $4, mobigen_ts($5), mobigen_ts($6))",
+            )?;
+            tx.execute(
+                &keep,
                 &[
                     &id,
                     &current.credentials_version,
@@ -661,11 +669,17 @@ impl Store for PgStore {
             )?;
         }
         self.fail_point("change_credentials:after_version")?;
-        tx.execute(
-            "UPDATE connector_instances SET config = $2::TEXT::JSONB, credentials_encrypted = $3,
-                 encryption_key_id = $4, credentials_version = credentials_version + 1, status = $5,
-                 updated_at = mobigen_ts($6)
-             WHERE id = $1::TEXT::UUID",
+        let replace = self.statements.get(
+            &mut tx,
+            &format!(
+                "UPDATE connector_instances SET config = $2::TEXT::JSONB, credentials_encrypted = $3,
+                     encryption_key_id = $4, credentials_version = credentials_version + 1,
+                     status = $5, updated_at = mobigen_ts($6)
+                 WHERE id = $1::TEXT::UUID RETURNING {INSTANCE_COLUMNS}"
+            ),
+        )?;
+        let row = tx.query_one(
+            &replace,
             &[
                 &id,
                 &change.config.to_string(),
@@ -675,8 +689,8 @@ impl Store for PgStore {
                 &now.unix_millis(),
             ],
         )?;
+        let updated = instance_from_row(&row)?;
         self.fail_point("change_credentials:before_audit")?;
-        let updated = load(&mut tx, id)?;
         let moved = append_in(&mut tx, audit, &self.chain, &self.statements)?;
         commit(tx, moved)?;
         Ok(updated)
@@ -692,7 +706,7 @@ impl Store for PgStore {
     ) -> Result<InstanceRecord, StoreError> {
         let mut client = self.client.borrow_mut();
         let mut tx = client.transaction()?;
-        let current = load_for_update(&mut tx, id)?;
+        let current = load_for_update(&mut tx, &self.statements, id)?;
         current.status.transition(to)?;
         tx.execute(
             "UPDATE connector_instances SET status = $2, updated_at = mobigen_ts($3) WHERE id = $1::TEXT::UUID",
@@ -705,7 +719,7 @@ impl Store for PgStore {
                 &[&id, &now.unix_millis(), &result.to_string()],
             )?;
         }
-        let updated = load(&mut tx, id)?;
+        let updated = load(&mut tx, &self.statements, id)?;
         let moved = append_in(&mut tx, audit, &self.chain, &self.statements)?;
         commit(tx, moved)?;
         Ok(updated)
@@ -731,7 +745,7 @@ impl Store for PgStore {
         if changed == 0 {
             return Err(not_found(id));
         }
-        let updated = load(&mut tx, id)?;
+        let updated = load(&mut tx, &self.statements, id)?;
         tx.commit()?;
         Ok(updated)
     }
@@ -744,7 +758,7 @@ impl Store for PgStore {
     ) -> Result<InstanceRecord, StoreError> {
         let mut client = self.client.borrow_mut();
         let mut tx = client.transaction()?;
-        let current = load_for_update(&mut tx, id)?;
+        let current = load_for_update(&mut tx, &self.statements, id)?;
         current.status.transition(Status::Removed)?;
         tx.execute(
             "UPDATE connector_instances SET status = 'removed', credentials_encrypted = '',
@@ -761,7 +775,7 @@ impl Store for PgStore {
                 &[&id],
             )?;
         }
-        let updated = load(&mut tx, id)?;
+        let updated = load(&mut tx, &self.statements, id)?;
         let moved = append_in(&mut tx, audit, &self.chain, &self.statements)?;
         commit(tx, moved)?;
         Ok(updated)
@@ -1017,57 +1031,63 @@ impl Store for PgStore {
         }
         let mut client = self.client.borrow_mut();
         let mut tx = client.transaction()?;
-        // The instance row first (as every writer locks it before the rows that refer to it and
-        // before the chain), so a removal running beside this cannot deadlock with it.
-        let known = self.statements.get(
-            &mut tx,
-            "SELECT 1 FROM connector_instances WHERE id = $1::TEXT::UUID FOR KEY SHARE",
-        )?;
-        if tx.query_opt(&known, &[&id])?.is_none() {
-            return Err(not_found(id));
-        }
         let at = event.at.unix_millis();
         let (error_at, kind, message) = match event.stored_error() {
             Some(message) => (Some(at), Some(event.kind.as_str()), Some(message)),
             None => (None, None, None),
         };
-        // Every SET expression sees the row as it was, so the error columns move together.
+        // One statement: the instance row is locked first (as every writer locks it before the
+        // rows that refer to it and before the chain, so a removal running beside this cannot
+        // deadlock with it), then both activity rows are upserted. Every SET expression sees the
+        // row as it was, so the error columns move together.
         let newer = "excluded.last_error_at IS NOT NULL \
             AND excluded.last_error_at >= coalesce(a.last_error_at, excluded.last_error_at)";
-        let last = self.statements.get(
+        let upsert = self.statements.get(
             &mut tx,
             &format!(
-                "INSERT INTO instance_activity AS a
-                     (instance_id, last_used_at, last_error_at, last_error_kind, last_error)
-                 VALUES ($1::TEXT::UUID, mobigen_ts($2), mobigen_ts($3), $4, $5)
-                 ON CONFLICT (instance_id) DO UPDATE SET
-                     last_used_at = greatest(a.last_used_at, excluded.last_used_at),
-                     last_error_at = CASE WHEN {newer} THEN excluded.last_error_at ELSE a.last_error_at END,
-                     last_error_kind = CASE WHEN {newer} THEN excluded.last_error_kind ELSE a.last_error_kind END,
-                     last_error = CASE WHEN {newer} THEN excluded.last_error ELSE a.last_error END"
+                "WITH known AS (
+                     SELECT id FROM connector_instances WHERE id = $1::TEXT::UUID FOR KEY SHARE
+                 ), last AS (
+                     INSERT INTO instance_activity AS a
+                         (instance_id, last_used_at, last_error_at, last_error_kind, last_error)
+                     SELECT id, mobigen_ts($2), mobigen_ts($3), $4, $5 FROM known
+                     ON CONFLICT (instance_id) DO UPDATE SET
+                         last_used_at = greatest(a.last_used_at, excluded.last_used_at),
+                         last_error_at = CASE WHEN {newer} THEN excluded.last_error_at ELSE a.last_error_at END,
+                         last_error_kind = CASE WHEN {newer} THEN excluded.last_error_kind ELSE a.last_error_kind END,
+                         last_error = CASE WHEN {newer} THEN excluded.last_error ELSE a.last_error END
+                 ), day AS (
+                     INSERT INTO instance_activity_days AS d
+                         (instance_id, day, api_calls, credential_reads, errors)
+                     SELECT id, DATE '1970-01-01' + $6::BIGINT::INT, $7, $8, $9 FROM known
+                     ON CONFLICT (instance_id, day) DO UPDATE SET
+                         api_calls = d.api_calls + excluded.api_calls,
+                         credential_reads = d.credential_reads + excluded.credential_reads,
+                         errors = d.errors + excluded.errors
+                 )
+                 SELECT count(*) FROM known"
             ),
         )?;
-        tx.execute(&last, &[&id, &at, &error_at, &kind, &message])?;
         let reads = i64::from(event.kind == ActivityKind::CredentialRead);
-        let day = self.statements.get(
-            &mut tx,
-            "INSERT INTO instance_activity_days AS d (instance_id, day, api_calls, credential_reads, errors)
-             VALUES ($1::TEXT::UUID, DATE '1970-01-01' + $2::BIGINT::INT, $3, $4, $5)
-             ON CONFLICT (instance_id, day) DO UPDATE SET
-                 api_calls = d.api_calls + excluded.api_calls,
-                 credential_reads = d.credential_reads + excluded.credential_reads,
-                 errors = d.errors + excluded.errors",
-        )?;
-        tx.execute(
-            &day,
-            &[
-                &id,
-                &day_number(event.at),
-                &i64::from(event.api_calls),
-                &reads,
-                &i64::from(event.is_error()),
-            ],
-        )?;
+        let found: i64 = tx
+            .query_one(
+                &upsert,
+                &[
+                    &id,
+                    &at,
+                    &error_at,
+                    &kind,
+                    &message,
+                    &day_number(event.at),
+                    &i64::from(event.api_calls),
+                    &reads,
+                    &i64::from(event.is_error()),
+                ],
+            )?
+            .get(0);
+        if found == 0 {
+            return Err(not_found(id));
+        }
         let moved = append_in(&mut tx, audit, &self.chain, &self.statements)?;
         commit(tx, moved)
     }
