@@ -38,9 +38,7 @@ use mobigen_connectors::host::protocol::{
 use mobigen_connectors::project::ops::{self, Mode};
 use mobigen_connectors::project::plan::PlanOptions;
 use mobigen_connectors::secrets::vault::{AnyKeys, Context, LocalKeyring, Vault};
-use mobigen_connectors::store::{
-    ActivityEvent, ActivityKind, AnyStore, CredentialService, StoreAddress,
-};
+use mobigen_connectors::store::{ActivityEvent, AnyStore, CredentialService, StoreAddress};
 use mobigen_connectors::{Registry, ValidConfig};
 
 /// Result of every call. Codes are stable: new ones are added, none is ever renumbered or reused.
@@ -1152,43 +1150,10 @@ pub extern "C" fn mgc_store_record_activity(
         let store = resolve(store, Kind::Store, "store")?;
         let id = arg_str(instance_id, instance_id_len, "instance_id")?;
         let event = arg_json(event_json, event_json_len, "event_json")?;
-        let bad =
-            |what: &str| Failure::new(mgc_result::InvalidConfig, format!("event_json: {what}"));
-        let object = event.as_object().ok_or_else(|| bad("not an object"))?;
-        if let Some(key) = object
-            .keys()
-            .find(|k| !["kind", "apiCalls", "error"].contains(&k.as_str()))
-        {
-            return Err(bad(&format!("unknown member `{key}`")));
-        }
-        let kind: ActivityKind = object
-            .get("kind")
-            .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| bad("`kind` must be a string"))?
-            .parse()
-            .map_err(
-                |e: mobigen_connectors::store::activity::UnknownActivityKind| bad(&e.to_string()),
-            )?;
-        let api_calls = match object.get("apiCalls") {
-            None => 0,
-            Some(n) => n
-                .as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| bad("`apiCalls` must be an integer from 0 to 4294967295"))?,
-        };
-        let error = match object.get("error") {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::String(text)) => Some(text.clone()),
-            Some(_) => return Err(bad("`error` must be a string or null")),
-        };
         // SAFETY: as in `mgc_store_instances`.
         let service = unsafe { &mut (*store).service };
-        let event = ActivityEvent {
-            at: service.now(),
-            kind,
-            api_calls,
-            error,
-        };
+        let event = ActivityEvent::from_host_json(service.now(), &event)
+            .map_err(|e| Failure::new(mgc_result::InvalidConfig, format!("event_json: {e}")))?;
         service.record_activity(id, &event).map_err(failure)
     })
 }

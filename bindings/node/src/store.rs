@@ -16,9 +16,8 @@ use mobigen_connectors::host::protocol::{
 use mobigen_connectors::project::ops::Mode;
 use mobigen_connectors::project::plan::PlanOptions;
 use mobigen_connectors::secrets::vault::{AnyKeys, LocalKeyring, Vault};
-use mobigen_connectors::store::activity::UnknownActivityKind;
 use mobigen_connectors::store::{
-    ActivityEvent, ActivityKind, AnyStore, CredentialService, InstanceRecord, StoreAddress,
+    ActivityEvent, AnyStore, CredentialService, InstanceRecord, StoreAddress,
 };
 use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Task};
@@ -567,33 +566,8 @@ impl CredentialStore {
         call(&env, || {
             let id = args::string(&env, id, "id")?;
             let event = args::object(&env, event, "event")?;
-            args::known_keys(Some(&event), &["kind", "apiCalls", "error"])?;
-            let kind: ActivityKind = event
-                .get("kind")
-                .and_then(Value::as_str)
-                .ok_or_else(|| Failure::argument("event.kind must be a string"))?
-                .parse()
-                .map_err(|e: UnknownActivityKind| Failure::argument(format!("event.kind: {e}")))?;
-            let api_calls = match event.get("apiCalls") {
-                None | Some(Value::Null) => 0,
-                Some(n) => n
-                    .as_u64()
-                    .and_then(|n| u32::try_from(n).ok())
-                    .ok_or_else(|| {
-                        Failure::argument("event.apiCalls must be an integer from 0 to 4294967295")
-                    })?,
-            };
-            let error = match event.get("error") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(text)) => Some(text.clone()),
-                Some(_) => return Err(Failure::argument("event.error must be a string or null")),
-            };
-            let event = ActivityEvent {
-                at: self.service.now(),
-                kind,
-                api_calls,
-                error,
-            };
+            let event = ActivityEvent::from_host_json(self.service.now(), &event)
+                .map_err(|e| Failure::argument(format!("event: {e}")))?;
             self.service
                 .record_activity(&id, &event)
                 .map_err(errors::store)?;

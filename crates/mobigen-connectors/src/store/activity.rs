@@ -133,6 +133,46 @@ impl ActivityEvent {
         }
     }
 
+    /// A use a host reports (Node's `recordActivity`, C's `mgc_store_record_activity`), at `at`:
+    /// `{"kind": "validation" | "test" | "oauth_refresh" | "credential_read", "apiCalls": N?,
+    /// "error": "..." | null?}`.
+    ///
+    /// # Errors
+    /// What is wrong with `event`, naming the member (never its value beyond a kind name).
+    pub fn from_host_json(at: Timestamp, event: &Value) -> Result<ActivityEvent, String> {
+        let object = event.as_object().ok_or("not an object")?;
+        if let Some(key) = object
+            .keys()
+            .find(|k| !["kind", "apiCalls", "error"].contains(&k.as_str()))
+        {
+            return Err(format!("unknown member `{key}`"));
+        }
+        let kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .ok_or("`kind` must be a string")?
+            .parse()
+            .map_err(|e: UnknownActivityKind| e.to_string())?;
+        let api_calls = match object.get("apiCalls") {
+            None | Some(Value::Null) => 0,
+            Some(n) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or("`apiCalls` must be an integer from 0 to 4294967295")?,
+        };
+        let error = match object.get("error") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(_) => return Err("`error` must be a string or null".into()),
+        };
+        Ok(ActivityEvent {
+            at,
+            kind,
+            api_calls,
+            error,
+        })
+    }
+
     /// The error message as stored: cut at [`MAX_ERROR_MESSAGE`] bytes.
     pub fn stored_error(&self) -> Option<&str> {
         self.error.as_deref().map(|message| {
@@ -314,6 +354,40 @@ mod tests {
             &json!({"success": false}),
         );
         assert_eq!(bare.error.as_deref(), Some("validation failed"));
+    }
+
+    #[test]
+    fn a_host_event_is_read_strictly() {
+        let at = Timestamp::from_unix_millis(5);
+        let event = ActivityEvent::from_host_json(
+            at,
+            &json!({"kind": "oauth_refresh", "apiCalls": 2, "error": "refused"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (event.kind, event.api_calls, event.error.as_deref()),
+            (ActivityKind::OAuthRefresh, 2, Some("refused"))
+        );
+        let bare = ActivityEvent::from_host_json(at, &json!({"kind": "test"})).unwrap();
+        assert_eq!((bare.api_calls, bare.error), (0, None));
+        for (bad, message) in [
+            (json!([]), "not an object"),
+            (json!({"kind": "hack"}), "unknown activity kind `hack`"),
+            (json!({"kind": 1}), "`kind` must be a string"),
+            (
+                json!({"kind": "test", "apiCalls": -1}),
+                "`apiCalls` must be",
+            ),
+            (
+                json!({"kind": "test", "apiCalls": 5_000_000_000_u64}),
+                "`apiCalls` must be",
+            ),
+            (json!({"kind": "test", "error": 3}), "`error` must be"),
+            (json!({"kind": "test", "at": 3}), "unknown member `at`"),
+        ] {
+            let error = ActivityEvent::from_host_json(at, &bad).unwrap_err();
+            assert!(error.starts_with(message), "{bad}: {error}");
+        }
     }
 
     #[test]
