@@ -363,7 +363,7 @@ pub struct SwitchOutcome {
 /// An instance's metadata as every host prints it: `{id, projectId, connector, status,
 /// credentialsVersion, keyId, createdAt, updatedAt, lastValidatedAt, expiringVersions: [{version,
 /// keyId, status, replacedAt, expiresAt}], activity}` (`activity` as
-/// [`InstanceActivity::to_json`], "today" being the UTC day of `now`). Never a config or
+/// [`crate::store::InstanceActivity::to_json`], "today" being the UTC day of `now`). Never a config or
 /// credential value.
 ///
 /// # Errors
