@@ -548,7 +548,8 @@ export declare class CredentialStore {
 export declare class Vault {
   /**
    * Opens the vault over the keyring file at `keyringPath`, creating it (mode 0600, one
-   * key) when it does not exist. With `options.auditStorePath` (a connector store file or
+   * key) when it does not exist; with `MOBIGEN_KMS_KEY_ID` set, over that AWS KMS key
+   * instead (the file is not used; see the README). With `options.auditStorePath` (a connector store file or
    * PostgreSQL URL, as `CredentialStore.open` takes), every `decryptSecret` appends an audit entry with its
    * purpose there, and returns no plaintext if it cannot. Throws `KEY_ERROR` for an
    * unreadable keyring.
@@ -570,7 +571,8 @@ export declare class Vault {
    */
   decryptSecret(projectId: string, connectorId: string, ciphertext: string, purpose: string): Buffer
   /**
-   * Makes a new key the active one (saved to the keyring file) and returns its id. Older
+   * Makes a new key the active one (saved to the keyring file; with KMS, a new KMS key under
+   * the alias) and returns its id. Older
    * keys keep decrypting; `rewrap` moves a ciphertext to the new key.
    */
   rotateKey(): string

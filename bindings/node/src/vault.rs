@@ -1,11 +1,12 @@
-//! The `Vault` class: AES-256-GCM envelope encryption under a local keyring file.
+//! The `Vault` class: AES-256-GCM envelope encryption under a local keyring file, or under a
+//! key in AWS KMS when `MOBIGEN_KMS_KEY_ID` is set (as for `CredentialStore`).
 
 use std::path::PathBuf;
 
 use mobigen_connectors::clock::{Clock, SystemClock};
 use mobigen_connectors::secrets::secret::SecretBytes;
 use mobigen_connectors::secrets::vault::{
-    self as core, Context, Envelope, KeyProvider, LocalKeyring,
+    self as core, AnyKeys, Context, Envelope, KeyProvider, LocalKeyring, RotateKeys,
 };
 use mobigen_connectors::store::{AnyStore, AuditAction, AuditEvent, Store, StoreAddress};
 use napi::Env;
@@ -23,7 +24,7 @@ pub(crate) const DEFAULT_ACTOR: &str = "@mobigen/connectors";
 /// first key, mode 0600, when missing). Old keys keep decrypting after `rotateKey()`.
 #[napi]
 pub struct Vault {
-    inner: core::Vault<LocalKeyring>,
+    inner: core::Vault<AnyKeys>,
     audit: Option<(AnyStore, String)>,
 }
 
@@ -83,7 +84,8 @@ impl Vault {
 #[napi]
 impl Vault {
     /// Opens the vault over the keyring file at `keyringPath`, creating it (mode 0600, one
-    /// key) when it does not exist. With `options.auditStorePath` (a connector store file or
+    /// key) when it does not exist; with `MOBIGEN_KMS_KEY_ID` set, over that AWS KMS key
+    /// instead (the file is not used; see the README). With `options.auditStorePath` (a connector store file or
     /// PostgreSQL URL, as `CredentialStore.open` takes), every `decryptSecret` appends an audit entry with its
     /// purpose there, and returns no plaintext if it cannot. Throws `KEY_ERROR` for an
     /// unreadable keyring.
@@ -111,8 +113,13 @@ impl Vault {
                 }
             };
             let actor = text("actor")?.unwrap_or_else(|| DEFAULT_ACTOR.to_string());
-            let keyring =
-                LocalKeyring::open_or_create(&path, SystemClock.now()).map_err(errors::vault)?;
+            let keyring = match AnyKeys::kms_from_env().map_err(errors::vault)? {
+                Some(kms) => kms,
+                None => AnyKeys::Local(
+                    LocalKeyring::open_or_create(&path, SystemClock.now())
+                        .map_err(errors::vault)?,
+                ),
+            };
             let audit = text("auditStorePath")?
                 .map(|p| -> Outcome<AnyStore> {
                     let mut store = crate::store::open_store(&StoreAddress::parse(p))?;
@@ -190,14 +197,15 @@ impl Vault {
         })
     }
 
-    /// Makes a new key the active one (saved to the keyring file) and returns its id. Older
+    /// Makes a new key the active one (saved to the keyring file; with KMS, a new KMS key under
+    /// the alias) and returns its id. Older
     /// keys keep decrypting; `rewrap` moves a ciphertext to the new key.
     #[napi]
     pub fn rotate_key(&mut self, env: Env) -> napi::Result<String> {
         call(&env, || {
             self.inner
                 .provider_mut()
-                .rotate(SystemClock.now())
+                .rotate_active_key(SystemClock.now())
                 .map(|k| k.to_string())
                 .map_err(errors::vault)
         })

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import path from 'node:path'
-import { CredentialStore } from '@mobigen/connectors'
+import { CredentialStore, Vault } from '@mobigen/connectors'
 import fixtures from '../testlib/fixtures.cjs'
 import throws from '../testlib/throws.cjs'
 
@@ -108,6 +108,20 @@ test('with MOBIGEN_KMS_KEY_ID the store keeps its keys in AWS KMS (moto), not in
     const removed = await store.removeConnectorAsync(app, 'prj-kms', 'stripe')
     assert.equal(removed.store.action, 'removed')
     assert.ok(!readTree(work).has('keyring.json'), 'no local keyring')
+
+    // The Vault class takes its keys from KMS the same way: encrypt, decrypt, rotate, rewrap.
+    const vault = Vault.open(path.join(work, 'vault-keyring.json'))
+    assert.equal(vault.activeKeyId, key.KeyMetadata.Arn)
+    const sealed = vault.encrypt('prj-kms', 'stripe', 'sk_test_kms_vault')
+    assert.equal(vault.decryptSecret('prj-kms', 'stripe', sealed, 'test').toString(), 'sk_test_kms_vault')
+    assert.throws(() => vault.decryptSecret('prj-other', 'stripe', sealed, 'test'), { code: 'DECRYPTION_FAILED' })
+    const rotated = vault.rotateKey()
+    assert.notEqual(rotated, key.KeyMetadata.Arn)
+    assert.equal(vault.decryptSecret('prj-kms', 'stripe', sealed, 'test').toString(), 'sk_test_kms_vault', 'old key still decrypts')
+    const moved = vault.rewrap('prj-kms', 'stripe', sealed)
+    assert.notEqual(moved, sealed)
+    assert.equal(vault.decryptSecret('prj-kms', 'stripe', moved, 'test').toString(), 'sk_test_kms_vault')
+    assert.ok(!readTree(work).has('vault-keyring.json'), 'no local keyring for the vault either')
   } finally {
     for (const name of Object.keys(variables)) delete process.env[name]
   }
